@@ -1,0 +1,249 @@
+"""The warehouse schema: contract tables, quarantine, load log and reference tables.
+
+Portable DDL for DuckDB and PostgreSQL. Fact tables carry no primary-key index in DuckDB
+(the loader keeps ids unique, and an index over ten million text keys costs more memory
+than the load itself); PostgreSQL gets unique indexes, which its planner needs.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy import (Boolean, Column, Date, DateTime, Float, Index, Integer, MetaData,
+                        Table, Text)
+from sqlalchemy.engine import Connection
+
+metadata = MetaData()
+
+# ---- contract tables (contract section 1) -------------------------------------------
+areas = Table(
+    "areas", metadata,
+    Column("area_code", Text, primary_key=True),
+    Column("area_name", Text, nullable=False),
+    Column("icb_code", Text),
+    Column("icb_name", Text),
+    Column("region_code", Text),
+    Column("region_name", Text),
+)
+
+cohort = Table(
+    "cohort", metadata,
+    Column("pregnancy_id", Text, nullable=False),
+    Column("person_id", Text, nullable=False),
+    Column("area_code", Text, nullable=False),
+    Column("booking_date", Date),
+    Column("edd", Date),
+    Column("birth_date", Date),
+    Column("outcome", Text, nullable=False),
+    Column("parent_age", Integer),
+    Column("ethnic_group", Text),
+    Column("imd_decile", Integer),
+)
+
+# rf_* flags are open-ended, so they are kept long: one row per pregnancy and flag given.
+cohort_risk_factors = Table(
+    "cohort_risk_factors", metadata,
+    Column("pregnancy_id", Text, nullable=False),
+    Column("risk_factor", Text, nullable=False),
+    Column("present", Boolean),
+)
+
+ACTIVITY_COLUMNS = [
+    Column("activity_id", Text, nullable=False),
+    Column("pregnancy_id", Text, nullable=False),
+    Column("service", Text, nullable=False),
+    Column("activity_type", Text, nullable=False),
+    Column("activity_date", Date, nullable=False),
+    Column("contact_code", Text),
+    Column("attendance", Text, nullable=False),
+    Column("tier", Text, nullable=False),
+    Column("referral_source", Text),
+    Column("provider_code", Text),
+]
+
+MEASURES_COLUMNS = [
+    Column("measure_id", Text, nullable=False),
+    Column("pregnancy_id", Text, nullable=False),
+    Column("instrument", Text, nullable=False),
+    Column("score", Float, nullable=False),
+    Column("measure_date", Date, nullable=False),
+    Column("timepoint", Text, nullable=False),
+    Column("service", Text),
+]
+
+activity = Table("activity", metadata, *[c.copy() for c in ACTIVITY_COLUMNS])
+measures = Table("measures", metadata, *[c.copy() for c in MEASURES_COLUMNS])
+
+# ---- quarantine: orphans wait here until their pregnancy arrives (contract section 3) ----
+_WAITING_EXTRA = [Column("load_id", Integer), Column("file_name", Text),
+                  Column("line_number", Integer)]
+waiting_activity = Table("waiting_activity", metadata,
+                         *[c.copy() for c in ACTIVITY_COLUMNS], *[c.copy() for c in _WAITING_EXTRA])
+waiting_measures = Table("waiting_measures", metadata,
+                         *[c.copy() for c in MEASURES_COLUMNS], *[c.copy() for c in _WAITING_EXTRA])
+
+rejects = Table(
+    "rejects", metadata,
+    Column("load_id", Integer, nullable=False),
+    Column("file_name", Text, nullable=False),
+    Column("table_name", Text),
+    Column("line_number", Integer),
+    Column("column_name", Text),
+    Column("value", Text),
+    Column("reason", Text, nullable=False),
+    Column("record_id", Text),
+    Column("status", Text, nullable=False),  # rejected | waiting | released
+)
+
+load_log = Table(
+    "load_log", metadata,
+    Column("load_id", Integer, primary_key=True, autoincrement=False),
+    Column("file_name", Text, nullable=False),
+    Column("sha256", Text),
+    Column("table_name", Text),
+    Column("rows_read", Integer),
+    Column("rows_loaded", Integer),
+    Column("rows_replaced", Integer),
+    Column("rows_unchanged", Integer),
+    Column("rows_rejected", Integer),
+    Column("rows_waiting", Integer),
+    Column("rows_released", Integer),
+    Column("ignored_columns", Text),
+    Column("encoding", Text),
+    Column("delimiter", Text),
+    Column("started_at", DateTime),
+    Column("ended_at", DateTime),
+    Column("outcome", Text, nullable=False),  # loaded | refused
+    Column("message", Text),
+)
+
+# ---- reference tables (data/reference/*.csv, each row with its source) ----------------
+REFERENCE_TABLES: dict[str, Table] = {}
+
+
+def _reference(name: str, *columns: Column) -> Table:
+    table = Table(f"ref_{name}", metadata, *columns, Column("source", Text))
+    REFERENCE_TABLES[name] = table
+    return table
+
+
+_reference(
+    "stages",
+    Column("stage", Text, primary_key=True),
+    Column("sort_order", Integer, nullable=False),
+    Column("start_anchor", Text, nullable=False),   # conception | birth
+    Column("start_offset_days", Integer, nullable=False),
+    Column("end_anchor", Text, nullable=False),
+    Column("end_offset_days", Integer, nullable=False),
+    Column("label", Text),
+)
+_reference(
+    "services",
+    Column("service", Text, primary_key=True),
+    Column("default_tier", Text, nullable=False),
+    Column("label", Text),
+)
+_reference(
+    "codes",
+    Column("code_list", Text, primary_key=True),
+    Column("code", Text, primary_key=True),
+    Column("canonical", Text, nullable=False),
+    Column("label", Text),
+)
+_reference(
+    "instruments",
+    Column("instrument", Text, primary_key=True),
+    Column("label", Text),
+    Column("min_score", Float, nullable=False),
+    Column("max_score", Float, nullable=False),
+    Column("case_threshold", Float),
+    Column("higher_is_better", Boolean, nullable=False),
+    Column("reliable_change", Float),
+    Column("is_mood_screen", Boolean, nullable=False),
+)
+_reference(
+    "contact_windows",
+    Column("contact_code", Text, primary_key=True),
+    Column("source_contact_code", Text, nullable=False),
+    Column("window_start_anchor", Text, nullable=False),  # edd | birth
+    Column("window_start_offset_days", Integer, nullable=False),
+    Column("window_end_anchor", Text, nullable=False),
+    Column("window_end_offset_days", Integer, nullable=False),
+    Column("follow_up_days", Integer, nullable=False),
+    Column("sort_order", Integer),
+    Column("label", Text),
+)
+_reference(
+    "parameters",
+    Column("name", Text, primary_key=True),
+    Column("value", Float, nullable=False),
+    Column("unit", Text),
+    Column("description", Text),
+    Column("status", Text),  # sourced | check | illustrative
+)
+_reference(
+    "prevalence",
+    Column("condition", Text, primary_key=True),
+    Column("per_1000_low", Float, nullable=False),
+    Column("per_1000_mid", Float, nullable=False),
+    Column("per_1000_high", Float, nullable=False),
+    Column("care_level", Text),
+    Column("specialist_need", Boolean, nullable=False),
+    Column("cost_condition", Text),  # the ref_costs row that prices a case, if any
+    Column("label", Text),
+    Column("status", Text),
+)
+_reference(
+    "costs",
+    Column("condition", Text, primary_key=True),
+    Column("cost_per_case", Float, nullable=False),
+    Column("mother_cost", Float),
+    Column("child_cost", Float),
+    Column("public_sector_cost", Float),
+    Column("price_year", Text, nullable=False),
+    Column("treating_tier", Text),
+    Column("label", Text),
+    Column("status", Text),
+)
+_reference(
+    "unit_costs",
+    Column("item", Text, primary_key=True),
+    Column("unit", Text),
+    Column("cost", Float, nullable=False),
+    Column("price_year", Text, nullable=False),
+    Column("label", Text),
+    Column("status", Text),
+)
+_reference(
+    "deflators",
+    Column("price_year", Text, primary_key=True),
+    Column("index_value", Float, nullable=False),
+    Column("status", Text),
+)
+
+# PostgreSQL-only indexes (see module docstring).
+_PG_INDEXES = [
+    Index("ux_cohort_id", cohort.c.pregnancy_id, unique=True),
+    Index("ix_cohort_area", cohort.c.area_code),
+    Index("ux_activity_id", activity.c.activity_id, unique=True),
+    Index("ix_activity_pregnancy", activity.c.pregnancy_id),
+    Index("ux_measures_id", measures.c.measure_id, unique=True),
+    Index("ix_measures_pregnancy", measures.c.pregnancy_id),
+    Index("ix_rf_pregnancy", cohort_risk_factors.c.pregnancy_id),
+]
+for _index in _PG_INDEXES:
+    _index.table.indexes.discard(_index)
+
+
+def create_all(conn: Connection) -> None:
+    """Create every missing table (and, on PostgreSQL, its indexes). Idempotent."""
+    metadata.create_all(conn, checkfirst=True)
+    if conn.dialect.name == "postgresql":
+        for index in _PG_INDEXES:
+            index.create(conn, checkfirst=True)
+
+
+def drop_all(conn: Connection) -> None:
+    metadata.drop_all(conn, checkfirst=True)
+
+
+CONTRACT_TABLES = ("areas", "cohort", "activity", "measures")

@@ -1,0 +1,66 @@
+"""The journey tables: every event placed on the pathway, and one row per pregnancy.
+
+`refresh(conn)` rebuilds them from the contract tables with queries/_journey.sql; the loader
+calls it inside each load's transaction, so metrics never see a half-built journey.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from pathway.catalogue import named_sql, statements
+from pathway.reference import read_reference_csv
+from pathway.resources import reference_dir
+from pathway.schema import REFERENCE_TABLES
+
+# What refresh builds, for checks and for the data-quality page.
+DERIVED_TABLES = ("events", "journey", "journey_reach", "journey_contacts",
+                  "journey_mood_screens", "data_extent")
+DERIVED_VIEWS = ("pregnancy_dates", "area_selection", "live_births")
+
+# The ref_parameters rows the journey and metric SQL read. Without one, every event would
+# silently fall outside the pathway (or a metric come back empty), so refresh refuses to run.
+REQUIRED_PARAMETERS = ("conception_days_before_edd", "lmp_days_before_edd",
+                       "booking_by_13_weeks_max_days", "default_follow_up_months",
+                       "waiting_time_standard_days")
+
+
+class JourneyError(ValueError):
+    """The journey cannot be built from the reference data; the message says what to fix."""
+
+
+def refresh(conn: Connection) -> None:
+    """Rebuild the derived journey tables and views in the caller's transaction."""
+    _check_reference(conn)
+    dialect = conn.dialect.name
+    for statement in statements(named_sql("_journey.sql", dialect)):
+        conn.execute(sa.text(statement))
+    indexes = named_sql("_journey_indexes.sql", dialect, required=False)
+    if indexes is not None:
+        for statement in statements(indexes):
+            conn.execute(sa.text(statement))
+
+
+def is_built(conn: Connection) -> bool:
+    inspector = sa.inspect(conn)
+    return all(inspector.has_table(name) for name in DERIVED_TABLES)
+
+
+def _check_reference(conn: Connection) -> None:
+    """Top up required parameters a database made before they shipped lacks, else refuse."""
+    present = {row[0] for row in conn.execute(sa.text("select name from ref_parameters"))}
+    missing = [name for name in REQUIRED_PARAMETERS if name not in present]
+    if missing:
+        shipped = read_reference_csv("parameters", reference_dir() / "parameters.csv")
+        rows = shipped[shipped["name"].isin(missing)]
+        if len(rows):
+            conn.execute(REFERENCE_TABLES["parameters"].insert(),
+                         rows.astype(object).where(rows.notna(), None).to_dict("records"))
+        missing = [name for name in missing if name not in set(rows["name"])]
+    if missing:
+        raise JourneyError(
+            "reference table ref_parameters (data/reference/parameters.csv) lacks "
+            + ", ".join(repr(name) for name in missing)
+            + ": the pathway stages cannot be dated without it; restore the shipped rows "
+              "with `pathway reference replace parameters FILE`")

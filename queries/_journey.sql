@@ -1,0 +1,262 @@
+-- The journey: rebuilt by pathway.journey.refresh inside every load's transaction.
+-- Places every activity and measure row on the pathway (events) and keeps one row per
+-- pregnancy (journey) with its stage dates and first dates, so metrics count distinct
+-- pregnancies without rescanning ten million events.
+-- Source: contract v1 section 2 (stages); windows from ref_stages, ref_contact_windows,
+-- ref_parameters (conception_days_before_edd, lmp_days_before_edd, booking_by_13_weeks_max_days).
+-- Portable DuckDB + PostgreSQL; statements are separated by a semicolon at the end of a line.
+
+-- Views that read the derived tables go first: PostgreSQL will not drop a table under a view.
+drop view if exists live_births;
+drop view if exists area_selection;
+drop table if exists journey_mood_screens;
+drop table if exists journey_contacts;
+drop table if exists journey_reach;
+drop table if exists journey;
+drop table if exists events;
+drop table if exists data_extent;
+drop view if exists pregnancy_dates;
+
+-- The dates every stage window hangs on, written once.
+-- conception = edd - 266 days (birth date - 266 where the EDD is missing);
+-- pathway_birth_date = the birth date, or the EDD while ongoing or without a birth date.
+create view pregnancy_dates as
+with conception_rule as (
+    select cast(value as integer) as days_before_edd
+    from ref_parameters
+    where name = 'conception_days_before_edd'
+),
+
+final as (
+    select
+        c.pregnancy_id,
+        c.area_code,
+        coalesce(c.edd, c.birth_date) as due_date,
+        coalesce(c.edd, c.birth_date) - r.days_before_edd as conception_date,
+        coalesce(c.birth_date, c.edd) as pathway_birth_date
+    from cohort c
+    cross join conception_rule r
+)
+
+select * from final;
+
+-- Every activity and measure row, with its resolved tier and its stage ('outside' when no
+-- stage window holds its date; those count in data quality only).
+create table events as
+with activity_events as (
+    select
+        a.activity_id as event_id,
+        'activity' as source,
+        a.pregnancy_id,
+        a.activity_date as event_date,
+        a.service,
+        a.activity_type,
+        a.contact_code,
+        a.attendance,
+        coalesce(a.tier, s.default_tier) as tier,
+        cast(null as text) as instrument,
+        cast(null as float) as score,
+        cast(null as text) as timepoint
+    from activity a
+    left join ref_services s on s.service = a.service
+),
+
+measure_events as (
+    select
+        m.measure_id as event_id,
+        'measures' as source,
+        m.pregnancy_id,
+        m.measure_date as event_date,
+        m.service,
+        cast(null as text) as activity_type,
+        cast(null as text) as contact_code,
+        cast(null as text) as attendance,
+        s.default_tier as tier,
+        m.instrument,
+        m.score,
+        m.timepoint
+    from measures m
+    left join ref_services s on s.service = m.service
+),
+
+all_events as (
+    select * from activity_events
+    union all
+    select * from measure_events
+),
+
+placed as (
+    select
+        e.*,
+        d.area_code,
+        e.event_date - d.pathway_birth_date as days_from_birth,
+        st.stage
+    from all_events e
+    join pregnancy_dates d on d.pregnancy_id = e.pregnancy_id
+    -- ref_stages windows do not overlap, so an event matches at most one stage.
+    left join ref_stages st
+        on e.event_date >= case st.start_anchor
+                               when 'conception' then d.conception_date
+                               when 'birth' then d.pathway_birth_date
+                           end + st.start_offset_days
+       and e.event_date <= case st.end_anchor
+                               when 'conception' then d.conception_date
+                               when 'birth' then d.pathway_birth_date
+                           end + st.end_offset_days
+),
+
+final as (
+    select
+        event_id, source, pregnancy_id, area_code, event_date, days_from_birth,
+        coalesce(stage, 'outside') as stage,
+        service, activity_type, contact_code, attendance, tier,
+        instrument, score, timepoint
+    from placed
+)
+
+-- Sorted by area so DuckDB's zone maps skip other areas' rows in one-area queries.
+select * from final order by area_code, pregnancy_id, event_date;
+
+-- One row per pregnancy: who, where, outcome, the stage dates and the first dates that
+-- are a single date per pregnancy.
+create table journey as
+with booking_rule as (
+    select
+        max(case when name = 'lmp_days_before_edd' then cast(value as integer) end) as lmp_days_before_edd,
+        max(case when name = 'booking_by_13_weeks_max_days' then cast(value as integer) end) as max_gestation_days
+    from ref_parameters
+),
+
+specialist_access as (
+    -- contract: an attended assessment or intervention of perinatal_mh, maternal_mh or mbu
+    -- from conception to day 365 after birth (the antenatal, postnatal and infant stages).
+    select pregnancy_id, min(event_date) as specialist_access_date
+    from events
+    where source = 'activity'
+      and attendance = 'attended'
+      and activity_type in ('assessment', 'intervention')
+      and service in ('perinatal_mh', 'maternal_mh', 'mbu')
+      and stage in ('antenatal', 'postnatal', 'infant')
+    group by pregnancy_id
+),
+
+final as (
+    select
+        c.pregnancy_id,
+        c.person_id,
+        c.area_code,
+        c.outcome,
+        (c.outcome = 'live_birth' and c.birth_date is not null) as is_live_birth,
+        c.booking_date,
+        c.edd,
+        c.birth_date,
+        d.conception_date,
+        d.pathway_birth_date,
+        c.booking_date - (c.edd - r.lmp_days_before_edd) as gestation_at_booking_days,
+        coalesce(c.booking_date - (c.edd - r.lmp_days_before_edd) <= r.max_gestation_days, false)
+            as booked_by_13_weeks,
+        c.parent_age,
+        c.ethnic_group,
+        c.imd_decile,
+        s.specialist_access_date
+    from cohort c
+    join pregnancy_dates d on d.pregnancy_id = c.pregnancy_id
+    cross join booking_rule r
+    left join specialist_access s on s.pregnancy_id = c.pregnancy_id
+)
+
+select * from final order by area_code, pregnancy_id;
+
+-- First attended reaching activity per pregnancy, stage and tier (referrals and
+-- discharges are not reach; DNAs and cancellations are not attended).
+create table journey_reach as
+with reaching as (
+    select pregnancy_id, area_code, stage, tier, event_date
+    from events
+    where source = 'activity'
+      and attendance = 'attended'
+      and activity_type in ('screening', 'assessment', 'contact', 'intervention')
+      and stage <> 'outside'
+),
+
+final as (
+    select pregnancy_id, area_code, stage, tier, min(event_date) as first_reached_date
+    from reaching
+    group by pregnancy_id, area_code, stage, tier
+)
+
+select * from final order by area_code, pregnancy_id;
+
+-- First attended mandated contact inside each ref_contact_windows window. Windows are
+-- anchored on the EDD (the birth date where it is missing) or the birth date.
+create table journey_contacts as
+with in_window as (
+    select e.pregnancy_id, e.area_code, w.contact_code, e.event_date
+    from events e
+    join ref_contact_windows w on w.source_contact_code = e.contact_code
+    join pregnancy_dates d on d.pregnancy_id = e.pregnancy_id
+    where e.source = 'activity'
+      and e.attendance = 'attended'
+      and e.activity_type in ('screening', 'assessment', 'contact', 'intervention')
+      and e.event_date >= case w.window_start_anchor
+                              when 'edd' then d.due_date
+                              when 'birth' then d.pathway_birth_date
+                          end + w.window_start_offset_days
+      and e.event_date <= case w.window_end_anchor
+                              when 'edd' then d.due_date
+                              when 'birth' then d.pathway_birth_date
+                          end + w.window_end_offset_days
+),
+
+final as (
+    select pregnancy_id, area_code, contact_code, min(event_date) as first_in_window_date
+    from in_window
+    group by pregnancy_id, area_code, contact_code
+)
+
+select * from final order by area_code, pregnancy_id;
+
+-- First mood screen (ref_instruments.is_mood_screen) per pregnancy and stage.
+create table journey_mood_screens as
+with screens as (
+    select e.pregnancy_id, e.area_code, e.stage, e.event_date
+    from events e
+    join ref_instruments i on i.instrument = e.instrument
+    where e.source = 'measures'
+      and i.is_mood_screen
+      and e.stage <> 'outside'
+),
+
+final as (
+    select pregnancy_id, area_code, stage, min(event_date) as first_screen_date
+    from screens
+    group by pregnancy_id, area_code, stage
+)
+
+select * from final order by area_code, pregnancy_id;
+
+-- The data cut-off a metric defaults to (as_at = the latest activity date).
+create table data_extent as
+select
+    (select max(activity_date) from activity) as latest_activity_date,
+    (select max(measure_date) from measures) as latest_measure_date;
+
+-- Which areas a metric's `area` parameter selects, and the code each reports under:
+-- an area code selects itself; an ICB code selects its areas, reported as the ICB;
+-- 'all' selects every area, each reported as itself.
+create view area_selection as
+select area_code as selector, area_code, area_code as report_code from areas
+union all
+select 'all' as selector, area_code, area_code as report_code from areas
+union all
+select icb_code as selector, area_code, icb_code as report_code
+from areas
+where icb_code is not null and icb_code <> area_code;
+
+-- Live births with the reporting code of every selector that includes their area: the
+-- cohort every pathway metric starts from (filtered by area, period and follow-up).
+create view live_births as
+select s.selector, s.report_code, j.*
+from journey j
+join area_selection s on s.area_code = j.area_code
+where j.is_live_birth;

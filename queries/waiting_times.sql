@@ -1,0 +1,105 @@
+-- waiting_times: days from referral to being seen by the same service.
+-- Grain: one row per area (or ICB) x service (ref_services).
+-- Parameters: area, date_from, date_to, as_at, follow_up_days (the end of the infant stage).
+-- Definition (contract v1 section 5; NHS England community mental health 4-week waits):
+--   referrals = referrals (activity_type referral, any attendance) of live births of the
+--   period, dated in a pathway stage and on or before as_at; for each, the days to the
+--   first attended assessment, contact or intervention with the same service on or after
+--   the referral date (in a pathway stage, on or before as_at); seen = referrals with one;
+--   median_days and p90_days over those seen (continuous percentiles); seen_within_28_days
+--   = referrals seen within ref_parameters waiting_time_standard_days, a percentage of all
+--   referrals.
+with reporting_areas as (
+    select distinct report_code as area_code
+    from area_selection
+    where selector = cast(:area as text)
+),
+
+services as (
+    select service
+    from ref_services
+),
+
+waiting_standard as (
+    select cast(value as integer) as days
+    from ref_parameters
+    where name = 'waiting_time_standard_days'
+),
+
+cohort as (
+    select *
+    from live_births
+    where selector = cast(:area as text)
+      and birth_date between cast(:date_from as date) and cast(:date_to as date)
+      and birth_date + cast(:follow_up_days as integer) <= cast(:as_at as date)
+),
+
+referrals as (
+    select
+        c.report_code as area_code,
+        e.event_id as referral_id,
+        e.pregnancy_id,
+        e.area_code as home_area_code,
+        e.service,
+        e.event_date as referral_date
+    from cohort c
+    join events e on e.pregnancy_id = c.pregnancy_id and e.area_code = c.area_code
+    where e.source = 'activity'
+      and e.activity_type = 'referral'
+      and e.stage <> 'outside'
+      and e.event_date <= cast(:as_at as date)
+),
+
+first_seen as (
+    select r.referral_id, min(s.event_date) - r.referral_date as days_waited
+    from referrals r
+    join events s
+        on s.pregnancy_id = r.pregnancy_id
+       and s.area_code = r.home_area_code
+       and s.service = r.service
+    where s.source = 'activity'
+      and s.attendance = 'attended'
+      and s.activity_type in ('assessment', 'contact', 'intervention')
+      and s.stage <> 'outside'
+      and s.event_date >= r.referral_date
+      and s.event_date <= cast(:as_at as date)
+    group by r.referral_id, r.referral_date
+),
+
+waits as (
+    select r.area_code, r.service, f.days_waited
+    from referrals r
+    left join first_seen f on f.referral_id = r.referral_id
+),
+
+counted as (
+    select
+        w.area_code,
+        w.service,
+        count(*) as referrals,
+        count(w.days_waited) as seen,
+        percentile_cont(0.5) within group (order by w.days_waited) as median_days,
+        percentile_cont(0.9) within group (order by w.days_waited) as p90_days,
+        count(*) filter (where w.days_waited <= s.days) as seen_within_28_days
+    from waits w
+    cross join waiting_standard s
+    group by w.area_code, w.service
+),
+
+final as (
+    select
+        a.area_code,
+        v.service,
+        coalesce(c.referrals, 0) as referrals,
+        coalesce(c.seen, 0) as seen,
+        c.median_days,
+        c.p90_days,
+        coalesce(c.seen_within_28_days, 0) as seen_within_28_days,
+        100.0 * coalesce(c.seen_within_28_days, 0) / nullif(coalesce(c.referrals, 0), 0)
+            as seen_within_28_days_pct
+    from reporting_areas a
+    cross join services v
+    left join counted c on c.area_code = a.area_code and c.service = v.service
+)
+
+select * from final

@@ -1,0 +1,196 @@
+"""The `pathway` command line (contract section 4): load, demo, query, serve, reference.
+
+Exit status: 0 success; 1 when any file was refused or a query failed for a reason the user can fix;
+2 on a usage error (unknown option, bad parameter).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+from rich.console import Console
+
+from pathway.settings import load_settings
+
+app = typer.Typer(add_completion=False, no_args_is_help=True,
+                  help="Perinatal Pathway Analytics: load extracts, build the demo, query metrics, serve the dashboard.")
+reference_app = typer.Typer(no_args_is_help=True, help="Show or replace the sourced reference data.")
+app.add_typer(reference_app, name="reference")
+
+out = Console(width=None if sys.stdout.isatty() else 200)
+err = Console(stderr=True)
+
+DbOption = typer.Option(None, "--db", help="SQLAlchemy URL (default: PATHWAY_DB_URL or duckdb:///data/pathway.duckdb).")
+
+
+def _warehouse(db: str | None, *, read_only: bool = False):
+    from pathway.db import Warehouse, WarehouseError
+
+    try:
+        warehouse = Warehouse(db, read_only=read_only)
+        warehouse.ensure_schema()
+        return warehouse
+    except WarehouseError as error:
+        err.print(f"[red]{error}[/red]")
+        raise typer.Exit(1)
+
+
+def _usage_error(message: str) -> None:
+    err.print(f"[red]error:[/red] {message}")
+    raise typer.Exit(2)
+
+
+@app.command()
+def load(
+    files: List[Path] = typer.Argument(..., help="Extract files (CSV, XLSX, Parquet)."),
+    table: Optional[str] = typer.Option(None, "--table", help="areas, cohort, activity, measures (default: from file name or columns)."),
+    max_reject_rate: Optional[float] = typer.Option(None, "--max-reject-rate", help="Refuse a file when more than this share of its rows is rejected (default 0.05)."),
+    sheet: Optional[str] = typer.Option(None, "--sheet", help="XLSX sheet name (default: the first sheet)."),
+    db: Optional[str] = DbOption,
+) -> None:
+    """Validate and load extract files, printing a summary per file."""
+    from pathway.ingest import load_files
+
+    if max_reject_rate is not None and not 0 <= max_reject_rate <= 1:
+        _usage_error(f"--max-reject-rate {max_reject_rate} must be between 0 and 1")
+    warehouse = _warehouse(db)
+    summaries = load_files(warehouse, files, table=table, max_reject_rate=max_reject_rate,
+                           sheet=sheet, progress=sys.stdout.isatty())
+    for summary in summaries:
+        colour = "green" if summary.outcome == "loaded" else "red"
+        out.print(f"[{colour}]{summary.describe()}[/{colour}]", highlight=False)
+    raise typer.Exit(0 if all(s.outcome == "loaded" for s in summaries) else 1)
+
+
+@app.command()
+def demo(
+    seed: int = typer.Option(2024, "--seed", help="Random seed: the same seed builds the same data."),
+    scale: str = typer.Option("county", "--scale", help="small | county | national"),
+    db: Optional[str] = DbOption,
+) -> None:
+    """Build the synthetic demo data set and load it through the real loader."""
+    from pathway.demo import SCALES, build_demo
+
+    if scale not in SCALES:
+        _usage_error(f"--scale {scale!r}: choose one of {', '.join(SCALES)}")
+    warehouse = _warehouse(db)
+    summaries = build_demo(warehouse, seed=seed, scale=scale, progress=sys.stdout.isatty())
+    for summary in summaries:
+        out.print(summary.describe(), highlight=False)
+    raise typer.Exit(0 if all(s.outcome == "loaded" for s in summaries) else 1)
+
+
+@app.command()
+def query(
+    name: Optional[str] = typer.Argument(None, help="Metric name from the catalogue (see --list)."),
+    param: List[str] = typer.Option([], "--param", help="KEY=VALUE, repeatable (area, from, to, as_at, ...)."),
+    output_format: str = typer.Option("table", "--format", help="csv | json | table"),
+    no_suppress: bool = typer.Option(False, "--no-suppress", help="Show unsuppressed counts (for analysts with access to the unsuppressed data)."),
+    list_: bool = typer.Option(False, "--list", help="List the metric catalogue."),
+    db: Optional[str] = DbOption,
+) -> None:
+    """Run one metric of the catalogue and print it."""
+    from pathway import catalogue
+    from pathway.metrics import MetricError, run_metric
+
+    if list_:
+        for metric in catalogue.METRICS.values():
+            out.print(f"[bold]{metric.name}[/bold]  ({metric.grain})  {metric.description}", highlight=False)
+        return
+    if not name:
+        _usage_error("name a metric, or use --list")
+    if name not in catalogue.METRICS:
+        _usage_error(f"unknown metric {name!r}: see `pathway query --list`")
+    if output_format not in ("csv", "json", "table"):
+        _usage_error(f"--format {output_format!r}: choose csv, json or table")
+    params = {}
+    for item in param:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            _usage_error(f"--param {item!r} is not KEY=VALUE")
+        params[key.strip()] = value.strip()
+    warehouse = _warehouse(db, read_only=False)
+    try:
+        frame = run_metric(warehouse, name, params, suppress=not no_suppress)
+    except MetricError as error:
+        err.print(f"[red]{name}:[/red] {error}")
+        raise typer.Exit(2 if getattr(error, "is_usage", True) else 1)
+    _print_frame(frame, name, output_format, suppressed=not no_suppress)
+
+
+def _print_frame(frame, name: str, output_format: str, *, suppressed: bool) -> None:
+    from pathway.export import frame_for_people, records_for_json
+
+    if output_format == "json":
+        sys.stdout.write(json.dumps(records_for_json(frame), indent=2, default=str) + "\n")
+        return
+    people = frame_for_people(frame, name) if suppressed else frame
+    if output_format == "csv":
+        people.to_csv(sys.stdout, index=False)
+        return
+    from rich.table import Table
+
+    table = Table(title=name, show_lines=False)
+    for column in people.columns:
+        table.add_column(str(column), overflow="fold")
+    for row in people.itertuples(index=False):
+        table.add_row(*["" if v is None else str(v) for v in row])
+    out.print(table)
+
+
+@app.command()
+def serve(
+    host: str = typer.Option("127.0.0.1", "--host"),
+    port: int = typer.Option(8050, "--port"),
+    workers: int = typer.Option(2, "--workers", help="gunicorn worker processes."),
+    db: Optional[str] = DbOption,
+) -> None:
+    """Serve the dashboard with a production WSGI server (what `python app.py` does for one process)."""
+    from pathway.web.server import serve as serve_dashboard
+
+    serve_dashboard(host=host, port=port, db_url=db, workers=workers)
+
+
+@reference_app.command("list")
+def reference_list(db: Optional[str] = DbOption) -> None:
+    """List the reference tables and their row counts."""
+    from pathway.reference import read_table
+    from pathway.schema import REFERENCE_TABLES
+
+    warehouse = _warehouse(db)
+    with warehouse.connect() as conn:
+        for name in REFERENCE_TABLES:
+            out.print(f"{name}: {len(read_table(conn, name))} rows")
+
+
+@reference_app.command("replace")
+def reference_replace(name: str, file: Path, db: Optional[str] = DbOption) -> None:
+    """Replace one reference table (e.g. prevalence, costs) with your own sourced CSV."""
+    from pathway.reference import ReferenceError, replace
+
+    warehouse = _warehouse(db)
+    try:
+        with warehouse.begin() as conn:
+            rows = replace(conn, name, file)
+            try:
+                from pathway import journey
+            except ImportError:  # journey tables arrive with the metric layer
+                journey = None
+            if journey is not None:
+                journey.refresh(conn)
+    except (ReferenceError, FileNotFoundError) as error:
+        err.print(f"[red]{error}[/red]")
+        raise typer.Exit(1)
+    out.print(f"ref_{name}: replaced with {rows} rows from {file}")
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

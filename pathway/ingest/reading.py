@@ -1,0 +1,322 @@
+"""Reading an extract file (CSV, XLSX, Parquet) into a DuckDB staging table, all as text.
+
+The file is never pulled into pandas: CSV and Parquet are read by DuckDB itself, XLSX is
+streamed row by row. Staging columns are named c0, c1, ... in header order, so no header
+text from a user's file is ever written into SQL; line_number is the row's file line
+(the header is line 1). rowid cannot serve: inside a transaction DuckDB numbers new rows
+from a large offset.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import datetime as dt
+import hashlib
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pyarrow as pa
+
+STAGING = "load_staging"
+CSV_SUFFIXES = (".csv", ".txt", ".tsv")
+XLSX_SUFFIXES = (".xlsx", ".xlsm")
+PARQUET_SUFFIXES = (".parquet", ".pq")
+DELIMITERS = {",": "comma", ";": "semicolon", "\t": "tab"}
+# Excel counts days from 1899-12-30 (which also absorbs its 1900 leap-year bug).
+EXCEL_EPOCH = dt.date(1899, 12, 30)
+_CHUNK_BYTES = 8 << 20
+_XLSX_CHUNK_ROWS = 50_000
+
+
+class Unreadable(Exception):
+    """The file cannot be read as an extract; the message says why, for people."""
+
+
+@dataclass
+class SourceFile:
+    path: Path
+    display_name: str
+    format: str                       # csv | xlsx | parquet
+    sha256: str
+    headers: list[str]
+    encoding: str | None = None       # 'utf-8', 'utf-8 (with BOM)' or 'windows-1252'
+    delimiter: str | None = None      # ',', ';' or '\t'
+    sheet: str | None = None
+    readable_path: Path | None = None  # a UTF-8 copy when the original needed transcoding
+    temp_files: list[Path] = field(default_factory=list)
+
+
+def inspect_file(path: Path, display_name: str, *, sheet: str | None, workdir: Path) -> SourceFile:
+    """Checksum the file, find its format, encoding, delimiter and header (cheap, streamed)."""
+    if not path.exists():
+        raise Unreadable(f"{display_name} cannot be read: there is no such file")
+    if path.is_dir():
+        raise Unreadable(f"{display_name} cannot be read: it is a folder, not a file")
+    suffix = path.suffix.lower()
+    if suffix in CSV_SUFFIXES:
+        return _inspect_csv(path, display_name, workdir)
+    if suffix in XLSX_SUFFIXES:
+        return _inspect_xlsx(path, display_name, sheet)
+    if suffix in PARQUET_SUFFIXES:
+        return _inspect_parquet(path, display_name)
+    raise Unreadable(f"{display_name} is not a supported format ({suffix or 'no extension'}): "
+                     "use .csv, .txt, .tsv, .xlsx or .parquet")
+
+
+def file_sha256(path: Path) -> str | None:
+    try:
+        digest = hashlib.sha256()
+        with open(path, "rb") as handle:
+            for chunk in iter(lambda: handle.read(_CHUNK_BYTES), b""):
+                digest.update(chunk)
+        return digest.hexdigest()
+    except OSError:
+        return None
+
+
+# ---- CSV ----------------------------------------------------------------------------
+
+def _inspect_csv(path: Path, display_name: str, workdir: Path) -> SourceFile:
+    digest = hashlib.sha256()
+    utf8 = codecs.getincrementaldecoder("utf-8")()
+    is_utf8, has_blank_lines, size, tail = True, False, 0, b""
+    first = b""
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(_CHUNK_BYTES), b""):
+            digest.update(chunk)
+            size += len(chunk)
+            if len(first) < 65536:
+                first += chunk[:65536]
+            if is_utf8:
+                try:
+                    utf8.decode(chunk)
+                except UnicodeDecodeError:
+                    is_utf8 = False
+            # A blank line in the middle would shift DuckDB's row numbers off the file's lines.
+            window = tail + chunk
+            if b"\n\n" in window or b"\n\r\n" in window:
+                has_blank_lines = True
+            tail = chunk[-2:]
+        if is_utf8:
+            try:
+                utf8.decode(b"", final=True)
+            except UnicodeDecodeError:
+                is_utf8 = False
+    if size == 0 or not first.strip():
+        raise Unreadable(f"{display_name} is empty")
+    has_bom = first.startswith(codecs.BOM_UTF8)
+    encoding = ("utf-8 (with BOM)" if has_bom else "utf-8") if is_utf8 else "windows-1252"
+    codec = ("utf-8-sig" if is_utf8 else "cp1252")
+    header_bytes = first.split(b"\n", 1)[0]
+    try:
+        header_line = header_bytes.decode(codec).rstrip("\r")
+    except UnicodeDecodeError:
+        raise Unreadable(f"{display_name} cannot be read: its header is neither UTF-8 "
+                         "nor Windows-1252 text") from None
+    delimiter = max(DELIMITERS, key=header_line.count) if any(
+        d in header_line for d in DELIMITERS) else ","
+    headers = next(csv.reader([header_line], delimiter=delimiter, quotechar='"'), [])
+    if not any(h.strip() for h in headers):
+        raise Unreadable(f"{display_name} cannot be read: line 1 should be the header row "
+                         "but it is blank")
+    source = SourceFile(path=path, display_name=display_name, format="csv",
+                        sha256=digest.hexdigest(), headers=headers, encoding=encoding,
+                        delimiter=delimiter)
+    if not is_utf8 or has_blank_lines:
+        source.readable_path = _rewrite_as_utf8(path, display_name, codec, delimiter,
+                                                len(headers), workdir, has_blank_lines)
+        source.temp_files.append(source.readable_path)
+    return source
+
+
+def _rewrite_as_utf8(path: Path, display_name: str, codec: str, delimiter: str,
+                     width: int, workdir: Path, fill_blank_lines: bool) -> Path:
+    """A streamed UTF-8 copy; blank lines become empty rows so line numbers stay true."""
+    target = workdir / (path.stem + ".utf8.csv")
+    empty_row = delimiter * max(width - 1, 0) + "\n"
+    try:
+        with open(path, "r", encoding=codec, newline="") as source, \
+                open(target, "w", encoding="utf-8", newline="") as out:
+            if fill_blank_lines:
+                for line in source:
+                    out.write(empty_row if line in ("\n", "\r\n", "\r") else line)
+            else:
+                for chunk in iter(lambda: source.read(_CHUNK_BYTES), ""):
+                    out.write(chunk)
+    except UnicodeDecodeError as error:
+        raise Unreadable(f"{display_name} cannot be read: it is neither UTF-8 nor "
+                         f"Windows-1252 text (byte {error.object[error.start:error.start + 1]!r})"
+                         ) from None
+    return target
+
+
+def _cleaned(width: int, source_sql: str) -> str:
+    """Staging keeps trimmed text, blank as NULL, and drops blank rows (their line numbers stay)."""
+    columns = ", ".join(f"nullif(trim(c{i}), '') AS c{i}" for i in range(width))
+    not_blank = f"coalesce({', '.join(f'c{i}' for i in range(width))}) IS NOT NULL" if width else "true"
+    return (f"CREATE OR REPLACE TEMP TABLE {STAGING} AS SELECT * FROM "
+            f"(SELECT line_number, {columns} FROM ({source_sql})) WHERE {not_blank}")
+
+
+def stage_csv(duck, source: SourceFile) -> None:
+    columns = {f"c{i}": "VARCHAR" for i in range(len(source.headers))}
+    try:
+        duck.execute(_cleaned(len(source.headers),
+            "SELECT row_number() OVER () + 1 AS line_number, * FROM read_csv("
+            "$path, auto_detect=false, header=true, delim=$delimiter, quote='\"', "
+            "escape='\"', comment='', columns=$columns, null_padding=true, strict_mode=true)"),
+            {"path": str(source.readable_path or source.path), "delimiter": source.delimiter,
+             "columns": columns})
+    except Exception as error:  # duckdb raises several classes for a malformed file
+        raise Unreadable(f"{source.display_name} cannot be read: {_csv_problem(error)}") from None
+
+
+def _csv_problem(error: Exception) -> str:
+    text = str(error)
+    match = re.search(r"CSV Error on Line: (\d+).*?Expected Number of Columns: (\d+) Found: (\d+)",
+                      text, re.S)
+    if match:
+        line, expected, found = match.groups()
+        return f"line {line} has {found} fields but the header has {expected}"
+    match = re.search(r"CSV Error on Line: (\d+)", text)
+    first = text.strip().splitlines()[0] if text.strip() else type(error).__name__
+    # Never echo the offending line itself: it may hold an identifier.
+    return f"line {match.group(1)} is malformed" if match else first
+
+
+# ---- Parquet ------------------------------------------------------------------------
+
+def _inspect_parquet(path: Path, display_name: str) -> SourceFile:
+    import duckdb
+
+    try:
+        with duckdb.connect() as probe:
+            described = probe.execute("DESCRIBE SELECT * FROM read_parquet($path)",
+                                      {"path": str(path)}).fetchall()
+    except Exception as error:
+        first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise Unreadable(f"{display_name} cannot be read as Parquet: {first}") from None
+    return SourceFile(path=path, display_name=display_name, format="parquet",
+                      sha256=file_sha256(path), headers=[row[0] for row in described])
+
+
+def stage_parquet(duck, source: SourceFile) -> None:
+    # #n is DuckDB's positional column reference: the file's own column names stay out of SQL.
+    select = ", ".join(f"CAST(#{i + 1} AS VARCHAR) AS c{i}" for i in range(len(source.headers)))
+    try:
+        duck.execute(_cleaned(len(source.headers),
+                              f"SELECT row_number() OVER () + 1 AS line_number, {select} "
+                              "FROM read_parquet($path)"), {"path": str(source.path)})
+    except Exception as error:
+        first = str(error).strip().splitlines()[0]
+        raise Unreadable(f"{source.display_name} cannot be read as Parquet: {first}") from None
+
+
+# ---- XLSX ---------------------------------------------------------------------------
+
+def _open_sheet(path: Path, display_name: str, sheet: str | None):
+    import openpyxl
+
+    try:
+        workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except Exception as error:
+        raise Unreadable(f"{display_name} cannot be read as an Excel workbook: "
+                         f"{str(error).splitlines()[0] if str(error) else type(error).__name__}"
+                         ) from None
+    if sheet is None:
+        return workbook, workbook.worksheets[0]
+    if sheet not in workbook.sheetnames:
+        workbook.close()
+        raise Unreadable(f"{display_name} has no sheet named {sheet!r} "
+                         f"(its sheets: {', '.join(workbook.sheetnames)})")
+    return workbook, workbook[sheet]
+
+
+def _inspect_xlsx(path: Path, display_name: str, sheet: str | None) -> SourceFile:
+    workbook, worksheet = _open_sheet(path, display_name, sheet)
+    try:
+        header_row = next(worksheet.iter_rows(max_row=1, values_only=True), None)
+    finally:
+        workbook.close()
+    if not header_row or not any(v not in (None, "") for v in header_row):
+        raise Unreadable(f"{display_name} is empty: its first row should be the header")
+    headers = ["" if v is None else str(v) for v in header_row]
+    while headers and headers[-1] == "":
+        headers.pop()
+    return SourceFile(path=path, display_name=display_name, format="xlsx",
+                      sha256=file_sha256(path), headers=headers, sheet=worksheet.title)
+
+
+def stage_xlsx(duck, source: SourceFile, date_positions: set[int]) -> None:
+    """Stream the sheet into staging as text: date cells to ISO, numbers in date columns as serials."""
+    width = len(source.headers)
+    names = [f"c{i}" for i in range(width)]
+    duck.execute("CREATE OR REPLACE TEMP TABLE load_sheet (line_number BIGINT, "
+                 + ", ".join(f"{n} VARCHAR" for n in names) + ")")
+    workbook, worksheet = _open_sheet(source.path, source.display_name, source.sheet)
+    try:
+        rows = worksheet.iter_rows(min_row=2, values_only=True)
+        batch: list[list] = []
+        # read-only worksheets yield empty rows for gaps, so the count is the sheet row number
+        for sheet_row, row in enumerate(rows, start=2):
+            values = list(row[:width]) + [None] * (width - len(row))
+            batch.append([sheet_row] + [_cell_text(v, i in date_positions)
+                                        for i, v in enumerate(values)])
+            if len(batch) >= _XLSX_CHUNK_ROWS:
+                _append(duck, names, batch)
+                batch = []
+        if batch:
+            _append(duck, names, batch)
+    finally:
+        workbook.close()
+    duck.execute(_cleaned(width, "SELECT * FROM load_sheet"))
+    duck.execute("DROP TABLE load_sheet")
+
+
+def _append(duck, names: list[str], batch: list[list]) -> None:
+    columns = list(zip(*batch))
+    chunk = pa.table({"line_number": pa.array(columns[0], type=pa.int64()),
+                      **{n: pa.array(list(c), type=pa.string()) for n, c in zip(names, columns[1:])}})
+    duck.register("load_xlsx_chunk", chunk)
+    try:
+        duck.execute("INSERT INTO load_sheet SELECT * FROM load_xlsx_chunk")
+    finally:
+        duck.unregister("load_xlsx_chunk")
+
+
+def _cell_text(value, is_date_column: bool) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat() if is_date_column or value.time() == dt.time() \
+            else value.isoformat(sep=" ")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, (int, float)):
+        if is_date_column and float(value).is_integer():
+            try:
+                return (EXCEL_EPOCH + dt.timedelta(days=int(value))).isoformat()
+            except OverflowError:
+                return str(value)
+        if isinstance(value, float) and value.is_integer():
+            return str(int(value))
+        return str(value)
+    return str(value)
+
+
+def remove_temp_files(source: SourceFile | None) -> None:
+    if source is None:
+        return
+    for temp in source.temp_files:
+        try:
+            temp.unlink()
+        except OSError:
+            pass
+
+
+__all__ = ["SourceFile", "Unreadable", "inspect_file", "stage_csv", "stage_parquet",
+           "stage_xlsx", "remove_temp_files", "file_sha256", "STAGING"]

@@ -1,0 +1,131 @@
+"""Keyed upserts into the warehouse, portable SQL for DuckDB and PostgreSQL alike.
+
+Ids are keys: a row whose id is new is inserted, one whose id exists with the same content
+is left alone, one whose id exists with different content replaces it (contract section 3).
+DuckDB fact tables have no unique index, so this is anti-joins and deletes, not ON CONFLICT.
+The incoming rows are in a temporary table on the target (load_incoming or load_released).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from pathway import schema
+from pathway.ingest.contract import TABLES, TableContract
+
+# The only names these statements are ever built from (allow-list).
+_SOURCES = ("load_incoming", "load_released")
+
+
+@dataclass
+class UpsertCounts:
+    loaded: int = 0
+    replaced: int = 0
+    unchanged: int = 0
+
+
+def _scalar(conn: Connection, sql: str, params: dict | None = None) -> int:
+    return int(conn.execute(sa.text(sql), params or {}).scalar() or 0)
+
+
+def _drop(conn: Connection, *names: str) -> None:
+    for name in names:
+        conn.execute(sa.text(f"DROP TABLE IF EXISTS {name}"))
+
+
+def upsert(conn: Connection, contract: TableContract, source: str = "load_incoming") -> UpsertCounts:
+    """Apply the rows of `source` to the contract table; for cohort, its risk factors too."""
+    if source not in _SOURCES:
+        raise ValueError(f"unknown incoming table {source!r}")
+    table, key = contract.name, contract.key
+    columns = [c.name for c in schema.metadata.tables[table].columns]
+    column_list = ", ".join(columns)
+    differs = " OR ".join(f"i.{c} IS DISTINCT FROM t.{c}" for c in columns if c != key) or "false"
+
+    existing = _scalar(conn, f"SELECT count(*) FROM {source} i "
+                             f"WHERE EXISTS (SELECT 1 FROM {table} t WHERE t.{key} = i.{key})")
+    _drop(conn, "load_changed")
+    changed = (f"SELECT i.{key} AS id FROM {source} i JOIN {table} t ON t.{key} = i.{key} "
+               f"WHERE {differs}")
+    if contract.has_risk_factors:
+        # A pregnancy whose risk-factor flags differ is a changed pregnancy too.
+        changed += (
+            " UNION SELECT d.pregnancy_id FROM ("
+            " (SELECT pregnancy_id, risk_factor, present FROM load_incoming_rf"
+            "  EXCEPT SELECT r.pregnancy_id, r.risk_factor, r.present FROM cohort_risk_factors r"
+            "  WHERE r.pregnancy_id IN (SELECT pregnancy_id FROM load_incoming))"
+            " UNION ALL"
+            " (SELECT r.pregnancy_id, r.risk_factor, r.present FROM cohort_risk_factors r"
+            "  WHERE r.pregnancy_id IN (SELECT pregnancy_id FROM load_incoming)"
+            "  EXCEPT SELECT pregnancy_id, risk_factor, present FROM load_incoming_rf)) d"
+            " WHERE d.pregnancy_id IN (SELECT pregnancy_id FROM cohort)")
+    conn.execute(sa.text(f"CREATE TEMP TABLE load_changed AS {changed}"))
+    replaced = _scalar(conn, "SELECT count(*) FROM load_changed")
+
+    conn.execute(sa.text(f"DELETE FROM {table} WHERE {key} IN (SELECT id FROM load_changed)"))
+    conn.execute(sa.text(f"INSERT INTO {table} ({column_list}) SELECT {column_list} FROM {source} i "
+                         f"WHERE NOT EXISTS (SELECT 1 FROM {table} t WHERE t.{key} = i.{key})"))
+    if contract.has_risk_factors:
+        # New and changed pregnancies get their flags; an unchanged one already has them.
+        conn.execute(sa.text("DELETE FROM cohort_risk_factors "
+                             "WHERE pregnancy_id IN (SELECT id FROM load_changed)"))
+        conn.execute(sa.text(
+            "INSERT INTO cohort_risk_factors (pregnancy_id, risk_factor, present) "
+            "SELECT pregnancy_id, risk_factor, present FROM load_incoming_rf r "
+            "WHERE NOT EXISTS (SELECT 1 FROM cohort_risk_factors x "
+            "WHERE x.pregnancy_id = r.pregnancy_id)"))
+    if contract.waiting_table:
+        _settle_waiting(conn, contract, source)
+    _drop(conn, "load_changed")
+    incoming = _scalar(conn, f"SELECT count(*) FROM {source}")
+    return UpsertCounts(loaded=incoming - existing, replaced=replaced,
+                        unchanged=existing - replaced)
+
+
+def _settle_waiting(conn: Connection, contract: TableContract, source: str) -> None:
+    """A record now in its table no longer waits: its quarantine rows say so."""
+    key, waiting = contract.key, contract.waiting_table
+    conn.execute(sa.text(
+        f"UPDATE rejects SET status = 'released' WHERE status = 'waiting' "
+        f"AND table_name = :table AND record_id IN (SELECT {key} FROM {source})"),
+        {"table": contract.name})
+    conn.execute(sa.text(f"DELETE FROM {waiting} WHERE {key} IN (SELECT {key} FROM {source})"))
+
+
+def insert_waiting(conn: Connection, contract: TableContract) -> int:
+    """Orphans of this file wait; a newer copy of a waiting record supersedes the older one."""
+    key, waiting = contract.key, contract.waiting_table
+    columns = ", ".join(c.name for c in schema.metadata.tables[waiting].columns)
+    conn.execute(sa.text(
+        f"DELETE FROM rejects WHERE status = 'waiting' AND table_name = :table "
+        f"AND record_id IN (SELECT {key} FROM load_waiting)"), {"table": contract.name})
+    conn.execute(sa.text(f"DELETE FROM {waiting} WHERE {key} IN (SELECT {key} FROM load_waiting)"))
+    conn.execute(sa.text(f"INSERT INTO {waiting} ({columns}) SELECT {columns} FROM load_waiting"))
+    return _scalar(conn, "SELECT count(*) FROM load_waiting")
+
+
+def insert_rejects(conn: Connection) -> None:
+    columns = ", ".join(c.name for c in schema.rejects.columns)
+    conn.execute(sa.text(f"INSERT INTO rejects ({columns}) SELECT {columns} FROM load_rejects"))
+
+
+def release_waiting(conn: Connection) -> int:
+    """Load every waiting row whose pregnancy is now in cohort (same upsert rules)."""
+    released = 0
+    for contract in TABLES.values():
+        if not contract.waiting_table:
+            continue
+        columns = ", ".join(c.name for c in schema.metadata.tables[contract.name].columns)
+        _drop(conn, "load_released")
+        conn.execute(sa.text(
+            f"CREATE TEMP TABLE load_released AS SELECT {columns} FROM {contract.waiting_table} w "
+            f"WHERE EXISTS (SELECT 1 FROM cohort c WHERE c.pregnancy_id = w.pregnancy_id)"))
+        count = _scalar(conn, "SELECT count(*) FROM load_released")
+        if count:
+            upsert(conn, contract, source="load_released")
+            released += count
+        _drop(conn, "load_released")
+    return released

@@ -1,0 +1,327 @@
+"""The contract's row rules as set-based DuckDB SQL over the staging table.
+
+Everything here runs in DuckDB (the warehouse itself, or a private in-memory DuckDB when the
+warehouse is PostgreSQL). Identifiers in the SQL come only from the contract declarations
+and the staging columns c0, c1, ...; file values and risk-factor names are bound.
+The lookups the rules need are the load_* relations made by the loader (see LOOKUPS).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from pathway import schema
+from pathway.ingest.contract import (FALSE_WORDS, OUTCOME_IF_BORN, OUTCOME_IF_NOT_BORN,
+                                     OUTCOMES_WITH_BIRTH, TRUE_WORDS, Field, TableContract)
+from pathway.ingest.reading import STAGING
+
+DATE_FORMATS = ["%Y-%m-%d", "%d/%m/%Y", "%Y-%m-%d %H:%M:%S"]
+
+# Portable SELECTs (they run on DuckDB and PostgreSQL alike) for what validation looks up.
+LOOKUPS = {
+    "load_codes": ("SELECT code_list, lower(code) AS code_key, canonical FROM ref_codes "
+                   "UNION ALL SELECT 'service', lower(service), service FROM ref_services "
+                   "UNION ALL SELECT 'instrument', lower(instrument), instrument FROM ref_instruments"),
+    "load_services": "SELECT service, default_tier FROM ref_services",
+    "load_instruments": "SELECT instrument, min_score, max_score FROM ref_instruments",
+    "load_known_areas": "SELECT DISTINCT area_code FROM areas",
+    "load_known_pregnancies": "SELECT DISTINCT pregnancy_id FROM cohort",
+}
+
+
+@dataclass
+class ColumnPlan:
+    """How a file's columns map onto one contract table."""
+
+    contract: TableContract
+    staged: dict[str, str]                       # contract column -> staging column (c3)
+    risk_factors: list[tuple[str, str]] = field(default_factory=list)  # (rf_name, c7)
+    ignored: list[str] = field(default_factory=list)
+
+
+def _name(identifier: str) -> str:
+    """Guard: only contract names and staging columns ever reach SQL text."""
+    if not re.fullmatch(r"[a-z_][a-z0-9_]*", identifier):
+        raise ValueError(f"not an allowed SQL identifier: {identifier!r}")
+    return identifier
+
+
+def _literal(constant: str) -> str:
+    """A constant from the contract (a code list name, a default code) as an SQL literal."""
+    if not re.fullmatch(r"[A-Za-z0-9_ ]+", constant):
+        raise ValueError(f"not an allowed SQL constant: {constant!r}")
+    return f"'{constant}'"
+
+
+def _literal_format(date_format: str) -> str:
+    if not re.fullmatch(r"[%A-Za-z0-9/: -]+", date_format):
+        raise ValueError(f"not an allowed date format: {date_format!r}")
+    return f"'{date_format}'"
+
+
+def _quoted(expr: str) -> str:
+    """SQL building the text 'value' for a reason."""
+    return f"'''' || {expr} || ''''"
+
+
+def _number_text(expr: str) -> str:
+    """0.0 reads as 0 in a message; 2.5 stays 2.5."""
+    return (f"CASE WHEN {expr} = floor({expr}) THEN CAST(CAST({expr} AS BIGINT) AS VARCHAR) "
+            f"ELSE CAST({expr} AS VARCHAR) END")
+
+
+# ---- the NHS-number guard (contract section 3) ----------------------------------------
+
+def nhs_number_sql(plan: ColumnPlan) -> str | None:
+    """First value in pregnancy_id/person_id that is 10 digits with a valid modulus-11 check digit."""
+    candidates = []
+    for column in ("pregnancy_id", "person_id"):
+        staged = plan.staged.get(column)
+        if staged:
+            candidates.append(
+                f"SELECT line_number, {_literal(column)} AS column_name, "
+                f"regexp_replace(trim({_name(staged)}), '[ -]', '', 'g') AS digits "
+                f"FROM {STAGING} WHERE {_name(staged)} IS NOT NULL")
+    if not candidates:
+        return None
+    # Weights 10..2 on the first nine digits; check = 11 - (sum mod 11), 11 -> 0, 10 invalid
+    # (a 10 never equals a digit, so such numbers drop out by themselves).
+    return f"""
+        WITH candidate AS ({' UNION ALL '.join(candidates)}),
+        ten_digit AS (SELECT * FROM candidate WHERE regexp_full_match(digits, '[0-9]{{10}}')),
+        checked AS (
+            SELECT *, 11 - (list_sum(list_transform(range(9),
+                        lambda i: (ascii(digits[i + 1]) - 48) * (10 - i))) % 11) AS check_digit
+            FROM ten_digit)
+        SELECT line_number, column_name, digits, count(*) OVER () AS how_many
+        FROM checked
+        WHERE (CASE WHEN check_digit = 11 THEN 0 ELSE check_digit END) = ascii(digits[10]) - 48
+        ORDER BY line_number, column_name
+        LIMIT 1"""
+
+
+# ---- the checked view: raw text and typed value of every contract column ---------------
+
+def _typed(f: Field, raw: str) -> str:
+    if f.kind == "text":
+        return raw
+    if f.kind == "date":
+        # a view cannot hold bound parameters: the formats are this module's constants
+        formats = ", ".join(_literal_format(fmt) for fmt in DATE_FORMATS)
+        return f"CAST(try_strptime({raw}, [{formats}]) AS DATE)"
+    if f.kind == "integer":
+        return (f"CASE WHEN regexp_full_match({raw}, '[+-]?[0-9]{{1,9}}(\\.0*)?') "
+                f"THEN CAST(CAST({raw} AS DOUBLE) AS INTEGER) END")
+    if f.kind == "number":
+        return (f"CASE WHEN isfinite(try_cast({raw} AS DOUBLE)) "
+                f"THEN try_cast({raw} AS DOUBLE) END")
+    if f.kind == "code":
+        return f"code_{f.name}.canonical"   # NULL when blank or not a known code
+    raise ValueError(f"unknown kind {f.kind}")
+
+
+def _boolean(raw: str) -> str:
+    true = ", ".join(_literal(w) for w in TRUE_WORDS)
+    false = ", ".join(_literal(w) for w in FALSE_WORDS)
+    return (f"CASE WHEN lower({raw}) IN ({true}) THEN true "
+            f"WHEN lower({raw}) IN ({false}) THEN false END")
+
+
+def checked_sql(plan: ColumnPlan) -> str:
+    """CREATE the load_checked view: raw_* text and typed columns of every staged row.
+
+    A view, not a table: it is read once to find problems and once for the valid rows,
+    and copying ten million rows of text a second time costs more than the joins.
+    """
+    contract = plan.contract
+    raw_columns = ["line_number"]
+    for f in contract.fields:
+        staged = plan.staged.get(f.name)
+        raw_columns.append(f"{_name(staged) if staged else 'CAST(NULL AS VARCHAR)'} "
+                           f"AS raw_{_name(f.name)}")
+    select, joins = ["raw.*"], []
+    for f in contract.fields:
+        select.append(f"{_typed(f, f'raw_{f.name}')} AS {_name(f.name)}")
+        if f.kind == "code":
+            joins.append(f"LEFT JOIN load_codes code_{f.name} ON code_{f.name}.code_list = "
+                         f"{_literal(f.code_list)} AND code_{f.name}.code_key = lower(raw_{f.name})")
+    if contract.name == "activity":
+        joins.append("LEFT JOIN load_services service_tier ON service_tier.service = code_service.canonical")
+        select.append("service_tier.default_tier")
+    if "known_area" in contract.extra_rules:
+        joins.append("LEFT JOIN load_known_areas known_area ON known_area.area_code = raw_area_code")
+        select.append("known_area.area_code IS NOT NULL AS area_known")
+    if "score_in_instrument_range" in contract.extra_rules:
+        joins.append("LEFT JOIN load_instruments instrument_range "
+                     "ON instrument_range.instrument = code_instrument.canonical")
+        select += ["instrument_range.min_score", "instrument_range.max_score"]
+    if contract.waiting_table:
+        joins.append("LEFT JOIN load_known_pregnancies known_pregnancy "
+                     "ON known_pregnancy.pregnancy_id = raw_pregnancy_id")
+        select.append("known_pregnancy.pregnancy_id IS NOT NULL AS pregnancy_known")
+    for i, (_, staged) in enumerate(plan.risk_factors):
+        raw_columns.append(f"{_name(staged)} AS raw_rf_{i}")
+        select.append(f"{_boolean(f'raw_rf_{i}')} AS rf_{i}")
+    body = (f"WITH raw AS (SELECT {', '.join(raw_columns)} FROM {STAGING}) "
+            f"SELECT {', '.join(select)} FROM raw {' '.join(joins)}")
+    return "CREATE OR REPLACE TEMP VIEW load_checked AS " + body
+
+
+def final_columns(plan: ColumnPlan) -> list[tuple[str, str]]:
+    """(column, expression over load_checked) for the target table, blanks given their default."""
+    contract = plan.contract
+    target = schema.metadata.tables[contract.name]
+    out = []
+    for column in target.columns:
+        f = contract.field(column.name)
+        expression = f.name
+        if f.default:
+            expression = f"coalesce({f.name}, {_literal(f.default)})"
+        if contract.name == "activity" and f.name == "tier":
+            # the file's override, else the service's default tier from ref_services
+            expression = "coalesce(tier, default_tier)"
+        if contract.name == "cohort" and f.name == "outcome":
+            expression = (f"coalesce(outcome, CASE WHEN birth_date IS NOT NULL "
+                          f"THEN {_literal(OUTCOME_IF_BORN)} ELSE {_literal(OUTCOME_IF_NOT_BORN)} END)")
+        out.append((column.name, expression))
+    return out
+
+
+# ---- the rules: one UNION ALL of per-rule reject queries over the rows with a problem ----
+
+_NOT_VALID = {
+    "date": "is not a date",
+    "integer": "is not a whole number",
+    "number": "is not a number",
+    "code": None,
+}
+
+
+def problems_sql(plan: ColumnPlan) -> tuple[str, dict]:
+    """CREATE load_problems (line_number, column_name, value, reason, record_id)."""
+    contract, key = plan.contract, plan.contract.key
+    params: dict = {}
+    rules: list[tuple[str, str, str, str]] = []   # (column_sql, value_sql, reason_sql, where)
+    for f in contract.fields:
+        raw, col = f"raw_{f.name}", _literal(f.name)
+        if f.required:
+            rules.append((col, "CAST(NULL AS VARCHAR)", "'blank, but a value is required'",
+                          f"{raw} IS NULL"))
+        if f.kind in _NOT_VALID:
+            words = _NOT_VALID[f.kind] or f"is not a known {f.name.replace('_', ' ')}"
+            rules.append((col, raw, f"{_quoted(raw)} || ' {words}'",
+                          f"{raw} IS NOT NULL AND {f.name} IS NULL"))
+        if f.low is not None and f.high is not None:
+            rules.append((col, raw, f"{_quoted(raw)} || ' is outside {int(f.low)} to {int(f.high)}'",
+                          f"{f.name} IS NOT NULL AND ({f.name} < {int(f.low)} "
+                          f"OR {f.name} > {int(f.high)})"))
+    if "known_area" in contract.extra_rules:
+        rules.append(("'area_code'", "raw_area_code",
+                      f"{_quoted('raw_area_code')} || ' is not a known area (load it in an areas file first)'",
+                      "raw_area_code IS NOT NULL AND NOT area_known"))
+    if "birth_date_matches_outcome" in contract.extra_rules:
+        params["outcomes_with_birth"] = list(OUTCOMES_WITH_BIRTH)
+        rules.append(("'birth_date'", "raw_birth_date",
+                      "'blank, but outcome is ' || outcome || ': a birth date is required'",
+                      "raw_birth_date IS NULL AND list_contains($outcomes_with_birth, outcome)"))
+        rules.append(("'birth_date'", "raw_birth_date",
+                      f"{_quoted('raw_birth_date')} || ' given, but outcome is ' || outcome "
+                      "|| ': birth_date must be blank'",
+                      "raw_birth_date IS NOT NULL AND birth_date IS NOT NULL "
+                      "AND NOT list_contains($outcomes_with_birth, outcome)"))
+    if "score_in_instrument_range" in contract.extra_rules:
+        rules.append(("'score'", "raw_score",
+                      f"{_quoted('raw_score')} || ' is outside the ' || instrument || ' range ' || "
+                      f"{_number_text('min_score')} || ' to ' || {_number_text('max_score')}",
+                      "score IS NOT NULL AND (score < min_score OR score > max_score)"))
+    for i, (rf_name, _) in enumerate(plan.risk_factors):
+        params[f"rf_name_{i}"] = rf_name
+        rules.append((f"$rf_name_{i}", f"raw_rf_{i}",
+                      f"{_quoted(f'raw_rf_{i}')} || ' is not yes/no (use true/false, yes/no, y/n or 1/0)'",
+                      f"raw_rf_{i} IS NOT NULL AND rf_{i} IS NULL"))
+    # One pass over the big view finds the rows with any problem; the per-rule queries
+    # then only read those few rows.
+    any_problem = " OR ".join(f"({where})" for *_, where in rules)
+    selects = [f"SELECT line_number, {column} AS column_name, {value} AS value, {reason} AS reason, "
+               f"raw_{key} AS record_id FROM bad WHERE {where}"
+               for column, value, reason, where in rules]
+    # Duplicate ids: the first occurrence loads, later ones are rejected naming the first line.
+    staged_key = _name(plan.staged[key])
+    selects.append(
+        f"SELECT line_number, {_literal(key)}, {staged_key}, "
+        f"{_quoted(staged_key)} || ' appears again: first on line ' || first_line "
+        f"|| ', which is the one loaded', {staged_key} "
+        f"FROM (SELECT line_number, {staged_key}, min(line_number) OVER (PARTITION BY {staged_key}) "
+        f"AS first_line FROM {STAGING} WHERE {staged_key} IS NOT NULL) "
+        f"WHERE line_number > first_line")
+    sql = (f"CREATE OR REPLACE TEMP TABLE load_problems AS WITH bad AS MATERIALIZED "
+           f"(SELECT * FROM load_checked WHERE {any_problem}) " + " UNION ALL ".join(selects))
+    return sql, params
+
+
+# ---- what moves on: typed rows, waiting orphans, quarantine rows -----------------------
+
+_GOOD = "line_number NOT IN (SELECT line_number FROM load_problems)"
+
+
+def incoming_sql(plan: ColumnPlan, load_id: int, file_name: str) -> list[tuple[str, dict]]:
+    """CREATE load_incoming (shaped like the target table), load_incoming_rf for cohort,
+    and load_waiting (orphans, shaped like the waiting table) for activity and measures."""
+    contract = plan.contract
+    final = final_columns(plan)
+    names = ", ".join(_name(c) for c, _ in final)
+    typed = ", ".join(f"{expr} AS {_name(c)}" for c, expr in final)
+    statements: list[tuple[str, dict]] = []
+    if contract.waiting_table:
+        # One pass over the view for both: rows whose pregnancy is known, and the orphans.
+        statements.append((f"CREATE OR REPLACE TEMP TABLE load_valid AS SELECT {typed}, "
+                           f"pregnancy_known, line_number FROM load_checked WHERE {_GOOD}", {}))
+        statements.append((f"CREATE OR REPLACE TEMP VIEW load_incoming AS SELECT {names} "
+                           f"FROM load_valid WHERE pregnancy_known", {}))
+        statements.append((
+            f"CREATE OR REPLACE TEMP TABLE load_waiting AS SELECT {names}, "
+            f"CAST($load_id AS INTEGER) AS load_id, CAST($file_name AS VARCHAR) AS file_name, "
+            f"CAST(line_number AS INTEGER) AS line_number FROM load_valid "
+            f"WHERE NOT pregnancy_known ORDER BY line_number",
+            {"load_id": load_id, "file_name": file_name}))
+    else:
+        statements.append((f"CREATE OR REPLACE TEMP TABLE load_incoming AS SELECT {typed} "
+                           f"FROM load_checked WHERE {_GOOD}", {}))
+    if contract.has_risk_factors:
+        parts, params = [], {}
+        key = _name(plan.staged[contract.key])
+        for i, (rf_name, staged) in enumerate(plan.risk_factors):
+            params[f"rf_name_{i}"] = rf_name
+            parts.append(f"SELECT {key} AS pregnancy_id, CAST($rf_name_{i} AS VARCHAR) AS risk_factor, "
+                         f"{_boolean(_name(staged))} AS present FROM {STAGING} "
+                         f"WHERE {_name(staged)} IS NOT NULL AND {_GOOD}")
+        body = " UNION ALL ".join(parts) if parts else (
+            "SELECT CAST(NULL AS VARCHAR) AS pregnancy_id, CAST(NULL AS VARCHAR) AS risk_factor, "
+            "CAST(NULL AS BOOLEAN) AS present WHERE false")
+        statements.append((f"CREATE OR REPLACE TEMP TABLE load_incoming_rf AS {body}", params))
+    return statements
+
+
+def quarantine_sql(plan: ColumnPlan, load_id: int, file_name: str) -> tuple[str, dict]:
+    """CREATE load_rejects shaped like the rejects table: rejected rows, then waiting ones."""
+    contract = plan.contract
+    waiting = ""
+    if contract.waiting_table:
+        waiting = (
+            " UNION ALL SELECT line_number, 'pregnancy_id', pregnancy_id, "
+            f"{_quoted('pregnancy_id')} || ' is not in cohort yet: the row waits and loads "
+            f"when its pregnancy arrives', {contract.key}, 'waiting' FROM load_waiting")
+    return (
+        "CREATE OR REPLACE TEMP TABLE load_rejects AS "
+        "SELECT CAST($load_id AS INTEGER) AS load_id, CAST($file_name AS VARCHAR) AS file_name, "
+        f"{_literal(contract.name)} AS table_name, CAST(line_number AS INTEGER) AS line_number, "
+        "column_name, value, reason, record_id, status FROM ("
+        "SELECT line_number, column_name, value, reason, record_id, 'rejected' AS status "
+        f"FROM load_problems{waiting}) ORDER BY line_number, column_name",
+        {"load_id": load_id, "file_name": file_name})
+
+
+TEMP_TABLES = ("load_problems", "load_valid", "load_incoming", "load_incoming_rf",
+               "load_waiting", "load_rejects", STAGING)
+TEMP_VIEWS = ("load_incoming", "load_checked")

@@ -39,6 +39,16 @@ def _warehouse(db: str | None, *, read_only: bool = False):
         raise typer.Exit(1)
 
 
+def _key_values(items: list[str], option: str) -> dict[str, str]:
+    pairs = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            _usage_error(f"{option} {item!r} is not KEY=VALUE")
+        pairs[key.strip()] = value.strip()
+    return pairs
+
+
 def _usage_error(message: str) -> None:
     err.print(f"[red]error:[/red] {message}")
     raise typer.Exit(2)
@@ -50,6 +60,7 @@ def load(
     table: Optional[str] = typer.Option(None, "--table", help="areas, cohort, activity, measures (default: from file name or columns)."),
     max_reject_rate: Optional[float] = typer.Option(None, "--max-reject-rate", help="Refuse a file when more than this share of its rows is rejected (default 0.05)."),
     sheet: Optional[str] = typer.Option(None, "--sheet", help="XLSX sheet name (default: the first sheet)."),
+    lookup_column: List[str] = typer.Option([], "--lookup-column", help="For a small-area lookup loaded as areas: ROLE=COLUMN, where ROLE is lsoa_code, la_code, la_name, icb_code, icb_name, region_code or region_name (repeatable)."),
     db: Optional[str] = DbOption,
 ) -> None:
     """Validate and load extract files, printing a summary per file."""
@@ -57,9 +68,10 @@ def load(
 
     if max_reject_rate is not None and not 0 <= max_reject_rate <= 1:
         _usage_error(f"--max-reject-rate {max_reject_rate} must be between 0 and 1")
+    mapping = _key_values(lookup_column, "--lookup-column")
     warehouse = _warehouse(db)
     summaries = load_files(warehouse, files, table=table, max_reject_rate=max_reject_rate,
-                           sheet=sheet, progress=sys.stdout.isatty())
+                           sheet=sheet, progress=sys.stdout.isatty(), lookup_columns=mapping or None)
     for summary in summaries:
         colour = "green" if summary.outcome == "loaded" else "red"
         out.print(f"[{colour}]{summary.describe()}[/{colour}]", highlight=False)
@@ -107,12 +119,7 @@ def query(
         _usage_error(f"unknown metric {name!r}: see `pathway query --list`")
     if output_format not in ("csv", "json", "table"):
         _usage_error(f"--format {output_format!r}: choose csv, json or table")
-    params = {}
-    for item in param:
-        key, sep, value = item.partition("=")
-        if not sep or not key:
-            _usage_error(f"--param {item!r} is not KEY=VALUE")
-        params[key.strip()] = value.strip()
+    params = _key_values(param, "--param")
     warehouse = _warehouse(db, read_only=False)
     try:
         frame = run_metric(warehouse, name, params, suppress=not no_suppress)

@@ -8,8 +8,8 @@ than the load itself); PostgreSQL gets unique indexes, which its planner needs.
 from __future__ import annotations
 
 import sqlalchemy as sa
-from sqlalchemy import (Boolean, Column, Date, DateTime, Float, Index, Integer, MetaData,
-                        Table, Text)
+from sqlalchemy import (Boolean, Column, Date, DateTime, Double, Float, Index, Integer,
+                        MetaData, Table, Text)
 from sqlalchemy.engine import Connection
 
 metadata = MetaData()
@@ -47,39 +47,45 @@ cohort_risk_factors = Table(
     Column("present", Boolean),
 )
 
-ACTIVITY_COLUMNS = [
-    Column("activity_id", Text, nullable=False),
-    Column("pregnancy_id", Text, nullable=False),
-    Column("service", Text, nullable=False),
-    Column("activity_type", Text, nullable=False),
-    Column("activity_date", Date, nullable=False),
-    Column("contact_code", Text),
-    Column("attendance", Text, nullable=False),
-    Column("tier", Text, nullable=False),
-    Column("referral_source", Text),
-    Column("provider_code", Text),
-]
 
-MEASURES_COLUMNS = [
-    Column("measure_id", Text, nullable=False),
-    Column("pregnancy_id", Text, nullable=False),
-    Column("instrument", Text, nullable=False),
-    Column("score", Float, nullable=False),
-    Column("measure_date", Date, nullable=False),
-    Column("timepoint", Text, nullable=False),
-    Column("service", Text),
-]
+def _activity_columns() -> list[Column]:
+    return [
+        Column("activity_id", Text, nullable=False),
+        Column("pregnancy_id", Text, nullable=False),
+        Column("service", Text, nullable=False),
+        Column("activity_type", Text, nullable=False),
+        Column("activity_date", Date, nullable=False),
+        Column("contact_code", Text),
+        Column("attendance", Text, nullable=False),
+        Column("tier", Text, nullable=False),
+        Column("referral_source", Text),
+        Column("provider_code", Text),
+    ]
 
-activity = Table("activity", metadata, *[c.copy() for c in ACTIVITY_COLUMNS])
-measures = Table("measures", metadata, *[c.copy() for c in MEASURES_COLUMNS])
+
+def _measures_columns() -> list[Column]:
+    return [
+        Column("measure_id", Text, nullable=False),
+        Column("pregnancy_id", Text, nullable=False),
+        Column("instrument", Text, nullable=False),
+        Column("score", Float, nullable=False),
+        Column("measure_date", Date, nullable=False),
+        Column("timepoint", Text, nullable=False),
+        Column("service", Text),
+    ]
+
+
+activity = Table("activity", metadata, *_activity_columns())
+measures = Table("measures", metadata, *_measures_columns())
+
 
 # ---- quarantine: orphans wait here until their pregnancy arrives (contract section 3) ----
-_WAITING_EXTRA = [Column("load_id", Integer), Column("file_name", Text),
-                  Column("line_number", Integer)]
-waiting_activity = Table("waiting_activity", metadata,
-                         *[c.copy() for c in ACTIVITY_COLUMNS], *[c.copy() for c in _WAITING_EXTRA])
-waiting_measures = Table("waiting_measures", metadata,
-                         *[c.copy() for c in MEASURES_COLUMNS], *[c.copy() for c in _WAITING_EXTRA])
+def _waiting_columns() -> list[Column]:
+    return [Column("load_id", Integer), Column("file_name", Text), Column("line_number", Integer)]
+
+
+waiting_activity = Table("waiting_activity", metadata, *_activity_columns(), *_waiting_columns())
+waiting_measures = Table("waiting_measures", metadata, *_measures_columns(), *_waiting_columns())
 
 rejects = Table(
     "rejects", metadata,
@@ -218,6 +224,67 @@ _reference(
     Column("price_year", Text, primary_key=True),
     Column("index_value", Float, nullable=False),
     Column("status", Text),
+)
+# Equity groups: which values fall in each group of a dimension (an IMD decile range, an age
+# range, a count of risk factors present, or the ethnic group itself) and the reference group.
+_reference(
+    "equity_groups",
+    Column("dimension", Text, primary_key=True),
+    Column("group_name", Text, primary_key=True),
+    Column("sort_order", Integer, nullable=False),
+    Column("min_value", Float),   # blank: no lower bound
+    Column("max_value", Float),   # blank: no upper bound
+    Column("is_reference", Boolean, nullable=False),
+    Column("label", Text),
+)
+# A commissioner's own reach standard for a stage and tier; service_gaps uses it instead of the
+# median of all areas. Shipped empty: there is no published standard per stage and tier.
+_reference(
+    "reach_standards",
+    Column("stage", Text, primary_key=True),
+    Column("tier", Text, primary_key=True),
+    Column("standard_pct", Float, nullable=False),
+    Column("label", Text),
+)
+# Which published measure means which catalogue figure (pathway.benchmarks reads it).
+_reference(
+    "benchmark_map",
+    Column("figure", Text, primary_key=True),
+    Column("layout", Text, nullable=False),       # msds | fingertips
+    Column("indicator", Text),                     # MSDS Dimension or Fingertips indicator id
+    Column("indicator_name_contains", Text),       # Fingertips: match by name when no id
+    Column("measures", Text),                      # MSDS: categories summed as the numerator (|)
+    Column("excluded", Text),                      # MSDS: categories left out of the denominator (|)
+    Column("metric", Text, nullable=False),        # catalogue figure: metric.column or metric.code
+    Column("category", Text),                      # the group within the figure (equity groups)
+    Column("label", Text),
+)
+
+# ---- published benchmarks (contract section 5 `benchmarks`; pathway.benchmarks loads them) --
+benchmarks = Table(
+    "benchmarks", metadata,
+    Column("metric", Text, nullable=False),
+    Column("category", Text, nullable=False),      # '' for the whole population
+    Column("population", Text, nullable=False),    # published sex/age, '' when not given
+    Column("source_file", Text, nullable=False),
+    Column("layout", Text),
+    Column("period", Text, nullable=False),
+    Column("org_level", Text, nullable=False),     # national | region | provider | area
+    Column("org_code", Text, nullable=False),
+    Column("org_name", Text),
+    Column("indicator_id", Text),
+    Column("indicator_name", Text),
+    Column("numerator", Double),
+    Column("denominator", Double),
+    Column("pct", Double),
+    Column("ci_low", Double),
+    Column("ci_high", Double),
+    Column("ci_method", Text),                     # wilson | published
+    Column("value", Double),                        # the published value as given
+    Column("suppressed", Boolean, nullable=False),
+    Column("missing_excluded", Double),             # published count left out of the denominator
+    Column("note", Text),
+    Column("load_id", Integer),
 )
 
 # PostgreSQL-only indexes (see module docstring).

@@ -26,7 +26,7 @@ from sqlalchemy.engine import Connection
 
 from pathway import schema
 from pathway.db import Warehouse, native_duckdb
-from pathway.ingest import reading, upsert, validation
+from pathway.ingest import area_lookup, reading, upsert, validation
 from pathway.ingest.contract import (LOAD_ORDER, RISK_FACTOR_PREFIX, TABLES, header_key,
                                      snake_case, table_from_file_name)
 from pathway.ingest.reading import SourceFile, Unreadable
@@ -60,6 +60,7 @@ class LoadSummary:
     started_at: dt.datetime | None = None
     ended_at: dt.datetime | None = None
     rejects: pd.DataFrame = field(default_factory=lambda: _empty_rejects())
+    notes: list[str] = field(default_factory=list)   # e.g. authorities split across ICBs
 
     def describe(self) -> str:
         """The one-paragraph summary the command line prints."""
@@ -79,6 +80,8 @@ class LoadSummary:
             parts.append(" Read as Windows-1252 text (it is not UTF-8).")
         if self.ignored_columns:
             parts.append(f" Ignored columns: {', '.join(self.ignored_columns)}.")
+        for note in self.notes:
+            parts.append(f" {note}")
         if len(self.rejects):
             shown = self.rejects.head(5)
             lines = [f"{self.file_name} line {r.line_number}, column {r.column_name}: {r.reason}"
@@ -100,7 +103,8 @@ def _empty_rejects() -> pd.DataFrame:
 
 def load_files(warehouse: Warehouse, paths: Iterable, *, table: str | None = None,
                max_reject_rate: float | None = None, sheet: str | None = None,
-               progress: bool = False) -> list[LoadSummary]:
+               progress: bool = False,
+               lookup_columns: dict[str, str] | None = None) -> list[LoadSummary]:
     """Load several files, areas before cohort before activity and measures; summaries in the given order."""
     paths = [Path(p) for p in paths]
 
@@ -112,14 +116,21 @@ def load_files(warehouse: Warehouse, paths: Iterable, *, table: str | None = Non
     summaries: dict[int, LoadSummary] = {}
     for i in order:
         summaries[i] = load_file(warehouse, paths[i], table=table,
-                                 max_reject_rate=max_reject_rate, sheet=sheet, progress=progress)
+                                 max_reject_rate=max_reject_rate, sheet=sheet, progress=progress,
+                                 lookup_columns=lookup_columns)
     return [summaries[i] for i in range(len(paths))]
 
 
 def load_file(warehouse: Warehouse, path, *, table: str | None = None,
               max_reject_rate: float | None = None, sheet: str | None = None,
-              progress: bool = False, display_name: str | None = None) -> LoadSummary:
-    """Load one extract file in one transaction. Bad input never raises: it is refused and logged."""
+              progress: bool = False, display_name: str | None = None,
+              lookup_columns: dict[str, str] | None = None) -> LoadSummary:
+    """Load one extract file in one transaction. Bad input never raises: it is refused and logged.
+
+    An areas file may be an ONS small-area lookup (LSOA -> sub-ICB -> ICB -> local authority):
+    its authorities are derived by best fit and loaded as areas; `lookup_columns` maps roles
+    (lsoa_code, la_code, la_name, icb_code, icb_name, region_code, region_name) to its headers
+    where they are not recognised."""
     path = Path(path)
     name = display_name or path.name
     threshold = warehouse.settings.max_reject_rate if max_reject_rate is None else max_reject_rate
@@ -134,6 +145,9 @@ def load_file(warehouse: Warehouse, path, *, table: str | None = None,
             source = reading.inspect_file(path, name, sheet=sheet, workdir=Path(workdir))
             summary.encoding, summary.delimiter = source.encoding, source.delimiter
             summary.table = choose_table(source, table)
+            if summary.table == "areas" and _is_lookup_not_areas(source, lookup_columns):
+                status(f"deriving areas from the small-area lookup {name}")
+                source, summary.notes = _areas_from_lookup(source, Path(workdir), lookup_columns)
             plan = plan_columns(source, summary.table)
             summary.ignored_columns = plan.ignored
             with warehouse.begin() as conn:
@@ -142,7 +156,7 @@ def load_file(warehouse: Warehouse, path, *, table: str | None = None,
                 summary.outcome, summary.ended_at = "loaded", _now()
                 _write_log(conn, summary, source.sha256)
             return summary
-        except (Unreadable, LoadRefused) as refusal:
+        except (Unreadable, LoadRefused, area_lookup.AreaLookupError) as refusal:
             summary.message = str(refusal)
         finally:
             reading.remove_temp_files(source)
@@ -166,8 +180,12 @@ def choose_table(source: SourceFile, table: str | None) -> str:
             raise LoadRefused(f"{name}: --table {table!r} is not a table the loader knows "
                               f"(one of {', '.join(TABLES)})")
         return table
-    return table_from_file_name(name) or _table_from_columns(
-        name, [header_key(h) for h in source.headers])
+    guessed = table_from_file_name(name)
+    if guessed:
+        return guessed
+    if area_lookup.is_small_area_lookup(source.headers):
+        return "areas"
+    return _table_from_columns(name, [header_key(h) for h in source.headers])
 
 
 def plan_columns(source: SourceFile, table: str) -> ColumnPlan:
@@ -204,6 +222,42 @@ def plan_columns(source: SourceFile, table: str) -> ColumnPlan:
                           f"(its header has: {', '.join(h for h in source.headers if h) or 'nothing'})")
     return ColumnPlan(contract=contract, staged=staged, risk_factors=risk_factors,
                       ignored=ignored)
+
+
+def _is_lookup_not_areas(source: SourceFile, mapping: dict[str, str] | None) -> bool:
+    keys = {header_key(h) for h in source.headers}
+    has_area_columns = all(header_key(c) in keys for c in TABLES["areas"].required_columns)
+    return bool(mapping) or (not has_area_columns and area_lookup.is_small_area_lookup(source.headers))
+
+
+def _areas_from_lookup(source: SourceFile, workdir: Path,
+                       mapping: dict[str, str] | None) -> tuple[SourceFile, list[str]]:
+    """Best-fit each authority to an ICB and stage the result as an areas file.
+
+    A lookup has one row per small area (about 33,000 in England), so pandas is fine here.
+    The derived file keeps the original's name and checksum in the load log."""
+    readable = source.readable_path or source.path
+    if source.format == "csv":
+        frame = pd.read_csv(readable, dtype=str, keep_default_na=False,
+                            sep=source.delimiter or ",", encoding="utf-8-sig")
+    elif source.format == "xlsx":
+        frame = pd.read_excel(readable, dtype=str, sheet_name=source.sheet or 0).fillna("")
+    else:
+        frame = pd.read_parquet(readable).astype(str)
+    columns = area_lookup.recognise_lookup_columns(list(frame.columns), mapping)
+    result = area_lookup.derive_areas(frame, columns, source_name=source.display_name)
+    derived = workdir / "areas_from_lookup.csv"
+    result.areas.to_csv(derived, index=False)
+    staged = reading.inspect_file(derived, source.display_name, sheet=None, workdir=workdir)
+    staged.sha256 = source.sha256
+    split = result.split[result.split["best_fit"]] if "best_fit" in result.split else result.split
+    notes = [f"Derived {len(result.areas):,} local authorities from {len(frame):,} small areas; "
+             f"each authority's ICB is the one holding most of its small areas."]
+    if len(split):
+        listed = ", ".join(f"{r.area_code} {r.area_name} (to {r.icb_code}, {r.share_pct:.0f}% of its small areas)"
+                           for r in split.itertuples())
+        notes.append(f"{len(split)} authorities are split across ICBs: {listed}.")
+    return staged, notes
 
 
 def _table_from_columns(name: str, keys: list[str]) -> str:

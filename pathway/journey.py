@@ -1,10 +1,14 @@
 """The journey tables: every event placed on the pathway, and one row per pregnancy.
 
-`refresh(conn)` rebuilds them from the contract tables with queries/_journey.sql; the loader
-calls it inside each load's transaction, so metrics never see a half-built journey.
+`refresh(conn)` rebuilds them from the contract tables with queries/_journey.sql, in the
+caller's transaction, so metrics never see a half-built journey. The loader rebuilds once
+after a batch of files; `is_current` tells whether a load has landed since (metrics then
+rebuild before answering).
 """
 
 from __future__ import annotations
+
+import datetime as dt
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -12,7 +16,7 @@ from sqlalchemy.engine import Connection
 from pathway.catalogue import named_sql, statements
 from pathway.reference import read_reference_csv
 from pathway.resources import reference_dir
-from pathway.schema import REFERENCE_TABLES
+from pathway.schema import REFERENCE_TABLES, journey_state
 
 # What refresh builds, for checks and for the data-quality page.
 DERIVED_TABLES = ("events", "journey", "journey_reach", "journey_contacts",
@@ -40,6 +44,22 @@ def refresh(conn: Connection) -> None:
     if indexes is not None:
         for statement in statements(indexes):
             conn.execute(sa.text(statement))
+    conn.execute(journey_state.delete())
+    conn.execute(journey_state.insert().values(built_after_load_id=_latest_load_id(conn),
+                                               built_at=dt.datetime.now()))
+
+
+def is_current(conn: Connection) -> bool:
+    """Built, and no data has loaded since it was."""
+    if not is_built(conn):
+        return False
+    built_after = conn.execute(sa.select(sa.func.max(journey_state.c.built_after_load_id))).scalar()
+    return built_after is not None and built_after >= _latest_load_id(conn)
+
+
+def _latest_load_id(conn: Connection) -> int:
+    return int(conn.execute(sa.text(
+        "select coalesce(max(load_id), 0) from load_log where outcome = 'loaded'")).scalar())
 
 
 def is_built(conn: Connection) -> bool:

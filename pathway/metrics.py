@@ -15,8 +15,9 @@ Defaults (contract section 5), worked out per run:
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 import numpy as np
 import pandas as pd
@@ -25,7 +26,7 @@ from pathway import catalogue
 from pathway.catalogue import Metric, named_sql, statements
 from pathway.db import Warehouse
 from pathway.disclosure import apply_disclosure
-from pathway.statistics import wilson_interval
+from pathway.statistics import rate_ratio, wilson_interval, xmr_chart
 
 
 class MetricError(ValueError):
@@ -68,17 +69,24 @@ def run_metric(warehouse: Warehouse, name: str, params: Mapping[str, Any] | None
     """One metric as a DataFrame with the contract's columns, intervals added and, unless
     suppress=False, small counts hidden and counts rounded (contract section 6)."""
     metric = _metric(name)
+    steps = _STEPS.get(metric.name, MetricSteps())
     _ensure_journey(warehouse)
     with warehouse.connect() as conn:
         binds = resolve_parameters(warehouse, metric, params, conn=conn)
+        if steps.prepare:
+            steps.prepare(warehouse, binds, params or {}, conn)
         sql = statements(named_sql(metric.sql_file, warehouse.dialect))[0]
         used = catalogue.bind_names(sql)
         frame = warehouse.query(sql, {k: v for k, v in binds.items() if k in used}, conn=conn)
     frame = _plain_numbers(frame)
     frame = _with_intervals(frame, metric)
+    if steps.derive:
+        frame = steps.derive(frame, binds)
     frame = _in_order(frame, metric)
     if suppress:
         frame = apply_disclosure(frame, metric.disclosure, warehouse.settings.disclosure)
+        if steps.after_disclosure:
+            frame = steps.after_disclosure(frame, binds)
     return frame
 
 
@@ -103,6 +111,11 @@ def resolve_parameters(warehouse: Warehouse, metric: Metric,
             binds[parameter.bind] = value
         elif parameter.kind == "date" and parameter.name in given:
             binds[parameter.bind] = _date(parameter.name, given[parameter.name])
+        elif parameter.kind == "number":
+            binds[parameter.bind] = _number(parameter, given.get(parameter.name, parameter.default))
+        elif parameter.kind == "text":
+            value = given.get(parameter.name, parameter.default)
+            binds[parameter.bind] = None if value is None else str(value).strip()
     if not any(p.kind in ("area", "date") for p in metric.parameters):
         return binds
 
@@ -180,12 +193,13 @@ def _metric(name: str) -> Metric:
 
 
 def _ensure_journey(warehouse: Warehouse) -> None:
-    """Build the journey tables if no load has yet (a fresh or hand-filled warehouse)."""
+    """Build the journey tables when missing or older than the latest load (a fresh or
+    hand-filled warehouse, or a batch stopped between a file's commit and the rebuild)."""
     from pathway import journey
 
     warehouse.ensure_schema()
     with warehouse.connect() as conn:
-        if journey.is_built(conn):
+        if journey.is_current(conn) or (warehouse.read_only and journey.is_built(conn)):
             return
     if warehouse.read_only:
         raise MetricError("the journey tables have not been built yet: load data first "
@@ -207,7 +221,191 @@ def _date(name: str, value: Any) -> dt.date:
                           "write it as YYYY-MM-DD, e.g. 2024-03-31") from None
 
 
+def _number(parameter: catalogue.Parameter, value: Any) -> float | None:
+    """A number parameter, checked against its range; None (not given) lets the SQL default it."""
+    if value is None:
+        return None
+    try:
+        number = float(str(value).strip())
+    except ValueError:
+        raise MetricError(f"parameter {parameter.name}={value!r} is not a number") from None
+    low = -np.inf if parameter.minimum is None else parameter.minimum
+    high = np.inf if parameter.maximum is None else parameter.maximum
+    if not low <= number <= high:
+        raise MetricError(f"parameter {parameter.name}={value!r} is outside {low:g} to {high:g}")
+    return number
+
+
 def _as_date(value: Any) -> dt.date | None:
     if value is None or (isinstance(value, float) and np.isnan(value)) or pd.isna(value):
         return None
     return pd.Timestamp(value).date()
+
+
+# ---- steps particular to one metric ---------------------------------------------------------
+# A metric whose figures need more than SQL and Wilson intervals (rate ratios, flags against an
+# interval, XmR limits) names its extra steps here; run_metric calls them in this order:
+# prepare (check and add binds, before the SQL), derive (after the intervals, on unrounded
+# counts), after_disclosure (hide what a suppressed count would give away).
+@dataclass(frozen=True)
+class MetricSteps:
+    prepare: Callable[..., None] | None = None
+    derive: Callable[[pd.DataFrame, dict], pd.DataFrame] | None = None
+    after_disclosure: Callable[[pd.DataFrame, dict], pd.DataFrame] | None = None
+
+
+def _check_measure_stage(warehouse: Warehouse, binds: dict, given: Mapping, conn) -> None:
+    """Mood screens are measured in the antenatal and postnatal stages only."""
+    if binds.get("measure") == "mood_screening" and binds.get("stage") not in ("any", "antenatal", "postnatal"):
+        raise MetricError(f"parameter stage={binds.get('stage')!r} does not fit metric=mood_screening: "
+                          "use antenatal, postnatal or any (either)")
+
+
+# equity ---------------------------------------------------------------------------------------
+def _equity_rate_ratios(frame: pd.DataFrame, binds: dict) -> pd.DataFrame:
+    """Each group's reach against its reference group's (same area), with a Katz 95% interval."""
+    out = frame.copy()
+    reference = out.set_index(["area_code", "dimension", "group"])[["reached", "cohort"]]
+    keys = pd.MultiIndex.from_arrays([out["area_code"], out["reference_dimension"], out["reference_group"]])
+    against = reference.reindex(keys)
+    ratio, low, high = rate_ratio(out["reached"].to_numpy(float), out["cohort"].to_numpy(float),
+                                  against["reached"].to_numpy(float), against["cohort"].to_numpy(float))
+    is_reference = ((out["dimension"] == out["reference_dimension"])
+                    & (out["group"] == out["reference_group"])).to_numpy()
+    # The reference group against itself is 1 by definition; an interval would pretend it was measured.
+    out["rate_ratio"] = np.where(is_reference & ~np.isnan(ratio), 1.0, ratio)
+    out["rate_ratio_ci_low"] = np.where(is_reference, np.nan, low)
+    out["rate_ratio_ci_high"] = np.where(is_reference, np.nan, high)
+    return out
+
+
+def _equity_hide_ratios_of_hidden_references(frame: pd.DataFrame, binds: dict) -> pd.DataFrame:
+    """A rate ratio divides by the reference group's percentage, so it is hidden with it."""
+    out = frame.copy()
+    hidden = out["reached"].isna() | out["cohort"].isna()
+    hidden_reference = pd.Series(hidden.to_numpy(), index=pd.MultiIndex.from_frame(
+        out[["area_code", "dimension", "group"]]))
+    keys = pd.MultiIndex.from_arrays([out["area_code"], out["reference_dimension"], out["reference_group"]])
+    gone = hidden_reference.reindex(keys).fillna(False).to_numpy(bool)
+    for column in ("rate_ratio", "rate_ratio_ci_low", "rate_ratio_ci_high"):
+        out[column] = out[column].mask(gone)
+    return out
+
+
+# service_gaps ---------------------------------------------------------------------------------
+def _service_gap_flags(frame: pd.DataFrame, binds: dict) -> pd.DataFrame:
+    """gap_pp = benchmark - pct; unmet = max(0, benchmark - pct) x cohort / 100, rounded down
+    (= benchmark x cohort / 100 - reached, from the counts); flag, first that applies:
+    no_cohort (no births), no_service (none reached, benchmark above 0), below_benchmark
+    (upper 95% Wilson limit under the benchmark), ok."""
+    out = frame.copy()
+    reached, cohort = out["reached"].to_numpy(float), out["cohort"].to_numpy(float)
+    benchmark = pd.to_numeric(out["benchmark_pct"], errors="coerce").to_numpy(float)
+    out["gap_pp"] = benchmark - pd.to_numeric(out["pct"], errors="coerce").to_numpy(float)
+    # a hair of tolerance: 50% of 4 births is 2 people exactly, not 1.9999999
+    shortfall = np.nan_to_num(benchmark * cohort / 100 - reached + 1e-9, nan=0.0)
+    out["unmet"] = np.floor(np.clip(shortfall, 0, None)).astype(int)
+    ci_high = pd.to_numeric(out["ci_high"], errors="coerce").to_numpy(float)
+    out["flag"] = np.select(
+        [cohort == 0, (reached == 0) & (benchmark > 0), ci_high < benchmark],
+        ["no_cohort", "no_service", "below_benchmark"], default="ok")
+    return out
+
+
+def _service_gaps_hide_unmet(frame: pd.DataFrame, binds: dict) -> pd.DataFrame:
+    """unmet is the benchmark share of the cohort less those reached: hidden with either count."""
+    out = frame.copy()
+    out["unmet"] = out["unmet"].mask(out["reached"].isna() | out["cohort"].isna())
+    return out
+
+
+# economic_case --------------------------------------------------------------------------------
+def _check_price_year(warehouse: Warehouse, binds: dict, given: Mapping, conn) -> None:
+    years = list(warehouse.query(named_sql("_deflator_years.sql"), conn=conn)["price_year"])
+    chosen = binds.get("price_year")
+    if chosen is not None and chosen not in years:
+        raise MetricError(f"parameter price_year={chosen!r} is not in ref_deflators "
+                          f"(data/reference/deflators.csv): one of {', '.join(years)}")
+
+
+def economic_assumptions(warehouse: Warehouse, params: Mapping[str, Any] | None = None) -> pd.DataFrame:
+    """Every assumption behind economic_case for these parameters, one row per step, in order:
+    step, value, unit, source, status (sourced | check | illustrative | your setting)."""
+    metric = _metric("economic_case")
+    _ensure_journey(warehouse)
+    with warehouse.connect() as conn:
+        binds = resolve_parameters(warehouse, metric, params, conn=conn)
+        _check_price_year(warehouse, binds, params or {}, conn)
+        sql = statements(named_sql("_economic_assumptions.sql"))[0]
+        used = catalogue.bind_names(sql)
+        frame = warehouse.query(sql, {k: v for k, v in binds.items() if k in used}, conn=conn)
+    frame = _plain_numbers(frame).sort_values(["step_order", "step"], kind="stable")
+    return frame[["step", "value", "unit", "source", "status"]].reset_index(drop=True)
+
+
+# trend ----------------------------------------------------------------------------------------
+# Which way is better, for the variation icons: more reach is better, shorter waits are better,
+# births have no direction.
+_IMPROVEMENT = {"births": None, "waiting_times": "down"}
+
+
+def _trend_window(warehouse: Warehouse, binds: dict, given: Mapping, conn) -> None:
+    """Default `from`: ref_parameters trend_window_months before `to` (plus one day)."""
+    _check_measure_stage(warehouse, binds, given, conn)
+    if given.get("from") not in (None, ""):
+        return
+    found = warehouse.query(named_sql("_reference_parameter.sql"), {"name": "trend_window_months"},
+                            conn=conn)
+    if found.empty:
+        raise MetricError("reference table ref_parameters lacks trend_window_months: restore the "
+                          "shipped row (data/reference/parameters.csv) or give from=YYYY-MM-DD",
+                          is_usage=False)
+    months = int(found.iloc[0]["value"])
+    binds["date_from"] = (pd.Timestamp(binds["date_to"]) - pd.DateOffset(months=months)
+                          + pd.Timedelta(days=1)).date()
+
+
+def _trend_limits(frame: pd.DataFrame, binds: dict) -> pd.DataFrame:
+    """Wilson intervals for percentage measures, then XmR limits and rules per area."""
+    out = frame.copy()
+    measure = binds.get("measure")
+    out["ci_low"], out["ci_high"] = np.nan, np.nan
+    if measure in catalogue.REACH_MEASURES:
+        numerator = pd.to_numeric(out["numerator"], errors="coerce")
+        denominator = pd.to_numeric(out["denominator"], errors="coerce").fillna(0)
+        out["ci_low"], out["ci_high"] = wilson_interval(numerator.fillna(0), denominator)
+    return _with_process_limits(out, measure)
+
+
+def _with_process_limits(frame: pd.DataFrame, measure: str | None) -> pd.DataFrame:
+    out = frame.sort_values(["area_code", "month"], kind="stable").reset_index(drop=True)
+    charts = []
+    for _, rows in out.groupby("area_code", sort=False):
+        chart = xmr_chart(pd.to_numeric(rows["value"], errors="coerce").astype(float),
+                          improvement=_IMPROVEMENT.get(measure, "up"))
+        shown = chart["variation"].dropna()
+        chart["latest_variation"] = shown.iloc[-1] if len(shown) else None
+        charts.append(chart.drop(columns=["value", "moving_range"]))
+    limits = pd.concat(charts) if charts else pd.DataFrame(
+        columns=["mean", "upper_limit", "lower_limit", "outside_limits", "run_of_7", "trend_of_6",
+                 "two_of_three", "special_cause", "variation", "latest_variation"])
+    return pd.concat([out.drop(columns=[c for c in limits.columns if c in out.columns]), limits], axis=1)
+
+
+def _trend_limits_from_shown_months(frame: pd.DataFrame, binds: dict) -> pd.DataFrame:
+    """Limits from the months people can see: a mean over a hidden month would give it away.
+    A count measure (births) shows its rounded count as its value."""
+    out = frame.copy()
+    if binds.get("measure") == "births":
+        out["value"] = pd.to_numeric(out["numerator"], errors="coerce").astype(float)
+    return _with_process_limits(out, binds.get("measure"))[list(frame.columns)]
+
+
+_STEPS: dict[str, MetricSteps] = {
+    "equity": MetricSteps(prepare=_check_measure_stage, derive=_equity_rate_ratios,
+                          after_disclosure=_equity_hide_ratios_of_hidden_references),
+    "service_gaps": MetricSteps(derive=_service_gap_flags, after_disclosure=_service_gaps_hide_unmet),
+    "economic_case": MetricSteps(prepare=_check_price_year),
+    "trend": MetricSteps(prepare=_trend_window, derive=_trend_limits,
+                         after_disclosure=_trend_limits_from_shown_months),
+}

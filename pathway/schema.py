@@ -122,6 +122,14 @@ load_log = Table(
     Column("message", Text),
 )
 
+# Which load the journey tables were last rebuilt after (pathway.journey): metrics rebuild
+# them when a later load has landed, e.g. after a batch killed between commit and rebuild.
+journey_state = Table(
+    "journey_state", metadata,
+    Column("built_after_load_id", Integer, nullable=False),
+    Column("built_at", DateTime),
+)
+
 # ---- reference tables (data/reference/*.csv, each row with its source) ----------------
 REFERENCE_TABLES: dict[str, Table] = {}
 

@@ -194,3 +194,23 @@ def test_killed_load_leaves_database_unchanged(tmp_path):
     # and the warehouse still takes loads afterwards
     assert load_file(reopened, write_activity(tmp_path, "activity_more.csv", [
         ["A9", "P2", "gp", "contact", "2024-03-01"] + [""] * 5])).rows_loaded == 1
+
+
+def test_batch_rebuilds_the_journey_once_and_metrics_rebuild_a_stale_one(tmp_path):
+    # A batch rebuilds the journey after its last file; a single file loaded afterwards without
+    # a rebuild (as if killed between its commit and the rebuild) leaves it stale, and the
+    # next metric run rebuilds it before answering.
+    from pathway import journey
+    from pathway.metrics import run_metric
+
+    warehouse = new_warehouse(tmp_path)
+    load_files(warehouse, [write_areas(tmp_path), write_cohort(tmp_path)])
+    with warehouse.connect() as conn:
+        assert journey.is_current(conn)
+    load_file(warehouse, write_activity(tmp_path), refresh_journey=False)
+    with warehouse.connect() as conn:
+        assert not journey.is_current(conn)
+    run_metric(warehouse, "births", suppress=False)
+    with warehouse.connect() as conn:
+        assert journey.is_current(conn)
+    assert count(warehouse, "events") == 4  # A1..A4 placed on the pathway (or outside it)

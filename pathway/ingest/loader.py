@@ -117,14 +117,20 @@ def load_files(warehouse: Warehouse, paths: Iterable, *, table: str | None = Non
     for i in order:
         summaries[i] = load_file(warehouse, paths[i], table=table,
                                  max_reject_rate=max_reject_rate, sheet=sheet, progress=progress,
-                                 lookup_columns=lookup_columns)
+                                 lookup_columns=lookup_columns, refresh_journey=False)
+    # The journey is derived from every table: rebuild it once for the batch, not per file.
+    if any(s.outcome == "loaded" for s in summaries.values()):
+        with _progress(progress, "journey") as status, warehouse.begin() as conn:
+            status("rebuilding the pathway journey")
+            _refresh_journey(conn)
     return [summaries[i] for i in range(len(paths))]
 
 
 def load_file(warehouse: Warehouse, path, *, table: str | None = None,
               max_reject_rate: float | None = None, sheet: str | None = None,
               progress: bool = False, display_name: str | None = None,
-              lookup_columns: dict[str, str] | None = None) -> LoadSummary:
+              lookup_columns: dict[str, str] | None = None,
+              refresh_journey: bool = True) -> LoadSummary:
     """Load one extract file in one transaction. Bad input never raises: it is refused and logged.
 
     An areas file may be an ONS small-area lookup (LSOA -> sub-ICB -> ICB -> local authority):
@@ -155,6 +161,9 @@ def load_file(warehouse: Warehouse, path, *, table: str | None = None,
                 _load(conn, warehouse, source, plan, summary, threshold, Path(workdir), status)
                 summary.outcome, summary.ended_at = "loaded", _now()
                 _write_log(conn, summary, source.sha256)
+                if refresh_journey:
+                    status("rebuilding the pathway journey")
+                    _refresh_journey(conn)
             return summary
         except (Unreadable, LoadRefused, area_lookup.AreaLookupError) as refusal:
             summary.message = str(refusal)
@@ -325,8 +334,6 @@ def _load(conn: Connection, warehouse: Warehouse, source: SourceFile, plan: Colu
         if warehouse.is_duckdb:
             _drop_staging(duck)
     _drop_target_temps(conn, warehouse)
-    status("rebuilding the pathway journey")
-    _refresh_journey(conn)
 
 
 @contextmanager

@@ -1,0 +1,1 @@
+"""Widgets every page shares: the filter bar, figure cards, tables, charts and messages in words."""

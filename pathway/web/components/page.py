@@ -1,0 +1,86 @@
+"""The frame of every page (heading, introduction, ignored-filter notices, filter bar) and the
+labels pages show for codes (stages, tiers, services), read from the sourced reference tables."""
+
+from __future__ import annotations
+
+from typing import Any, Iterable, Mapping
+
+from dash import html
+
+from pathway.web.components.filter_bar import ALL_FILTERS, filter_bar
+from pathway.web.components.messages import notices
+from pathway.web.warehouse import reference_table
+
+TITLE_SUFFIX = " - Perinatal Pathway Analytics"
+
+
+def page(title: str, introduction: str, filters: Mapping[str, str], problems: list[str], body: Any, *,
+         path: str, show: Iterable[str] = ALL_FILTERS) -> html.Div:
+    return html.Div([
+        html.H1(title),
+        html.P(introduction, className="pathway-lede"),
+        notices(problems),
+        filter_bar(filters, show=show, page_path=path) if show else None,
+        html.Div(body, className="pathway-page-body"),
+    ])
+
+
+def _labels(table: str, column: str, label_column: str = "label") -> dict[str, str]:
+    frame = reference_table(table)
+    if frame.empty or column not in frame.columns:
+        return {}
+    return {row[column]: str(row[label_column] or row[column]).split(" (")[0] for _, row in frame.iterrows()}
+
+
+def stage_labels() -> dict[str, str]:
+    return {stage: stage.capitalize() for stage in _stage_order()} or {}
+
+
+def _stage_order() -> list[str]:
+    frame = reference_table("stages")
+    if frame.empty:
+        return []
+    return list(frame.sort_values("sort_order")["stage"])
+
+
+def stage_order() -> list[str]:
+    """Stages in pathway order (preconception to infant), from ref_stages."""
+    return _stage_order()
+
+
+def service_labels() -> dict[str, str]:
+    return _labels("services", "service")
+
+
+def tier_order() -> list[str]:
+    frame = reference_table("codes")
+    if frame.empty:
+        return []
+    tiers = frame[(frame["code_list"] == "tier") & (frame["code"] == frame["canonical"])]
+    return list(tiers["code"])
+
+
+def area_label(filters: Mapping[str, str], names: Mapping[str, str]) -> str:
+    area = filters.get("area", "all")
+    return "all areas" if area == "all" else names.get(area, area)
+
+
+def period_words(filters: Mapping[str, str]) -> str:
+    if filters.get("from") and filters.get("to"):
+        return f"births from {filters['from']} to {filters['to']}"
+    if filters.get("from"):
+        return f"births from {filters['from']}"
+    if filters.get("to"):
+        return f"births up to {filters['to']}"
+    return "births in the last 12 months with complete follow-up"
+
+
+def area_names() -> dict[str, str]:
+    """Area and ICB codes to names, for headings and hover text."""
+    from pathway.web.warehouse import areas
+
+    frame = areas()
+    names = {row.area_code: row.area_name for row in frame.itertuples()}
+    names.update({row.icb_code: row.icb_name or row.icb_code
+                  for row in frame.dropna(subset=["icb_code"]).itertuples()})
+    return names

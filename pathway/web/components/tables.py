@@ -1,0 +1,109 @@
+"""Aggregate tables for people: suppressed cells as '*', readable headings, an accessible HTML table."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import pandas as pd
+from dash import html
+
+SUPPRESSED = "*"
+MAX_ROWS_ON_SCREEN = 200
+
+# Headings in the commissioner's words; other columns are shown with underscores as spaces.
+COLUMN_LABELS = {
+    "area_code": "Area code", "area_name": "Area", "period": "Period", "stage": "Stage",
+    "tier": "Tier", "service": "Service", "contact_code": "Contact", "instrument": "Instrument",
+    "pct": "%", "ci_low": "95% CI low", "ci_high": "95% CI high", "cohort": "Cohort",
+    "reached": "Reached", "numerator": "Numerator", "denominator": "Denominator",
+    "live_births": "Live births", "pregnancies": "Pregnancies",
+    "booked_by_13_weeks": "Booked by 12 weeks 6 days", "screened": "Screened",
+    "accessed": "Accessed", "access_pct": "Access %", "expected_need": "Expected need",
+    "need_met_pct": "Need met %", "benchmark_pct": "Benchmark %", "gap_pp": "Gap (points)",
+    "unmet": "Unmet (people)", "flag": "Flag", "comparison": "Compared with benchmark",
+    "rate_ratio": "Rate ratio", "dimension": "Dimension", "group": "Group",
+}
+
+
+def label(column: str) -> str:
+    return COLUMN_LABELS.get(column, column.replace("_", " ").capitalize())
+
+
+def _metric_spec(metric: str | None):
+    """The metric's DisclosureSpec from the catalogue (None for frames that are not one metric's rows)."""
+    if not metric:
+        return None
+    from pathway import catalogue
+
+    declared = catalogue.METRICS.get(metric)
+    return getattr(declared, "disclosure", None)
+
+
+def people_frame(frame: pd.DataFrame, metric: str | None = None) -> pd.DataFrame:
+    """The rows as people see them: suppressed cells '*', numbers rounded for reading.
+
+    The disclosure module decides what is suppressed (it knows each metric's columns); this only
+    prints. Without it, a missing number in a suppressed frame is shown as '*'.
+    """
+    spec = _metric_spec(metric)
+    if spec is not None:
+        try:
+            from pathway.disclosure import format_for_people
+            formatted = format_for_people(frame, spec)
+        except Exception:  # columns the spec does not describe: the plain rule below
+            formatted = None
+        if formatted is not None:
+            # Columns outside the spec (benchmarks, comparisons) are not suppressed: only tidied.
+            for column in formatted.columns:
+                if pd.api.types.is_float_dtype(formatted[column]):
+                    formatted[column] = [("" if pd.isna(v) else round(float(v), 1)) for v in formatted[column]]
+            return formatted
+    out = frame.copy()
+    for column in out.columns:
+        if pd.api.types.is_numeric_dtype(out[column]) or pd.api.types.is_object_dtype(out[column]):
+            out[column] = out[column].astype(object).map(_cell)
+    return out
+
+
+def _cell(value: Any) -> Any:
+    if value is None:
+        return SUPPRESSED
+    if isinstance(value, float):
+        if math.isnan(value):
+            return SUPPRESSED
+        return round(value, 1) if not value.is_integer() else int(value)
+    try:
+        if pd.isna(value):
+            return SUPPRESSED
+    except (TypeError, ValueError):
+        pass
+    return value
+
+
+def records(frame: pd.DataFrame) -> list[dict]:
+    """JSON-safe rows for a dcc.Store (dates as ISO text)."""
+    safe = frame.copy()
+    for column in safe.columns:
+        if pd.api.types.is_datetime64_any_dtype(safe[column]):
+            safe[column] = safe[column].dt.strftime("%Y-%m-%d")
+    safe = safe.astype(object).where(safe.notna(), None)
+    return [{k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in row.items()}
+            for row in safe.to_dict("records")]
+
+
+def html_table(frame: pd.DataFrame, caption: str, table_id: Any = None) -> html.Div:
+    """An accessible table: a caption, column headers with scope, at most MAX_ROWS_ON_SCREEN rows."""
+    shown = frame.head(MAX_ROWS_ON_SCREEN)
+    head = html.Thead(html.Tr([html.Th(label(str(c)), scope="col") for c in shown.columns]))
+    body = html.Tbody([html.Tr([html.Td("" if v is None else str(v)) for v in row])
+                       for row in shown.itertuples(index=False, name=None)])
+    caption_text = caption
+    if len(frame) > len(shown):
+        caption_text += f" (first {len(shown)} of {len(frame)} rows; the download has them all)"
+    table = html.Table([html.Caption(caption_text), head, body],
+                       className="table table-sm pathway-table")
+    # A scrolling region must be reachable by keyboard (WCAG 2.1.1), hence tabIndex and a name.
+    kwargs = {"id": table_id} if table_id is not None else {}
+    return html.Div(table, className="pathway-table-scroll", tabIndex="0", role="region",
+                    **{"aria-label": caption}, **kwargs)

@@ -1,0 +1,44 @@
+"""Every component id the dashboard's callbacks and browser tests refer to, defined once.
+
+Pattern-matching ids are dicts whose "type" is one of the *_TYPE names below.
+"""
+
+# ---- the shell (app.py / pathway.web.shell) -----------------------------------------
+URL = "url"                          # dcc.Location the filter bar writes the query string to
+NAV = "site-navigation"
+NAV_LINK_TYPE = "nav-link"           # {"type": NAV_LINK_TYPE, "page": path}
+MAIN = "main-content"
+
+# ---- filter bar (state lives in the URL query string) ---------------------------------
+FILTER_TYPE = "filter"               # {"type": FILTER_TYPE, "name": one of filters.FILTER_NAMES}
+FILTER_BAR = "filter-bar"
+FILTER_RESET = "filter-reset"
+
+# ---- figure cards ---------------------------------------------------------------------
+CARD_TYPE = "figure-card"            # {"type": CARD_TYPE, "card": card_id}
+CARD_GRAPH_TYPE = "figure-card-graph"
+CARD_TABLE_TYPE = "figure-card-table"
+CARD_DATA_TYPE = "figure-card-data"  # dcc.Store: the suppressed aggregate rows behind the card
+CARD_CSV_TYPE = "figure-card-csv"
+CARD_XLSX_TYPE = "figure-card-xlsx"
+CARD_DOWNLOAD_TYPE = "figure-card-download"
+
+# ---- pages -----------------------------------------------------------------------------
+OVERVIEW_GAPS = "overview-largest-gaps"
+COVERAGE_FUNNEL_METRIC = "coverage-funnel-metric"
+
+EQUITY_METRIC = "equity-metric"
+TRENDS_METRIC = "trends-metric"
+MAP_METRIC = "map-metric"
+MAP_GRAPH = "map-graph"
+MAP_MODE = "map-mode"
+
+ECONOMIC_TARGET = "economic-target-access"
+ECONOMIC_EFFECT = "economic-effect-assumption"
+ECONOMIC_PRICE_YEAR = "economic-price-year"
+ECONOMIC_RESULTS = "economic-results"
+
+DATA_UPLOAD = "data-upload"
+DATA_UPLOAD_TABLE = "data-upload-table"
+DATA_UPLOAD_RESULT = "data-upload-result"
+DATA_LOAD_LOG = "data-load-log"

@@ -1,0 +1,1 @@
+"""One module per dashboard page; Dash pages imports each and each registers itself."""

@@ -1,0 +1,220 @@
+"""Coverage: reach by stage and tier, mandated contacts in their windows, mood screening and
+specialist access against expected need and the national ambition, each with its 95% interval,
+its comparison with all areas, and a funnel plot across areas."""
+
+from __future__ import annotations
+
+import dash
+import pandas as pd
+import plotly.graph_objects as go
+from dash import html
+
+from pathway.statistics import compare_to_benchmark, funnel_limits
+from pathway.web.components.charts import NHS_BLUE, NHS_DARK_BLUE, NHS_DARK_GREY, NHS_ORANGE, bars_with_interval, styled
+from pathway.web.components.figure_card import figure_card
+from pathway.web.components.page import area_label, area_names, page, period_words, stage_order
+from pathway.web.components.summaries import one_area_or_pooled, pooled
+from pathway.web.components.tables import people_frame
+from pathway.web.filters import metric_params, narrow, read_filters
+from pathway.web.warehouse import fetch_metric, reference_parameter
+
+PATH = "/coverage"
+dash.register_page(__name__, path=PATH, name="Coverage", title="Coverage - Perinatal Pathway Analytics",
+                   order=1, description="Reach, mandated contacts, mood screening and specialist access")
+
+
+def _pct(value) -> str:
+    return "*" if value is None or pd.isna(value) else f"{value:.1f}%"
+
+
+def with_comparison(area_rows: pd.DataFrame, all_rows: pd.DataFrame, keys: list[str], numerator: str,
+                    denominator: str, pct: str = "pct") -> pd.DataFrame:
+    """The area's rows with benchmark_pct (all areas pooled) and comparison (higher/similar/lower)."""
+    if area_rows is None or area_rows.empty:
+        return area_rows
+    benchmark = pooled(all_rows, keys, numerator, denominator)[[*keys, "pct"]] \
+        .rename(columns={"pct": "benchmark_pct"})
+    out = area_rows.drop(columns=[c for c in ("benchmark_pct", "comparison") if c in area_rows.columns]) \
+        .merge(benchmark, on=keys, how="left") if keys else area_rows.assign(
+            benchmark_pct=benchmark["benchmark_pct"].iloc[0] if len(benchmark) else float("nan"))
+    out["comparison"] = compare_to_benchmark(pd.to_numeric(out[pct], errors="coerce"),
+                                             pd.to_numeric(out["ci_low"], errors="coerce"),
+                                             pd.to_numeric(out["ci_high"], errors="coerce"),
+                                             pd.to_numeric(out["benchmark_pct"], errors="coerce"))
+    return out
+
+
+def all_areas_rows(name: str, filters: dict, area_result) -> pd.DataFrame:
+    """Every area's rows for the benchmark: the area's own run already has them when area is 'all'."""
+    if filters["area"] == "all":
+        return area_result.frame
+    everyone = fetch_metric(name, metric_params({**filters, "area": "all"}))
+    return everyone.frame if everyone.ok else area_result.frame.iloc[0:0]
+
+
+def _in_stage_order(frame: pd.DataFrame) -> pd.DataFrame:
+    order = {stage: i for i, stage in enumerate(stage_order())}
+    return frame.assign(_o=frame["stage"].map(order)).sort_values("_o", kind="stable").drop(columns="_o")
+
+
+def _words(frame: pd.DataFrame, label_columns: list[str], pct: str = "pct") -> str:
+    return "; ".join(" ".join(str(getattr(r, c)) for c in label_columns) + f" {_pct(getattr(r, pct))}"
+                     + (f" ({r.comparison} than all areas)" if getattr(r, "comparison", "") in ("higher", "lower")
+                        else " (similar to all areas)" if getattr(r, "comparison", "") == "similar" else "")
+                     for r in frame.itertuples())
+
+
+def stage_reach_card(filters: dict, where: str):
+    result = fetch_metric("stage_reach", metric_params(filters))
+    if not result.ok or result.empty:
+        return figure_card("coverage-stage-reach", "Reach by stage and tier", figure=None, table=None,
+                           summary="", result=result)
+    rows = one_area_or_pooled(result.frame, filters["area"], ["stage", "tier"], "reached", "cohort")
+    rows = with_comparison(rows, all_areas_rows("stage_reach", filters, result), ["stage", "tier"], "reached", "cohort")
+    rows = _in_stage_order(narrow(rows, filters, ("stage", "tier")))
+    shown = rows.drop(columns=[c for c in ("rows_hidden",) if c in rows.columns])
+    return figure_card(
+        "coverage-stage-reach", "Reach by stage and tier",
+        figure=bars_with_interval(rows, x="stage", series="tier", y_title="% of births reached")
+        if not rows.empty else None,
+        table=people_frame(shown, "stage_reach" if filters["area"] != "all" else None),
+        summary=f"Reach of {period_words(filters)} in {where}: " + _words(rows, ["tier", "stage"]) + ".",
+        source="Comparison: 'higher' or 'lower' when the 95% interval excludes the all-areas figure.")
+
+
+def mandated_contacts_card(filters: dict, where: str):
+    result = fetch_metric("mandated_contacts", metric_params(filters))
+    if not result.ok or result.empty:
+        return figure_card("coverage-mandated-contacts", "Mandated health visitor contacts in their windows",
+                           figure=None, table=None, summary="", result=result)
+    rows = one_area_or_pooled(result.frame, filters["area"], ["contact_code"], "numerator", "denominator")
+    rows = with_comparison(rows, all_areas_rows("mandated_contacts", filters, result), ["contact_code"],
+                           "numerator", "denominator")
+    labels = {"antenatal_hv_contact": "Antenatal (from 28 weeks)", "new_birth_visit": "New birth visit (14 days)",
+              "six_eight_week_review": "6-8 week review", "twelve_month_review": "12-month review",
+              "twelve_month_review_by_15_months": "12-month review by 15 months"}
+    shown = rows.drop(columns=[c for c in ("rows_hidden",) if c in rows.columns])
+    return figure_card(
+        "coverage-mandated-contacts", "Mandated health visitor contacts in their windows",
+        figure=bars_with_interval(rows, x="contact_code", x_labels=labels, y_title="% of births"),
+        table=people_frame(shown, "mandated_contacts" if filters["area"] != "all" else None),
+        summary=f"Mandated contacts in their windows for {period_words(filters)} in {where}: "
+                + _words(rows.assign(contact_code=rows["contact_code"].map(lambda c: labels.get(c, c))),
+                         ["contact_code"]) + ".",
+        source="Windows from the reference table contact_windows (OHID health visitor service delivery metrics).")
+
+
+def mood_screening_card(filters: dict, where: str):
+    result = fetch_metric("mood_screening", metric_params(filters))
+    if not result.ok or result.empty:
+        return figure_card("coverage-mood-screening", "Mood screening", figure=None, table=None, summary="",
+                           result=result)
+    rows = one_area_or_pooled(result.frame, filters["area"], ["stage"], "screened", "cohort")
+    rows = _in_stage_order(with_comparison(rows, all_areas_rows("mood_screening", filters, result), ["stage"],
+                                           "screened", "cohort"))
+    shown = rows.drop(columns=[c for c in ("rows_hidden",) if c in rows.columns])
+    return figure_card(
+        "coverage-mood-screening", "Mood screening (Whooley, GAD-2, EPDS or PHQ-9)",
+        figure=bars_with_interval(rows, x="stage", y_title="% of births screened"),
+        table=people_frame(shown, "mood_screening" if filters["area"] != "all" else None),
+        summary=f"Births with a mood screen in {where}: " + _words(rows, ["stage"]) + ".",
+        source="NICE CG192 recommends asking about mood at booking and in the postnatal period.")
+
+
+def specialist_access_cards(filters: dict, where: str, names: dict) -> list:
+    result = fetch_metric("specialist_access", metric_params({**filters, "area": "all"}))
+    title = "Specialist perinatal mental health access against expected need"
+    if not result.ok or result.empty:
+        return [figure_card("coverage-specialist-access", title, figure=None, table=None, summary="",
+                            result=result)]
+    frame = result.frame.copy()
+    frame["area_name"] = frame["area_code"].map(lambda c: names.get(c, c))
+    ambition = reference_parameter("national_ambition_pct")
+    selected = frame if filters["area"] == "all" else frame[
+        (frame["area_code"] == filters["area"]) | frame["area_code"].map(lambda c: c in _areas_of(filters["area"]))]
+    selected = selected if not selected.empty else frame
+    benchmark = pooled(frame, [], "accessed", "live_births")
+    bench_pct = float(benchmark["pct"].iloc[0]) if len(benchmark) else float("nan")
+    selected = selected.assign(comparison=compare_to_benchmark(
+        pd.to_numeric(selected["access_pct"], errors="coerce"), pd.to_numeric(selected["ci_low"], errors="coerce"),
+        pd.to_numeric(selected["ci_high"], errors="coerce"), bench_pct))
+    bars = bars_with_interval(selected, x="area_name", value="access_pct", y_title="% of live births",
+                              reference_line=(ambition, f"National ambition {ambition:g}%") if ambition else None)
+    table = people_frame(selected[["area_code", "area_name", "live_births", "accessed", "access_pct", "ci_low",
+                                   "ci_high", "expected_need", "need_met_pct", "comparison"]], "specialist_access")
+    cards = [figure_card(
+        "coverage-specialist-access", title, figure=bars, table=table,
+        summary=f"Share of live births whose mother was assessed or treated by a specialist perinatal service, "
+                f"{where}: " + "; ".join(f"{r.area_name} {_pct(r.access_pct)} ({r.comparison} than all areas; "
+                                          f"need met {_pct(r.need_met_pct)})" for r in selected.itertuples())
+                + (f". The dashed line is the NHS Long Term Plan national ambition of about {ambition:g}% of births."
+                   if ambition else "."),
+        source="Expected need: live births × specialist-need prevalence (Joint Commissioning Panel for Mental "
+               "Health 2012, reference table prevalence). National ambition: NHS Long Term Plan (2019).")]
+    cards.append(funnel_card(frame, bench_pct, filters))
+    return cards
+
+
+def _areas_of(icb: str) -> set[str]:
+    from pathway.web.warehouse import areas
+    frame = areas()
+    return set(frame.loc[frame["icb_code"] == icb, "area_code"])
+
+
+def funnel_card(frame: pd.DataFrame, bench_pct: float, filters: dict):
+    """Funnel plot: each area's access against its births, with 95% and 99.8% limits around all areas."""
+    points = frame.dropna(subset=["access_pct", "live_births"]).copy()
+    points["live_births"] = pd.to_numeric(points["live_births"], errors="coerce")
+    figure = go.Figure()
+    if not points.empty and pd.notna(bench_pct):
+        span = pd.Series(range(max(1, int(points["live_births"].min() * 0.8)),
+                               int(points["live_births"].max() * 1.2) + 2,
+                               max(1, int(points["live_births"].max() / 100))))
+        limits = funnel_limits(span, bench_pct)
+        for column, dash_style, name in (("lower_95", "dash", "95% limits"), ("upper_95", "dash", None),
+                                         ("lower_998", "dot", "99.8% limits"), ("upper_998", "dot", None)):
+            figure.add_trace(go.Scatter(x=limits["denominator"], y=limits[column], mode="lines",
+                                        line={"color": NHS_DARK_GREY, "dash": dash_style}, name=name or column,
+                                        showlegend=name is not None, hoverinfo="skip"))
+        figure.add_hline(y=bench_pct, line_color=NHS_DARK_BLUE,
+                         annotation_text=f"All areas {bench_pct:.1f}%", annotation_position="top left")
+        chosen = points["area_code"] == filters.get("area")
+        figure.add_trace(go.Scatter(x=points.loc[~chosen, "live_births"], y=points.loc[~chosen, "access_pct"],
+                                    mode="markers", name="Areas", marker={"color": NHS_BLUE, "size": 9},
+                                    text=points.loc[~chosen, "area_name"],
+                                    hovertemplate="%{text}: %{y:.1f}% of %{x} births<extra></extra>"))
+        if chosen.any():
+            figure.add_trace(go.Scatter(x=points.loc[chosen, "live_births"], y=points.loc[chosen, "access_pct"],
+                                        mode="markers+text", name="Selected area", text=points.loc[chosen, "area_name"],
+                                        textposition="top center",
+                                        marker={"color": NHS_ORANGE, "size": 14, "symbol": "diamond"}))
+    styled(figure, x_title="Live births", y_title="% accessing specialist care")
+    table = people_frame(points[["area_code", "area_name", "live_births", "accessed", "access_pct"]], None) \
+        if not points.empty else None
+    outside = []
+    if not points.empty and pd.notna(bench_pct):
+        limits = funnel_limits(points["live_births"], bench_pct)
+        for r, lo, hi in zip(points.itertuples(), limits["lower_998"], limits["upper_998"]):
+            if r.access_pct < lo or r.access_pct > hi:
+                outside.append(f"{r.area_name} ({'above' if r.access_pct > hi else 'below'})")
+    return figure_card(
+        "coverage-funnel", "Funnel plot: specialist access across areas", figure=figure if table is not None else None,
+        table=table, summary=(f"Each area's specialist access against its number of births, with control limits "
+                              f"around the all-areas figure of {_pct(bench_pct)}. Outside the 99.8% limits: "
+                              + (", ".join(outside) if outside else "none") + "."),
+        source="Funnel limits: OHID method (PHEindicatormethods phe_funnels), 95% and 99.8%.")
+
+
+def coverage_body(filters: dict) -> list:
+    names = area_names()
+    where = area_label(filters, names)
+    return [stage_reach_card(filters, where), mandated_contacts_card(filters, where),
+            mood_screening_card(filters, where), *specialist_access_cards(filters, where, names)]
+
+
+def layout(**query):
+    filters, problems = read_filters(query)
+    return page("Coverage", "Who is reached, by which tier of service, at each stage of the pathway; the "
+                "mandated contacts; mood screening; and specialist access against expected need.",
+                filters, problems, coverage_body(filters), path=PATH,
+                show=("area", "period", "stage", "tier"))

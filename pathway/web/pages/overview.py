@@ -1,0 +1,159 @@
+"""Overview: the area's births, reach along the pathway from preconception to age one, a
+stage-by-stage funnel of reach, and the three largest service gaps, each linking on."""
+
+from __future__ import annotations
+
+import dash
+import dash_bootstrap_components as dbc
+import pandas as pd
+from dash import dcc, html
+
+from pathway.web import ids
+from pathway.web.components.charts import bars_with_interval, funnel_steps
+from pathway.web.components.figure_card import figure_card
+from pathway.web.components.messages import empty_state, error_state
+from pathway.web.components.page import area_label, area_names, page, period_words, stage_order
+from pathway.web.components.summaries import one_area_or_pooled
+from pathway.web.components.tables import people_frame
+from pathway.web.filters import metric_params, query_string, read_filters
+from pathway.web.warehouse import fetch_metric
+
+PATH = "/"
+dash.register_page(__name__, path=PATH, name="Overview", title="Overview - Perinatal Pathway Analytics",
+                   order=0, description="Births, reach along the pathway and the largest gaps")
+
+
+def _number(value) -> str:
+    return "*" if value is None or pd.isna(value) else f"{value:,.0f}"
+
+
+def _pct(value) -> str:
+    return "*" if value is None or pd.isna(value) else f"{value:.1f}%"
+
+
+def headline_figures(filters: dict) -> list[dict]:
+    """The headline tiles: label, value in words, and what it covers."""
+    params = metric_params(filters)
+    tiles = []
+    births = fetch_metric("births", params)
+    if births.ok and not births.empty:
+        frame = one_area_or_pooled(births.frame, filters["area"], [], "booked_by_13_weeks", "pregnancies")
+        total_births = pd.to_numeric(births.frame["live_births"], errors="coerce")
+        hidden = int(total_births.isna().sum())
+        value = _number(total_births.sum()) if filters["area"] == "all" or len(births.frame) > 1 else \
+            _number(total_births.iloc[0])
+        tiles.append({"label": "Live births", "value": value,
+                      "note": "some areas' counts are hidden" if hidden else period_words(filters)})
+        tiles.append({"label": "Booked by 12 weeks 6 days", "value": _pct(frame["pct"].iloc[0]
+                      if "pct" in frame.columns else frame["booked_by_13_weeks_pct"].iloc[0]),
+                      "note": "of pregnancies"})
+    access = fetch_metric("specialist_access", params)
+    if access.ok and not access.empty:
+        frame = one_area_or_pooled(access.frame, filters["area"], [], "accessed", "live_births")
+        pct = frame["pct"].iloc[0] if "pct" in frame.columns else frame["access_pct"].iloc[0]
+        tiles.append({"label": "Specialist perinatal mental health access", "value": _pct(pct),
+                      "note": "of live births, assessed or treated"})
+    mood = fetch_metric("mood_screening", params)
+    if mood.ok and not mood.empty:
+        frame = one_area_or_pooled(mood.frame, filters["area"], ["stage"], "screened", "cohort")
+        for row in frame.itertuples():
+            tiles.append({"label": f"Mood screened, {row.stage}", "value": _pct(row.pct),
+                          "note": "Whooley, GAD-2, EPDS or PHQ-9"})
+    return tiles
+
+
+def reach_by_stage(filters: dict) -> tuple[pd.DataFrame | None, object]:
+    """Stage × tier reach for the area (pooled over areas for 'all'), in pathway order."""
+    result = fetch_metric("stage_reach", metric_params(filters))
+    if not result.ok or result.empty:
+        return None, result
+    frame = one_area_or_pooled(result.frame, filters["area"], ["stage", "tier"], "reached", "cohort")
+    order = {stage: i for i, stage in enumerate(stage_order())}
+    frame = frame.assign(_order=frame["stage"].map(order)).sort_values(["_order"], kind="stable")
+    return frame.drop(columns="_order"), result
+
+
+def largest_gaps(filters: dict, count: int = 3) -> tuple[pd.DataFrame | None, object]:
+    """The service gaps with the most unmet people (flagged no_service or below_benchmark)."""
+    result = fetch_metric("service_gaps", metric_params(filters))
+    if not result.ok or result.empty:
+        return None, result
+    frame = result.frame[result.frame["flag"] != "ok"].copy()
+    frame["_unmet"] = pd.to_numeric(frame["unmet"], errors="coerce").fillna(-1)
+    return frame.sort_values("_unmet", ascending=False).head(count).drop(columns="_unmet"), result
+
+
+def gap_links(gaps: pd.DataFrame, filters: dict, names: dict) -> html.Ol:
+    items = []
+    for row in gaps.itertuples():
+        link_filters = {**filters, "area": row.area_code, "stage": row.stage, "tier": row.tier}
+        unmet = _number(pd.to_numeric(row.unmet, errors="coerce"))
+        words = (f"{names.get(row.area_code, row.area_code)}: {row.tier} services in the {row.stage} "
+                 f"stage reach {_pct(pd.to_numeric(row.pct, errors='coerce'))} against a benchmark of "
+                 f"{_pct(pd.to_numeric(row.benchmark_pct, errors='coerce'))} "
+                 f"({str(row.flag).replace('_', ' ')}; about {unmet} people unmet)")
+        items.append(html.Li(dcc.Link(words, href="/service-gaps" + query_string(link_filters))))
+    return html.Ol(items, id=ids.OVERVIEW_GAPS)
+
+
+def overview_body(filters: dict) -> list:
+    names = area_names()
+    where = area_label(filters, names)
+    tiles = headline_figures(filters)
+    body = [html.Section([
+        html.H2(f"Headlines for {where}", className="h4"),
+        dbc.Row([dbc.Col(html.Div([html.P(t["value"], className="pathway-headline__value"),
+                                   html.P(t["label"], className="pathway-headline__label"),
+                                   html.P(t["note"], className="pathway-source")],
+                                  className="pathway-headline"), xs=12, sm=6, lg=3, className="mb-3")
+                 for t in tiles], className="g-3") if tiles else empty_state(),
+    ], className="mb-4", **{"aria-label": "Headline figures"})]
+
+    reach, result = reach_by_stage(filters)
+    table = people_frame(reach.drop(columns=[c for c in ("rows_hidden",) if c in reach.columns]), None) \
+        if reach is not None else None
+    summary = ""
+    if reach is not None and not reach.empty:
+        parts = [f"{r.tier} {r.stage} {_pct(r.pct)}" for r in reach.itertuples()]
+        summary = (f"Share of {period_words(filters)} in {where} reached by an attended service of each "
+                   f"tier in each stage of the pathway: " + "; ".join(parts) + ".")
+    body.append(figure_card(
+        "overview-reach", "Reach along the pathway, by stage and tier",
+        figure=bars_with_interval(reach, x="stage", series="tier", y_title="% of births reached")
+        if reach is not None and not reach.empty else None,
+        table=table, summary=summary, result=result if reach is None else None,
+        source="Reach: at least one attended screening, assessment, contact or intervention in the stage "
+               "(contract metric stage_reach). Error bars are 95% Wilson intervals."))
+
+    if reach is not None and not reach.empty:
+        universal = reach[reach["tier"] == "universal"]
+        if not universal.empty:
+            cohort = pd.to_numeric(universal["cohort"], errors="coerce").max()
+            labels = ["Births in the period"] + [f"Reached, {s}" for s in universal["stage"]]
+            values = [cohort] + list(pd.to_numeric(universal["reached"], errors="coerce"))
+            steps = pd.DataFrame({"step": labels, "people": values})
+            body.append(figure_card(
+                "overview-funnel", "Reach by universal services, stage by stage",
+                figure=funnel_steps(labels, values, title_text="People"),
+                table=people_frame(steps), summary="People reached by universal services at each stage: "
+                + "; ".join(f"{l} {_number(v)}" for l, v in zip(labels, values)) + "."))
+
+    gaps, gaps_result = largest_gaps(filters)
+    if gaps is None:
+        gaps_block = error_state(gaps_result.message) if gaps_result.message else empty_state()
+    elif gaps.empty:
+        gaps_block = empty_state("No gaps: every stage and tier is at or above its benchmark.")
+    else:
+        gaps_block = gap_links(gaps, filters, names)
+    body.append(dbc.Card(dbc.CardBody([html.H2("The three largest gaps", className="h4"),
+                                       html.P("Where most people miss out, against the median of all "
+                                              "areas. Each links to the service gaps view."),
+                                       gaps_block]), className="pathway-card mb-4"))
+    return body
+
+
+def layout(**query):
+    filters, problems = read_filters(query)
+    return page("Overview", "Births, reach along the perinatal pathway from preconception to the "
+                "infant's first birthday, and where the pathway breaks.",
+                filters, problems, overview_body(filters), path=PATH, show=("area", "period"))

@@ -1,0 +1,177 @@
+"""The dashboard's one Warehouse per process (opened lazily; read-only under gunicorn) and the
+calls pages make through it, with every failure turned into a sentence for people.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+import pandas as pd
+import sqlalchemy as sa
+
+from pathway.db import Warehouse, WarehouseError
+
+log = logging.getLogger(__name__)
+
+_lock = threading.RLock()
+_config: dict[str, Any] = {"db_url": None, "read_only": False, "warehouse": None}
+_opened: dict[str, Any] = {"pid": None, "warehouse": None}
+
+# Metric answers are kept a few minutes per process: a filter change that returns to an earlier
+# view is then instant. Loading a file through the Data page clears them.
+_CACHE_SECONDS = 300
+_CACHE_SIZE = 256
+_cache: "OrderedDict[tuple, tuple[float, pd.DataFrame]]" = OrderedDict()
+
+DATABASE_UNREACHABLE = "The database is not reachable, so this figure cannot be shown"
+
+
+def configure(db_url: str | None = None, *, read_only: bool = False,
+              warehouse: Warehouse | None = None) -> None:
+    """Say which database the dashboard reads (before the first request; tests pass a Warehouse)."""
+    with _lock:
+        _config.update(db_url=db_url, read_only=read_only, warehouse=warehouse)
+        _opened.update(pid=None, warehouse=None)
+        _cache.clear()
+
+
+def web_warehouse() -> Warehouse:
+    """This process's Warehouse, opened on first use (after gunicorn forks, so never shared)."""
+    with _lock:
+        if _config["warehouse"] is not None:
+            return _config["warehouse"]
+        if _opened["warehouse"] is None or _opened["pid"] != os.getpid():
+            warehouse = Warehouse(_config["db_url"], read_only=_config["read_only"])
+            warehouse.ensure_schema()
+            _opened.update(pid=os.getpid(), warehouse=warehouse)
+        return _opened["warehouse"]
+
+
+def is_read_only() -> bool:
+    return bool(_config["read_only"]) and _config["warehouse"] is None
+
+
+def forget_cached_metrics() -> None:
+    with _lock:
+        _cache.clear()
+
+
+@dataclass
+class MetricResult:
+    """A metric's suppressed rows, or why there are none (a sentence, never a traceback)."""
+
+    name: str
+    frame: pd.DataFrame | None = None
+    message: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.frame is not None and self.message is None
+
+    @property
+    def empty(self) -> bool:
+        return self.frame is None or self.frame.empty
+
+
+def _metrics():
+    from pathway import metrics
+    return metrics
+
+
+def fetch_metric(name: str, params: Mapping[str, Any] | None = None) -> MetricResult:
+    """run_metric through this process's Warehouse (suppressed), its failures described in words."""
+    params = dict(params or {})
+    key = (name, tuple(sorted((k, str(v)) for k, v in params.items())))
+    now = time.monotonic()
+    with _lock:
+        hit = _cache.get(key)
+        if hit and now - hit[0] < _CACHE_SECONDS:
+            _cache.move_to_end(key)
+            return MetricResult(name, hit[1].copy())
+    try:
+        metrics = _metrics()
+    except ImportError:
+        return MetricResult(name, message="The metric catalogue is not installed, so this figure cannot be shown.")
+    try:
+        frame = metrics.run_metric(web_warehouse(), name, params, suppress=True)
+    except WarehouseError as error:
+        log.warning("metric %s: %s", name, error)
+        return MetricResult(name, message=f"{DATABASE_UNREACHABLE} ({error}).")
+    except getattr(metrics, "MetricError", ValueError) as error:
+        return MetricResult(name, message=str(error))
+    except Exception:  # the page must still render; the detail goes to the server log
+        log.exception("metric %s with %s failed", name, params)
+        return MetricResult(name, message=f"The figure '{name}' could not be calculated; "
+                                          "the detail is in the server log.")
+    with _lock:
+        _cache[key] = (now, frame)
+        _cache.move_to_end(key)
+        while len(_cache) > _CACHE_SIZE:
+            _cache.popitem(last=False)
+    return MetricResult(name, frame.copy())
+
+
+def _select(statement) -> pd.DataFrame:
+    with web_warehouse().connect() as conn:
+        result = conn.execute(statement)
+        return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+
+
+def areas() -> pd.DataFrame:
+    """The areas list (codes, names, ICBs): the filter's choices and the tile map's layout."""
+    from pathway.schema import areas as table
+    try:
+        return _select(sa.select(table.c.area_code, table.c.area_name, table.c.icb_code,
+                                 table.c.icb_name).order_by(table.c.area_name))
+    except (WarehouseError, sa.exc.SQLAlchemyError) as error:
+        log.warning("areas list: %s", error)
+        return pd.DataFrame(columns=["area_code", "area_name", "icb_code", "icb_name"])
+
+
+def reference_table(name: str) -> pd.DataFrame:
+    """One sourced reference table (stages, services, parameters, costs, ...)."""
+    from pathway.schema import REFERENCE_TABLES
+    try:
+        return _select(sa.select(REFERENCE_TABLES[name]))
+    except (WarehouseError, sa.exc.SQLAlchemyError) as error:
+        log.warning("reference %s: %s", name, error)
+        return pd.DataFrame()
+
+
+def reference_parameter(name: str) -> float | None:
+    frame = reference_table("parameters")
+    if frame.empty:
+        return None
+    row = frame[frame["name"] == name]
+    # Stored as REAL in some engines: round away the float noise (0.10000000149 -> 0.1).
+    return round(float(row["value"].iloc[0]), 6) if len(row) else None
+
+
+def load_log(limit: int = 50) -> pd.DataFrame:
+    """The latest loads, newest first (files, counts and outcomes: no person-level rows)."""
+    from pathway.schema import load_log as table
+    columns = [table.c.load_id, table.c.file_name, table.c.table_name, table.c.rows_read,
+               table.c.rows_loaded, table.c.rows_replaced, table.c.rows_rejected,
+               table.c.rows_waiting, table.c.ignored_columns, table.c.ended_at,
+               table.c.outcome, table.c.message]
+    return _select(sa.select(*columns).order_by(table.c.load_id.desc()).limit(limit))
+
+
+def health() -> dict[str, Any]:
+    """For /health: is the database reachable, and how many pregnancies and activity rows it holds."""
+    from pathway.schema import activity, cohort
+    try:
+        with web_warehouse().connect() as conn:
+            pregnancies = conn.execute(sa.select(sa.func.count()).select_from(cohort)).scalar()
+            events = conn.execute(sa.select(sa.func.count()).select_from(activity)).scalar()
+        return {"status": "ok", "database": "reachable",
+                "rows": {"cohort": int(pregnancies or 0), "activity": int(events or 0)}}
+    except (WarehouseError, sa.exc.SQLAlchemyError) as error:
+        return {"status": "error", "database": "not reachable", "detail": str(error).splitlines()[0],
+                "rows": None}

@@ -1,0 +1,198 @@
+"""The dashboard in real headless Chromium (dash[testing]): pages load cleanly, filters live in the
+URL, downloads carry suppressed figures, uploads reach the load log, the map draws, and axe-core
+finds no serious or critical accessibility violations. Tests wait for text; none sleeps.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.support.ui import Select, WebDriverWait
+
+from test_web_fixtures import NORTHTOWN, PERIOD, SOUTHVALE, build_fixture_warehouse
+
+PAGES = {"/": "Overview", "/coverage": "Coverage", "/pathway-flow": "Pathway flow", "/outcomes": "Outcomes",
+         "/equity": "Equity", "/service-gaps": "Service gaps", "/trends": "Trends", "/map": "Map",
+         "/economic-case": "Economic case", "/data": "Data"}
+PERIOD_QUERY = f"from={PERIOD['from']}&to={PERIOD['to']}"
+AREA_SELECT = "//select[@id='{\"name\":\"area\",\"type\":\"filter\"}']"
+WAIT = 30  # seconds: an upper bound on waiting for text, never a sleep
+
+
+@pytest.fixture(scope="module")
+def fixture_warehouse(tmp_path_factory):
+    warehouse = build_fixture_warehouse(tmp_path_factory.mktemp("browser"))
+    yield warehouse
+    warehouse.dispose()
+
+
+@pytest.fixture
+def dashboard(dash_duo, fixture_warehouse):
+    from pathway.web.server import create_app
+
+    app = create_app(warehouse=fixture_warehouse)
+    dash_duo.start_server(app)
+    return dash_duo
+
+
+def open_page(duo, path: str, heading: str) -> None:
+    duo.driver.get(duo.server_url + path)
+    duo.wait_for_text_to_equal("h1", heading, timeout=WAIT)
+
+
+def wait_until(duo, condition, message: str):
+    return WebDriverWait(duo.driver, WAIT).until(lambda driver: condition(driver), message)
+
+
+def test_every_page_loads_with_no_console_errors(dashboard):
+    for path, heading in PAGES.items():
+        open_page(dashboard, f"{path}?{PERIOD_QUERY}", heading)
+        # Each page shows its figures or says in words why not: never an empty page body.
+        wait_until(dashboard, lambda d: d.find_element(By.CSS_SELECTOR, ".pathway-page-body").text.strip(),
+                   f"{path} has an empty body")
+    assert dashboard.get_logs() == []
+
+
+def test_changing_the_area_changes_figures_and_url_and_back_restores_them(dashboard):
+    open_page(dashboard, f"/coverage?{PERIOD_QUERY}", "Coverage")
+    dashboard.wait_for_contains_text("#coverage-stage-reach-description", "in all areas", timeout=WAIT)
+    Select(dashboard.driver.find_element(By.XPATH, AREA_SELECT)).select_by_value(SOUTHVALE)
+    dashboard.wait_for_contains_text("#coverage-stage-reach-description", "in Southvale", timeout=WAIT)
+    assert f"area={SOUTHVALE}" in dashboard.driver.current_url
+    dashboard.driver.back()
+    dashboard.wait_for_contains_text("#coverage-stage-reach-description", "in all areas", timeout=WAIT)
+    assert "area=" not in dashboard.driver.current_url
+    dashboard.driver.forward()
+    dashboard.wait_for_contains_text("#coverage-stage-reach-description", "in Southvale", timeout=WAIT)
+    assert dashboard.get_logs() == []
+
+
+def test_a_copied_link_opens_the_same_view(dashboard):
+    open_page(dashboard, f"/coverage?area={NORTHTOWN}&stage=postnatal&{PERIOD_QUERY}", "Coverage")
+    # Northtown's postnatal universal reach: 10 of 20 = 50.0% (see test_web_fixtures).
+    dashboard.wait_for_contains_text("#coverage-stage-reach-description", "universal postnatal 50.0%", timeout=WAIT)
+    assert Select(dashboard.driver.find_element(By.XPATH, AREA_SELECT)).first_selected_option.get_attribute(
+        "value") == NORTHTOWN
+    assert dashboard.driver.find_element(By.CSS_SELECTOR, "input[type=date]").get_attribute("value") == PERIOD["from"]
+    assert dashboard.get_logs() == []
+
+
+def _download(duo, card: str, kind: str) -> Path:
+    button = duo.driver.find_element(By.XPATH, f"//button[@id='{{\"card\":\"{card}\",\"type\":\"figure-card-{kind}\"}}']")
+    # By keyboard, as a keyboard user would (and immune to overlapping elements at a click point).
+    button.send_keys(Keys.ENTER)
+    folder = Path(duo.download_path)
+    name = f"pathway-{card}.{kind}"
+    wait_until(duo, lambda d: (folder / name).exists() and (folder / name).stat().st_size > 0,
+               f"{name} was not downloaded")
+    return folder / name
+
+
+def test_csv_and_xlsx_downloads_contain_the_suppressed_figures(dashboard):
+    import openpyxl
+
+    dashboard.driver.execute_cdp_cmd("Page.setDownloadBehavior",
+                                     {"behavior": "allow", "downloadPath": dashboard.download_path})
+    open_page(dashboard, f"/coverage?area={SOUTHVALE}&{PERIOD_QUERY}", "Coverage")
+    dashboard.wait_for_contains_text("#coverage-stage-reach-description", "in Southvale", timeout=WAIT)
+    rows = _download(dashboard, "coverage-stage-reach", "csv").read_text(encoding="utf-8-sig").splitlines()
+    # Southvale's infant universal reach is 5 people: suppressed, with its percentage.
+    infant = next(line for line in rows if line.startswith(f"{SOUTHVALE},infant,universal,"))
+    assert infant.split(",")[3:6] == ["*", "10", "*"]
+    book = openpyxl.load_workbook(_download(dashboard, "coverage-stage-reach", "xlsx"))
+    cells = [[c.value for c in row] for row in book.active.iter_rows(min_row=2)]
+    assert [SOUTHVALE, "infant", "universal", "*", 10, "*"] in [row[:6] for row in cells]
+    assert dashboard.get_logs() == []
+
+
+def test_an_uploaded_extract_appears_in_the_load_log(dashboard, tmp_path):
+    extract = tmp_path / "areas_from_browser.csv"
+    extract.write_text("area_code,area_name\nE06000904,Westbrook\n")
+    open_page(dashboard, "/data", "Data")
+    dashboard.driver.find_element(By.CSS_SELECTOR, "#data-upload input[type=file]").send_keys(str(extract))
+    dashboard.wait_for_contains_text("#data-upload-result", "areas_from_browser.csv: loaded into areas", timeout=WAIT)
+    dashboard.wait_for_contains_text("#data-load-log", "areas_from_browser.csv", timeout=WAIT)
+    assert dashboard.get_logs() == []
+
+
+def test_the_map_draws_tiles_without_a_boundary_file(dashboard):
+    open_page(dashboard, f"/map?{PERIOD_QUERY}", "Map")
+    dashboard.wait_for_contains_text("#map-card", "drawn as tiles", timeout=WAIT)
+    dashboard.wait_for_element("#map-card .main-svg", timeout=WAIT)
+    # Northtown 50.0%, Southvale 0.0% (specialist access, see test_web_fixtures), in the text alternative.
+    dashboard.wait_for_contains_text("#map-description", "Northtown 50.0%", timeout=WAIT)
+    assert dashboard.get_logs() == []
+
+
+def test_the_map_draws_ons_boundaries_filtered_to_england(dash_duo, shared_data, tmp_path):
+    from pathway.web.server import create_app
+
+    boundaries = next(iter(sorted((shared_data / "boundaries-england").glob("Counties_and_Unitary_Authorities*.geojson"))),
+                      None)
+    if boundaries is None:
+        pytest.skip("no counties and unitary authorities boundary file in the shared data")
+    # Hartlepool and Middlesbrough: real codes in the ONS file, which also holds Welsh and Scottish areas.
+    warehouse = build_fixture_warehouse(tmp_path, codes=("E06000001", "E06000002"), boundaries=boundaries)
+    try:
+        dash_duo.start_server(create_app(warehouse=warehouse))
+        open_page(dash_duo, f"/map?{PERIOD_QUERY}", "Map")
+        dash_duo.wait_for_contains_text("#map-card", f"Boundaries from {boundaries.name}", timeout=WAIT)
+        # One filled shape per polygon of the two areas, nothing from Wales or Scotland.
+        traces = dash_duo.driver.execute_script(
+            "const g = document.querySelector('#map-card .js-plotly-plot'); return g.data.map(t => t.customdata[0]);")
+        assert set(traces) == {"E06000001", "E06000002"}
+        assert dash_duo.get_logs() == []
+    finally:
+        warehouse.dispose()
+
+
+# ---- accessibility -----------------------------------------------------------------------
+@pytest.fixture(scope="session")
+def axe_script(tmp_path_factory) -> str:
+    """axe-core's axe.min.js: AXE_CORE_JS if set, else installed now from the npm registry."""
+    configured = os.environ.get("AXE_CORE_JS")
+    if configured and Path(configured).is_file():
+        return Path(configured).read_text()
+    npm = shutil.which("npm")
+    if npm is None:
+        message = "the accessibility scan needs axe-core: install Node.js and npm, or set AXE_CORE_JS"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    folder = tmp_path_factory.mktemp("axe")
+    result = subprocess.run([npm, "install", "--no-audit", "--no-fund", "--prefix", str(folder), "axe-core@4"],
+                            capture_output=True, text=True, timeout=300)
+    script = folder / "node_modules" / "axe-core" / "axe.min.js"
+    if result.returncode != 0 or not script.is_file():
+        pytest.fail(f"npm install axe-core failed: {result.stderr[-2000:]}")
+    return script.read_text()
+
+
+AXE_RUN = """
+const done = arguments[arguments.length - 1];
+axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa']}})
+  .then(r => done(r.violations.filter(v => ['serious', 'critical'].includes(v.impact))
+      .map(v => ({rule: v.id, impact: v.impact, help: v.help,
+                  where: v.nodes.slice(0, 3).map(n => n.target.join(' '))}))))
+  .catch(e => done([{rule: 'axe failed', help: String(e)}]));
+"""
+
+
+def test_no_page_has_serious_or_critical_accessibility_violations(dashboard, axe_script):
+    dashboard.driver.set_script_timeout(120)
+    found = {}
+    for path, heading in PAGES.items():
+        open_page(dashboard, f"{path}?area={NORTHTOWN}&{PERIOD_QUERY}", heading)
+        wait_until(dashboard, lambda d: d.find_element(By.CSS_SELECTOR, ".pathway-page-body").text.strip(),
+                   f"{path} has an empty body")
+        dashboard.driver.execute_script(axe_script)
+        violations = dashboard.driver.execute_async_script(AXE_RUN)
+        if violations:
+            found[path] = violations
+    assert found == {}, "\n".join(f"{p}: {v}" for p, vs in found.items() for v in vs)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from pathway.disclosure import Derived, DisclosureSpec, Proportion
+from pathway.disclosure import Derived, DisclosureSpec, Proportion, RowsAddUp
 from pathway.resources import queries_dir
 
 
@@ -22,11 +22,14 @@ class Parameter:
     """One `--param KEY=VALUE` a metric takes. `bind` is its name in the SQL (:bind)."""
 
     name: str
-    kind: str  # area | date | choice
+    kind: str  # area | date | choice | number | text
     description: str
     bind: str
     choices: tuple[str, ...] = ()
     default: str | None = None  # None: worked out when the metric runs (see description)
+    # kind "number": the accepted range, inclusive (None: unbounded)
+    minimum: float | None = None
+    maximum: float | None = None
 
 
 AREA = Parameter(
@@ -41,8 +44,9 @@ FROM = Parameter(
     bind="date_from")
 TO = Parameter(
     "to", "date",
-    "last birth date of the cohort (YYYY-MM-DD); default: as_at minus the metric's "
-    "follow-up days, so every birth in the period has complete follow-up",
+    "last birth date of the cohort (YYYY-MM-DD); default: as_at minus 365 days (the end "
+    "of the infant stage), the same for every metric, so the whole pathway is followed up; "
+    "a metric still leaves out births its own follow-up has not reached by as_at",
     bind="date_to")
 AS_AT = Parameter(
     "as_at", "date",
@@ -64,7 +68,7 @@ FOLLOW_UP_RULES = {
     "birth": "none: a birth counts once it has happened",
     "postnatal": "to the end of the postnatal stage (ref_stages, day 56)",
     "pathway": "to the end of the last stage (ref_stages infant, day 365)",
-    "contact_windows": "per contact, ref_contact_windows.follow_up_days; the default period uses the longest (day 456)",
+    "contact_windows": "per contact, ref_contact_windows.follow_up_days (up to day 456 for the 12-month review by 15 months)",
 }
 
 
@@ -150,6 +154,69 @@ GRAIN = Parameter(
     "grain", "choice",
     "whole (one row per area for the whole period, the default), or split by month, quarter or year",
     bind="grain", choices=("whole", "month", "quarter", "year"), default="whole")
+
+
+# ---- parameters of equity, service_gaps, economic_case and trend ---------------------------
+# The reach measures equity and trend can break down: each is one of the catalogue's reach
+# metrics, with a mandated contact named as mandated_contacts.<contact_code>.
+CONTACT_CODES = ("antenatal_hv_contact", "new_birth_visit", "six_eight_week_review",
+                 "twelve_month_review", "twelve_month_review_by_15_months")
+REACH_MEASURES = ("specialist_access", "stage_reach", "mood_screening") + tuple(
+    f"mandated_contacts.{code}" for code in CONTACT_CODES)
+REACH_MEASURE = Parameter(
+    "metric", "choice",
+    "the reach measure: specialist_access (the default), stage_reach (reach by the tier "
+    "and stage parameters), mood_screening (in the stage parameter's stage: antenatal, "
+    "postnatal, or any = either) or mandated_contacts.<contact_code> (on time, as in "
+    "mandated_contacts)",
+    bind="measure", choices=REACH_MEASURES, default="specialist_access")
+TREND_MEASURE = Parameter(
+    "metric", "choice",
+    "the monthly measure: births (live births, the default), a reach measure as in equity "
+    "(specialist_access, stage_reach, mood_screening, mandated_contacts.<contact_code>), "
+    "or waiting_times (median days from referral to being seen by the service parameter's "
+    "service, by referral month)",
+    bind="measure", choices=("births",) + REACH_MEASURES + ("waiting_times",), default="births")
+STAGE = Parameter(
+    "stage", "choice",
+    "for stage_reach and mood_screening: the pathway stage (ref_stages), or any (the default): "
+    "reached in any stage (mood screening: antenatal or postnatal)",
+    bind="stage", choices=("any", "preconception", "antenatal", "postnatal", "infant"),
+    default="any")
+TIER = Parameter(
+    "tier", "choice",
+    "for stage_reach: the tier of service; default specialist",
+    bind="tier", choices=("universal", "targeted", "specialist"), default="specialist")
+SERVICE = Parameter(
+    "service", "choice",
+    "for waiting_times: the service referred to (ref_services); default perinatal_mh",
+    bind="service",
+    choices=("preconception", "maternity", "health_visiting", "gp", "family_hub",
+             "talking_therapies", "social_care", "voluntary", "perinatal_mh", "maternal_mh",
+             "parent_infant", "mbu"),
+    default="perinatal_mh")
+GAPS_BY = Parameter(
+    "by", "choice",
+    "tier (the default: one row per area, stage and tier, service = all) or service (one row "
+    "per area, stage and service, so an area without a team shows as a gap; tier = the "
+    "service's default tier)",
+    bind="gaps_by", choices=("tier", "service"), default="tier")
+TARGET_ACCESS = Parameter(
+    "target_access_pct", "number",
+    "the scenario's target: the percentage of live births treated by each condition's "
+    "treating tier (the units of specialist_access.access_pct), capped at the expected cases; "
+    "default ref_parameters national_ambition_pct (10)",
+    bind="target_access_pct", minimum=0, maximum=100)
+EFFECT = Parameter(
+    "effect", "number",
+    "the share (0 to 1) of a case's long-term cost avoided by effective treatment; default "
+    "ref_parameters effect_avoided_share (0.1, a conservative illustrative assumption)",
+    bind="effect", minimum=0, maximum=1)
+PRICE_YEAR = Parameter(
+    "price_year", "text",
+    "the price year of every pound (a ref_deflators price_year such as 2023/24): costs are "
+    "uplifted from their own price year by the GDP deflator; default the latest year in ref_deflators",
+    bind="price_year")
 
 
 def _metrics(*metrics: Metric) -> dict[str, Metric]:
@@ -296,6 +363,106 @@ METRICS: dict[str, Metric] = _metrics(
         order_by=("area_code", "service", "instrument"),
     ),
     Metric(
+        name="equity",
+        title="Equity of reach",
+        description="A reach measure (param metric) by deprivation quintile, ethnic group, "
+                    "age band and risk factors, with the rate ratio against the reference group "
+                    "(IMD quintile 5, White, 25-34, no risk factor). area=all is the whole "
+                    "loaded population as one table; an ICB or an area code narrows it",
+        grain="dimension × group (one table for the area parameter's population)",
+        keys=("area_code", "dimension", "group"),
+        columns=("area_code", "measure", "dimension", "group", "cohort", "reached", "pct",
+                 "ci_low", "ci_high", "rate_ratio", "rate_ratio_ci_low", "rate_ratio_ci_high",
+                 "reference_group"),
+        parameters=COMMON + (REACH_MEASURE, STAGE, TIER),
+        follow_up="pathway",
+        disclosure=DisclosureSpec(
+            counts=("cohort", "reached"),
+            proportions=(Proportion("pct", "reached", "cohort"),),
+            # each dimension's groups add up to its 'all' row (risk_factor, one row per rf_
+            # flag, overlaps and has no 'all' row)
+            additive=(RowsAddUp(columns=("cohort", "reached"), along="group", total="all",
+                                within=("area_code", "dimension")),),
+            derived=(Derived(("rate_ratio", "rate_ratio_ci_low", "rate_ratio_ci_high"),
+                             ("cohort", "reached")),)),
+        source="contract v1 section 5; groups and reference groups in ref_equity_groups; "
+               "rate ratio with a Katz log interval",
+        order_by=("dimension_order", "group_order", "group"),
+    ),
+    Metric(
+        name="service_gaps",
+        title="Service gaps",
+        description="stage_reach per area against a benchmark (a ref_reach_standards standard, "
+                    "else the median of all areas with births): the gap in percentage points, "
+                    "people unmet and a flag: no_service (none reached, births in the cohort, "
+                    "and a benchmark above 0), below_benchmark (the 95% Wilson interval wholly "
+                    "below the benchmark), ok, or no_cohort (no births to judge)",
+        grain="area × stage × tier (by=service: area × stage × service)",
+        keys=("area_code", "stage", "tier", "service"),
+        columns=("area_code", "stage", "tier", "service", "reached", "cohort", "pct", "ci_low",
+                 "ci_high", "benchmark_pct", "benchmark_source", "gap_pp", "unmet", "flag"),
+        parameters=COMMON + (GAPS_BY,),
+        follow_up="pathway",
+        disclosure=DisclosureSpec(
+            counts=("reached", "cohort", "unmet"),
+            proportions=(Proportion("pct", "reached", "cohort"),),
+            # the gap is the benchmark minus pct, so it gives pct away
+            derived=(Derived(("gap_pp",), ("reached", "cohort")),)),
+        source="contract v1 section 5; stage_reach's definition (journey_reach)",
+        order_by=("area_code", "stage_order", "tier_order", "service"),
+    ),
+    Metric(
+        name="economic_case",
+        title="Economic case",
+        description="Per area and costed condition (ref_prevalence joined to ref_costs): "
+                    "expected cases, cost of illness (mother, child, public sector), people "
+                    "treated by the condition's tier and its spend, and the scenario of raising "
+                    "access to target_access_pct: extra treated, extra spend, avoided cost, net "
+                    "benefit and return on investment, in price_year pounds",
+        grain="area × condition",
+        keys=("area_code", "condition"),
+        columns=("area_code", "condition", "cost_condition", "live_births", "per_1000", "expected_cases",
+                 "cost_per_case", "cost_of_illness", "mother_cost", "child_cost",
+                 "public_sector_cost", "treating_tier", "tier_reached", "treated",
+                 "episode_cost", "current_service_spend", "target_access_pct", "extra_treated",
+                 "extra_spend", "avoided_cost", "net_benefit", "roi", "effect", "price_year"),
+        parameters=COMMON + (NEED, TARGET_ACCESS, EFFECT, PRICE_YEAR),
+        follow_up="pathway",
+        disclosure=DisclosureSpec(
+            counts=("live_births", "tier_reached"),
+            derived=(
+                # births x a published rate gives the birth count away
+                Derived(("expected_cases", "cost_of_illness", "mother_cost", "child_cost",
+                         "public_sector_cost"), ("live_births",)),
+                Derived(("treated", "current_service_spend", "extra_treated", "extra_spend",
+                         "avoided_cost", "net_benefit", "roi"), ("live_births", "tier_reached")))),
+        source="contract v1 section 5; domain notes 'The economic case'; Bauer et al. (2014); "
+               "Joint Commissioning Panel for Mental Health (2012); HM Treasury GDP deflators",
+        order_by=("area_code", "condition_order"),
+    ),
+    Metric(
+        name="trend",
+        title="Monthly trend (SPC)",
+        description="The metric value by month (births by birth month; reach measures as a "
+                    "percentage of the month's births; waiting_times median days by referral "
+                    "month) with its XmR process limits (mean, upper and lower process limits) "
+                    "and NHS 'Making Data Count' special-cause flags; default window "
+                    "ref_parameters trend_window_months (24) ending at the default period end",
+        grain="area × month",
+        keys=("area_code", "month"),
+        columns=("area_code", "month", "measure", "numerator", "denominator", "value", "ci_low",
+                 "ci_high", "mean", "upper_limit", "lower_limit", "special_cause",
+                 "outside_limits", "run_of_7", "trend_of_6", "two_of_three", "variation",
+                 "latest_variation"),
+        parameters=COMMON + (TREND_MEASURE, STAGE, TIER, SERVICE),
+        follow_up="pathway",
+        disclosure=DisclosureSpec(
+            counts=("numerator", "denominator"),
+            derived=(Derived(("value", "ci_low", "ci_high"), ("numerator", "denominator")),)),
+        source="contract v1 section 5; NHS England 'Making Data Count' (XmR charts)",
+        order_by=("area_code", "month"),
+    ),
+    Metric(
         name="data_quality",
         title="Data quality",
         description="Completeness of every contract column, values loaded but unusable, rows "
@@ -309,6 +476,35 @@ METRICS: dict[str, Metric] = _metrics(
         disclosure=DisclosureSpec(counts=("invalid", "quarantined")),
         source="contract v1 sections 1-3",
         order_by=("sort_order",),
+    ),
+    Metric(
+        name="benchmarks",
+        title="Published benchmarks",
+        description="Published national, region, provider and area figures imported with "
+                    "`pathway load --table benchmarks` (NHS Maternity Statistics, Fingertips, "
+                    "MHSDS), each named by the catalogue figure it compares with",
+        grain="published figure: metric × category × population × period × org level × org code",
+        keys=("metric", "category", "population", "period", "org_level", "org_code"),
+        columns=("metric", "category", "population", "source_file", "period", "org_level",
+                 "org_code", "org_name", "numerator", "denominator", "pct", "ci_low", "ci_high",
+                 "ci_method", "value", "suppressed", "missing_excluded"),
+        parameters=(
+            Parameter("metric", "text",
+                      "a catalogue figure (e.g. births.booked_by_13_weeks, "
+                      "mandated_contacts.new_birth_visit) or a published indicator's own name; "
+                      "default all", bind="metric", default="all"),
+            Parameter("org_level", "choice", "national, region, provider, area or all (the default)",
+                      bind="org_level", choices=("all", "national", "region", "provider", "area"),
+                      default="all"),
+            Parameter("period", "text", "a published period, e.g. 2022-23; default all",
+                      bind="period", default="all"),
+        ),
+        follow_up="birth",
+        # Published figures were disclosure-controlled by their publisher (counts 1-7 suppressed,
+        # others rounded to 5): they are shown as published, suppressed ones as '*'.
+        disclosure=DisclosureSpec(counts=()),
+        source="NHS England NHS Maternity Statistics; OHID Fingertips; NHS England MHSDS",
+        order_by=("metric", "category", "period", "level_order", "org_code"),
     ),
 )
 

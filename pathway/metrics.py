@@ -26,6 +26,8 @@ from pathway import catalogue
 from pathway.catalogue import Metric, named_sql, statements
 from pathway.db import Warehouse
 from pathway.disclosure import apply_disclosure
+from pathway.reference import read_reference_csv
+from pathway.resources import reference_dir
 from pathway.statistics import rate_ratio, wilson_interval, xmr_chart
 
 
@@ -262,16 +264,22 @@ def _check_measure_stage(warehouse: Warehouse, binds: dict, given: Mapping, conn
 
 
 # equity ---------------------------------------------------------------------------------------
+def _reference_rows(frame: pd.DataFrame) -> list[int | None]:
+    """For each row, the position of its reference group's row (same area), if shown."""
+    position = {key: i for i, key in enumerate(zip(frame["area_code"], frame["dimension"], frame["group"]))}
+    return [position.get(key) for key in zip(frame["area_code"], frame["reference_dimension"],
+                                              frame["reference_group"])]
+
+
 def _equity_rate_ratios(frame: pd.DataFrame, binds: dict) -> pd.DataFrame:
     """Each group's reach against its reference group's (same area), with a Katz 95% interval."""
     out = frame.copy()
-    reference = out.set_index(["area_code", "dimension", "group"])[["reached", "cohort"]]
-    keys = pd.MultiIndex.from_arrays([out["area_code"], out["reference_dimension"], out["reference_group"]])
-    against = reference.reindex(keys)
-    ratio, low, high = rate_ratio(out["reached"].to_numpy(float), out["cohort"].to_numpy(float),
-                                  against["reached"].to_numpy(float), against["cohort"].to_numpy(float))
-    is_reference = ((out["dimension"] == out["reference_dimension"])
-                    & (out["group"] == out["reference_group"])).to_numpy()
+    reached, cohort = out["reached"].to_numpy(float), out["cohort"].to_numpy(float)
+    against = _reference_rows(out)
+    n0 = np.array([np.nan if i is None else reached[i] for i in against])
+    d0 = np.array([np.nan if i is None else cohort[i] for i in against])
+    ratio, low, high = rate_ratio(reached, cohort, n0, d0)
+    is_reference = np.array([i == k for k, i in enumerate(against)])
     # The reference group against itself is 1 by definition; an interval would pretend it was measured.
     out["rate_ratio"] = np.where(is_reference & ~np.isnan(ratio), 1.0, ratio)
     out["rate_ratio_ci_low"] = np.where(is_reference, np.nan, low)
@@ -282,11 +290,8 @@ def _equity_rate_ratios(frame: pd.DataFrame, binds: dict) -> pd.DataFrame:
 def _equity_hide_ratios_of_hidden_references(frame: pd.DataFrame, binds: dict) -> pd.DataFrame:
     """A rate ratio divides by the reference group's percentage, so it is hidden with it."""
     out = frame.copy()
-    hidden = out["reached"].isna() | out["cohort"].isna()
-    hidden_reference = pd.Series(hidden.to_numpy(), index=pd.MultiIndex.from_frame(
-        out[["area_code", "dimension", "group"]]))
-    keys = pd.MultiIndex.from_arrays([out["area_code"], out["reference_dimension"], out["reference_group"]])
-    gone = hidden_reference.reindex(keys).fillna(False).to_numpy(bool)
+    hidden = (out["reached"].isna() | out["cohort"].isna()).to_numpy()
+    gone = np.array([i is None or hidden[i] for i in _reference_rows(out)])
     for column in ("rate_ratio", "rate_ratio_ci_low", "rate_ratio_ci_high"):
         out[column] = out[column].mask(gone)
     return out
@@ -356,6 +361,10 @@ def _trend_window(warehouse: Warehouse, binds: dict, given: Mapping, conn) -> No
         return
     found = warehouse.query(named_sql("_reference_parameter.sql"), {"name": "trend_window_months"},
                             conn=conn)
+    if found.empty:
+        # a warehouse made before the parameter shipped: the shipped default, not a failure
+        shipped = read_reference_csv("parameters", reference_dir() / "parameters.csv")
+        found = shipped[shipped["name"] == "trend_window_months"]
     if found.empty:
         raise MetricError("reference table ref_parameters lacks trend_window_months: restore the "
                           "shipped row (data/reference/parameters.csv) or give from=YYYY-MM-DD",

@@ -8,7 +8,7 @@ than the load itself); PostgreSQL gets unique indexes, which its planner needs.
 from __future__ import annotations
 
 import sqlalchemy as sa
-from sqlalchemy import (Boolean, Column, Date, DateTime, Double, Float, Index, Integer,
+from sqlalchemy import (Boolean, Column, Date, DateTime, Double, Index, Integer,
                         MetaData, Table, Text)
 from sqlalchemy.engine import Connection
 
@@ -68,7 +68,7 @@ def _measures_columns() -> list[Column]:
         Column("measure_id", Text, nullable=False),
         Column("pregnancy_id", Text, nullable=False),
         Column("instrument", Text, nullable=False),
-        Column("score", Float, nullable=False),
+        Column("score", Double, nullable=False),
         Column("measure_date", Date, nullable=False),
         Column("timepoint", Text, nullable=False),
         Column("service", Text),
@@ -167,11 +167,11 @@ _reference(
     "instruments",
     Column("instrument", Text, primary_key=True),
     Column("label", Text),
-    Column("min_score", Float, nullable=False),
-    Column("max_score", Float, nullable=False),
-    Column("case_threshold", Float),
+    Column("min_score", Double, nullable=False),
+    Column("max_score", Double, nullable=False),
+    Column("case_threshold", Double),
     Column("higher_is_better", Boolean, nullable=False),
-    Column("reliable_change", Float),
+    Column("reliable_change", Double),
     Column("is_mood_screen", Boolean, nullable=False),
 )
 _reference(
@@ -189,7 +189,7 @@ _reference(
 _reference(
     "parameters",
     Column("name", Text, primary_key=True),
-    Column("value", Float, nullable=False),
+    Column("value", Double, nullable=False),
     Column("unit", Text),
     Column("description", Text),
     Column("status", Text),  # sourced | check | illustrative
@@ -197,9 +197,9 @@ _reference(
 _reference(
     "prevalence",
     Column("condition", Text, primary_key=True),
-    Column("per_1000_low", Float, nullable=False),
-    Column("per_1000_mid", Float, nullable=False),
-    Column("per_1000_high", Float, nullable=False),
+    Column("per_1000_low", Double, nullable=False),
+    Column("per_1000_mid", Double, nullable=False),
+    Column("per_1000_high", Double, nullable=False),
     Column("care_level", Text),
     Column("specialist_need", Boolean, nullable=False),
     Column("cost_condition", Text),  # the ref_costs row that prices a case, if any
@@ -209,10 +209,10 @@ _reference(
 _reference(
     "costs",
     Column("condition", Text, primary_key=True),
-    Column("cost_per_case", Float, nullable=False),
-    Column("mother_cost", Float),
-    Column("child_cost", Float),
-    Column("public_sector_cost", Float),
+    Column("cost_per_case", Double, nullable=False),
+    Column("mother_cost", Double),
+    Column("child_cost", Double),
+    Column("public_sector_cost", Double),
     Column("price_year", Text, nullable=False),
     Column("treating_tier", Text),
     Column("label", Text),
@@ -222,7 +222,7 @@ _reference(
     "unit_costs",
     Column("item", Text, primary_key=True),
     Column("unit", Text),
-    Column("cost", Float, nullable=False),
+    Column("cost", Double, nullable=False),
     Column("price_year", Text, nullable=False),
     Column("label", Text),
     Column("status", Text),
@@ -230,7 +230,7 @@ _reference(
 _reference(
     "deflators",
     Column("price_year", Text, primary_key=True),
-    Column("index_value", Float, nullable=False),
+    Column("index_value", Double, nullable=False),
     Column("status", Text),
 )
 # Equity groups: which values fall in each group of a dimension (an IMD decile range, an age
@@ -240,8 +240,8 @@ _reference(
     Column("dimension", Text, primary_key=True),
     Column("group_name", Text, primary_key=True),
     Column("sort_order", Integer, nullable=False),
-    Column("min_value", Float),   # blank: no lower bound
-    Column("max_value", Float),   # blank: no upper bound
+    Column("min_value", Double),   # blank: no lower bound
+    Column("max_value", Double),   # blank: no upper bound
     Column("is_reference", Boolean, nullable=False),
     Column("label", Text),
 )
@@ -251,7 +251,7 @@ _reference(
     "reach_standards",
     Column("stage", Text, primary_key=True),
     Column("tier", Text, primary_key=True),
-    Column("standard_pct", Float, nullable=False),
+    Column("standard_pct", Double, nullable=False),
     Column("label", Text),
 )
 # Which published measure means which catalogue figure (pathway.benchmarks reads it).

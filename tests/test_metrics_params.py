@@ -17,8 +17,9 @@ from pathway.metrics import MetricError, describe_metric, list_metrics, resolve_
 def test_as_at_defaults_to_the_latest_activity_date(fixture_warehouse):
     binds = resolve_parameters(fixture_warehouse, catalogue.METRICS["births"], {})
     assert binds["as_at"] == LATEST_ACTIVITY == dt.date(2024, 7, 14)
-    # births need no follow-up: the period ends at as_at and runs back 12 months
-    assert (binds["date_from"], binds["date_to"]) == (dt.date(2023, 7, 15), dt.date(2024, 7, 14))
+    # one default period for every metric (births too): it ends where the whole pathway
+    # (365 days) is complete, 2024-07-14 - 365 days = 2023-07-15, and runs back 12 months
+    assert (binds["date_from"], binds["date_to"]) == (dt.date(2022, 7, 16), dt.date(2023, 7, 15))
     assert binds["area"] == "all"
 
 
@@ -29,12 +30,13 @@ def test_default_period_ends_when_follow_up_is_complete(fixture_warehouse):
     assert binds["follow_up_days"] == 365
 
 
-def test_mandated_contacts_default_period_allows_the_longest_window(fixture_warehouse):
+def test_mandated_contacts_default_period_is_the_pathway_period(fixture_warehouse):
     binds = resolve_parameters(fixture_warehouse, catalogue.METRICS["mandated_contacts"],
                                {"as_at": "2024-12-31"})
-    # 2024-12-31 - 456 days (the 15-month review) = 2023-10-02
-    assert binds["date_to"] == dt.date(2023, 10, 2)
-    assert binds["date_from"] == dt.date(2022, 10, 3)
+    # the same period as every metric: 2024-12-31 - 365 days = 2024-01-01 (2024 is a leap
+    # year); births too recent for the 15-month review leave only that contact's denominator
+    assert binds["date_to"] == dt.date(2024, 1, 1)
+    assert binds["date_from"] == dt.date(2023, 1, 2)
 
 
 def test_stage_reach_with_defaults_uses_the_births_with_complete_follow_up(fixture_warehouse):

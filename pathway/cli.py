@@ -1,4 +1,4 @@
-"""The `pathway` command line (contract section 4): load, demo, query, serve, reference.
+"""The `pathway` command line (contract section 4): load, demo, query, serve, report, reference.
 
 Exit status: 0 success; 1 when any file was refused or a query failed for a reason the user can fix;
 2 on a usage error (unknown option, bad parameter).
@@ -160,6 +160,74 @@ def serve(
     from pathway.web.server import serve as serve_dashboard
 
     serve_dashboard(host=host, port=port, db_url=db, workers=workers)
+
+
+@app.command()
+def report(
+    area: Optional[str] = typer.Option(None, "--area", help="Area (or ICB) code of the report."),
+    out_file: Optional[Path] = typer.Option(None, "--out", help="FILE.html or FILE.pdf (the suffix sets the format)."),
+    all_areas: bool = typer.Option(False, "--all-areas", help="Every loaded area's report (the monthly pack), into --out-dir."),
+    out_dir: Optional[Path] = typer.Option(None, "--out-dir", help="Folder for --all-areas: report_<area code>.<format>."),
+    output_format: str = typer.Option("html", "--format", help="html | pdf, for --all-areas."),
+    date_from: Optional[str] = typer.Option(None, "--from", help="First birth date of the cohort (YYYY-MM-DD)."),
+    date_to: Optional[str] = typer.Option(None, "--to", help="Last birth date of the cohort (YYYY-MM-DD)."),
+    as_at: Optional[str] = typer.Option(None, "--as-at", help="Data cut-off (YYYY-MM-DD); default: the latest activity date."),
+    db: Optional[str] = DbOption,
+) -> None:
+    """Write an area's report (self-contained HTML or A4 PDF), or every area's with --all-areas."""
+    from pathway.report import build_report
+
+    params = {"from": date_from, "to": date_to, "as_at": as_at}
+    if all_areas == (area is not None):
+        _usage_error("give --area CODE --out FILE, or --all-areas --out-dir DIR")
+    if all_areas:
+        if out_dir is None:
+            _usage_error("--all-areas needs --out-dir DIR")
+        if output_format not in ("html", "pdf"):
+            _usage_error(f"--format {output_format!r}: choose html or pdf")
+        _report_pack(_warehouse(db), out_dir, output_format, params)
+        return
+    if out_file is None or out_file.suffix.lower() not in (".html", ".pdf"):
+        _usage_error("--out must name a .html or .pdf file")
+    warehouse = _warehouse(db)
+    try:
+        document = build_report(warehouse, area, params, fmt=out_file.suffix.lower().lstrip("."))
+    except RuntimeError as error:  # ReportError (no such area, no data), PdfError
+        err.print(f"[red]report:[/red] {error}")
+        raise typer.Exit(1)
+    out_file.parent.mkdir(parents=True, exist_ok=True)
+    out_file.write_bytes(document)
+    out.print(f"{out_file}: report for area {area} written ({len(document):,} bytes)", highlight=False)
+
+
+def _report_pack(warehouse, out_dir: Path, output_format: str, params: dict) -> None:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from pathway.report import ReportError, build_pack
+    from pathway.report.pack import pack_areas
+
+    total = len(pack_areas(warehouse))
+    progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                        TimeElapsedColumn(), console=err, disable=not err.is_terminal)
+    try:
+        with progress:
+            task = progress.add_task("reports", total=total)
+
+            def on_area(code: str, name: str) -> None:
+                # advance for the area just finished, then name the one starting
+                if progress.tasks[0].description != "reports":
+                    progress.advance(task)
+                progress.update(task, description=f"{name} ({code})")
+
+            result = build_pack(warehouse, out_dir, fmt=output_format, params=params, on_area=on_area)
+            progress.update(task, completed=total, description="done")
+    except ReportError as error:
+        err.print(f"[red]report:[/red] {error}")
+        raise typer.Exit(1)
+    out.print(f"{len(result.written)} of {total} area reports written to {out_dir}", highlight=False)
+    for code, why in result.failed.items():
+        err.print(f"[red]area {code} failed:[/red] {why}", highlight=False)
+    raise typer.Exit(0 if result.ok else 1)
 
 
 @reference_app.command("list")

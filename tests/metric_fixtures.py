@@ -207,7 +207,19 @@ def build_warehouse(url: str, **rows) -> Warehouse:
     warehouse.ensure_schema()
     with warehouse.begin() as conn:
         insert_rows(conn, **rows)
+        # one published figure (as pathway.benchmarks imports it), for the benchmarks metric
+        conn.execute(sa.insert(schema.benchmarks), [_complete(schema.benchmarks, PUBLISHED_BENCHMARK)])
     return warehouse
+
+
+# 880 of 1,000 deliveries booked by 12 weeks 6 days, Wilson 95% interval 85.8 to 89.9
+PUBLISHED_BENCHMARK = {
+    "metric": "births.booked_by_13_weeks", "category": "", "population": "",
+    "source_file": "msds-fixture.csv", "layout": "msds", "period": "2022-23",
+    "org_level": "national", "org_code": "England", "org_name": "ALL SUBMITTERS",
+    "numerator": 880.0, "denominator": 1000.0, "pct": 88.0, "ci_low": 85.839, "ci_high": 89.870,
+    "ci_method": "wilson", "value": 88.0, "suppressed": False, "missing_excluded": 0.0,
+}
 
 
 # ---- one fixture warehouse per backend for a test module ------------------------------

@@ -58,8 +58,10 @@ def is_current(conn: Connection) -> bool:
 
 
 def _latest_load_id(conn: Connection) -> int:
+    """The latest load that changed a table the journey is built from."""
     return int(conn.execute(sa.text(
-        "select coalesce(max(load_id), 0) from load_log where outcome = 'loaded'")).scalar())
+        "select coalesce(max(load_id), 0) from load_log where outcome = 'loaded' "
+        "and table_name in ('areas', 'cohort', 'activity', 'measures')")).scalar())
 
 
 def is_built(conn: Connection) -> bool:

@@ -119,7 +119,7 @@ def load_files(warehouse: Warehouse, paths: Iterable, *, table: str | None = Non
                                  max_reject_rate=max_reject_rate, sheet=sheet, progress=progress,
                                  lookup_columns=lookup_columns, refresh_journey=False)
     # The journey is derived from every table: rebuild it once for the batch, not per file.
-    if any(s.outcome == "loaded" for s in summaries.values()):
+    if any(s.outcome == "loaded" and s.table in schema.CONTRACT_TABLES for s in summaries.values()):
         with _progress(progress, "journey") as status, warehouse.begin() as conn:
             status("rebuilding the pathway journey")
             _refresh_journey(conn)
@@ -149,6 +149,8 @@ def load_file(warehouse: Warehouse, path, *, table: str | None = None,
         try:
             status(f"reading {name}")
             source = reading.inspect_file(path, name, sheet=sheet, workdir=Path(workdir))
+            if _is_published_benchmarks(source, table):
+                return _load_published(warehouse, path, name)
             summary.encoding, summary.delimiter = source.encoding, source.delimiter
             summary.table = choose_table(source, table)
             if summary.table == "areas" and _is_lookup_not_areas(source, lookup_columns):
@@ -231,6 +233,23 @@ def plan_columns(source: SourceFile, table: str) -> ColumnPlan:
                           f"(its header has: {', '.join(h for h in source.headers if h) or 'nothing'})")
     return ColumnPlan(contract=contract, staged=staged, risk_factors=risk_factors,
                       ignored=ignored)
+
+
+def _is_published_benchmarks(source: SourceFile, table: str | None) -> bool:
+    """`--table benchmarks`, or no table named and the header of a published layout."""
+    from pathway.benchmarks import published_layout  # it builds on this module
+
+    if table == "benchmarks":
+        return True
+    return table is None and table_from_file_name(source.display_name) is None \
+        and published_layout(source.headers) is not None
+
+
+def _load_published(warehouse: Warehouse, path: Path, name: str) -> LoadSummary:
+    """Published benchmark files feed no journey table, so no rebuild follows them."""
+    from pathway.benchmarks import load_benchmark_file
+
+    return load_benchmark_file(warehouse, path, display_name=name)
 
 
 def _is_lookup_not_areas(source: SourceFile, mapping: dict[str, str] | None) -> bool:

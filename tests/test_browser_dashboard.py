@@ -11,6 +11,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import Select, WebDriverWait
@@ -47,7 +48,13 @@ def open_page(duo, path: str, heading: str) -> None:
 
 
 def wait_until(duo, condition, message: str):
-    return WebDriverWait(duo.driver, WAIT).until(lambda driver: condition(driver), message)
+    # A page re-rendered from the URL replaces its elements: a stale one is looked up again.
+    return WebDriverWait(duo.driver, WAIT, ignored_exceptions=(StaleElementReferenceException,)).until(
+        lambda driver: condition(driver), message)
+
+
+def selected_area(driver) -> str:
+    return Select(driver.find_element(By.XPATH, AREA_SELECT)).first_selected_option.get_attribute("value")
 
 
 def test_every_page_loads_with_no_console_errors(dashboard):
@@ -77,9 +84,9 @@ def test_a_copied_link_opens_the_same_view(dashboard):
     open_page(dashboard, f"/coverage?area={NORTHTOWN}&stage=postnatal&{PERIOD_QUERY}", "Coverage")
     # Northtown's postnatal universal reach: 10 of 20 = 50.0% (see test_web_fixtures).
     dashboard.wait_for_contains_text("#coverage-stage-reach-description", "universal postnatal 50.0%", timeout=WAIT)
-    assert Select(dashboard.driver.find_element(By.XPATH, AREA_SELECT)).first_selected_option.get_attribute(
-        "value") == NORTHTOWN
-    assert dashboard.driver.find_element(By.CSS_SELECTOR, "input[type=date]").get_attribute("value") == PERIOD["from"]
+    wait_until(dashboard, lambda d: selected_area(d) == NORTHTOWN, "the area filter is not Northtown")
+    wait_until(dashboard, lambda d: d.find_element(By.CSS_SELECTOR, "input[type=date]").get_attribute("value")
+               == PERIOD["from"], "the period is not restored")
     assert dashboard.get_logs() == []
 
 
@@ -127,6 +134,33 @@ def test_the_map_draws_tiles_without_a_boundary_file(dashboard):
     dashboard.wait_for_element("#map-card .main-svg", timeout=WAIT)
     # Northtown 50.0%, Southvale 0.0% (specialist access, see test_web_fixtures), in the text alternative.
     dashboard.wait_for_contains_text("#map-description", "Northtown 50.0%", timeout=WAIT)
+    assert dashboard.get_logs() == []
+
+
+def test_clicking_an_area_on_the_map_sets_the_area_filter_and_the_url(dashboard):
+    from selenium.webdriver.common.action_chains import ActionChains
+
+    open_page(dashboard, f"/map?{PERIOD_QUERY}", "Map")
+    dashboard.wait_for_contains_text("#map-description", "Northtown 50.0%", timeout=WAIT)
+    # Tiles are ordered by ICB then name: the first square is Northtown.
+    tile = dashboard.wait_for_element("#map-card .scatterlayer .point", timeout=WAIT)
+    ActionChains(dashboard.driver).move_to_element(tile).click().perform()
+    wait_until(dashboard, lambda d: f"area={NORTHTOWN}" in d.current_url, "the click did not reach the URL")
+    wait_until(dashboard, lambda d: selected_area(d) == NORTHTOWN, "the area filter did not follow the click")
+    assert PERIOD_QUERY in dashboard.driver.current_url
+    assert dashboard.get_logs() == []
+
+
+def test_the_report_button_downloads_the_areas_report(dashboard):
+    dashboard.driver.execute_cdp_cmd("Page.setDownloadBehavior",
+                                     {"behavior": "allow", "downloadPath": dashboard.download_path})
+    open_page(dashboard, f"/coverage?area={NORTHTOWN}&{PERIOD_QUERY}", "Coverage")
+    dashboard.wait_for_contains_text("#coverage-stage-reach-description", "in Northtown", timeout=WAIT)
+    dashboard.driver.find_element(By.ID, "report-download-html").send_keys(Keys.ENTER)
+    report = Path(dashboard.download_path) / f"pathway-report-{NORTHTOWN}.html"
+    dashboard.wait_for_contains_text("#report-download-message", f"Downloaded {report.name}", timeout=WAIT)
+    wait_until(dashboard, lambda d: report.exists() and report.stat().st_size > 0, f"{report.name} was not downloaded")
+    assert "Northtown" in report.read_text(encoding="utf-8")
     assert dashboard.get_logs() == []
 
 

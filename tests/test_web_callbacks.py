@@ -270,3 +270,184 @@ def test_upload_is_refused_in_words_when_serving_read_only(tmp_path):
     web_data.configure(f"duckdb:///{tmp_path / 'w.duckdb'}", read_only=True)
     summary, message = data.load_uploaded_file("data:text/csv;base64,YQ==", "cohort.csv")
     assert summary is None and "read-only" in message
+
+
+# ---- trends: the SPC chart -------------------------------------------------------------------
+def _figure(component, card: str):
+    """The figure of a card's graph."""
+    found = []
+
+    def walk(node):
+        if getattr(node, "id", None) == {"type": ids.CARD_GRAPH_TYPE, "card": card}:
+            found.append(node.figure)
+        children = getattr(node, "children", None)
+        for child in children if isinstance(children, list) else [children]:
+            if child is not None and not isinstance(child, (str, int, float)):
+                walk(child)
+
+    walk(component)
+    assert found, f"no graph in card {card!r}"
+    return found[0]
+
+
+def test_trend_of_births_marks_march_and_the_run_after_it_as_special_cause(app):
+    from pathway.web.pages import trends
+
+    card = trends.trend_card({"area": NORTHTOWN, **PERIOD}, "births")
+    rows = _card_rows(card, "trend")
+    # Northtown's 20 births all fall in March 2024: 0, 0, 20, then 9 months of 0. Mean 20 / 12 = 1.67;
+    # moving ranges 0, 20, 20 and eight 0s, mean 40 / 11 = 3.64; limits 1.67 ± 2.66 × 3.64 = -8.0 to 11.3.
+    assert [r["value"] for r in rows] == [0, 0, 20] + [0] * 9
+    assert (rows[0]["mean"], rows[0]["lower_limit"], rows[0]["upper_limit"]) == (1.7, -8.0, 11.3)
+    # March is outside the limits; April to December are a run of 9 (7 or more) below the mean.
+    assert [r["month"] for r in rows if r["special_cause"] == "yes"] == [f"2024-{m:02d}" for m in range(3, 13)]
+    text = text_of(card)
+    assert "2024-03 (outside the limits)" in text and "2024-04 (a run of 7 on one side of the mean)" in text
+    # Births have no better direction: the latest month's icon says 'lower', neither better nor worse.
+    assert "Special cause variation: significantly lower (neither better nor worse for this measure)" in text
+
+
+def test_trend_special_cause_points_differ_by_shape_and_colour_from_the_series(app):
+    from pathway.web.pages import trends
+
+    figure = _figure(trends.trend_card({"area": NORTHTOWN, **PERIOD}, "births"), "trend")
+    by_name = {trace.name: trace for trace in figure.data}
+    assert set(by_name) == {"Monthly value", "Mean", "Upper process limit", "Lower process limit", "Special cause"}
+    special = by_name["Special cause"]
+    assert special.marker.symbol == "square" and special.marker.color != by_name["Monthly value"].marker.color
+    assert len(special.x) == 10 and by_name["Upper process limit"].line.dash == "dash"
+
+
+def test_trend_for_all_areas_asks_for_one_area_in_words(app):
+    from pathway.web.pages import trends
+
+    assert "Choose an area or ICB in the filter" in text_of(trends.trend_card({"area": "all", **PERIOD}, "births"))
+
+
+# ---- economic case -------------------------------------------------------------------------------
+# Northtown, 2012/13 prices (uplift 1), middle prevalence. Expected cases = 20 births x per 1,000 / 1,000:
+# postpartum psychosis and chronic SMI 0.04 each (GBP 53,000 a case), severe depression 0.6 (74,000),
+# mild-moderate depression and anxiety 2.5 and PTSD 0.6 (anxiety, 35,000).
+# Cost of illness 2 x 0.04 x 53,000 + 0.6 x 74,000 + 3.1 x 35,000 = 4,240 + 44,400 + 108,500 = 157,140.
+# Current spend: 10 treated by the specialist tier x GBP 2,800 = 28,000 (nobody by the targeted tier).
+# Target 10% of 20 births = 2 per tier: specialist is already above it (10, capped at its 0.68 cases);
+# targeted gains 2. Extra spend 2 x 650 = 1,300; avoided 2 x 35,000 x 0.5 = 35,000; net 33,700;
+# ROI 35,000 / 1,300 = 26.92.
+NORTHTOWN_SCENARIO = dict(target=10, effect=0.5, price_year="2012/13", need="mid")
+
+
+def test_economic_case_totals_for_northtown_match_the_hand_arithmetic(app):
+    from pathway.web.pages import economic_case
+    from pathway.web.warehouse import fetch_metric
+
+    params = economic_case.scenario_params({"area": NORTHTOWN, **PERIOD}, 10, 0.5, "2012/13", "mid")
+    totals = economic_case.scenario_totals(fetch_metric("economic_case", params).frame)
+    assert round(totals["cost_of_illness"]) == 157_140
+    # Mother 0.6 x 23,000 + 3.1 x 21,000 = 78,900; child 0.6 x 51,000 + 3.1 x 14,000 = 74,000 (psychosis unsplit).
+    assert (round(totals["mother_cost"]), round(totals["child_cost"])) == (78_900, 74_000)
+    assert round(totals["current_service_spend"]) == 28_000
+    assert (round(totals["extra_spend"]), round(totals["avoided_cost"]), round(totals["net_benefit"])) == \
+        (1_300, 35_000, 33_700)
+    assert round(totals["roi"], 2) == 26.92
+
+
+def test_changing_the_scenario_recalculates_and_lists_the_setting_as_yours(app):
+    from pathway.web.pages import economic_case
+
+    text = text_of(economic_case.change_scenario(10, 0.5, "2012/13", "mid", f"?area={NORTHTOWN}&from=2024-01-01"
+                                                                            "&to=2024-12-31"))
+    assert "extra spend £1,300, avoided cost £35,000, net benefit £33,700" in text
+    assert "return on investment: 26.92 pounds avoided per pound spent" in text
+    assert "cost £157,140 over the long term" in text
+    # Every assumption with its status: the effect is the reader's own, episode costs illustrative,
+    # the psychosis cost and the deflator to be checked.
+    assert "your setting (this session)" in text and "illustrative: replace with your own" in text
+    assert "check: a shipped default to confirm" in text and "Joint Commissioning Panel" in text
+    # Half the effect, half the avoided cost: 17,500 against the same 1,300.
+    assert "avoided cost £17,500" in text_of(economic_case.change_scenario(
+        10, 0.25, "2012/13", "mid", f"?area={NORTHTOWN}&from=2024-01-01&to=2024-12-31"))
+
+
+def test_an_effect_outside_0_to_1_is_refused_in_words(app):
+    from pathway.web.pages import economic_case
+
+    text = text_of(economic_case.economic_results({"area": NORTHTOWN, **PERIOD}, 10, 1.5, "2012/13", "mid"))
+    assert "effect" in text and "This could not be shown" in text and "Traceback" not in text
+
+
+# ---- overview: the three largest gaps come from service_gaps and link on --------------------------
+def test_overview_lists_the_service_gaps_flags_and_links_to_the_gaps_page_with_filters(app):
+    from pathway.web.pages import overview
+
+    text = text_of(overview.layout(**PERIOD))
+    # service_gaps against the median of the two areas: Northtown postnatal universal 50% against 75%
+    # (below benchmark), Northtown infant universal 0% against 25% and Southvale antenatal specialist
+    # 0% against 25% (no service). Each unmet count (5 and 2.5 people) is small, so hidden.
+    links = re.findall(r"href='([^']+)'", text.split(ids.OVERVIEW_GAPS)[0].rsplit("Ol(", 1)[-1])
+    assert links == [
+        f"/service-gaps?area={NORTHTOWN}&from=2024-01-01&to=2024-12-31&stage=postnatal&tier=universal",
+        f"/service-gaps?area={NORTHTOWN}&from=2024-01-01&to=2024-12-31&stage=infant&tier=universal",
+        f"/service-gaps?area={SOUTHVALE}&from=2024-01-01&to=2024-12-31&stage=antenatal&tier=specialist"]
+    assert "reach 50.0% against a benchmark of 75.0% (below benchmark; people unmet: * (hidden" in text
+
+
+def test_service_gaps_table_sorts_by_reach_and_shows_only_gaps(app):
+    from pathway.web.pages import service_gaps
+
+    frame, _ = service_gaps.gap_rows({"area": ICB, **PERIOD})
+    rows = service_gaps.sorted_gap_rows(frame, {}, "reach", "gaps")
+    # The three flagged cells, lowest reach first (0%, 0%, then 50%).
+    assert [(r.area_code, r.stage, r.tier) for r in rows.itertuples()] == [
+        (NORTHTOWN, "infant", "universal"), (SOUTHVALE, "antenatal", "specialist"), (NORTHTOWN, "postnatal", "universal")]
+    assert len(service_gaps.sorted_gap_rows(frame, {}, "area", "all")) == 24  # 2 areas x 4 stages x 3 tiers
+
+
+# ---- the area report ----------------------------------------------------------------------------------
+def test_report_download_needs_an_area_and_says_so(app):
+    from pathway.web.components.report_download import CHOOSE_AN_AREA, report_download
+
+    assert report_download({"area": "all"}, "html") == (None, CHOOSE_AN_AREA)
+
+
+def test_report_download_gives_the_areas_html_report_for_the_period(app):
+    from pathway.web.components.report_download import report_download
+
+    payload, message = report_download(filters_from_query(f"?area={NORTHTOWN}&from=2024-01-01&to=2024-12-31"), "html")
+    assert payload["filename"] == f"pathway-report-{NORTHTOWN}.html" and message == \
+        f"Downloaded pathway-report-{NORTHTOWN}.html."
+    html_text = base64.b64decode(payload["content"]).decode("utf-8")
+    assert "Northtown" in html_text and "<html" in html_text.lower()
+
+
+def test_every_page_carries_the_report_buttons(app):
+    from pathway.web.pages import coverage, data, trends
+
+    for module in (coverage, data, trends):
+        assert ids.REPORT_HTML in text_of(module.layout(**PERIOD))
+
+
+# ---- page weight -------------------------------------------------------------------------------------
+def test_the_vendored_plotly_bundle_matches_plotly_py_and_has_every_trace_the_pages_draw():
+    from plotly.offline import get_plotlyjs_version
+
+    from pathway.resources import assets_dir
+
+    bundle = (assets_dir() / "plotly-cartesian.min.js").read_text(encoding="utf-8")
+    # Figures are written by plotly.py for its own plotly.js version: a mismatch can draw wrongly.
+    assert re.search(r"plotly\.js \(cartesian - minified\) v([\d.]+)", bundle[:300]).group(1) == get_plotlyjs_version()
+    # dcc.Graph uses window.Plotly when a script has set it, instead of fetching the 4.8 MB full bundle.
+    assert "window.Plotly = Plotly" in bundle[-200:]
+
+
+def test_the_funnel_is_drawn_with_bars_the_cartesian_bundle_has():
+    from pathway.web.components.charts import funnel_steps
+
+    figure = funnel_steps(["Births", "Reached"], [20, 10])
+    # 10 of 20 = 50% of the first step.
+    assert [t.type for t in figure.data] == ["bar"] and list(figure.data[0].text) == ["20 (100%)", "10 (50%)"]
+
+
+def test_layouts_and_callback_answers_are_sent_compressed(app):
+    client = app.server.test_client()
+    response = client.get("/_dash-layout", headers={"Accept-Encoding": "gzip"})
+    assert response.status_code == 200 and response.headers.get("Content-Encoding") == "gzip"

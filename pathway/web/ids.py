@@ -23,9 +23,19 @@ CARD_CSV_TYPE = "figure-card-csv"
 CARD_XLSX_TYPE = "figure-card-xlsx"
 CARD_DOWNLOAD_TYPE = "figure-card-download"
 
+# ---- the area report (every page) ------------------------------------------------------
+REPORT_HTML = "report-download-html"
+REPORT_PDF = "report-download-pdf"
+REPORT_DOWNLOAD = "report-download"
+REPORT_MESSAGE = "report-download-message"
+
 # ---- pages -----------------------------------------------------------------------------
 OVERVIEW_GAPS = "overview-largest-gaps"
 COVERAGE_FUNNEL_METRIC = "coverage-funnel-metric"
+
+GAPS_SORT = "service-gaps-sort"
+GAPS_SHOW = "service-gaps-show"
+GAPS_TABLE = "service-gaps-table"
 
 EQUITY_METRIC = "equity-metric"
 TRENDS_METRIC = "trends-metric"
@@ -36,7 +46,9 @@ MAP_MODE = "map-mode"
 ECONOMIC_TARGET = "economic-target-access"
 ECONOMIC_EFFECT = "economic-effect-assumption"
 ECONOMIC_PRICE_YEAR = "economic-price-year"
+ECONOMIC_NEED = "economic-need"
 ECONOMIC_RESULTS = "economic-results"
+ECONOMIC_ASSUMPTIONS = "economic-assumptions"
 
 DATA_UPLOAD = "data-upload"
 DATA_UPLOAD_TABLE = "data-upload-table"

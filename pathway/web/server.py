@@ -36,6 +36,9 @@ def create_app(db_url: str | None = None, *, read_only: bool = False, warehouse=
     # name="pathway" makes Dash name the page modules pathway.web.pages.<page>, as Python does.
     app = Dash("pathway", use_pages=True, pages_folder=str(PAGES_DIR), assets_folder=str(assets_dir()),
                title=TITLE, update_title=None, suppress_callback_exceptions=True,
+               # gzip/brotli for scripts, layouts and callback answers (flask-compress): the
+               # issue's budget is under 1 MB per page load, and Plotly's JSON compresses ~10x.
+               compress=True,
                meta_tags=[{"name": "viewport", "content": "width=device-width, initial-scale=1"}])
     from pathway.web.shell import shell
 
@@ -53,17 +56,29 @@ def _health():
 
 
 def prepare_database(db_url: str | None = None, *, scale: str = "county", seed: int = 2024) -> bool:
-    """Build the demo data set when the warehouse has no pregnancies yet. True when it built it."""
-    from pathway.db import Warehouse
-    from pathway.schema import cohort
+    """Build the demo data set when the warehouse has no pregnancies yet (True when it built it), else
+    bring the journey tables up to date with the latest load."""
     import sqlalchemy as sa
 
+    from pathway import journey
+    from pathway.db import Warehouse
+    from pathway.schema import cohort
+
     warehouse = Warehouse(db_url)
+    current = None  # None: the warehouse is empty
     try:
         warehouse.ensure_schema()
         with warehouse.connect() as conn:
             if conn.execute(sa.select(sa.func.count()).select_from(cohort)).scalar():
-                return False
+                current = journey.is_current(conn)
+        if current is not None:
+            if not current:
+                # Read-only workers cannot build the journey tables, and every figure needs them: a
+                # warehouse loaded by an older version (or stopped mid-batch) is brought up to date here.
+                print("Rebuilding the journey tables (one row per pregnancy) ...", flush=True)
+                with warehouse.begin() as conn:
+                    journey.refresh(conn)
+            return False
         from pathway.demo import build_demo
 
         log.warning("the warehouse is empty: building the %s demo data set (seed %s)", scale, seed)

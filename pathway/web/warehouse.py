@@ -117,31 +117,75 @@ def fetch_metric(name: str, params: Mapping[str, Any] | None = None) -> MetricRe
     return MetricResult(name, frame.copy())
 
 
+def fetch_economic_assumptions(params: Mapping[str, Any] | None = None) -> MetricResult:
+    """Every assumption behind economic_case for these parameters (pathway.metrics.economic_assumptions),
+    with its source and status; failures in words, as fetch_metric."""
+    try:
+        frame = _metrics().economic_assumptions(web_warehouse(), dict(params or {}))
+    except WarehouseError as error:
+        return MetricResult("economic_assumptions", message=f"{DATABASE_UNREACHABLE} ({error}).")
+    except (AttributeError, ImportError):
+        return MetricResult("economic_assumptions", message="The list of assumptions is not available in this version.")
+    except getattr(_metrics(), "MetricError", ValueError) as error:
+        return MetricResult("economic_assumptions", message=str(error))
+    except Exception:
+        log.exception("economic assumptions with %s failed", params)
+        return MetricResult("economic_assumptions", message="The assumptions could not be listed; the detail is "
+                                                            "in the server log.")
+    return MetricResult("economic_assumptions", frame)
+
+
 def _select(statement) -> pd.DataFrame:
     with web_warehouse().connect() as conn:
         result = conn.execute(statement)
         return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
 
 
+def _kept(key: tuple, read) -> pd.DataFrame | None:
+    """A small table read once and kept like a metric's answer (a page asks for the areas list and
+    the labels many times per render). Failures are not kept."""
+    now = time.monotonic()
+    with _lock:
+        hit = _cache.get(key)
+        if hit and now - hit[0] < _CACHE_SECONDS:
+            return hit[1].copy()
+    frame = read()
+    if frame is not None:
+        with _lock:
+            _cache[key] = (now, frame)
+        return frame.copy()
+    return None
+
+
 def areas() -> pd.DataFrame:
     """The areas list (codes, names, ICBs): the filter's choices and the tile map's layout."""
     from pathway.schema import areas as table
-    try:
-        return _select(sa.select(table.c.area_code, table.c.area_name, table.c.icb_code,
-                                 table.c.icb_name).order_by(table.c.area_name))
-    except (WarehouseError, sa.exc.SQLAlchemyError) as error:
-        log.warning("areas list: %s", error)
-        return pd.DataFrame(columns=["area_code", "area_name", "icb_code", "icb_name"])
+
+    def read():
+        try:
+            return _select(sa.select(table.c.area_code, table.c.area_name, table.c.icb_code,
+                                     table.c.icb_name).order_by(table.c.area_name))
+        except (WarehouseError, sa.exc.SQLAlchemyError) as error:
+            log.warning("areas list: %s", error)
+            return None
+
+    found = _kept(("areas list",), read)
+    return found if found is not None else pd.DataFrame(columns=["area_code", "area_name", "icb_code", "icb_name"])
 
 
 def reference_table(name: str) -> pd.DataFrame:
     """One sourced reference table (stages, services, parameters, costs, ...)."""
     from pathway.schema import REFERENCE_TABLES
-    try:
-        return _select(sa.select(REFERENCE_TABLES[name]))
-    except (WarehouseError, sa.exc.SQLAlchemyError) as error:
-        log.warning("reference %s: %s", name, error)
-        return pd.DataFrame()
+
+    def read():
+        try:
+            return _select(sa.select(REFERENCE_TABLES[name]))
+        except (WarehouseError, sa.exc.SQLAlchemyError) as error:
+            log.warning("reference %s: %s", name, error)
+            return None
+
+    found = _kept(("reference table", name), read)
+    return found if found is not None else pd.DataFrame()
 
 
 def reference_parameter(name: str) -> float | None:

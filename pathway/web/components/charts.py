@@ -7,6 +7,7 @@ from typing import Sequence
 import pandas as pd
 import plotly.graph_objects as go
 
+NHS_BLACK = "#212B32"
 NHS_BLUE = "#005EB8"
 NHS_DARK_BLUE = "#003087"
 NHS_DARK_GREY = "#425563"
@@ -89,7 +90,15 @@ def bars_with_interval(frame: pd.DataFrame, *, x: str, value: str = "pct", serie
 
 
 def funnel_steps(labels: Sequence[str], values: Sequence[float | None], *, title_text: str = "People") -> go.Figure:
-    """A reach funnel (largest first), each step labelled with its number."""
-    figure = go.Figure(go.Funnel(y=list(labels), x=list(values), textinfo="value+percent initial",
-                                 marker={"color": NHS_BLUE}, connector={"line": {"color": NHS_MID_GREY}}))
+    """A reach funnel (largest first) as horizontal bars, each labelled with its number and its share
+    of the first step. Bars, not Plotly's funnel trace: the page ships Plotly's smaller cartesian
+    bundle (assets/plotly-cartesian.min.js), which has no funnel trace."""
+    numbers = pd.to_numeric(pd.Series(list(values), dtype=object), errors="coerce")
+    first = numbers.iloc[0] if len(numbers) else float("nan")
+    text = ["*" if pd.isna(v) else (f"{v:,.0f}" + (f" ({100.0 * v / first:.0f}%)" if first and pd.notna(first) else ""))
+            for v in numbers]
+    figure = go.Figure(go.Bar(y=list(labels), x=numbers.tolist(), orientation="h", text=text,
+                              textposition="auto", marker={"color": NHS_BLUE}, showlegend=False,
+                              hovertemplate="%{y}: %{x:,.0f}<extra></extra>"))
+    figure.update_yaxes(autorange="reversed")
     return styled(figure, x_title=title_text)

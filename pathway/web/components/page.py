@@ -9,6 +9,7 @@ from dash import html
 
 from pathway.web.components.filter_bar import ALL_FILTERS, filter_bar
 from pathway.web.components.messages import notices
+from pathway.web.components.report_download import report_buttons
 from pathway.web.warehouse import reference_table
 
 TITLE_SUFFIX = " - Perinatal Pathway Analytics"
@@ -21,6 +22,7 @@ def page(title: str, introduction: str, filters: Mapping[str, str], problems: li
         html.P(introduction, className="pathway-lede"),
         notices(problems),
         filter_bar(filters, show=show, page_path=path) if show else None,
+        report_buttons(),
         html.Div(body, className="pathway-page-body"),
     ])
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 import dash
 import pandas as pd
 import plotly.graph_objects as go
-from dash import html
 
 from pathway.statistics import compare_to_benchmark, funnel_limits
 from pathway.web.components.charts import NHS_BLUE, NHS_DARK_BLUE, NHS_DARK_GREY, NHS_ORANGE, bars_with_interval, styled

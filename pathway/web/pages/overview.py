@@ -73,25 +73,35 @@ def reach_by_stage(filters: dict) -> tuple[pd.DataFrame | None, object]:
     return frame.drop(columns="_order"), result
 
 
+# The service_gaps metric's flags that mean a gap (ok and no_cohort do not).
+GAP_FLAGS = ("no_service", "below_benchmark")
+
+
 def largest_gaps(filters: dict, count: int = 3) -> tuple[pd.DataFrame | None, object]:
-    """The service gaps with the most unmet people (flagged no_service or below_benchmark)."""
+    """The service_gaps metric's flagged cells (no_service or below_benchmark) with the most unmet people.
+
+    The gap, the benchmark and the unmet people are the metric's own columns: nothing is worked out here."""
     result = fetch_metric("service_gaps", metric_params(filters))
     if not result.ok or result.empty:
         return None, result
-    frame = result.frame[result.frame["flag"] != "ok"].copy()
+    frame = result.frame[result.frame["flag"].isin(GAP_FLAGS)].copy()
     frame["_unmet"] = pd.to_numeric(frame["unmet"], errors="coerce").fillna(-1)
-    return frame.sort_values("_unmet", ascending=False).head(count).drop(columns="_unmet"), result
+    frame["_gap"] = pd.to_numeric(frame["gap_pp"], errors="coerce").fillna(-1)
+    return frame.sort_values(["_unmet", "_gap"], ascending=False, kind="stable").head(count) \
+        .drop(columns=["_unmet", "_gap"]), result
 
 
 def gap_links(gaps: pd.DataFrame, filters: dict, names: dict) -> html.Ol:
     items = []
     for row in gaps.itertuples():
         link_filters = {**filters, "area": row.area_code, "stage": row.stage, "tier": row.tier}
-        unmet = _number(pd.to_numeric(row.unmet, errors="coerce"))
+        unmet_count = pd.to_numeric(row.unmet, errors="coerce")
+        unmet = (f"about {_number(unmet_count)} people unmet" if pd.notna(unmet_count) else
+                 "people unmet: * (hidden by disclosure control)")
         words = (f"{names.get(row.area_code, row.area_code)}: {row.tier} services in the {row.stage} "
                  f"stage reach {_pct(pd.to_numeric(row.pct, errors='coerce'))} against a benchmark of "
                  f"{_pct(pd.to_numeric(row.benchmark_pct, errors='coerce'))} "
-                 f"({str(row.flag).replace('_', ' ')}; about {unmet} people unmet)")
+                 f"({str(row.flag).replace('_', ' ')}; {unmet})")
         items.append(html.Li(dcc.Link(words, href="/service-gaps" + query_string(link_filters))))
     return html.Ol(items, id=ids.OVERVIEW_GAPS)
 

@@ -4,22 +4,26 @@ sortable table, so a commissioner sees at a glance where the pathway breaks."""
 from __future__ import annotations
 
 import dash
-import dash_ag_grid as dag
 import pandas as pd
 import plotly.graph_objects as go
-from dash import html
+import dash_bootstrap_components as dbc
+from dash import Input, Output, State, callback, html
+
+from pathway.web import ids
 
 from pathway.web.components.charts import FONT, styled
 from pathway.web.components.figure_card import figure_card
 from pathway.web.components.page import area_label, area_names, page, period_words, stage_order, tier_order
-from pathway.web.components.tables import label, people_frame
-from pathway.web.filters import metric_params, narrow, read_filters
+from pathway.web.components.tables import html_table, people_frame
+from pathway.web.filters import filters_from_query, metric_params, narrow, read_filters
 from pathway.web.warehouse import areas, fetch_metric
 
 PATH = "/service-gaps"
 dash.register_page(__name__, path=PATH, name="Service gaps", title="Service gaps - Perinatal Pathway Analytics",
                    order=5, description="Where the pathway breaks: area by stage by tier")
 
+# The service_gaps flags that mean a gap (ok, and no_cohort where there are no births to judge, do not).
+GAP_FLAGS = ("no_service", "below_benchmark")
 # Flags are shown as words and symbols as well as colour (WCAG 1.4.1).
 FLAG_MARK = {"no_service": "✕ no service", "below_benchmark": "▼ below", "ok": "✓ ok"}
 # A sequential blue scale, light to NHS dark blue; text colour is chosen per cell for contrast.
@@ -66,16 +70,48 @@ def heatmap(frame: pd.DataFrame, names: dict) -> go.Figure:
     return styled(figure, height=max(320, 60 + 48 * len(rows)))
 
 
-def gaps_grid(table: pd.DataFrame) -> dag.AgGrid:
-    """A sortable, filterable grid of the same rows (keyboard navigable)."""
-    return dag.AgGrid(
-        id="service-gaps-grid",
-        rowData=table.to_dict("records"),
-        columnDefs=[{"field": c, "headerName": label(c), "sortable": True, "filter": True} for c in table.columns],
-        defaultColDef={"resizable": True, "minWidth": 110},
-        dashGridOptions={"domLayout": "autoHeight", "pagination": True, "paginationPageSize": 20},
-        columnSize="responsiveSizeToFit", style={"width": "100%"},
-    )
+# How the gaps table can be sorted: (label, column, smallest first). Suppressed cells sort last.
+SORTS = {"unmet": ("Most people unmet", "unmet", False), "gap": ("Largest gap", "gap_pp", False),
+         "reach": ("Lowest reach", "pct", True), "area": ("Area, stage and tier", None, True)}
+SHOW = {"gaps": "Gaps only (no service or below the benchmark)", "all": "Every cell"}
+TABLE_COLUMNS = ["area_code", "area_name", "stage", "tier", "pct", "benchmark_pct", "gap_pp", "unmet", "flag"]
+
+
+def sorted_gap_rows(frame: pd.DataFrame, names: dict, sort: str, show: str) -> pd.DataFrame:
+    """The rows as people see them, in the chosen order (a native table, so no grid script to load)."""
+    if show == "gaps":
+        frame = frame[frame["flag"].isin(GAP_FLAGS)]
+    _, column, ascending = SORTS.get(sort, SORTS["unmet"])
+    if column:
+        frame = frame.assign(_key=pd.to_numeric(frame[column], errors="coerce")) \
+            .sort_values("_key", ascending=ascending, na_position="last", kind="stable").drop(columns="_key")
+    return people_frame(frame.assign(area_name=frame["area_code"].map(lambda c: names.get(c, c)))[TABLE_COLUMNS], None)
+
+
+def gaps_table(filters: dict, sort: str = "unmet", show: str = "gaps") -> html.Div:
+    frame, result = gap_rows(filters)
+    if frame is None or frame.empty:
+        return html.P(result.message or "No data for this filter.")
+    rows = sorted_gap_rows(frame, area_names(), sort, show)
+    if rows.empty:
+        return html.P("No gaps: every cell is at or above its benchmark.", role="status")
+    return html_table(rows, caption=f"Service gaps, sorted by {SORTS.get(sort, SORTS['unmet'])[0].lower()}")
+
+
+def gaps_table_controls(sort: str = "unmet", show: str = "gaps") -> dbc.Row:
+    def select(component_id, text, choices, value):
+        return dbc.Col([dbc.Label(text, html_for=component_id, className="pathway-filter__label"),
+                        dbc.Select(id=component_id, value=value,
+                                   options=[{"label": v if isinstance(v, str) else v[0], "value": k}
+                                            for k, v in choices.items()])], xs=12, sm=6, lg=4)
+    return dbc.Row([select(ids.GAPS_SORT, "Sort by", SORTS, sort), select(ids.GAPS_SHOW, "Show", SHOW, show)],
+                   className="g-2 mb-2")
+
+
+@callback(Output(ids.GAPS_TABLE, "children"), Input(ids.GAPS_SORT, "value"), Input(ids.GAPS_SHOW, "value"),
+          State(ids.URL, "search"), prevent_initial_call=True)
+def sort_gaps_table(sort, show, search):
+    return gaps_table(filters_from_query(search), sort, show)
 
 
 def service_gaps_body(filters: dict) -> list:
@@ -89,7 +125,7 @@ def service_gaps_body(filters: dict) -> list:
     table = people_frame(frame.assign(area_name=frame["area_code"].map(lambda c: names.get(c, c)))
                          [["area_code", "area_name", "stage", "tier", "pct", "benchmark_pct", "gap_pp",
                            "unmet", "flag"]], None)
-    flagged = frame[frame["flag"] != "ok"]
+    flagged = frame[frame["flag"].isin(GAP_FLAGS)]
     summary = (f"{len(flagged)} of {len(frame)} area, stage and tier cells for {period_words(filters)} in {where} "
                f"are below their benchmark or have no service. ")
     worst = flagged.assign(_u=pd.to_numeric(flagged["unmet"], errors="coerce")).sort_values("_u", ascending=False).head(3)
@@ -98,7 +134,8 @@ def service_gaps_body(filters: dict) -> list:
             f"{names.get(r.area_code, r.area_code)} {r.tier} {r.stage} ({str(r.flag).replace('_', ' ')})"
             for r in worst.itertuples()) + "."
     return [figure_card("service-gaps", title, figure=heatmap(frame, names), table=table, summary=summary,
-                        extra=html.Div([html.H3("Sort and filter the gaps", className="h5 mt-3"), gaps_grid(table)]),
+                        extra=html.Div([html.H3("Sort the gaps", className="h5 mt-3"), gaps_table_controls(),
+                                        html.Div(gaps_table(filters), id=ids.GAPS_TABLE, **{"aria-live": "polite"})]),
                         source="Benchmark: the median of all areas (or a standard in reference data). Flags: "
                                "✕ no service, ▼ below benchmark, ✓ ok. Unmet: people below the benchmark.")]
 

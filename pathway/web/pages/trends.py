@@ -9,7 +9,7 @@ import plotly.graph_objects as go
 from dash import Input, Output, State, callback, html
 
 from pathway.web import ids
-from pathway.web.components.charts import NHS_BLUE, NHS_DARK_GREY, NHS_ORANGE, styled
+from pathway.web.components.charts import NHS_BLACK, NHS_BLUE, NHS_DARK_GREY, NHS_ORANGE, NHS_PURPLE, styled
 from pathway.web.components.figure_card import figure_card
 from pathway.web.components.page import area_label, area_names, page
 from pathway.web.components.tables import people_frame
@@ -22,34 +22,73 @@ dash.register_page(__name__, path=PATH, name="Trends", title="Trends - Perinatal
                    description="Monthly series with SPC limits")
 
 
-def _column(frame: pd.DataFrame, *names: str) -> str | None:
-    return next((n for n in names if n in frame.columns), None)
+# NHS England 'Making Data Count' variation icons, in words (the icon's meaning, never colour alone).
+VARIATION_WORDS = {
+    "common_cause": "Common cause variation: no significant change",
+    "improvement_high": "Special cause variation of an improving nature: significantly higher",
+    "improvement_low": "Special cause variation of an improving nature: significantly lower",
+    "concern_high": "Special cause variation of a concerning nature: significantly higher",
+    "concern_low": "Special cause variation of a concerning nature: significantly lower",
+    "neither_high": "Special cause variation: significantly higher (neither better nor worse for this measure)",
+    "neither_low": "Special cause variation: significantly lower (neither better nor worse for this measure)",
+}
+VARIATION_GLYPH = {"high": "▲", "low": "▼"}
+# Special-cause points differ by shape as well as colour (WCAG 1.4.1), as the legend says.
+SPECIAL_CAUSE_STYLE = {
+    "improvement": ("Special cause: improvement", NHS_BLUE, "circle"),
+    "concern": ("Special cause: concern", NHS_ORANGE, "diamond"),
+    "neither": ("Special cause", NHS_PURPLE, "square"),
+}
+RULE_WORDS = {"outside_limits": "outside the limits", "run_of_7": "a run of 7 on one side of the mean",
+              "trend_of_6": "6 rising or falling", "two_of_three": "2 of 3 near a limit"}
 
 
-def spc_figure(frame: pd.DataFrame) -> go.Figure:
-    value = _column(frame, "value", "metric_value", "pct")
-    upper = _column(frame, "upper_limit", "upper_process_limit", "upper")
-    lower = _column(frame, "lower_limit", "lower_process_limit", "lower")
+def variation_words(code: str | None) -> str:
+    return VARIATION_WORDS.get(str(code), "Not enough months to judge variation") if code else \
+        "Not enough months to judge variation"
+
+
+def variation_icon(code: str | None) -> html.P:
+    """The latest month's variation, as NHS 'Making Data Count' names it, with a direction glyph."""
+    glyph = VARIATION_GLYPH.get(str(code).rsplit("_", 1)[-1], "●") if code else "●"
+    return html.P([html.Span(glyph, className="pathway-variation__glyph", **{"aria-hidden": "true"}), " ",
+                   html.Strong("Latest month: "), variation_words(code)],
+                  className="pathway-variation", id="trend-variation")
+
+
+def spc_figure(frame: pd.DataFrame, value_title: str = "Value") -> go.Figure:
     figure = go.Figure()
-    figure.add_trace(go.Scatter(x=frame["month"], y=frame[value], mode="lines+markers", name="Monthly value",
-                                line={"color": NHS_BLUE}, marker={"size": 7}))
+    figure.add_trace(go.Scatter(x=frame["month"], y=frame["value"], mode="lines+markers", name="Monthly value",
+                                line={"color": NHS_DARK_GREY}, marker={"size": 6, "color": NHS_DARK_GREY}))
     figure.add_trace(go.Scatter(x=frame["month"], y=frame["mean"], mode="lines", name="Mean",
-                                line={"color": NHS_DARK_GREY}))
-    for column, name in ((upper, "Upper process limit"), (lower, "Lower process limit")):
-        if column:
-            figure.add_trace(go.Scatter(x=frame["month"], y=frame[column], mode="lines", name=name,
-                                        line={"color": NHS_DARK_GREY, "dash": "dash"}))
-    special = frame[frame["special_cause"].fillna(False).astype(bool)] if "special_cause" in frame.columns else frame.iloc[0:0]
-    if not special.empty:
-        figure.add_trace(go.Scatter(x=special["month"], y=special[value], mode="markers", name="Special cause",
-                                    marker={"color": NHS_ORANGE, "size": 14, "symbol": "diamond-open",
-                                            "line": {"width": 3}}))
-    return styled(figure, y_title="Value", x_title="Month")
+                                line={"color": NHS_BLACK, "width": 1.5}))
+    for column, name in (("upper_limit", "Upper process limit"), ("lower_limit", "Lower process limit")):
+        figure.add_trace(go.Scatter(x=frame["month"], y=frame[column], mode="lines", name=name,
+                                    line={"color": NHS_DARK_GREY, "dash": "dash"}))
+    special = frame[frame["special_cause"].fillna(False).astype(bool)]
+    kinds = special["variation"].astype(str).str.split("_").str[0]
+    for kind, (name, colour, symbol) in SPECIAL_CAUSE_STYLE.items():
+        points = special[kinds == kind]
+        if not points.empty:
+            figure.add_trace(go.Scatter(x=points["month"], y=points["value"], mode="markers", name=name,
+                                        marker={"color": colour, "size": 13, "symbol": symbol,
+                                                "line": {"width": 1.5, "color": "white"}},
+                                        text=[variation_words(v) for v in points["variation"]],
+                                        hovertemplate="%{x}: %{y:.1f}<br>%{text}<extra></extra>"))
+    return styled(figure, y_title=value_title, x_title="Month")
+
+
+def _rules(row) -> str:
+    return ", ".join(words for rule, words in RULE_WORDS.items() if bool(getattr(row, rule, False)))
+
+
+def trend_params(filters: dict, metric: str | None) -> dict:
+    return metric_params(filters, metric=metric, stage=filters.get("stage"), tier=filters.get("tier"),
+                         service=filters.get("service"))
 
 
 def trend_card(filters: dict, metric: str | None):
-    result = fetch_metric("trend", metric_params(filters, metric=metric, stage=filters.get("stage"),
-                                                 tier=filters.get("tier"), service=filters.get("service")))
+    result = fetch_metric("trend", trend_params(filters, metric))
     title = "Monthly trend with process limits"
     if not result.ok or result.empty:
         return figure_card("trend", title, figure=None, table=None, summary="", result=result)
@@ -62,17 +101,27 @@ def trend_card(filters: dict, metric: str | None):
             return figure_card("trend", title, figure=None, table=None, summary="",
                                empty_text="Choose an area or ICB in the filter to see its monthly trend.")
     frame = frame.sort_values("month")
-    value = _column(frame, "value", "metric_value", "pct")
-    special = frame[frame["special_cause"].fillna(False).astype(bool)] if "special_cause" in frame.columns else frame.iloc[0:0]
+    measure = str(frame["measure"].iloc[0]) if "measure" in frame.columns else (metric or "births")
+    value_title = {"births": "Live births", "waiting_times": "Median days to be seen"}.get(measure, "% of births")
+    special = frame[frame["special_cause"].fillna(False).astype(bool)]
+    latest = frame["latest_variation"].dropna().iloc[-1] if frame["latest_variation"].notna().any() else None
     where = area_label(filters, area_names())
-    summary = (f"{metric or 'The measure'} by month in {where}: {len(frame)} months, mean "
-               f"{pd.to_numeric(frame['mean'], errors='coerce').iloc[-1]:.1f}. "
-               + (f"Special-cause variation in {', '.join(map(str, special['month']))}." if not special.empty
-                  else "No special-cause variation: only common-cause variation."))
-    return figure_card("trend", title, figure=spc_figure(frame), table=people_frame(frame, None), summary=summary,
-                       source="XmR chart: mean ± 2.66 × mean moving range; special cause: a point outside the limits, "
-                              "a run of 7 on one side, 6 rising or falling, or 2 of 3 near a limit (value column: "
-                              f"{value}).")
+    mean = pd.to_numeric(frame["mean"], errors="coerce").iloc[-1]
+    summary = (f"{measure.replace('_', ' ').capitalize()} by month in {where}: {len(frame)} months, mean {mean:.1f}, "
+               f"process limits {frame['lower_limit'].iloc[-1]:.1f} to {frame['upper_limit'].iloc[-1]:.1f}. "
+               + ("Special-cause variation in " + "; ".join(
+                   f"{r.month} ({_rules(r)})" for r in special.itertuples()) + "." if not special.empty
+                  else "No special-cause variation: only common-cause variation.")
+               + f" Latest month: {variation_words(latest).lower()}.")
+    shown = frame[["area_code", "month", "numerator", "denominator", "value", "mean", "lower_limit", "upper_limit",
+                   "special_cause", "variation"]].assign(
+        special_cause=frame["special_cause"].map(lambda v: "yes" if v else "no"),
+        variation=frame["variation"].map(lambda v: variation_words(v) if isinstance(v, str) else ""))
+    return figure_card("trend", title, figure=spc_figure(frame, value_title), table=people_frame(shown, None),
+                       summary=summary, extra=variation_icon(latest),
+                       source="XmR chart (NHS England 'Making Data Count'): mean ± 2.66 × mean moving range; special "
+                              "cause: a point outside the limits, a run of 7 on one side of the mean, 6 rising or "
+                              "falling, or 2 of 3 in the outer third near a limit.")
 
 
 @callback(Output("trend-card", "children"), Input(ids.TRENDS_METRIC, "value"), State(ids.URL, "search"),

@@ -20,8 +20,16 @@ from pathway.schema import REFERENCE_TABLES, journey_state
 
 # What refresh builds, for checks and for the data-quality page.
 DERIVED_TABLES = ("events", "journey", "journey_reach", "journey_contacts",
-                  "journey_mood_screens", "data_extent")
-DERIVED_VIEWS = ("pregnancy_dates", "area_selection", "live_births")
+                  "journey_mood_screens", "journey_service_reach", "journey_reach_measures",
+                  "journey_referrals", "journey_funnel", "journey_scores", "journey_risk_flags",
+                  "journey_risk_factor_names", "data_extent")
+DERIVED_VIEWS = ("pregnancy_dates", "reach_measures", "area_selection", "live_births")
+
+# One catalogue query instead of a reflection round trip per table: metrics ask before every run.
+_TABLES_PRESENT = sa.text(
+    "select count(distinct table_name) from information_schema.tables "
+    "where table_schema = current_schema() and table_name in :names"
+).bindparams(sa.bindparam("names", expanding=True))
 
 # The ref_parameters rows the journey and metric SQL read. Without one, every event would
 # silently fall outside the pathway (or a metric come back empty), so refresh refuses to run.
@@ -49,12 +57,19 @@ def refresh(conn: Connection) -> None:
                                                built_at=dt.datetime.now()))
 
 
-def is_current(conn: Connection) -> bool:
-    """Built, and no data has loaded since it was."""
-    if not is_built(conn):
+def is_current(conn: Connection, *, known_built: bool = False) -> bool:
+    """Built, and no data has loaded since it was. known_built skips the check that every
+    derived table exists (a caller that has seen them in this process)."""
+    if not known_built and not is_built(conn):
         return False
-    built_after = conn.execute(sa.select(sa.func.max(journey_state.c.built_after_load_id))).scalar()
-    return built_after is not None and built_after >= _latest_load_id(conn)
+    built_after, latest = conn.execute(_BUILT_AFTER_AND_LATEST_LOAD).one()
+    return built_after is not None and built_after >= latest
+
+
+# One round trip for both load ids: metrics ask before every run.
+_BUILT_AFTER_AND_LATEST_LOAD = sa.text(
+    "select (select max(built_after_load_id) from journey_state), "
+    "(select coalesce(max(load_id), 0) from load_log where outcome = 'loaded')")
 
 
 def _latest_load_id(conn: Connection) -> int:
@@ -65,8 +80,9 @@ def _latest_load_id(conn: Connection) -> int:
 
 
 def is_built(conn: Connection) -> bool:
-    inspector = sa.inspect(conn)
-    return all(inspector.has_table(name) for name in DERIVED_TABLES)
+    """Every derived table exists (a database built by an older version lacks the newer ones)."""
+    present = conn.execute(_TABLES_PRESENT, {"names": list(DERIVED_TABLES)}).scalar()
+    return int(present or 0) == len(DERIVED_TABLES)
 
 
 def _check_reference(conn: Connection) -> None:

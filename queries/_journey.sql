@@ -9,6 +9,14 @@
 -- Views that read the derived tables go first: PostgreSQL will not drop a table under a view.
 drop view if exists live_births;
 drop view if exists area_selection;
+drop view if exists reach_measures;
+drop table if exists journey_risk_factor_names;
+drop table if exists journey_risk_flags;
+drop table if exists journey_scores;
+drop table if exists journey_funnel;
+drop table if exists journey_referrals;
+drop table if exists journey_service_reach;
+drop table if exists journey_reach_measures;
 drop table if exists journey_mood_screens;
 drop table if exists journey_contacts;
 drop table if exists journey_reach;
@@ -114,8 +122,9 @@ final as (
     from placed
 )
 
--- Sorted by area so DuckDB's zone maps skip other areas' rows in one-area queries.
-select * from final order by area_code, pregnancy_id, event_date;
+-- Not sorted: metrics read the per-pregnancy tables below, never events itself (sorting ten
+-- million rows was two thirds of the rebuild).
+select * from final;
 
 -- One row per pregnancy: who, where, outcome, the stage dates and the first dates that
 -- are a single date per pregnancy.
@@ -165,7 +174,8 @@ final as (
     left join specialist_access s on s.pregnancy_id = c.pregnancy_id
 )
 
-select * from final order by area_code, pregnancy_id;
+-- Sorted by area so DuckDB's zone maps skip other areas' rows in one-area queries.
+select * from final order by area_code;
 
 -- First attended reaching activity per pregnancy, stage and tier (referrals and
 -- discharges are not reach; DNAs and cancellations are not attended).
@@ -185,7 +195,8 @@ final as (
     group by pregnancy_id, area_code, stage, tier
 )
 
-select * from final order by area_code, pregnancy_id;
+-- Sorted by area so DuckDB's zone maps skip other areas' rows in one-area queries.
+select * from final order by area_code;
 
 -- First attended mandated contact inside each ref_contact_windows window. Windows are
 -- anchored on the EDD (the birth date where it is missing) or the birth date.
@@ -214,7 +225,8 @@ final as (
     group by pregnancy_id, area_code, contact_code
 )
 
-select * from final order by area_code, pregnancy_id;
+-- Sorted by area so DuckDB's zone maps skip other areas' rows in one-area queries.
+select * from final order by area_code;
 
 -- First mood screen (ref_instruments.is_mood_screen) per pregnancy and stage.
 create table journey_mood_screens as
@@ -233,13 +245,246 @@ final as (
     group by pregnancy_id, area_code, stage
 )
 
-select * from final order by area_code, pregnancy_id;
+-- Sorted by area so DuckDB's zone maps skip other areas' rows in one-area queries.
+select * from final order by area_code;
+
+-- Per service, the first attended reaching activity per pregnancy and stage: stage_reach's rule
+-- per service (service_gaps by=service), kept apart from journey_reach so tier counts stay plain.
+create table journey_service_reach as
+with reaching as (
+    select pregnancy_id, area_code, stage, service, event_date
+    from events
+    where source = 'activity'
+      and attendance = 'attended'
+      and activity_type in ('screening', 'assessment', 'contact', 'intervention')
+      and stage <> 'outside'
+),
+
+final as (
+    select pregnancy_id, area_code, stage, service, min(event_date) as first_reached_date
+    from reaching
+    group by pregnancy_id, area_code, stage, service
+)
+
+-- Sorted by area so DuckDB's zone maps skip other areas' rows in one-area queries.
+select * from final order by area_code;
+
+-- Every reach measure equity and trend can break down, one row per pregnancy, measure, stage
+-- and tier with the first date it was reached ('any' where the measure has no stage or tier,
+-- and for the any-stage rows), so both read one table instead of each repeating the union.
+-- A birth is reached by as_at when first_reached_date <= as_at.
+create table journey_reach_measures as
+with specialist as (
+    select pregnancy_id, area_code, 'specialist_access' as measure, 'any' as stage, 'any' as tier,
+           specialist_access_date as first_reached_date
+    from journey
+    where specialist_access_date is not null
+),
+
+reach_in_stage as (
+    select pregnancy_id, area_code, 'stage_reach' as measure, stage, tier, first_reached_date
+    from journey_reach
+),
+
+reach_in_any_stage as (
+    select pregnancy_id, area_code, 'stage_reach' as measure, 'any' as stage, tier,
+           min(first_reached_date) as first_reached_date
+    from journey_reach
+    group by pregnancy_id, area_code, tier
+),
+
+-- mood screens are measured in the antenatal and postnatal stages; 'any' is either of them
+mood_screens as (
+    select pregnancy_id, area_code, stage, first_screen_date
+    from journey_mood_screens
+    where stage in ('antenatal', 'postnatal')
+),
+
+mood_in_stage as (
+    select pregnancy_id, area_code, 'mood_screening' as measure, stage, 'any' as tier,
+           first_screen_date as first_reached_date
+    from mood_screens
+),
+
+mood_in_any_stage as (
+    select pregnancy_id, area_code, 'mood_screening' as measure, 'any' as stage, 'any' as tier,
+           min(first_screen_date) as first_reached_date
+    from mood_screens
+    group by pregnancy_id, area_code
+),
+
+contacts as (
+    select pregnancy_id, area_code, 'mandated_contacts.' || contact_code as measure,
+           'any' as stage, 'any' as tier, first_in_window_date as first_reached_date
+    from journey_contacts
+),
+
+final as (
+    select * from specialist
+    union all select * from reach_in_stage
+    union all select * from reach_in_any_stage
+    union all select * from mood_in_stage
+    union all select * from mood_in_any_stage
+    union all select * from contacts
+)
+
+-- Sorted by measure and area so one measure of one area reads few row groups.
+select * from final order by measure, area_code;
+
+-- Each referral dated in a pathway stage, with the first attended assessment, contact or
+-- intervention with the same service on or after it (in a pathway stage): waiting_times and
+-- trend's waiting_times. Seen by as_at when first_seen_date <= as_at (the first date is the
+-- same whatever the cut-off, once it is on or before it).
+create table journey_referrals as
+with referrals as (
+    select event_id as referral_id, pregnancy_id, area_code, service, event_date as referral_date
+    from events
+    where source = 'activity'
+      and activity_type = 'referral'
+      and stage <> 'outside'
+),
+
+seen as (
+    select pregnancy_id, area_code, service, event_date
+    from events
+    where source = 'activity'
+      and attendance = 'attended'
+      and activity_type in ('assessment', 'contact', 'intervention')
+      and stage <> 'outside'
+),
+
+final as (
+    select r.referral_id, r.pregnancy_id, r.area_code, r.service, r.referral_date,
+           min(s.event_date) as first_seen_date
+    from referrals r
+    left join seen s
+        on s.pregnancy_id = r.pregnancy_id
+       and s.area_code = r.area_code
+       and s.service = r.service
+       and s.event_date >= r.referral_date
+    group by r.referral_id, r.pregnancy_id, r.area_code, r.service, r.referral_date
+)
+
+-- Sorted by area so DuckDB's zone maps skip other areas' rows in one-area queries.
+select * from final order by area_code;
+
+-- The referral funnel per pregnancy and service: the first date of each step, from events
+-- dated in a pathway stage. A step is reached by as_at when its date <= as_at; completed is
+-- the first discharge on or after the first intervention, which is by as_at exactly when some
+-- discharge between the first intervention and as_at is.
+create table journey_funnel as
+with pathway_events as (
+    select
+        e.pregnancy_id,
+        e.area_code,
+        e.service,
+        e.source,
+        e.activity_type,
+        e.attendance,
+        e.timepoint,
+        e.event_date,
+        case
+            when i.higher_is_better then e.score <= i.case_threshold
+            else e.score >= i.case_threshold
+        end as is_case
+    from events e
+    left join ref_instruments i on i.instrument = e.instrument
+    where e.stage <> 'outside'
+      and e.service is not null
+),
+
+steps as (
+    select
+        pregnancy_id,
+        area_code,
+        service,
+        min(case when (source = 'activity' and activity_type = 'screening' and attendance = 'attended')
+                   or (source = 'measures' and timepoint = 'screen') then event_date end)
+            as first_screened_date,
+        min(case when source = 'measures' and timepoint = 'screen' and is_case then event_date end)
+            as first_screen_positive_date,
+        min(case when source = 'activity' and activity_type = 'referral' then event_date end)
+            as first_referred_date,
+        min(case when source = 'activity' and activity_type = 'assessment' and attendance = 'attended'
+                 then event_date end) as first_assessed_date,
+        min(case when source = 'activity' and activity_type = 'intervention' and attendance = 'attended'
+                 then event_date end) as first_treated_date
+    from pathway_events
+    group by pregnancy_id, area_code, service
+),
+
+discharges as (
+    select pregnancy_id, area_code, service, event_date
+    from pathway_events
+    where source = 'activity' and activity_type = 'discharge'
+),
+
+final as (
+    select
+        s.pregnancy_id, s.area_code, s.service, s.first_screened_date,
+        s.first_screen_positive_date, s.first_referred_date, s.first_assessed_date,
+        s.first_treated_date, min(d.event_date) as first_completed_date
+    from steps s
+    left join discharges d
+        on d.pregnancy_id = s.pregnancy_id
+       and d.area_code = s.area_code
+       and d.service = s.service
+       and d.event_date >= s.first_treated_date
+    group by s.pregnancy_id, s.area_code, s.service, s.first_screened_date,
+             s.first_screen_positive_date, s.first_referred_date, s.first_assessed_date,
+             s.first_treated_date
+)
+
+-- Sorted by area so DuckDB's zone maps skip other areas' rows in one-area queries.
+select * from final order by area_code;
+
+-- Baseline and end scores of courses of care (outcomes), with their stage; the service and
+-- instrument pairs found here, in any stage, are the rows outcomes shows.
+create table journey_scores as
+select event_id, pregnancy_id, area_code, service, instrument, timepoint, event_date, score, stage
+from events
+where source = 'measures'
+  and timepoint in ('baseline', 'end')
+  and service is not null
+order by area_code;
+
+-- Risk factors for equity: each pregnancy's rf_ flags with its area (sorted by area, so one
+-- area reads few rows of the long flag table), and every flag recorded anywhere, so equity's
+-- rows do not change with the area chosen.
+create table journey_risk_flags as
+select f.pregnancy_id, c.area_code, f.risk_factor, f.present
+from cohort_risk_factors f
+join cohort c on c.pregnancy_id = f.pregnancy_id
+order by c.area_code;
+
+create table journey_risk_factor_names as
+select distinct risk_factor
+from cohort_risk_factors;
 
 -- The data cut-off a metric defaults to (as_at = the latest activity date).
 create table data_extent as
 select
     (select max(activity_date) from activity) as latest_activity_date,
     (select max(measure_date) from measures) as latest_measure_date;
+
+-- The reach measures equity and trend break down, each with the days after birth its
+-- follow-up needs (as its own metric: the end of the infant stage for stage_reach and
+-- specialist_access, of the postnatal stage for mood_screening, a contact's follow_up_days).
+create view reach_measures as
+select 'stage_reach' as measure, max(end_offset_days) as follow_up_days
+from ref_stages
+where end_anchor = 'birth'
+union all
+select 'specialist_access', max(end_offset_days)
+from ref_stages
+where end_anchor = 'birth'
+union all
+select 'mood_screening', max(end_offset_days)
+from ref_stages
+where end_anchor = 'birth' and stage in ('antenatal', 'postnatal')
+union all
+select 'mandated_contacts.' || contact_code, follow_up_days
+from ref_contact_windows;
 
 -- Which areas a metric's `area` parameter selects, and the code each reports under:
 -- an area code selects itself; an ICB code selects its areas, reported as the ICB;

@@ -1,14 +1,25 @@
 -- PostgreSQL only: indexes and fresh planner statistics for the derived journey tables.
--- DuckDB needs neither (its zone maps over area-sorted tables do the same job).
-create index ix_events_pregnancy on events (pregnancy_id);
-create index ix_events_area on events (area_code);
+-- DuckDB needs neither (its zone maps over area-sorted tables do the same job). events has
+-- none: metrics read the per-pregnancy tables, and only whole-table scans read events.
 create index ix_journey_area on journey (area_code);
 create index ix_journey_pregnancy on journey (pregnancy_id);
 create index ix_journey_reach_area on journey_reach (area_code);
 create index ix_journey_contacts_area on journey_contacts (area_code);
 create index ix_journey_mood_screens_area on journey_mood_screens (area_code);
+create index ix_journey_service_reach_area on journey_service_reach (area_code);
+create index ix_journey_reach_measures on journey_reach_measures (measure, area_code);
+create index ix_journey_referrals_area on journey_referrals (area_code);
+create index ix_journey_funnel_area on journey_funnel (area_code);
+create index ix_journey_scores_area on journey_scores (area_code);
+create index ix_journey_risk_flags_area on journey_risk_flags (area_code);
 analyze events;
 analyze journey;
 analyze journey_reach;
 analyze journey_contacts;
 analyze journey_mood_screens;
+analyze journey_service_reach;
+analyze journey_reach_measures;
+analyze journey_referrals;
+analyze journey_funnel;
+analyze journey_scores;
+analyze journey_risk_flags;

@@ -10,66 +10,37 @@
 --   the measure has ended by as_at (365 days for stage_reach and specialist_access, the end of
 --   the postnatal stage for mood_screening, ref_contact_windows.follow_up_days for a contact);
 --   reached = of those, births counted by the measure exactly as its own metric counts them,
---   from the same journey tables: journey.specialist_access_date; journey_reach of the tier
---   in the stage (any stage for stage=any); journey_mood_screens in the stage (antenatal or
---   postnatal for any); journey_contacts in the contact's window. Groups and the reference
+--   from journey_reach_measures (built with the journey from the same tables: the specialist
+--   access date; journey_reach of the tier in the stage, any stage for stage=any;
+--   journey_mood_screens in the stage, antenatal or postnatal for any; journey_contacts in the
+--   contact's window); follow-up days per measure from the reach_measures view; rf_ flags
+--   from journey_risk_flags and journey_risk_factor_names (cohort_risk_factors by area).
+--   Groups and the reference
 --   group of each dimension come from ref_equity_groups (IMD deciles paired into quintiles,
 --   age at booking bands, count of risk factors present); the rate ratio against the reference
 --   group is worked out in pathway.metrics.
-with measure_follow_up as (
-    select 'stage_reach' as measure, max(end_offset_days) as follow_up_days
-    from ref_stages
-    where end_anchor = 'birth'
-    union all
-    select 'specialist_access', max(end_offset_days)
-    from ref_stages
-    where end_anchor = 'birth'
-    union all
-    select 'mood_screening', max(end_offset_days)
-    from ref_stages
-    where end_anchor = 'birth' and stage in ('antenatal', 'postnatal')
-    union all
-    select 'mandated_contacts.' || contact_code, follow_up_days
-    from ref_contact_windows
-),
-
-cohort as (
-    select c.pregnancy_id, c.area_code, c.parent_age, c.ethnic_group, c.imd_decile,
-           c.specialist_access_date
+with cohort as (
+    select c.pregnancy_id, c.area_code, c.parent_age, c.ethnic_group, c.imd_decile
     from live_births c
-    join measure_follow_up f on f.measure = cast(:measure as text)
+    join reach_measures f on f.measure = cast(:measure as text)
     where c.selector = cast(:area as text)
       and c.birth_date between cast(:date_from as date) and cast(:date_to as date)
       and c.birth_date + f.follow_up_days <= cast(:as_at as date)
 ),
 
 reached as (
-    select c.pregnancy_id
-    from cohort c
-    where cast(:measure as text) = 'specialist_access'
-      and c.specialist_access_date <= cast(:as_at as date)
-    union
+    -- the measure's own rule, from journey_reach_measures (built with the journey): the tier
+    -- parameter counts for stage_reach only, the stage parameter for stage_reach and
+    -- mood_screening only
     select r.pregnancy_id
     from cohort c
-    join journey_reach r on r.pregnancy_id = c.pregnancy_id and r.area_code = c.area_code
-    where cast(:measure as text) = 'stage_reach'
-      and r.tier = cast(:tier as text)
-      and (r.stage = cast(:stage as text) or cast(:stage as text) = 'any')
+    join journey_reach_measures r on r.pregnancy_id = c.pregnancy_id and r.area_code = c.area_code
+    where r.measure = cast(:measure as text)
+      and r.stage = case when cast(:measure as text) in ('stage_reach', 'mood_screening')
+                         then cast(:stage as text) else 'any' end
+      and r.tier = case when cast(:measure as text) = 'stage_reach'
+                        then cast(:tier as text) else 'any' end
       and r.first_reached_date <= cast(:as_at as date)
-    union
-    select m.pregnancy_id
-    from cohort c
-    join journey_mood_screens m on m.pregnancy_id = c.pregnancy_id and m.area_code = c.area_code
-    where cast(:measure as text) = 'mood_screening'
-      and m.stage in ('antenatal', 'postnatal')
-      and (m.stage = cast(:stage as text) or cast(:stage as text) = 'any')
-      and m.first_screen_date <= cast(:as_at as date)
-    union
-    select j.pregnancy_id
-    from cohort c
-    join journey_contacts j on j.pregnancy_id = c.pregnancy_id and j.area_code = c.area_code
-    where 'mandated_contacts.' || j.contact_code = cast(:measure as text)
-      and j.first_in_window_date <= cast(:as_at as date)
 ),
 
 risk_factor_counts as (
@@ -78,7 +49,7 @@ risk_factor_counts as (
            case when count(f.present) > 0
                 then count(*) filter (where f.present) end as present
     from cohort c
-    join cohort_risk_factors f on f.pregnancy_id = c.pregnancy_id
+    join journey_risk_flags f on f.pregnancy_id = c.pregnancy_id and f.area_code = c.area_code
     group by c.pregnancy_id
 ),
 
@@ -126,7 +97,7 @@ people as (
     union all
     select f.pregnancy_id, 'risk_factor', f.risk_factor
     from cohort c
-    join cohort_risk_factors f on f.pregnancy_id = c.pregnancy_id
+    join journey_risk_flags f on f.pregnancy_id = c.pregnancy_id and f.area_code = c.area_code
     where f.present
 ),
 
@@ -161,8 +132,8 @@ rows_shown as (
     from dimensions d
     union all
     -- every rf_ flag recorded anywhere, so the rows do not change with the area chosen
-    select distinct 'risk_factor', risk_factor, 0
-    from cohort_risk_factors
+    select 'risk_factor', risk_factor, 0
+    from journey_risk_factor_names
 ),
 
 final as (

@@ -2,6 +2,7 @@
 -- Grain: one row per area (or ICB) x service x instrument, for every service and instrument
 --   pair with baseline or end scores anywhere in the warehouse (zeros where an area has none).
 -- Parameters: area, date_from, date_to, as_at, follow_up_days (the end of the infant stage).
+-- Scores: journey_scores (baseline and end scores with a service, built with the journey).
 -- Definition (contract v1 section 5; NHS Talking Therapies manual): for each live birth of
 --   the period, service and instrument, the first 'baseline' and the last 'end' score (dated
 --   in a pathway stage, on or before as_at, the end not before the baseline) form a pair.
@@ -19,10 +20,7 @@ with reporting_areas as (
 
 course_types as (
     select distinct service, instrument
-    from events
-    where source = 'measures'
-      and timepoint in ('baseline', 'end')
-      and service is not null
+    from journey_scores
 ),
 
 cohort as (
@@ -44,11 +42,8 @@ scores as (
         e.event_date,
         e.score
     from cohort c
-    join events e on e.pregnancy_id = c.pregnancy_id and e.area_code = c.area_code
-    where e.source = 'measures'
-      and e.timepoint in ('baseline', 'end')
-      and e.service is not null
-      and e.stage <> 'outside'
+    join journey_scores e on e.pregnancy_id = c.pregnancy_id and e.area_code = c.area_code
+    where e.stage <> 'outside'
       and e.event_date <= cast(:as_at as date)
 ),
 

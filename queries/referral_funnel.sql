@@ -9,6 +9,7 @@
 --   referred = a referral to the service (whether or not then attended);
 --   assessed = an attended assessment; treated = an attended intervention;
 --   completed = treated, then discharged by the service on or after the first intervention.
+--   Each step's first date per birth and service is built with the journey (journey_funnel).
 with reporting_areas as (
     select distinct report_code as area_code
     from area_selection
@@ -28,60 +29,20 @@ cohort as (
       and birth_date + cast(:follow_up_days as integer) <= cast(:as_at as date)
 ),
 
-pathway_events as (
+counted as (
+    -- each step's first date per birth and service (journey_funnel), reached by as_at
     select
         c.report_code as area_code,
-        e.pregnancy_id,
-        e.service,
-        e.source,
-        e.activity_type,
-        e.attendance,
-        e.timepoint,
-        e.event_date,
-        case
-            when i.higher_is_better then e.score <= i.case_threshold
-            else e.score >= i.case_threshold
-        end as is_case
+        f.service,
+        count(*) filter (where f.first_screened_date <= cast(:as_at as date)) as screened,
+        count(*) filter (where f.first_screen_positive_date <= cast(:as_at as date)) as screen_positive,
+        count(*) filter (where f.first_referred_date <= cast(:as_at as date)) as referred,
+        count(*) filter (where f.first_assessed_date <= cast(:as_at as date)) as assessed,
+        count(*) filter (where f.first_treated_date <= cast(:as_at as date)) as treated,
+        count(*) filter (where f.first_completed_date <= cast(:as_at as date)) as completed
     from cohort c
-    join events e on e.pregnancy_id = c.pregnancy_id and e.area_code = c.area_code
-    left join ref_instruments i on i.instrument = e.instrument
-    where e.stage <> 'outside'
-      and e.event_date <= cast(:as_at as date)
-      and e.service is not null
-),
-
-steps as (
-    select
-        area_code,
-        pregnancy_id,
-        service,
-        max(case when (source = 'activity' and activity_type = 'screening' and attendance = 'attended')
-                   or (source = 'measures' and timepoint = 'screen') then 1 else 0 end) as screened,
-        max(case when source = 'measures' and timepoint = 'screen' and is_case then 1 else 0 end)
-            as screen_positive,
-        max(case when source = 'activity' and activity_type = 'referral' then 1 else 0 end) as referred,
-        max(case when source = 'activity' and activity_type = 'assessment' and attendance = 'attended'
-                 then 1 else 0 end) as assessed,
-        min(case when source = 'activity' and activity_type = 'intervention' and attendance = 'attended'
-                 then event_date end) as first_treated_date,
-        max(case when source = 'activity' and activity_type = 'discharge' then event_date end)
-            as last_discharge_date
-    from pathway_events
-    group by area_code, pregnancy_id, service
-),
-
-counted as (
-    select
-        area_code,
-        service,
-        sum(screened) as screened,
-        sum(screen_positive) as screen_positive,
-        sum(referred) as referred,
-        sum(assessed) as assessed,
-        count(first_treated_date) as treated,
-        count(*) filter (where last_discharge_date >= first_treated_date) as completed
-    from steps
-    group by area_code, service
+    join journey_funnel f on f.pregnancy_id = c.pregnancy_id and f.area_code = c.area_code
+    group by c.report_code, f.service
 ),
 
 final as (

@@ -6,8 +6,8 @@
 --   gaps_by (tier or service).
 -- Definition (contract v1 section 5): reached and cohort exactly as stage_reach (live births
 --   of the period with complete follow-up; attended screening, assessment, contact or
---   intervention of the tier in the stage, from journey_reach); by service the same rule on
---   the placed events of that service. benchmark_pct = the ref_reach_standards standard for
+--   intervention of the tier in the stage, from journey_reach); by service the same rule per
+--   service (journey_service_reach). benchmark_pct = the ref_reach_standards standard for
 --   the stage and tier where one is given, else the median pct of all loaded areas with births
 --   in the cohort (whatever the area parameter). gap_pp, unmet and flag are worked out in
 --   pathway.metrics from these columns and the 95% Wilson interval.
@@ -68,17 +68,13 @@ reached_by_tier as (
 ),
 
 reached_by_service as (
-    -- stage_reach's rule (journey_reach) applied per service to the placed events
-    select c.area_code, e.stage, e.service, count(distinct c.pregnancy_id) as reached
+    -- stage_reach's rule per service (journey_service_reach)
+    select c.area_code, r.stage, r.service, count(*) as reached
     from cohort c
-    join events e on e.pregnancy_id = c.pregnancy_id and e.area_code = c.area_code
+    join journey_service_reach r on r.pregnancy_id = c.pregnancy_id and r.area_code = c.area_code
     where cast(:gaps_by as text) = 'service'
-      and e.source = 'activity'
-      and e.attendance = 'attended'
-      and e.activity_type in ('screening', 'assessment', 'contact', 'intervention')
-      and e.stage <> 'outside'
-      and e.event_date <= cast(:as_at as date)
-    group by c.area_code, e.stage, e.service
+      and r.first_reached_date <= cast(:as_at as date)
+    group by c.area_code, r.stage, r.service
 ),
 
 area_cells as (

@@ -8,12 +8,12 @@
 -- Definition (contract v1 section 5): by birth month, live births of the period whose
 --   follow-up for the measure has ended by as_at; births: numerator = live births, value =
 --   that count; a reach measure: numerator = births reached, counted exactly as in
---   equity.sql (journey tables), denominator = the month's births, value = the percentage;
+--   equity.sql (journey_reach_measures), denominator = the month's births, value = the percentage;
 --   waiting_times: by referral month, referrals to the service of live births (any birth date)
 --   dated in the period in a pathway stage, numerator = those seen (a first attended
 --   assessment, contact or intervention with the same service on or after the referral, by
---   as_at), denominator = referrals, value = the median days to being seen (as
---   waiting_times.sql). Mean, process limits and special-cause flags are worked out in
+--   as_at), denominator = referrals, value = the median days to being seen (journey_referrals,
+--   as waiting_times.sql). Mean, process limits and special-cause flags are worked out in
 --   pathway.metrics (pathway.statistics.xmr_chart).
 with recursive reporting_areas as (
     select distinct report_code as area_code
@@ -44,24 +44,12 @@ measure_follow_up as (
     union all
     select 'waiting_times', 0
     union all
-    select 'stage_reach', max(end_offset_days)
-    from ref_stages
-    where end_anchor = 'birth'
-    union all
-    select 'specialist_access', max(end_offset_days)
-    from ref_stages
-    where end_anchor = 'birth'
-    union all
-    select 'mood_screening', max(end_offset_days)
-    from ref_stages
-    where end_anchor = 'birth' and stage in ('antenatal', 'postnatal')
-    union all
-    select 'mandated_contacts.' || contact_code, follow_up_days
-    from ref_contact_windows
+    select measure, follow_up_days
+    from reach_measures
 ),
 
 cohort as (
-    select c.pregnancy_id, c.area_code, c.report_code, c.birth_date, c.specialist_access_date
+    select c.pregnancy_id, c.area_code, c.report_code, c.birth_date
     from live_births c
     join measure_follow_up f on f.measure = cast(:measure as text)
     where c.selector = cast(:area as text)
@@ -72,32 +60,16 @@ cohort as (
 ),
 
 reached as (
-    select c.pregnancy_id
-    from cohort c
-    where cast(:measure as text) = 'specialist_access'
-      and c.specialist_access_date <= cast(:as_at as date)
-    union
+    -- exactly as equity.sql: the measure's rule from journey_reach_measures
     select r.pregnancy_id
     from cohort c
-    join journey_reach r on r.pregnancy_id = c.pregnancy_id and r.area_code = c.area_code
-    where cast(:measure as text) = 'stage_reach'
-      and r.tier = cast(:tier as text)
-      and (r.stage = cast(:stage as text) or cast(:stage as text) = 'any')
+    join journey_reach_measures r on r.pregnancy_id = c.pregnancy_id and r.area_code = c.area_code
+    where r.measure = cast(:measure as text)
+      and r.stage = case when cast(:measure as text) in ('stage_reach', 'mood_screening')
+                         then cast(:stage as text) else 'any' end
+      and r.tier = case when cast(:measure as text) = 'stage_reach'
+                        then cast(:tier as text) else 'any' end
       and r.first_reached_date <= cast(:as_at as date)
-    union
-    select m.pregnancy_id
-    from cohort c
-    join journey_mood_screens m on m.pregnancy_id = c.pregnancy_id and m.area_code = c.area_code
-    where cast(:measure as text) = 'mood_screening'
-      and m.stage in ('antenatal', 'postnatal')
-      and (m.stage = cast(:stage as text) or cast(:stage as text) = 'any')
-      and m.first_screen_date <= cast(:as_at as date)
-    union
-    select j.pregnancy_id
-    from cohort c
-    join journey_contacts j on j.pregnancy_id = c.pregnancy_id and j.area_code = c.area_code
-    where 'mandated_contacts.' || j.contact_code = cast(:measure as text)
-      and j.first_in_window_date <= cast(:as_at as date)
 ),
 
 births_by_month as (
@@ -112,52 +84,32 @@ births_by_month as (
     group by c.report_code, m.month
 ),
 
-referrals as (
+waits as (
+    -- referrals and their first attended contact from journey_referrals, as waiting_times.sql
     select
         b.report_code as area_code,
-        e.event_id as referral_id,
-        e.pregnancy_id,
-        e.area_code as home_area_code,
-        e.event_date as referral_date
+        r.referral_date,
+        case when r.first_seen_date <= cast(:as_at as date)
+             then r.first_seen_date - r.referral_date end as days_waited
     from live_births b
-    join events e on e.pregnancy_id = b.pregnancy_id and e.area_code = b.area_code
+    join journey_referrals r on r.pregnancy_id = b.pregnancy_id and r.area_code = b.area_code
     where b.selector = cast(:area as text)
       and cast(:measure as text) = 'waiting_times'
-      and e.source = 'activity'
-      and e.activity_type = 'referral'
-      and e.service = cast(:service as text)
-      and e.stage <> 'outside'
-      and e.event_date between cast(:date_from as date) and cast(:date_to as date)
-      and e.event_date <= cast(:as_at as date)
-),
-
-first_seen as (
-    select r.referral_id, min(s.event_date) - r.referral_date as days_waited
-    from referrals r
-    join events s
-        on s.pregnancy_id = r.pregnancy_id
-       and s.area_code = r.home_area_code
-       and s.service = cast(:service as text)
-    where s.source = 'activity'
-      and s.attendance = 'attended'
-      and s.activity_type in ('assessment', 'contact', 'intervention')
-      and s.stage <> 'outside'
-      and s.event_date >= r.referral_date
-      and s.event_date <= cast(:as_at as date)
-    group by r.referral_id, r.referral_date
+      and r.service = cast(:service as text)
+      and r.referral_date between cast(:date_from as date) and cast(:date_to as date)
+      and r.referral_date <= cast(:as_at as date)
 ),
 
 waits_by_month as (
     select
-        r.area_code,
+        w.area_code,
         m.month,
         count(*) as referrals,
-        count(f.days_waited) as seen,
-        percentile_cont(0.5) within group (order by f.days_waited) as median_days
-    from referrals r
-    join months m on r.referral_date >= m.month_start and r.referral_date < m.next_month_start
-    left join first_seen f on f.referral_id = r.referral_id
-    group by r.area_code, m.month
+        count(w.days_waited) as seen,
+        percentile_cont(0.5) within group (order by w.days_waited) as median_days
+    from waits w
+    join months m on w.referral_date >= m.month_start and w.referral_date < m.next_month_start
+    group by w.area_code, m.month
 ),
 
 final as (

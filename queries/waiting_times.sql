@@ -34,42 +34,16 @@ cohort as (
       and birth_date + cast(:follow_up_days as integer) <= cast(:as_at as date)
 ),
 
-referrals as (
+waits as (
+    -- each referral and its first attended contact with the service (journey_referrals)
     select
         c.report_code as area_code,
-        e.event_id as referral_id,
-        e.pregnancy_id,
-        e.area_code as home_area_code,
-        e.service,
-        e.event_date as referral_date
+        r.service,
+        case when r.first_seen_date <= cast(:as_at as date)
+             then r.first_seen_date - r.referral_date end as days_waited
     from cohort c
-    join events e on e.pregnancy_id = c.pregnancy_id and e.area_code = c.area_code
-    where e.source = 'activity'
-      and e.activity_type = 'referral'
-      and e.stage <> 'outside'
-      and e.event_date <= cast(:as_at as date)
-),
-
-first_seen as (
-    select r.referral_id, min(s.event_date) - r.referral_date as days_waited
-    from referrals r
-    join events s
-        on s.pregnancy_id = r.pregnancy_id
-       and s.area_code = r.home_area_code
-       and s.service = r.service
-    where s.source = 'activity'
-      and s.attendance = 'attended'
-      and s.activity_type in ('assessment', 'contact', 'intervention')
-      and s.stage <> 'outside'
-      and s.event_date >= r.referral_date
-      and s.event_date <= cast(:as_at as date)
-    group by r.referral_id, r.referral_date
-),
-
-waits as (
-    select r.area_code, r.service, f.days_waited
-    from referrals r
-    left join first_seen f on f.referral_id = r.referral_id
+    join journey_referrals r on r.pregnancy_id = c.pregnancy_id and r.area_code = c.area_code
+    where r.referral_date <= cast(:as_at as date)
 ),
 
 counted as (

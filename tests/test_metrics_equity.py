@@ -34,7 +34,7 @@ import pytest
 import sqlalchemy as sa
 
 from metric_fixtures import ALPHA, AREAS, BETA, ICB_AB, PERIOD, build_warehouse
-from pathway import schema
+from pathway import journey, schema
 from pathway import metrics
 from pathway.catalogue import METRICS
 from pathway.disclosure import apply_disclosure
@@ -91,6 +91,9 @@ def equity_warehouse(url):
     warehouse = build_warehouse(url, areas=AREAS, cohort=cohort, activity=activity, measures=[])
     with warehouse.begin() as conn:
         conn.execute(sa.insert(schema.cohort_risk_factors), flags)
+        # the journey is rebuilt after every load (pathway.journey), as a loaded cohort file's
+        # rf_ columns would be: equity reads the flags from it
+        journey.refresh(conn)
     return warehouse
 
 

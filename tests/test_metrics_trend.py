@@ -107,3 +107,45 @@ def test_a_month_beyond_the_limits_is_special_cause(warehouse_url):
     assert set(shown["mean"]) == {10.0}
     assert shown.upper_limit.isna().all()
     warehouse.dispose()
+
+
+def test_process_limits_are_worked_out_per_area_all_at_once():
+    # trend for area=all charts every area in one vectorised pass (xmr_charts_by_area); each
+    # area must get exactly what pathway.statistics.xmr_chart gives its own series.
+    from pathway.metrics import xmr_charts_by_area
+    from pathway.statistics import xmr_chart
+
+    rising = [1.0, 2, 3, 4, 5, 6]               # six rising points: a trend of 6
+    with_gap = [4.0, float("nan"), 4, 9, 4]      # a missing month is left out of the limits
+    above = [0.0, 0, 0, 0, 0, 0, 0, 0, 9, 9, 9, 9, 9, 9, 9]  # a run of 7 above the mean
+    frame = pd.DataFrame({
+        "area_code": ["A"] * 6 + ["B"] * 5 + ["C"] * 15,
+        "month": [f"2024-{m:02d}" for m in range(1, 7)] + [f"2024-{m:02d}" for m in range(1, 6)]
+                 + [f"2023-{m:02d}" for m in range(1, 13)] + ["2024-01", "2024-02", "2024-03"],
+        "value": rising + with_gap + above,
+    })
+    charts = xmr_charts_by_area(frame, improvement="up")
+    # A by hand: mean 3.5, every moving range 1, limits 3.5 +- 2.66; all six in the trend,
+    # and the latest point (high, by a rising trend) is an improvement
+    a = charts[frame.area_code == "A"]
+    assert a["mean"].tolist() == [3.5] * 6
+    assert a.upper_limit.iloc[0] == pytest.approx(3.5 + 2.66)
+    assert a.trend_of_6.all() and a.special_cause.all()
+    assert set(a.latest_variation) == {"improvement_high"}
+    # B by hand: points 4, 4, 9, 4 (the gap left out): mean 5.25, moving ranges 0, 5, 5
+    b = charts[frame.area_code == "B"]
+    assert b["mean"].iloc[1] == pytest.approx(5.25)
+    assert b.upper_limit.iloc[0] == pytest.approx(5.25 + 2.66 * 10 / 3)
+    assert pd.isna(b.variation.iloc[1]) and not b.special_cause.iloc[1]
+    # C: the last seven points (9s) are a run above the mean 63 / 15 = 4.2
+    c = charts[frame.area_code == "C"]
+    assert c.run_of_7.iloc[8:].all() and c.run_of_7.iloc[:8].all()  # eight 0s below it, too
+    for area, rows in frame.groupby("area_code"):
+        one = xmr_chart(rows["value"], improvement="up")
+        got = charts.loc[rows.index]
+        for column in ("mean", "upper_limit", "lower_limit"):
+            assert got[column].tolist() == pytest.approx(one[column].tolist(), nan_ok=True)
+        for column in ("outside_limits", "run_of_7", "trend_of_6", "two_of_three", "special_cause"):
+            assert got[column].tolist() == one[column].tolist(), (area, column)
+        assert (got["variation"].fillna("-").tolist()
+                == pd.Series(one["variation"]).fillna("-").tolist()), area

@@ -248,13 +248,16 @@ def problems_sql(plan: ColumnPlan) -> tuple[str, dict]:
                for column, value, reason, where in rules]
     # Duplicate ids: the first occurrence loads, later ones are rejected naming the first line.
     staged_key = _name(plan.staged[key])
+    # A grouped count finds the (usually no) repeated ids; only their rows are joined back,
+    # which costs far less than a window over every row.
     selects.append(
-        f"SELECT line_number, {_literal(key)}, {staged_key}, "
-        f"{_quoted(staged_key)} || ' appears again: first on line ' || first_line "
-        f"|| ', which is the one loaded', {staged_key} "
-        f"FROM (SELECT line_number, {staged_key}, min(line_number) OVER (PARTITION BY {staged_key}) "
-        f"AS first_line FROM {STAGING} WHERE {staged_key} IS NOT NULL) "
-        f"WHERE line_number > first_line")
+        f"SELECT s.line_number, {_literal(key)}, s.{staged_key}, "
+        f"{_quoted(f's.{staged_key}')} || ' appears again: first on line ' || d.first_line "
+        f"|| ', which is the one loaded', s.{staged_key} "
+        f"FROM {STAGING} s JOIN (SELECT {staged_key} AS repeated_id, min(line_number) AS first_line "
+        f"FROM {STAGING} WHERE {staged_key} IS NOT NULL GROUP BY {staged_key} "
+        f"HAVING count(*) > 1) d ON s.{staged_key} = d.repeated_id "
+        f"WHERE s.line_number > d.first_line")
     sql = (f"CREATE OR REPLACE TEMP TABLE load_problems AS WITH bad AS MATERIALIZED "
            f"(SELECT * FROM load_checked WHERE {any_problem}) " + " UNION ALL ".join(selects))
     return sql, params

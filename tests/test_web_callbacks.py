@@ -311,11 +311,13 @@ def test_trend_special_cause_points_differ_by_shape_and_colour_from_the_series(a
     from pathway.web.pages import trends
 
     figure = _figure(trends.trend_card({"area": NORTHTOWN, **PERIOD}, "births"), "trend")
-    by_name = {trace.name: trace for trace in figure.data}
+    # Figures are plain dicts, as dcc.Graph receives them.
+    by_name = {trace["name"]: trace for trace in figure["data"]}
     assert set(by_name) == {"Monthly value", "Mean", "Upper process limit", "Lower process limit", "Special cause"}
     special = by_name["Special cause"]
-    assert special.marker.symbol == "square" and special.marker.color != by_name["Monthly value"].marker.color
-    assert len(special.x) == 10 and by_name["Upper process limit"].line.dash == "dash"
+    assert special["marker"]["symbol"] == "square"
+    assert special["marker"]["color"] != by_name["Monthly value"]["marker"]["color"]
+    assert len(special["x"]) == 10 and by_name["Upper process limit"]["line"]["dash"] == "dash"
 
 
 def test_trend_for_all_areas_asks_for_one_area_in_words(app):
@@ -444,10 +446,65 @@ def test_the_funnel_is_drawn_with_bars_the_cartesian_bundle_has():
 
     figure = funnel_steps(["Births", "Reached"], [20, 10])
     # 10 of 20 = 50% of the first step.
-    assert [t.type for t in figure.data] == ["bar"] and list(figure.data[0].text) == ["20 (100%)", "10 (50%)"]
+    assert [t["type"] for t in figure["data"]] == ["bar"] and figure["data"][0]["text"] == ["20 (100%)", "10 (50%)"]
 
 
 def test_layouts_and_callback_answers_are_sent_compressed(app):
     client = app.server.test_client()
     response = client.get("/_dash-layout", headers={"Accept-Encoding": "gzip"})
     assert response.status_code == 200 and response.headers.get("Content-Encoding") == "gzip"
+
+
+# ---- kept answers: each metric once per request, and a new load seen at once ---------------------------
+def _counting_metric_runs(monkeypatch) -> list[tuple]:
+    """Every run_metric call from now on, as (metric, parameters)."""
+    from pathway import metrics
+
+    runs, real = [], metrics.run_metric
+
+    def counted(warehouse, name, params=None, **kwargs):
+        runs.append((name, tuple(sorted((params or {}).items()))))
+        return real(warehouse, name, params, **kwargs)
+
+    monkeypatch.setattr(metrics, "run_metric", counted)
+    return runs
+
+
+def test_a_page_runs_each_metric_once_however_many_figures_use_it(app, monkeypatch):
+    from pathway.web.pages import coverage
+
+    runs = _counting_metric_runs(monkeypatch)
+    with app.server.test_request_context():
+        coverage.layout(area=NORTHTOWN, **PERIOD)
+    # Coverage for one area: stage reach, mandated contacts and mood screening for the area and for all
+    # areas (the benchmark), and specialist access for all areas (the specialist card and the funnel
+    # plot share it): 7 distinct runs for 6 figures.
+    assert len(runs) == len(set(runs)) == 7
+    # The same view again (a filter changed back) runs nothing: its answers are kept.
+    with app.server.test_request_context():
+        coverage.layout(area=NORTHTOWN, **PERIOD)
+    assert len(runs) == 7
+
+
+def test_a_load_from_another_process_is_shown_at_the_next_request(tmp_path, monkeypatch):
+    from pathway.ingest import load_file
+    from pathway.web import warehouse as web_data
+
+    warehouse = build_fixture_warehouse(tmp_path)
+    web_data.configure(warehouse=warehouse)
+    try:
+        runs = _counting_metric_runs(monkeypatch)
+        before = web_data.fetch_metric("births", PERIOD).frame
+        assert dict(zip(before["area_code"], before["live_births"])) == {NORTHTOWN: 20, SOUTHVALE: 10}
+        assert web_data.fetch_metric("births", PERIOD).ok and len(runs) == 1  # kept
+        # `pathway load` elsewhere adds an area: the dashboard is not told, but the load log moves on.
+        extract = tmp_path / "areas_more.csv"
+        extract.write_text("area_code,area_name,icb_code,icb_name\nE06000905,Westmere,QX1,North ICB\n")
+        assert load_file(warehouse, extract).outcome == "loaded"
+        after = web_data.fetch_metric("births", PERIOD).frame
+        # One row per area, an area with no births included (0 reached, not missing).
+        assert dict(zip(after["area_code"], after["live_births"])) == {NORTHTOWN: 20, SOUTHVALE: 10,
+                                                                       "E06000905": 0}
+        assert len(runs) == 2
+    finally:
+        warehouse.dispose()

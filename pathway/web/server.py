@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+import plotly.io.json as plotly_json
 from dash import Dash
 from flask import jsonify
 from sqlalchemy.engine import make_url
@@ -33,6 +34,10 @@ def create_app(db_url: str | None = None, *, read_only: bool = False, warehouse=
     web_data.configure(db_url, read_only=read_only, warehouse=warehouse)
     if _app is not None:
         return _app
+    # Dash writes every layout and callback answer with plotly.io's JSON encoder. Its orjson engine
+    # walks each dict in Python first and took a third of a filter change; the standard library's
+    # C encoder writes the same JSON two to three times faster.
+    plotly_json.config.default_engine = "json"
     # name="pathway" makes Dash name the page modules pathway.web.pages.<page>, as Python does.
     app = Dash("pathway", use_pages=True, pages_folder=str(PAGES_DIR), assets_folder=str(assets_dir()),
                title=TITLE, update_title=None, suppress_callback_exceptions=True,

@@ -10,7 +10,7 @@ import threading
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 import pandas as pd
 import sqlalchemy as sa
@@ -23,11 +23,17 @@ _lock = threading.RLock()
 _config: dict[str, Any] = {"db_url": None, "read_only": False, "warehouse": None}
 _opened: dict[str, Any] = {"pid": None, "warehouse": None}
 
-# Metric answers are kept a few minutes per process: a filter change that returns to an earlier
-# view is then instant. Loading a file through the Data page clears them.
+# Metric answers (and what pages derive from them) are kept per process, keyed on the data
+# version: a load, from this dashboard or from `pathway load` in another process, starts afresh.
+# Reference tables can also be replaced without a load, so nothing is kept longer than
+# _CACHE_SECONDS either.
 _CACHE_SECONDS = 300
-_CACHE_SIZE = 256
-_cache: "OrderedDict[tuple, tuple[float, pd.DataFrame]]" = OrderedDict()
+_CACHE_SIZE = 1024
+_cache: "OrderedDict[tuple, tuple[float, Any]]" = OrderedDict()
+
+# The latest load and journey build: what a cached answer was computed from.
+_DATA_VERSION = sa.text("select (select coalesce(max(load_id), 0) from load_log), "
+                        "(select max(built_at) from journey_state)")
 
 DATABASE_UNREACHABLE = "The database is not reachable, so this figure cannot be shown"
 
@@ -58,6 +64,7 @@ def is_read_only() -> bool:
 
 
 def forget_cached_metrics() -> None:
+    """Forget every kept answer (after a load through the Data page)."""
     with _lock:
         _cache.clear()
 
@@ -84,16 +91,52 @@ def _metrics():
     return metrics
 
 
-def fetch_metric(name: str, params: Mapping[str, Any] | None = None) -> MetricResult:
-    """run_metric through this process's Warehouse (suppressed), its failures described in words."""
-    params = dict(params or {})
-    key = (name, tuple(sorted((k, str(v)) for k, v in params.items())))
+def data_version() -> tuple | None:
+    """The latest load id and journey build, asked once per request (None when unreachable).
+
+    Inside a Dash callback the answer is kept on flask.g, so the page's many figures cost one
+    round trip between them; outside a request (tests, scripts) it is asked every time.
+    """
+    from flask import g, has_request_context
+
+    if has_request_context() and "pathway_data_version" in g:
+        return g.pathway_data_version
+    try:
+        with web_warehouse().connect() as conn:
+            version = tuple(conn.execute(_DATA_VERSION).one())
+    except (WarehouseError, sa.exc.SQLAlchemyError):
+        version = None
+    if has_request_context():
+        g.pathway_data_version = version
+    return version
+
+
+def kept(key: tuple, make: Callable[[], Any]) -> Any:
+    """make(), or its answer for the same key and data version kept from an earlier call.
+
+    For answers that only depend on the database and the key: metric rows, reference labels,
+    filter choices. Callers must not change what they get back. None (a failure) is not kept."""
+    version = data_version()
+    if version is None:
+        return make()
+    full_key = (version, *key)
     now = time.monotonic()
     with _lock:
-        hit = _cache.get(key)
+        hit = _cache.get(full_key)
         if hit and now - hit[0] < _CACHE_SECONDS:
-            _cache.move_to_end(key)
-            return MetricResult(name, hit[1].copy())
+            _cache.move_to_end(full_key)
+            return hit[1]
+    value = make()
+    if value is not None:
+        with _lock:
+            _cache[full_key] = (now, value)
+            _cache.move_to_end(full_key)
+            while len(_cache) > _CACHE_SIZE:
+                _cache.popitem(last=False)
+    return value
+
+
+def _run_metric(name: str, params: dict) -> MetricResult:
     try:
         metrics = _metrics()
     except ImportError:
@@ -109,11 +152,29 @@ def fetch_metric(name: str, params: Mapping[str, Any] | None = None) -> MetricRe
         log.exception("metric %s with %s failed", name, params)
         return MetricResult(name, message=f"The figure '{name}' could not be calculated; "
                                           "the detail is in the server log.")
-    with _lock:
-        _cache[key] = (now, frame)
-        _cache.move_to_end(key)
-        while len(_cache) > _CACHE_SIZE:
-            _cache.popitem(last=False)
+    return MetricResult(name, frame)
+
+
+def fetch_metric(name: str, params: Mapping[str, Any] | None = None) -> MetricResult:
+    """run_metric through this process's Warehouse (suppressed), its failures described in words.
+
+    Each (metric, parameters) runs once per data version: the page's other figures, the next
+    filter change and the other pages share the answer."""
+    params = dict(params or {})
+    key = ("metric", name, tuple(sorted((k, str(v)) for k, v in params.items())))
+    failure: list[MetricResult] = []
+
+    def run() -> pd.DataFrame | None:
+        result = _run_metric(name, params)
+        if not result.ok:
+            failure.append(result)  # said in words, never kept: the next request tries again
+            return None
+        return result.frame
+
+    frame = kept(key, run)
+    if frame is None:
+        return failure[0]
+    # A copy, so a page that adds columns cannot change what the next request is given.
     return MetricResult(name, frame.copy())
 
 
@@ -141,22 +202,6 @@ def _select(statement) -> pd.DataFrame:
         return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
 
 
-def _kept(key: tuple, read) -> pd.DataFrame | None:
-    """A small table read once and kept like a metric's answer (a page asks for the areas list and
-    the labels many times per render). Failures are not kept."""
-    now = time.monotonic()
-    with _lock:
-        hit = _cache.get(key)
-        if hit and now - hit[0] < _CACHE_SECONDS:
-            return hit[1].copy()
-    frame = read()
-    if frame is not None:
-        with _lock:
-            _cache[key] = (now, frame)
-        return frame.copy()
-    return None
-
-
 def areas() -> pd.DataFrame:
     """The areas list (codes, names, ICBs): the filter's choices and the tile map's layout."""
     from pathway.schema import areas as table
@@ -169,8 +214,8 @@ def areas() -> pd.DataFrame:
             log.warning("areas list: %s", error)
             return None
 
-    found = _kept(("areas list",), read)
-    return found if found is not None else pd.DataFrame(columns=["area_code", "area_name", "icb_code", "icb_name"])
+    found = kept(("areas list",), read)
+    return found.copy() if found is not None else pd.DataFrame(columns=["area_code", "area_name", "icb_code", "icb_name"])
 
 
 def reference_table(name: str) -> pd.DataFrame:
@@ -184,8 +229,8 @@ def reference_table(name: str) -> pd.DataFrame:
             log.warning("reference %s: %s", name, error)
             return None
 
-    found = _kept(("reference table", name), read)
-    return found if found is not None else pd.DataFrame()
+    found = kept(("reference table", name), read)
+    return found.copy() if found is not None else pd.DataFrame()
 
 
 def reference_parameter(name: str) -> float | None:

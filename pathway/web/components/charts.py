@@ -1,11 +1,17 @@
-"""Plotly figures in the NHS look, with intervals as error bars and meaning never carried by colour alone."""
+"""Plotly figures in the NHS look, with intervals as error bars and meaning never carried by colour alone.
+
+Figures are plain dicts ({"data": [...], "layout": {...}}), which dcc.Graph draws as it draws a
+go.Figure: building plotly.graph_objects validates every property on every update, and that cost
+more than the database in each filter change.
+"""
 
 from __future__ import annotations
 
-from typing import Sequence
+import math
+from typing import Any, Sequence
 
 import pandas as pd
-import plotly.graph_objects as go
+import plotly.io as pio
 
 NHS_BLACK = "#212B32"
 NHS_BLUE = "#005EB8"
@@ -28,19 +34,82 @@ SERIES_COLOURS = [NHS_BLUE, NHS_AQUA_GREEN, NHS_PURPLE, NHS_ORANGE, NHS_DARK_GRE
 PATTERNS = ["", "/", "x", ".", "\\", "+"]
 FONT = "Frutiger, Arial, sans-serif"
 
+# The trace types the pages draw (the cartesian bundle in assets/ has no others).
+TRACE_TYPES = ("bar", "scatter", "heatmap")
+# Plotly's default template as go.Figure would embed it, less the parts for plots the pages never
+# draw (3D scenes, polar, ternary and geo axes): the charts look exactly as they did as go.Figures.
+_UNUSED_LAYOUT = ("polar", "ternary", "scene", "geo")
 
-def styled(figure: go.Figure, *, title: str | None = None, y_title: str | None = None,
-           x_title: str | None = None, height: int = 380) -> go.Figure:
-    figure.update_layout(
+
+def _template() -> dict:
+    full = pio.templates[pio.templates.default].to_plotly_json()
+    return {"data": {kind: full["data"][kind] for kind in TRACE_TYPES if kind in full.get("data", {})},
+            "layout": {k: v for k, v in full.get("layout", {}).items() if k not in _UNUSED_LAYOUT}}
+
+
+TEMPLATE = _template()
+
+
+def chart(data: list[dict] | None = None, **layout: Any) -> dict:
+    """A new figure: traces (each a dict with its "type") and layout properties."""
+    return {"data": list(data or []), "layout": {"template": TEMPLATE, **layout}}
+
+
+def numbers(values) -> list:
+    """Plain floats for a trace (None where a value is missing or not a number)."""
+    out = []
+    for value in pd.to_numeric(pd.Series(values, dtype=object), errors="coerce").tolist():
+        out.append(None if value is None or (isinstance(value, float) and math.isnan(value)) else value)
+    return out
+
+
+def axis(figure: dict, name: str, **properties: Any) -> dict:
+    """Set properties of one axis ("xaxis", "yaxis"), keeping those already set."""
+    figure["layout"].setdefault(name, {}).update(properties)
+    return figure
+
+
+def _titled(text: str | None) -> dict:
+    return {"title": {"text": text}} if text else {}
+
+
+def styled(figure: dict, *, title: str | None = None, y_title: str | None = None,
+           x_title: str | None = None, height: int = 380) -> dict:
+    figure["layout"].update(
         font={"family": FONT, "size": 14, "color": "#212b32"},
         paper_bgcolor="white", plot_bgcolor="white", height=height,
         margin={"l": 60, "r": 20, "t": 40 if title else 20, "b": 60},
         legend={"orientation": "h", "y": -0.2},
-        title={"text": title} if title else None,
         hoverlabel={"font": {"family": FONT}},
     )
-    figure.update_xaxes(title=x_title, showgrid=False, linecolor=NHS_DARK_GREY)
-    figure.update_yaxes(title=y_title, gridcolor="#e8edee", linecolor=NHS_DARK_GREY, zeroline=False)
+    if title:
+        figure["layout"]["title"] = {"text": title}
+    axis(figure, "xaxis", **_titled(x_title), showgrid=False, linecolor=NHS_DARK_GREY)
+    axis(figure, "yaxis", **_titled(y_title), gridcolor="#e8edee", linecolor=NHS_DARK_GREY, zeroline=False)
+    return figure
+
+
+def horizontal_line(figure: dict, level: float, text: str, *, colour: str = NHS_DARK_BLUE,
+                    dash: str | None = "dash") -> dict:
+    """A line across the plot at y = level, labelled at its top left (as go.Figure.add_hline)."""
+    line = {"color": colour, **({"dash": dash} if dash else {})}
+    figure["layout"].setdefault("shapes", []).append(
+        {"type": "line", "line": line, "xref": "x domain", "x0": 0, "x1": 1, "yref": "y", "y0": level, "y1": level})
+    figure["layout"].setdefault("annotations", []).append(
+        {"text": text, "showarrow": False, "xref": "x domain", "x": 0, "xanchor": "left",
+         "yref": "y", "y": level, "yanchor": "bottom"})
+    return figure
+
+
+def vertical_line(figure: dict, level: float, text: str, *, colour: str = NHS_DARK_BLUE,
+                  dash: str | None = "dash") -> dict:
+    """A line up the plot at x = level, labelled at its top (as go.Figure.add_vline)."""
+    line = {"color": colour, **({"dash": dash} if dash else {})}
+    figure["layout"].setdefault("shapes", []).append(
+        {"type": "line", "line": line, "xref": "x", "x0": level, "x1": level, "yref": "y domain", "y0": 0, "y1": 1})
+    figure["layout"].setdefault("annotations", []).append(
+        {"text": text, "showarrow": False, "xref": "x", "x": level, "xanchor": "center",
+         "yref": "y domain", "y": 1, "yanchor": "bottom"})
     return figure
 
 
@@ -49,56 +118,51 @@ def _error_bars(frame: pd.DataFrame, value: str, low: str, high: str) -> dict | 
         return None
     values = pd.to_numeric(frame[value], errors="coerce")
     return {"type": "data", "symmetric": False, "color": NHS_DARK_GREY, "thickness": 1.5,
-            "array": (pd.to_numeric(frame[high], errors="coerce") - values).tolist(),
-            "arrayminus": (values - pd.to_numeric(frame[low], errors="coerce")).tolist()}
+            "array": numbers(pd.to_numeric(frame[high], errors="coerce") - values),
+            "arrayminus": numbers(values - pd.to_numeric(frame[low], errors="coerce"))}
 
 
 def bars_with_interval(frame: pd.DataFrame, *, x: str, value: str = "pct", series: str | None = None,
                        low: str = "ci_low", high: str = "ci_high", y_title: str = "% of cohort",
                        x_labels: dict | None = None, horizontal: bool = False,
-                       reference_line: tuple[float, str] | None = None) -> go.Figure:
+                       reference_line: tuple[float, str] | None = None) -> dict:
     """Grouped bars with 95% intervals; each series its own colour and pattern."""
-    figure = go.Figure()
+    traces = []
     groups = [(None, frame)] if series is None else list(frame.groupby(series, sort=False))
     for index, (name, rows) in enumerate(groups):
         style = TIER_STYLE.get(str(name), {"color": SERIES_COLOURS[index % len(SERIES_COLOURS)],
                                            "pattern": PATTERNS[index % len(PATTERNS)]})
         labels = [x_labels.get(v, v) if x_labels else v for v in rows[x]]
-        values = pd.to_numeric(rows[value], errors="coerce")
-        errors = _error_bars(rows, value, low, high)
-        trace = go.Bar(
-            name=str(name).capitalize() if name is not None else value,
-            x=values if horizontal else labels, y=labels if horizontal else values,
-            orientation="h" if horizontal else "v",
-            marker={"color": style["color"], "pattern": {"shape": style["pattern"]}},
-            hovertemplate="%{x}: %{y:.1f}<extra>%{fullData.name}</extra>" if not horizontal else
+        values = numbers(rows[value])
+        trace = {
+            "type": "bar", "name": str(name).capitalize() if name is not None else value,
+            "x": values if horizontal else labels, "y": labels if horizontal else values,
+            "orientation": "h" if horizontal else "v",
+            "marker": {"color": style["color"], "pattern": {"shape": style["pattern"]}},
+            "hovertemplate": "%{x}: %{y:.1f}<extra>%{fullData.name}</extra>" if not horizontal else
             "%{y}: %{x:.1f}<extra>%{fullData.name}</extra>",
-        )
+        }
+        errors = _error_bars(rows, value, low, high)
         if errors:
-            trace.update(error_x=errors) if horizontal else trace.update(error_y=errors)
-        figure.add_trace(trace)
-    figure.update_layout(barmode="group", showlegend=series is not None)
+            trace["error_x" if horizontal else "error_y"] = errors
+        traces.append(trace)
+    result = chart(traces, barmode="group", showlegend=series is not None)
     if reference_line:
         level, text = reference_line
-        if horizontal:
-            figure.add_vline(x=level, line_dash="dash", line_color=NHS_DARK_BLUE,
-                             annotation_text=text, annotation_position="top")
-        else:
-            figure.add_hline(y=level, line_dash="dash", line_color=NHS_DARK_BLUE,
-                             annotation_text=text, annotation_position="top left")
-    return styled(figure, y_title=None if horizontal else y_title, x_title=y_title if horizontal else None)
+        (vertical_line if horizontal else horizontal_line)(result, level, text)
+    return styled(result, y_title=None if horizontal else y_title, x_title=y_title if horizontal else None)
 
 
-def funnel_steps(labels: Sequence[str], values: Sequence[float | None], *, title_text: str = "People") -> go.Figure:
+def funnel_steps(labels: Sequence[str], values: Sequence[float | None], *, title_text: str = "People") -> dict:
     """A reach funnel (largest first) as horizontal bars, each labelled with its number and its share
     of the first step. Bars, not Plotly's funnel trace: the page ships Plotly's smaller cartesian
     bundle (assets/plotly-cartesian.min.js), which has no funnel trace."""
-    numbers = pd.to_numeric(pd.Series(list(values), dtype=object), errors="coerce")
-    first = numbers.iloc[0] if len(numbers) else float("nan")
-    text = ["*" if pd.isna(v) else (f"{v:,.0f}" + (f" ({100.0 * v / first:.0f}%)" if first and pd.notna(first) else ""))
-            for v in numbers]
-    figure = go.Figure(go.Bar(y=list(labels), x=numbers.tolist(), orientation="h", text=text,
-                              textposition="auto", marker={"color": NHS_BLUE}, showlegend=False,
-                              hovertemplate="%{y}: %{x:,.0f}<extra></extra>"))
-    figure.update_yaxes(autorange="reversed")
-    return styled(figure, x_title=title_text)
+    people = numbers(list(values))
+    first = people[0] if people else None
+    text = ["*" if v is None else (f"{v:,.0f}" + (f" ({100.0 * v / first:.0f}%)" if first else ""))
+            for v in people]
+    result = chart([{"type": "bar", "y": list(labels), "x": people, "orientation": "h", "text": text,
+                      "textposition": "auto", "marker": {"color": NHS_BLUE}, "showlegend": False,
+                      "hovertemplate": "%{y}: %{x:,.0f}<extra></extra>"}])
+    axis(result, "yaxis", autorange="reversed")
+    return styled(result, x_title=title_text)

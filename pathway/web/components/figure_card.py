@@ -10,7 +10,6 @@ from typing import Any
 
 import dash_bootstrap_components as dbc
 import pandas as pd
-import plotly.graph_objects as go
 from dash import MATCH, Input, Output, State, callback, ctx, dcc, html, no_update
 
 from pathway.web import exports, ids
@@ -27,10 +26,11 @@ def _card_id(kind: str, card: str) -> dict:
     return {"type": kind, "card": card}
 
 
-def figure_card(card: str, title: str, *, figure: go.Figure | None, table: pd.DataFrame | None,
+def figure_card(card: str, title: str, *, figure: dict | None, table: pd.DataFrame | None,
                 summary: str, source: str | None = None, result: MetricResult | None = None,
                 empty_text: str = NO_DATA, extra: Any = None) -> html.Section:
-    """One card. `table` holds the people-formatted rows ('*' for suppressed counts).
+    """One card. `figure` is a plain-dict Plotly figure (pathway.web.components.charts); `table` holds
+    the people-formatted rows ('*' for suppressed counts).
 
     When `result` failed, the card says why in words; when `table` is empty, it says there is no
     data for this filter. It never shows a blank chart.

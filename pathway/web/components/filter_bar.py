@@ -15,7 +15,7 @@ from dash import ALL, Input, Output, State, callback, dcc, html, no_update
 
 from pathway.web import ids
 from pathway.web.filters import ALL_AREAS, FILTER_NAMES, merge_query
-from pathway.web.warehouse import areas, reference_table
+from pathway.web.warehouse import areas, kept, reference_table
 
 ALL_FILTERS = ("area", "period", "stage", "tier", "service")
 ANY = ""
@@ -33,6 +33,10 @@ def dom_id(component_id: dict) -> str:
 
 def area_options() -> list[dict]:
     """'All areas', then each ICB, then each area (codes from the loaded areas list)."""
+    return list(kept(("filter choices", "area"), _area_options))
+
+
+def _area_options() -> list[dict]:
     options = [{"label": "All areas", "value": ALL_AREAS}]
     frame = areas()
     if frame.empty:
@@ -47,6 +51,11 @@ def area_options() -> list[dict]:
 
 def _reference_options(table: str, column: str, label_column: str = "label", *,
                        code_list: str | None = None) -> list[dict]:
+    return list(kept(("filter choices", table, column, label_column, code_list),
+                     lambda: _read_reference_options(table, column, label_column, code_list)))
+
+
+def _read_reference_options(table: str, column: str, label_column: str, code_list: str | None) -> list[dict]:
     frame = reference_table(table)
     if frame.empty:
         return []
@@ -54,12 +63,12 @@ def _reference_options(table: str, column: str, label_column: str = "label", *,
         frame = frame[(frame["code_list"] == code_list) & (frame["code"] == frame["canonical"])]
     if "sort_order" in frame.columns:
         frame = frame.sort_values("sort_order")
-    return [{"label": str(row[label_column] or row[column]).split(" (")[0], "value": row[column]}
-            for _, row in frame.iterrows()]
+    return [{"label": str(label or code).split(" (")[0], "value": code}
+            for code, label in zip(frame[column], frame[label_column])]
 
 
 def _select(name: str, label_text: str, options: list[dict], value: str | None, any_label: str) -> dbc.Col:
-    choices = [{"label": any_label, "value": ANY}] + options if any_label else options
+    choices = ([{"label": any_label, "value": ANY}] if any_label else []) + options
     known = {o["value"] for o in choices}
     if value and value not in known:  # a code from a copied link that this database lacks
         choices.append({"label": f"{value} (not in this database)", "value": value})

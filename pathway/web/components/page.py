@@ -10,7 +10,7 @@ from dash import html
 from pathway.web.components.filter_bar import ALL_FILTERS, filter_bar
 from pathway.web.components.messages import notices
 from pathway.web.components.report_download import report_buttons
-from pathway.web.warehouse import reference_table
+from pathway.web.warehouse import kept, reference_table
 
 TITLE_SUFFIX = " - Perinatal Pathway Analytics"
 
@@ -28,10 +28,14 @@ def page(title: str, introduction: str, filters: Mapping[str, str], problems: li
 
 
 def _labels(table: str, column: str, label_column: str = "label") -> dict[str, str]:
+    return dict(kept(("labels", table, column, label_column), lambda: _read_labels(table, column, label_column)))
+
+
+def _read_labels(table: str, column: str, label_column: str) -> dict[str, str]:
     frame = reference_table(table)
     if frame.empty or column not in frame.columns:
         return {}
-    return {row[column]: str(row[label_column] or row[column]).split(" (")[0] for _, row in frame.iterrows()}
+    return {code: str(label or code).split(" (")[0] for code, label in zip(frame[column], frame[label_column])}
 
 
 def stage_labels() -> dict[str, str]:
@@ -39,6 +43,10 @@ def stage_labels() -> dict[str, str]:
 
 
 def _stage_order() -> list[str]:
+    return list(kept(("order", "stages"), _read_stage_order))
+
+
+def _read_stage_order() -> list[str]:
     frame = reference_table("stages")
     if frame.empty:
         return []
@@ -55,6 +63,10 @@ def service_labels() -> dict[str, str]:
 
 
 def tier_order() -> list[str]:
+    return list(kept(("order", "tiers"), _read_tier_order))
+
+
+def _read_tier_order() -> list[str]:
     frame = reference_table("codes")
     if frame.empty:
         return []
@@ -79,10 +91,14 @@ def period_words(filters: Mapping[str, str]) -> str:
 
 def area_names() -> dict[str, str]:
     """Area and ICB codes to names, for headings and hover text."""
+    return dict(kept(("names", "areas"), _read_area_names))
+
+
+def _read_area_names() -> dict[str, str]:
     from pathway.web.warehouse import areas
 
     frame = areas()
-    names = {row.area_code: row.area_name for row in frame.itertuples()}
-    names.update({row.icb_code: row.icb_name or row.icb_code
-                  for row in frame.dropna(subset=["icb_code"]).itertuples()})
+    names = dict(zip(frame["area_code"], frame["area_name"]))
+    with_icb = frame.dropna(subset=["icb_code"])
+    names.update({code: name or code for code, name in zip(with_icb["icb_code"], with_icb["icb_name"])})
     return names

@@ -20,22 +20,28 @@ def pooled(frame: pd.DataFrame, by: Sequence[str], numerator: str, denominator: 
     columns = [*by, numerator, denominator, "pct", "ci_low", "ci_high", "rows_hidden"]
     if frame is None or frame.empty:
         return pd.DataFrame(columns=columns)
-    work = frame.copy()
-    work[numerator] = pd.to_numeric(work[numerator], errors="coerce")
-    work[denominator] = pd.to_numeric(work[denominator], errors="coerce")
-    work["_hidden"] = work[numerator].isna() | work[denominator].isna()
-    grouped = work.groupby(list(by), sort=False, dropna=False) if by else [((), work)]
-    rows = []
-    for key, rows_of in grouped:
-        key = key if isinstance(key, tuple) else (key,)
-        shown = rows_of[~rows_of["_hidden"]]
-        n, d = float(shown[numerator].sum()), float(shown[denominator].sum())
-        low, high = wilson_interval(n, d) if d > 0 else (np.nan, np.nan)
-        rows.append({**dict(zip(by, key)), numerator: n, denominator: d,
-                     "pct": 100.0 * n / d if d > 0 else np.nan,
-                     "ci_low": float(low), "ci_high": float(high),
-                     "rows_hidden": int(rows_of["_hidden"].sum())})
-    return pd.DataFrame(rows, columns=columns)
+    n = pd.to_numeric(frame[numerator], errors="coerce").to_numpy(dtype=float)
+    d = pd.to_numeric(frame[denominator], errors="coerce").to_numpy(dtype=float)
+    hidden = np.isnan(n) | np.isnan(d)
+    # Hidden rows count as zero people: one vectorised sum per group instead of a loop over groups.
+    shown = pd.DataFrame({"n": np.where(hidden, 0.0, n), "d": np.where(hidden, 0.0, d),
+                          "rows_hidden": hidden.astype(int)})
+    if by:
+        keys = [frame[column].to_numpy() for column in by]
+        sums = shown.groupby(keys, sort=False, dropna=False).sum()
+        out = pd.DataFrame({column: sums.index.get_level_values(i) for i, column in enumerate(by)}) \
+            if len(by) > 1 else pd.DataFrame({by[0]: sums.index})
+    else:
+        sums = shown.sum().to_frame().T
+        out = pd.DataFrame(index=range(1))
+    total_n, total_d = sums["n"].to_numpy(dtype=float), sums["d"].to_numpy(dtype=float)
+    low, high = wilson_interval(total_n, total_d)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        pct = np.where(total_d > 0, 100.0 * total_n / total_d, np.nan)
+    out[numerator], out[denominator], out["pct"] = total_n, total_d, pct
+    out["ci_low"], out["ci_high"] = np.asarray(low, dtype=float), np.asarray(high, dtype=float)
+    out["rows_hidden"] = sums["rows_hidden"].to_numpy(dtype=int)
+    return out[columns].reset_index(drop=True)
 
 
 def one_area_or_pooled(frame: pd.DataFrame, area: str, by: Sequence[str], numerator: str,

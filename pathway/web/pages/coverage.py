@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import dash
 import pandas as pd
-import plotly.graph_objects as go
 
 from pathway.statistics import compare_to_benchmark, funnel_limits
-from pathway.web.components.charts import NHS_BLUE, NHS_DARK_BLUE, NHS_DARK_GREY, NHS_ORANGE, bars_with_interval, styled
+from pathway.web.components.charts import (NHS_BLUE, NHS_DARK_GREY, NHS_ORANGE, bars_with_interval, chart,
+                                           horizontal_line, numbers, styled)
 from pathway.web.components.figure_card import figure_card
 from pathway.web.components.page import area_label, area_names, page, period_words, stage_order
 from pathway.web.components.summaries import one_area_or_pooled, pooled
@@ -130,7 +130,7 @@ def specialist_access_cards(filters: dict, where: str, names: dict) -> list:
     frame["area_name"] = frame["area_code"].map(lambda c: names.get(c, c))
     ambition = reference_parameter("national_ambition_pct")
     selected = frame if filters["area"] == "all" else frame[
-        (frame["area_code"] == filters["area"]) | frame["area_code"].map(lambda c: c in _areas_of(filters["area"]))]
+        frame["area_code"].isin(_areas_of(filters["area"]) | {filters["area"]})]
     selected = selected if not selected.empty else frame
     benchmark = pooled(frame, [], "accessed", "live_births")
     bench_pct = float(benchmark["pct"].iloc[0]) if len(benchmark) else float("nan")
@@ -164,7 +164,7 @@ def funnel_card(frame: pd.DataFrame, bench_pct: float, filters: dict):
     """Funnel plot: each area's access against its births, with 95% and 99.8% limits around all areas."""
     points = frame.dropna(subset=["access_pct", "live_births"]).copy()
     points["live_births"] = pd.to_numeric(points["live_births"], errors="coerce")
-    figure = go.Figure()
+    figure = chart()
     if not points.empty and pd.notna(bench_pct):
         span = pd.Series(range(max(1, int(points["live_births"].min() * 0.8)),
                                int(points["live_births"].max() * 1.2) + 2,
@@ -172,21 +172,22 @@ def funnel_card(frame: pd.DataFrame, bench_pct: float, filters: dict):
         limits = funnel_limits(span, bench_pct)
         for column, dash_style, name in (("lower_95", "dash", "95% limits"), ("upper_95", "dash", None),
                                          ("lower_998", "dot", "99.8% limits"), ("upper_998", "dot", None)):
-            figure.add_trace(go.Scatter(x=limits["denominator"], y=limits[column], mode="lines",
-                                        line={"color": NHS_DARK_GREY, "dash": dash_style}, name=name or column,
-                                        showlegend=name is not None, hoverinfo="skip"))
-        figure.add_hline(y=bench_pct, line_color=NHS_DARK_BLUE,
-                         annotation_text=f"All areas {bench_pct:.1f}%", annotation_position="top left")
+            figure["data"].append({"type": "scatter", "x": numbers(limits["denominator"]), "y": numbers(limits[column]),
+                                   "mode": "lines", "line": {"color": NHS_DARK_GREY, "dash": dash_style},
+                                   "name": name or column, "showlegend": name is not None, "hoverinfo": "skip"})
+        horizontal_line(figure, bench_pct, f"All areas {bench_pct:.1f}%", dash=None)
         chosen = points["area_code"] == filters.get("area")
-        figure.add_trace(go.Scatter(x=points.loc[~chosen, "live_births"], y=points.loc[~chosen, "access_pct"],
-                                    mode="markers", name="Areas", marker={"color": NHS_BLUE, "size": 9},
-                                    text=points.loc[~chosen, "area_name"],
-                                    hovertemplate="%{text}: %{y:.1f}% of %{x} births<extra></extra>"))
+        figure["data"].append({"type": "scatter", "x": numbers(points.loc[~chosen, "live_births"]),
+                               "y": numbers(points.loc[~chosen, "access_pct"]), "mode": "markers", "name": "Areas",
+                               "marker": {"color": NHS_BLUE, "size": 9},
+                               "text": points.loc[~chosen, "area_name"].tolist(),
+                               "hovertemplate": "%{text}: %{y:.1f}% of %{x} births<extra></extra>"})
         if chosen.any():
-            figure.add_trace(go.Scatter(x=points.loc[chosen, "live_births"], y=points.loc[chosen, "access_pct"],
-                                        mode="markers+text", name="Selected area", text=points.loc[chosen, "area_name"],
-                                        textposition="top center",
-                                        marker={"color": NHS_ORANGE, "size": 14, "symbol": "diamond"}))
+            figure["data"].append({"type": "scatter", "x": numbers(points.loc[chosen, "live_births"]),
+                                   "y": numbers(points.loc[chosen, "access_pct"]), "mode": "markers+text",
+                                   "name": "Selected area", "text": points.loc[chosen, "area_name"].tolist(),
+                                   "textposition": "top center",
+                                   "marker": {"color": NHS_ORANGE, "size": 14, "symbol": "diamond"}})
     styled(figure, x_title="Live births", y_title="% accessing specialist care")
     table = people_frame(points[["area_code", "area_name", "live_births", "accessed", "access_pct"]], None) \
         if not points.empty else None

@@ -9,11 +9,10 @@ from __future__ import annotations
 import dash
 import dash_bootstrap_components as dbc
 import pandas as pd
-import plotly.graph_objects as go
 from dash import Input, Output, State, callback, html
 
 from pathway.web import ids
-from pathway.web.components.charts import NHS_AQUA_GREEN, NHS_BLUE, NHS_MID_GREY, NHS_ORANGE, styled
+from pathway.web.components.charts import NHS_AQUA_GREEN, NHS_BLUE, NHS_MID_GREY, NHS_ORANGE, axis, chart, numbers, styled
 from pathway.web.components.figure_card import figure_card
 from pathway.web.components.messages import error_state
 from pathway.web.components.page import area_label, area_names, page, period_words
@@ -69,32 +68,31 @@ def _condition_labels() -> dict[str, str]:
     return dict(zip(frame["condition"], frame["label"])) if not frame.empty else {}
 
 
-def cost_of_illness_figure(frame: pd.DataFrame, labels: dict) -> go.Figure:
+def cost_of_illness_figure(frame: pd.DataFrame, labels: dict) -> dict:
     """Per condition: the mother's and the child's part, and the part the source does not split."""
     by_condition = frame.groupby("condition", sort=False)[["cost_of_illness", "mother_cost", "child_cost"]] \
         .sum(min_count=1)
     names = [labels.get(c, c) for c in by_condition.index]
     mother, child = by_condition["mother_cost"].fillna(0), by_condition["child_cost"].fillna(0)
     unsplit = (by_condition["cost_of_illness"] - mother - child).clip(lower=0)
-    figure = go.Figure()
-    for values, name, colour, pattern in ((mother, "Mother", NHS_BLUE, ""), (child, "Child", NHS_AQUA_GREEN, "/"),
-                                          (unsplit, "Not split by the source", NHS_MID_GREY, "x")):
-        figure.add_trace(go.Bar(y=names, x=values.tolist(), name=name, orientation="h",
-                                marker={"color": colour, "pattern": {"shape": pattern}},
-                                hovertemplate="%{y}: £%{x:,.0f}<extra>" + name + "</extra>"))
-    figure.update_layout(barmode="stack")
-    figure.update_yaxes(autorange="reversed")
+    traces = [{"type": "bar", "y": names, "x": numbers(values), "name": name, "orientation": "h",
+               "marker": {"color": colour, "pattern": {"shape": pattern}},
+               "hovertemplate": "%{y}: £%{x:,.0f}<extra>" + name + "</extra>"}
+              for values, name, colour, pattern in ((mother, "Mother", NHS_BLUE, ""),
+                                                    (child, "Child", NHS_AQUA_GREEN, "/"),
+                                                    (unsplit, "Not split by the source", NHS_MID_GREY, "x"))]
+    figure = chart(traces, barmode="stack")
+    axis(figure, "yaxis", autorange="reversed")
     return styled(figure, x_title="£, long-term cost for this birth cohort")
 
 
-def scenario_figure(totals: dict) -> go.Figure:
+def scenario_figure(totals: dict) -> dict:
     steps = [("Extra spend", totals["extra_spend"], NHS_ORANGE, "x"), ("Avoided cost", totals["avoided_cost"], NHS_BLUE, ""),
              ("Net benefit", totals["net_benefit"], NHS_AQUA_GREEN, "/")]
-    figure = go.Figure(go.Bar(x=[s[0] for s in steps], y=[s[1] for s in steps], text=[_money(s[1]) for s in steps],
-                              textposition="auto", showlegend=False,
-                              marker={"color": [s[2] for s in steps], "pattern": {"shape": [s[3] for s in steps]}},
-                              hovertemplate="%{x}: £%{y:,.0f}<extra></extra>"))
-    return styled(figure, y_title="£")
+    return styled(chart([{"type": "bar", "x": [s[0] for s in steps], "y": numbers([s[1] for s in steps]),
+                          "text": [_money(s[1]) for s in steps], "textposition": "auto", "showlegend": False,
+                          "marker": {"color": [s[2] for s in steps], "pattern": {"shape": [s[3] for s in steps]}},
+                          "hovertemplate": "%{x}: £%{y:,.0f}<extra></extra>"}]), y_title="£")
 
 
 def _tiles(items: list[tuple[str, str, str]]) -> dbc.Row:

@@ -14,13 +14,12 @@ from pathlib import Path
 
 import dash
 import pandas as pd
-import plotly.graph_objects as go
 from dash import Input, Output, State, callback, dcc, html, no_update
 from plotly.colors import sample_colorscale
 
 from pathway.statistics import compare_to_benchmark
 from pathway.web import ids
-from pathway.web.components.charts import FONT, styled
+from pathway.web.components.charts import FONT, axis, chart, styled
 from pathway.web.components.figure_card import figure_card
 from pathway.web.components.page import page, period_words
 from pathway.web.components.summaries import pooled
@@ -123,25 +122,27 @@ def _hover(row, name: str) -> str:
             f"{row.comparison} compared with all areas ({row.benchmark:.1f}%)")
 
 
-def choropleth(values: pd.DataFrame, names: dict, rings: dict[str, list], selected: str) -> go.Figure:
-    figure = go.Figure()
+def choropleth(values: pd.DataFrame, names: dict, rings: dict[str, list], selected: str) -> dict:
+    traces = []
     low, high = values["value"].min(), values["value"].max()
     for row in values.itertuples():
         for ring in rings.get(row.area_code, []):
             lon, lat = zip(*ring)
             chosen = row.area_code == selected
-            figure.add_trace(go.Scatter(
-                x=lon, y=lat, mode="lines", fill="toself", fillcolor=_colour(row.value, low, high),
-                line={"color": "#212b32" if chosen else "#ffffff", "width": 3 if chosen else 0.7},
-                customdata=[row.area_code] * len(lon), hoveron="fills", showlegend=False,
-                text=_hover(row, names.get(row.area_code, row.area_code)), hoverinfo="text"))
+            traces.append({
+                "type": "scatter", "x": list(lon), "y": list(lat), "mode": "lines", "fill": "toself",
+                "fillcolor": _colour(row.value, low, high),
+                "line": {"color": "#212b32" if chosen else "#ffffff", "width": 3 if chosen else 0.7},
+                "customdata": [row.area_code] * len(lon), "hoveron": "fills", "showlegend": False,
+                "text": _hover(row, names.get(row.area_code, row.area_code)), "hoverinfo": "text"})
     mid_lat = sum(y for r in rings.values() for ring in r for _, y in ring[:1]) / max(1, sum(len(r) for r in rings.values()))
-    figure.update_xaxes(visible=False)
-    figure.update_yaxes(visible=False, scaleanchor="x", scaleratio=1 / max(0.2, math.cos(math.radians(mid_lat))))
+    figure = chart(traces)
+    axis(figure, "xaxis", visible=False)
+    axis(figure, "yaxis", visible=False, scaleanchor="x", scaleratio=1 / max(0.2, math.cos(math.radians(mid_lat))))
     return styled(figure, height=560)
 
 
-def tile_map(values: pd.DataFrame, names: dict, area_list: pd.DataFrame, selected: str) -> go.Figure:
+def tile_map(values: pd.DataFrame, names: dict, area_list: pd.DataFrame, selected: str) -> dict:
     """Squares in rows of up to eight, grouped by ICB then name, each labelled with its value."""
     ordered = area_list.sort_values(["icb_name", "area_name"], na_position="last")
     frame = ordered.merge(values, on="area_code", how="left").reset_index(drop=True)
@@ -150,15 +151,16 @@ def tile_map(values: pd.DataFrame, names: dict, area_list: pd.DataFrame, selecte
     low, high = frame["value"].min(), frame["value"].max()
     labels = [f"{(name or code)[:12]}<br>{'*' if pd.isna(v) else f'{v:.0f}%'}"
               for code, name, v in zip(frame["area_code"], frame["area_name"], frame["value"])]
-    figure = go.Figure(go.Scatter(
-        x=frame["col"], y=frame["row"], mode="markers+text", text=labels, textfont={"family": FONT, "size": 11,
-                                                                                     "color": "#212b32"},
-        marker={"symbol": "square", "size": 78, "color": [_colour(v, low, high) for v in frame["value"]],
-                "line": {"width": [4 if c == selected else 1 for c in frame["area_code"]], "color": "#212b32"}},
-        customdata=frame["area_code"], hovertext=[_hover(r, names.get(r.area_code, r.area_code)) for r in frame.itertuples()],
-        hoverinfo="text", showlegend=False))
-    figure.update_xaxes(visible=False, range=[-0.6, width - 0.4])
-    figure.update_yaxes(visible=False, autorange="reversed")
+    figure = chart([{
+        "type": "scatter", "x": frame["col"].tolist(), "y": frame["row"].tolist(), "mode": "markers+text",
+        "text": labels, "textfont": {"family": FONT, "size": 11, "color": "#212b32"},
+        "marker": {"symbol": "square", "size": 78, "color": [_colour(v, low, high) for v in frame["value"]],
+                   "line": {"width": [4 if c == selected else 1 for c in frame["area_code"]], "color": "#212b32"}},
+        "customdata": frame["area_code"].tolist(),
+        "hovertext": [_hover(r, names.get(r.area_code, r.area_code)) for r in frame.itertuples()],
+        "hoverinfo": "text", "showlegend": False}])
+    axis(figure, "xaxis", visible=False, range=[-0.6, width - 0.4])
+    axis(figure, "yaxis", visible=False, autorange="reversed")
     return styled(figure, height=max(260, 95 * (int(frame["row"].max()) + 1 if len(frame) else 1) + 40))
 
 

@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import dash
 import pandas as pd
-import plotly.graph_objects as go
 
-from pathway.web.components.charts import PATTERNS, SERIES_COLOURS, bars_with_interval, styled
+from pathway.web.components.charts import PATTERNS, SERIES_COLOURS, bars_with_interval, chart, numbers, styled
 from pathway.web.components.figure_card import figure_card
 from pathway.web.components.page import area_label, area_names, page, period_words, service_labels
 from pathway.web.components.tables import people_frame
@@ -35,15 +34,13 @@ def flow_rows(filters: dict):
     return frame, result
 
 
-def flow_figure(frame: pd.DataFrame, labels: dict) -> go.Figure:
-    figure = go.Figure()
-    for index, row in enumerate(frame.itertuples()):
-        figure.add_trace(go.Bar(name=labels.get(row.service, row.service), x=[STEP_LABELS[s] for s in STEPS],
-                                y=[pd.to_numeric(getattr(row, s), errors="coerce") for s in STEPS],
-                                marker={"color": SERIES_COLOURS[index % len(SERIES_COLOURS)],
-                                        "pattern": {"shape": PATTERNS[index % len(PATTERNS)]}}))
-    figure.update_layout(barmode="group")
-    return styled(figure, y_title="People")
+def flow_figure(frame: pd.DataFrame, labels: dict) -> dict:
+    traces = [{"type": "bar", "name": labels.get(row.service, row.service), "x": [STEP_LABELS[s] for s in STEPS],
+               "y": numbers([getattr(row, s) for s in STEPS]),
+               "marker": {"color": SERIES_COLOURS[index % len(SERIES_COLOURS)],
+                          "pattern": {"shape": PATTERNS[index % len(PATTERNS)]}}}
+              for index, row in enumerate(frame.itertuples())]
+    return styled(chart(traces, barmode="group"), y_title="People")
 
 
 def pathway_flow_body(filters: dict) -> list:

@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import dash
 import pandas as pd
-import plotly.graph_objects as go
 import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, html
 
 from pathway.web import ids
 
-from pathway.web.components.charts import FONT, styled
+from pathway.web.components.charts import FONT, axis, chart, numbers, styled
 from pathway.web.components.figure_card import figure_card
 from pathway.web.components.page import area_label, area_names, page, period_words, stage_order, tier_order
 from pathway.web.components.tables import html_table, people_frame
@@ -48,25 +47,26 @@ def gap_rows(filters: dict) -> tuple[pd.DataFrame | None, object]:
     return frame, result
 
 
-def heatmap(frame: pd.DataFrame, names: dict) -> go.Figure:
-    frame = frame.assign(column=frame["stage"].str.capitalize() + " · " + frame["tier"],
-                         area=frame["area_code"].map(lambda c: names.get(c, c)))
-    columns = list(dict.fromkeys(frame["column"]))
-    rows = list(dict.fromkeys(frame["area"]))
-    pct = frame.pivot_table(index="area", columns="column", values="pct", aggfunc="first") \
-        .reindex(index=rows, columns=columns)
-    marks = frame.assign(text=[
-        ("*" if pd.isna(p) else f"{p:.0f}%") + "<br>" + FLAG_MARK.get(f, str(f))
-        for p, f in zip(pd.to_numeric(frame["pct"], errors="coerce"), frame["flag"])]) \
-        .pivot_table(index="area", columns="column", values="text", aggfunc="first") \
-        .reindex(index=rows, columns=columns)
-    figure = go.Figure(go.Heatmap(
-        z=pct.to_numpy(dtype=float), x=columns, y=rows, text=marks.to_numpy(), texttemplate="%{text}",
-        textfont={"family": FONT, "size": 11}, colorscale=HEAT_SCALE, zmin=0, zmax=100,
-        colorbar={"title": {"text": "% reached"}}, xgap=2, ygap=2,
-        hovertemplate="%{y}<br>%{x}: %{z:.1f}% reached<extra></extra>"))
-    figure.update_xaxes(side="top", tickangle=-30)
-    figure.update_yaxes(autorange="reversed")
+def heatmap(frame: pd.DataFrame, names: dict) -> dict:
+    """Areas down, stage · tier across; each cell its reach and its flag in words (not colour alone)."""
+    row_labels = [names.get(c, c) for c in frame["area_code"]]
+    column_labels = [f"{str(stage).capitalize()} · {tier}" for stage, tier in zip(frame["stage"], frame["tier"])]
+    rows, columns = list(dict.fromkeys(row_labels)), list(dict.fromkeys(column_labels))
+    cells: dict[tuple[str, str], tuple] = {}
+    for row, column, pct, flag in zip(row_labels, column_labels, numbers(frame["pct"]), frame["flag"]):
+        # One row per area, stage and tier; should a name repeat, the first reach shown wins.
+        if cells.get((row, column), (None,))[0] is None:
+            cells[(row, column)] = (pct, ("*" if pct is None else f"{pct:.0f}%") + "<br>" + FLAG_MARK.get(flag, str(flag)))
+    empty = (None, None)
+    figure = chart([{
+        "type": "heatmap", "x": columns, "y": rows,
+        "z": [[cells.get((r, c), empty)[0] for c in columns] for r in rows],
+        "text": [[cells.get((r, c), empty)[1] for c in columns] for r in rows], "texttemplate": "%{text}",
+        "textfont": {"family": FONT, "size": 11}, "colorscale": HEAT_SCALE, "zmin": 0, "zmax": 100,
+        "colorbar": {"title": {"text": "% reached"}}, "xgap": 2, "ygap": 2,
+        "hovertemplate": "%{y}<br>%{x}: %{z:.1f}% reached<extra></extra>"}])
+    axis(figure, "xaxis", side="top", tickangle=-30)
+    axis(figure, "yaxis", autorange="reversed")
     return styled(figure, height=max(320, 60 + 48 * len(rows)))
 
 

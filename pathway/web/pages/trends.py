@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import dash
 import pandas as pd
-import plotly.graph_objects as go
 from dash import Input, Output, State, callback, html
 
 from pathway.web import ids
-from pathway.web.components.charts import NHS_BLACK, NHS_BLUE, NHS_DARK_GREY, NHS_ORANGE, NHS_PURPLE, styled
+from pathway.web.components.charts import (NHS_BLACK, NHS_BLUE, NHS_DARK_GREY, NHS_ORANGE, NHS_PURPLE, chart,
+                                           numbers, styled)
 from pathway.web.components.figure_card import figure_card
 from pathway.web.components.page import area_label, area_names, page
 from pathway.web.components.tables import people_frame
@@ -56,26 +56,29 @@ def variation_icon(code: str | None) -> html.P:
                   className="pathway-variation", id="trend-variation")
 
 
-def spc_figure(frame: pd.DataFrame, value_title: str = "Value") -> go.Figure:
-    figure = go.Figure()
-    figure.add_trace(go.Scatter(x=frame["month"], y=frame["value"], mode="lines+markers", name="Monthly value",
-                                line={"color": NHS_DARK_GREY}, marker={"size": 6, "color": NHS_DARK_GREY}))
-    figure.add_trace(go.Scatter(x=frame["month"], y=frame["mean"], mode="lines", name="Mean",
-                                line={"color": NHS_BLACK, "width": 1.5}))
+def spc_figure(frame: pd.DataFrame, value_title: str = "Value") -> dict:
+    months = frame["month"].tolist()
+    traces = [
+        {"type": "scatter", "x": months, "y": numbers(frame["value"]), "mode": "lines+markers",
+         "name": "Monthly value", "line": {"color": NHS_DARK_GREY}, "marker": {"size": 6, "color": NHS_DARK_GREY}},
+        {"type": "scatter", "x": months, "y": numbers(frame["mean"]), "mode": "lines", "name": "Mean",
+         "line": {"color": NHS_BLACK, "width": 1.5}},
+    ]
     for column, name in (("upper_limit", "Upper process limit"), ("lower_limit", "Lower process limit")):
-        figure.add_trace(go.Scatter(x=frame["month"], y=frame[column], mode="lines", name=name,
-                                    line={"color": NHS_DARK_GREY, "dash": "dash"}))
+        traces.append({"type": "scatter", "x": months, "y": numbers(frame[column]), "mode": "lines", "name": name,
+                       "line": {"color": NHS_DARK_GREY, "dash": "dash"}})
     special = frame[frame["special_cause"].fillna(False).astype(bool)]
     kinds = special["variation"].astype(str).str.split("_").str[0]
     for kind, (name, colour, symbol) in SPECIAL_CAUSE_STYLE.items():
         points = special[kinds == kind]
         if not points.empty:
-            figure.add_trace(go.Scatter(x=points["month"], y=points["value"], mode="markers", name=name,
-                                        marker={"color": colour, "size": 13, "symbol": symbol,
-                                                "line": {"width": 1.5, "color": "white"}},
-                                        text=[variation_words(v) for v in points["variation"]],
-                                        hovertemplate="%{x}: %{y:.1f}<br>%{text}<extra></extra>"))
-    return styled(figure, y_title=value_title, x_title="Month")
+            traces.append({"type": "scatter", "x": points["month"].tolist(), "y": numbers(points["value"]),
+                           "mode": "markers", "name": name,
+                           "marker": {"color": colour, "size": 13, "symbol": symbol,
+                                      "line": {"width": 1.5, "color": "white"}},
+                           "text": [variation_words(v) for v in points["variation"]],
+                           "hovertemplate": "%{x}: %{y:.1f}<br>%{text}<extra></extra>"})
+    return styled(chart(traces), y_title=value_title, x_title="Month")
 
 
 def _rules(row) -> str:

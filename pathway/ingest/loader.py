@@ -440,7 +440,8 @@ def _ship_to_target(duck, conn: Connection, plan: ColumnPlan) -> None:
         column_list = ", ".join(columns)
         conn.execute(sa.text(f"DROP TABLE IF EXISTS {relation}"))
         conn.execute(sa.text(f"CREATE TEMP TABLE {relation} (LIKE {shape}) ON COMMIT DROP"))
-        reader = duck.execute(f"SELECT {column_list} FROM {relation}").to_arrow_reader(
+        # a relation, not a DB-API result: DuckDB streams its batches without an extra copy
+        reader = duck.sql(f"SELECT {column_list} FROM {relation}").to_arrow_reader(
             _COPY_BATCH_ROWS)
         with driver.cursor() as cursor:
             with cursor.copy(f"COPY {relation} ({column_list}) FROM STDIN (FORMAT csv)") as copy:

@@ -189,10 +189,18 @@ with reaching as (
       and stage <> 'outside'
 ),
 
-final as (
+first_reached as (
     select pregnancy_id, area_code, stage, tier, min(event_date) as first_reached_date
     from reaching
     group by pregnancy_id, area_code, stage, tier
+),
+
+final as (
+    -- live_birth_date (null unless a live birth) lets service_gaps count every area's reach
+    -- for its benchmark without joining the cohort back in
+    select r.*, case when j.is_live_birth then j.birth_date end as live_birth_date
+    from first_reached r
+    join journey j on j.pregnancy_id = r.pregnancy_id
 )
 
 -- Sorted by area so DuckDB's zone maps skip other areas' rows in one-area queries.
@@ -260,10 +268,17 @@ with reaching as (
       and stage <> 'outside'
 ),
 
-final as (
+first_reached as (
     select pregnancy_id, area_code, stage, service, min(event_date) as first_reached_date
     from reaching
     group by pregnancy_id, area_code, stage, service
+),
+
+final as (
+    -- live_birth_date: as journey_reach
+    select r.*, case when j.is_live_birth then j.birth_date end as live_birth_date
+    from first_reached r
+    join journey j on j.pregnancy_id = r.pregnancy_id
 )
 
 -- Sorted by area so DuckDB's zone maps skip other areas' rows in one-area queries.

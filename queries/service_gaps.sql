@@ -59,22 +59,25 @@ cohort_size as (
 ),
 
 reached_by_tier as (
-    select c.area_code, r.stage, r.tier, 'all' as service, count(*) as reached
-    from cohort c
-    join journey_reach r on r.pregnancy_id = c.pregnancy_id and r.area_code = c.area_code
+    -- the cohort's rule on the reach rows' own live_birth_date: no join back to the cohort
+    select r.area_code, r.stage, r.tier, 'all' as service, count(*) as reached
+    from journey_reach r
     where cast(:gaps_by as text) = 'tier'
+      and r.live_birth_date between cast(:date_from as date) and cast(:date_to as date)
+      and r.live_birth_date + cast(:follow_up_days as integer) <= cast(:as_at as date)
       and r.first_reached_date <= cast(:as_at as date)
-    group by c.area_code, r.stage, r.tier
+    group by r.area_code, r.stage, r.tier
 ),
 
 reached_by_service as (
     -- stage_reach's rule per service (journey_service_reach)
-    select c.area_code, r.stage, r.service, count(*) as reached
-    from cohort c
-    join journey_service_reach r on r.pregnancy_id = c.pregnancy_id and r.area_code = c.area_code
+    select r.area_code, r.stage, r.service, count(*) as reached
+    from journey_service_reach r
     where cast(:gaps_by as text) = 'service'
+      and r.live_birth_date between cast(:date_from as date) and cast(:date_to as date)
+      and r.live_birth_date + cast(:follow_up_days as integer) <= cast(:as_at as date)
       and r.first_reached_date <= cast(:as_at as date)
-    group by c.area_code, r.stage, r.service
+    group by r.area_code, r.stage, r.service
 ),
 
 area_cells as (

@@ -268,10 +268,15 @@ class MetricSteps:
 
 
 def _check_measure_stage(warehouse: Warehouse, binds: dict, given: Mapping, conn) -> None:
-    """Mood screens are measured in the antenatal and postnatal stages only."""
-    if binds.get("measure") == "mood_screening" and binds.get("stage") not in ("any", "antenatal", "postnatal"):
+    """Check the stage fits the reach measure, and bind which journey_reach_measures rows it
+    reads: stage_reach is kept by stage and tier, mood_screening by stage, the others under
+    'any' (equity.sql and trend.sql both read these binds, so the rule lives here once)."""
+    measure = binds.get("measure")
+    if measure == "mood_screening" and binds.get("stage") not in ("any", "antenatal", "postnatal"):
         raise MetricError(f"parameter stage={binds.get('stage')!r} does not fit metric=mood_screening: "
                           "use antenatal, postnatal or any (either)")
+    binds["reach_stage"] = binds.get("stage") if measure in ("stage_reach", "mood_screening") else "any"
+    binds["reach_tier"] = binds.get("tier") if measure == "stage_reach" else "any"
 
 
 # equity ---------------------------------------------------------------------------------------

@@ -29,17 +29,14 @@ with cohort as (
 ),
 
 reached as (
-    -- the measure's own rule, from journey_reach_measures (built with the journey): the tier
-    -- parameter counts for stage_reach only, the stage parameter for stage_reach and
-    -- mood_screening only
+    -- the measure's own rule, from journey_reach_measures (built with the journey); which
+    -- stage and tier rows a measure reads is bound by pathway.metrics (reach_stage, reach_tier)
     select r.pregnancy_id
     from cohort c
     join journey_reach_measures r on r.pregnancy_id = c.pregnancy_id and r.area_code = c.area_code
     where r.measure = cast(:measure as text)
-      and r.stage = case when cast(:measure as text) in ('stage_reach', 'mood_screening')
-                         then cast(:stage as text) else 'any' end
-      and r.tier = case when cast(:measure as text) = 'stage_reach'
-                        then cast(:tier as text) else 'any' end
+      and r.stage = cast(:reach_stage as text)
+      and r.tier = cast(:reach_tier as text)
       and r.first_reached_date <= cast(:as_at as date)
 ),
 

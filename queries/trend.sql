@@ -60,15 +60,14 @@ cohort as (
 ),
 
 reached as (
-    -- exactly as equity.sql: the measure's rule from journey_reach_measures
+    -- as equity.sql: the measure's rule from journey_reach_measures (reach_stage and
+    -- reach_tier bound by pathway.metrics)
     select r.pregnancy_id
     from cohort c
     join journey_reach_measures r on r.pregnancy_id = c.pregnancy_id and r.area_code = c.area_code
     where r.measure = cast(:measure as text)
-      and r.stage = case when cast(:measure as text) in ('stage_reach', 'mood_screening')
-                         then cast(:stage as text) else 'any' end
-      and r.tier = case when cast(:measure as text) = 'stage_reach'
-                        then cast(:tier as text) else 'any' end
+      and r.stage = cast(:reach_stage as text)
+      and r.tier = cast(:reach_tier as text)
       and r.first_reached_date <= cast(:as_at as date)
 ),
 

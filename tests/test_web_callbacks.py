@@ -477,13 +477,14 @@ def test_a_page_runs_each_metric_once_however_many_figures_use_it(app, monkeypat
     with app.server.test_request_context():
         coverage.layout(area=NORTHTOWN, **PERIOD)
     # Coverage for one area: stage reach, mandated contacts and mood screening for the area and for all
-    # areas (the benchmark), and specialist access for all areas (the specialist card and the funnel
-    # plot share it): 7 distinct runs for 6 figures.
-    assert len(runs) == len(set(runs)) == 7
+    # areas (the benchmark), specialist access for all areas (the specialist card and the funnel
+    # plot share it), and for the published-figures card the area's births and the benchmarks
+    # (it reuses the area's mandated contacts): 9 distinct runs for 7 figures.
+    assert len(runs) == len(set(runs)) == 9
     # The same view again (a filter changed back) runs nothing: its answers are kept.
     with app.server.test_request_context():
         coverage.layout(area=NORTHTOWN, **PERIOD)
-    assert len(runs) == 7
+    assert len(runs) == 9
 
 
 def test_a_load_from_another_process_is_shown_at_the_next_request(tmp_path, monkeypatch):
@@ -508,3 +509,32 @@ def test_a_load_from_another_process_is_shown_at_the_next_request(tmp_path, monk
         assert len(runs) == 2
     finally:
         warehouse.dispose()
+
+
+def test_coverage_sets_the_local_figure_beside_the_published_england_value(tmp_path):
+    # Issue 5: the coverage view shows the local figure beside the England value, naming the
+    # published file and period. The MSDS fixture of test_benchmarks publishes England booking
+    # by 12 weeks 6 days as 600 + 200 of 1,000 deliveries with a known gestation = 80.0%.
+    from test_benchmarks import msds_file
+
+    from pathway.benchmarks import load_benchmark_file
+    from pathway.web import warehouse as web_data
+    from pathway.web.pages import coverage
+
+    warehouse = build_fixture_warehouse(tmp_path)
+    assert load_benchmark_file(warehouse, msds_file(tmp_path)).outcome == "loaded"
+    web_data.configure(warehouse=warehouse)
+    rows = _card_rows(coverage.layout(area=NORTHTOWN, **PERIOD), "coverage-published")
+    (england,) = [r for r in rows if r["figure"] == "Booked by 12 weeks 6 days"]
+    assert (england["published"], england["published value"], england["period"]) == ("England", "80.0%", "2022-23")
+    assert england["file"] == "hosp-epis-stat-mat-msdscsv-2022-23.csv"
+    # Northtown booked all 20 of its pregnancies by 12 weeks 6 days: 100%, above England's
+    # interval around 80% (Wilson on 800 of 1,000: 77.4 to 82.4).
+    assert (england["this area"], england["compared"]) == ("100.0%", "higher")
+    warehouse.dispose()
+
+
+def test_coverage_says_how_to_load_published_figures_when_there_are_none(app):
+    from pathway.web.pages import coverage
+
+    assert "pathway load --table benchmarks FILE" in text_of(coverage.layout(area=NORTHTOWN, **PERIOD))

@@ -209,13 +209,15 @@ def areas() -> pd.DataFrame:
     def read():
         try:
             return _select(sa.select(table.c.area_code, table.c.area_name, table.c.icb_code,
-                                     table.c.icb_name).order_by(table.c.area_name))
+                                     table.c.icb_name, table.c.region_code, table.c.region_name)
+                           .order_by(table.c.area_name))
         except (WarehouseError, sa.exc.SQLAlchemyError) as error:
             log.warning("areas list: %s", error)
             return None
 
     found = kept(("areas list",), read)
-    return found.copy() if found is not None else pd.DataFrame(columns=["area_code", "area_name", "icb_code", "icb_name"])
+    return found.copy() if found is not None else pd.DataFrame(
+        columns=["area_code", "area_name", "icb_code", "icb_name", "region_code", "region_name"])
 
 
 def reference_table(name: str) -> pd.DataFrame:

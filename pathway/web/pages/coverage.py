@@ -15,7 +15,8 @@ from pathway.web.components.page import area_label, area_names, page, period_wor
 from pathway.web.components.summaries import one_area_or_pooled, pooled
 from pathway.web.components.tables import people_frame
 from pathway.web.filters import metric_params, narrow, read_filters
-from pathway.web.warehouse import fetch_metric, reference_parameter
+from pathway.benchmarks import MISSING_TREATMENT
+from pathway.web.warehouse import areas, fetch_metric, reference_parameter
 
 PATH = "/coverage"
 dash.register_page(__name__, path=PATH, name="Coverage", title="Coverage - Perinatal Pathway Analytics",
@@ -205,11 +206,92 @@ def funnel_card(frame: pd.DataFrame, bench_pct: float, filters: dict):
         source="Funnel limits: OHID method (PHEindicatormethods phe_funnels), 95% and 99.8%.")
 
 
+CONTACT_LABELS = {"antenatal_hv_contact": "Antenatal contact from 28 weeks",
+                  "new_birth_visit": "New birth visit within 14 days",
+                  "six_eight_week_review": "6-8 week review by 8 weeks",
+                  "twelve_month_review": "12-month review by 12 months",
+                  "twelve_month_review_by_15_months": "12-month review by 15 months"}
+
+
+def local_figures(filters: dict) -> list[tuple[str, str, float | None]]:
+    """(catalogue figure, label, local pct) for every figure a published benchmark can map to."""
+    figures = []
+    births = fetch_metric("births", metric_params(filters))
+    if births.ok and not births.empty:
+        row = one_area_or_pooled(births.frame, filters["area"], [], "booked_by_13_weeks", "pregnancies")
+        pct = row["booked_by_13_weeks_pct"] if "booked_by_13_weeks_pct" in row else row.get("pct")
+        figures.append(("births.booked_by_13_weeks", "Booked by 12 weeks 6 days",
+                        _first_number(pct)))
+    contacts = fetch_metric("mandated_contacts", metric_params(filters))
+    if contacts.ok and not contacts.empty:
+        rows = one_area_or_pooled(contacts.frame, filters["area"], ["contact_code"], "numerator", "denominator")
+        for row in rows.itertuples():
+            figures.append((f"mandated_contacts.{row.contact_code}",
+                            CONTACT_LABELS.get(row.contact_code, row.contact_code), _first_number([row.pct])))
+    return figures
+
+
+def _first_number(values) -> float | None:
+    numbers = pd.to_numeric(pd.Series(list(values) if values is not None else []), errors="coerce").dropna()
+    return float(numbers.iloc[0]) if len(numbers) else None
+
+
+def published_benchmarks_card(filters: dict, where: str):
+    """The local figure beside the latest England and region published values, naming file and period."""
+    title = "Against published national figures"
+    published = fetch_metric("benchmarks")
+    if not published.ok:
+        return figure_card("coverage-published", title, figure=None, table=None, summary="", result=published)
+    region = _region_of(filters["area"])
+    rows = []
+    for figure, label, local_pct in local_figures(filters):
+        found = published.frame[(published.frame["metric"] == figure)
+                                & (published.frame["category"].fillna("") == "")
+                                & published.frame["pct"].notna()]
+        picks = [("England", found[found["org_level"] == "national"])]
+        if region:
+            picks.append((region.title(), found[(found["org_level"] == "region") & found["org_name"].fillna("")
+                                                .str.upper().str.startswith(region.upper())]))
+        for level, candidates in picks:
+            if candidates.empty:
+                continue
+            latest = candidates.sort_values("period").iloc[-1]
+            rows.append({"figure": label, "this area": _pct(local_pct), "published": level,
+                         "published value": _pct(latest["pct"]),
+                         "95% CI": f"{_pct(latest['ci_low'])} to {_pct(latest['ci_high'])}",
+                         "compared": _against(local_pct, latest["ci_low"], latest["ci_high"]),
+                         "period": latest["period"], "file": latest["source_file"]})
+    table = pd.DataFrame(rows)
+    summary = (f"{where} beside published figures: " + "; ".join(
+        f"{r['figure']} {r['this area']} against {r['published']} {r['published value']} ({r['period']})"
+        for r in rows) + "." if rows else "")
+    return figure_card("coverage-published", title, figure=None, table=table, summary=summary,
+                       empty_text="No published figures loaded for these measures: import NHS Maternity "
+                                  "Statistics or Fingertips files with `pathway load --table benchmarks FILE`.",
+                       source="Published files imported with pathway load --table benchmarks (NHS Maternity "
+                              "Statistics, OHID Fingertips). " + MISSING_TREATMENT)
+
+
+def _against(local_pct, low, high) -> str:
+    """Whether the published interval holds the local figure: within, or the local figure is higher or lower."""
+    if local_pct is None or pd.isna(low) or pd.isna(high):
+        return "not compared"
+    return "within its interval" if low <= local_pct <= high else ("higher" if local_pct > high else "lower")
+
+
+def _region_of(area: str) -> str | None:
+    rows = areas()
+    found = rows[(rows["area_code"] == area) | (rows["icb_code"] == area)]
+    names = found["region_name"].dropna().unique() if "region_name" in found else []
+    return str(names[0]) if len(names) == 1 else None
+
+
 def coverage_body(filters: dict) -> list:
     names = area_names()
     where = area_label(filters, names)
     return [stage_reach_card(filters, where), mandated_contacts_card(filters, where),
-            mood_screening_card(filters, where), *specialist_access_cards(filters, where, names)]
+            mood_screening_card(filters, where), *specialist_access_cards(filters, where, names),
+            published_benchmarks_card(filters, where)]
 
 
 def layout(**query):

@@ -19,7 +19,7 @@ from pathway.resources import reference_dir
 from pathway.schema import REFERENCE_TABLES, journey_state
 
 # What refresh builds, for checks and for the data-quality page.
-DERIVED_TABLES = ("events", "journey", "journey_reach", "journey_contacts",
+DERIVED_TABLES = ("events", "journey", "journey_reach_by_service", "journey_reach", "journey_contacts",
                   "journey_mood_screens", "journey_service_reach", "journey_reach_measures",
                   "journey_referrals", "journey_funnel", "journey_scores", "journey_risk_flags",
                   "journey_risk_factor_names", "data_extent")

@@ -20,6 +20,7 @@ drop table if exists journey_reach_measures;
 drop table if exists journey_mood_screens;
 drop table if exists journey_contacts;
 drop table if exists journey_reach;
+drop table if exists journey_reach_by_service;
 drop table if exists journey;
 drop table if exists events;
 drop table if exists data_extent;
@@ -177,11 +178,13 @@ final as (
 -- Sorted by area so DuckDB's zone maps skip other areas' rows in one-area queries.
 select * from final order by area_code;
 
--- First attended reaching activity per pregnancy, stage and tier (referrals and
--- discharges are not reach; DNAs and cancellations are not attended).
-create table journey_reach as
+-- First attended reaching activity per pregnancy, stage, service and tier: the reach rule,
+-- written once (referrals and discharges are not reach; DNAs and cancellations are not
+-- attended; events outside every stage are not reach). live_birth_date (null unless a live
+-- birth) lets service_gaps count every area's reach without joining the cohort back in.
+create table journey_reach_by_service as
 with reaching as (
-    select pregnancy_id, area_code, stage, tier, event_date
+    select pregnancy_id, area_code, stage, service, tier, event_date
     from events
     where source = 'activity'
       and attendance = 'attended'
@@ -190,17 +193,26 @@ with reaching as (
 ),
 
 first_reached as (
-    select pregnancy_id, area_code, stage, tier, min(event_date) as first_reached_date
+    select pregnancy_id, area_code, stage, service, tier, min(event_date) as first_reached_date
     from reaching
-    group by pregnancy_id, area_code, stage, tier
+    group by pregnancy_id, area_code, stage, service, tier
 ),
 
 final as (
-    -- live_birth_date (null unless a live birth) lets service_gaps count every area's reach
-    -- for its benchmark without joining the cohort back in
     select r.*, case when j.is_live_birth then j.birth_date end as live_birth_date
     from first_reached r
     join journey j on j.pregnancy_id = r.pregnancy_id
+)
+
+select * from final;
+
+-- Reach per pregnancy, stage and tier (stage_reach, service_gaps by tier).
+create table journey_reach as
+with final as (
+    select pregnancy_id, area_code, stage, tier, min(first_reached_date) as first_reached_date,
+           live_birth_date
+    from journey_reach_by_service
+    group by pregnancy_id, area_code, stage, tier, live_birth_date
 )
 
 -- Sorted by area so DuckDB's zone maps skip other areas' rows in one-area queries.
@@ -256,29 +268,13 @@ final as (
 -- Sorted by area so DuckDB's zone maps skip other areas' rows in one-area queries.
 select * from final order by area_code;
 
--- Per service, the first attended reaching activity per pregnancy and stage: stage_reach's rule
--- per service (service_gaps by=service), kept apart from journey_reach so tier counts stay plain.
+-- Reach per pregnancy, stage and service (service_gaps by=service), whatever the tier.
 create table journey_service_reach as
-with reaching as (
-    select pregnancy_id, area_code, stage, service, event_date
-    from events
-    where source = 'activity'
-      and attendance = 'attended'
-      and activity_type in ('screening', 'assessment', 'contact', 'intervention')
-      and stage <> 'outside'
-),
-
-first_reached as (
-    select pregnancy_id, area_code, stage, service, min(event_date) as first_reached_date
-    from reaching
-    group by pregnancy_id, area_code, stage, service
-),
-
-final as (
-    -- live_birth_date: as journey_reach
-    select r.*, case when j.is_live_birth then j.birth_date end as live_birth_date
-    from first_reached r
-    join journey j on j.pregnancy_id = r.pregnancy_id
+with final as (
+    select pregnancy_id, area_code, stage, service, min(first_reached_date) as first_reached_date,
+           live_birth_date
+    from journey_reach_by_service
+    group by pregnancy_id, area_code, stage, service, live_birth_date
 )
 
 -- Sorted by area so DuckDB's zone maps skip other areas' rows in one-area queries.

@@ -32,7 +32,7 @@ import sqlalchemy as sa
 
 from pathway import schema
 from pathway.db import Warehouse, native_duckdb
-from pathway.ingest.loader import LoadSummary, _next_load_id, _write_log
+from pathway.ingest.loader import LoadSummary, next_load_id, write_load_log
 from pathway.ingest.reading import file_sha256
 from pathway.reference import read_table
 from pathway.statistics import wilson_interval
@@ -97,7 +97,7 @@ def load_benchmark_file(warehouse: Warehouse, path, *, display_name: str | None 
                                       if len(rejects) else ""))
         rows = rows.assign(source_file=name, layout=layout.name)
         with warehouse.begin() as conn:
-            summary.load_id = _next_load_id(conn)
+            summary.load_id = next_load_id(conn)
             rows = rows.assign(load_id=summary.load_id)
             counts = _upsert(conn, warehouse, rows)
             summary.rows_loaded, summary.rows_replaced, summary.rows_unchanged = counts
@@ -107,15 +107,15 @@ def load_benchmark_file(warehouse: Warehouse, path, *, display_name: str | None 
                                f" ({suppressed:,} suppressed)" + _unmapped_note(layout, raw, rows)
                                + ". " + MISSING_TREATMENT)
             summary.outcome, summary.ended_at = "loaded", dt.datetime.now()
-            _write_log(conn, summary, file_sha256(path))
+            write_load_log(conn, summary, file_sha256(path))
         return summary
     except BenchmarkRefused as refusal:
         summary.message = str(refusal)
     summary.outcome, summary.ended_at = "refused", dt.datetime.now()
     summary.rows_loaded = summary.rows_replaced = summary.rows_unchanged = 0
     with warehouse.begin() as conn:
-        summary.load_id = _next_load_id(conn)
-        _write_log(conn, summary, file_sha256(path))
+        summary.load_id = next_load_id(conn)
+        write_load_log(conn, summary, file_sha256(path))
     return summary
 
 
@@ -425,6 +425,30 @@ LAYOUTS = (
             "primaryleveldescription", "measureid", "measurename", "measurevalue"),
            _read_mhsds),
 )
+
+
+def latest_published(rows: pd.DataFrame, *, region_code: str | None = None,
+                     region_name: str | None = None, area_code: str | None = None,
+                     category: str = "") -> list[dict]:
+    """The latest published England, region and area figure among `rows` (the benchmarks
+    metric's rows for one measure), each a dict with its `level`: what the report and the
+    coverage view set beside the local figure. A region matches by code or by the start of
+    its name (NHS Maternity Statistics uses NHS England region codes, ONS lists do not)."""
+    if rows.empty:
+        return []
+    rows = rows[(rows["category"].fillna("") == category) & rows["pct"].notna()]
+    region_upper = (region_name or "").upper()
+    in_region = (rows["org_level"] == "region") & (
+        (rows["org_code"] == (region_code or "\0"))
+        | (rows["org_name"].fillna("").str.upper().str.startswith(region_upper)
+           if region_upper else False))
+    picks = []
+    for level, match in (("national", rows["org_level"] == "national"), ("region", in_region),
+                         ("area", rows["org_code"] == (area_code or "\0"))):
+        found = rows[match]
+        if len(found):
+            picks.append({"level": level, **found.sort_values("period").iloc[-1].to_dict()})
+    return picks
 
 
 def published_layout(headers: list[str]) -> Layout | None:

@@ -159,10 +159,10 @@ def load_file(warehouse: Warehouse, path, *, table: str | None = None,
             plan = plan_columns(source, summary.table)
             summary.ignored_columns = plan.ignored
             with warehouse.begin() as conn:
-                summary.load_id = _next_load_id(conn)
+                summary.load_id = next_load_id(conn)
                 _load(conn, warehouse, source, plan, summary, threshold, Path(workdir), status)
                 summary.outcome, summary.ended_at = "loaded", _now()
-                _write_log(conn, summary, source.sha256)
+                write_load_log(conn, summary, source.sha256)
                 if refresh_journey:
                     status("rebuilding the pathway journey")
                     _refresh_journey(conn)
@@ -176,8 +176,8 @@ def load_file(warehouse: Warehouse, path, *, table: str | None = None,
     summary.rows_loaded = summary.rows_replaced = summary.rows_unchanged = 0
     summary.rows_waiting = summary.rows_released = 0
     with warehouse.begin() as conn:
-        summary.load_id = _next_load_id(conn)
-        _write_log(conn, summary, source.sha256 if source else reading.file_sha256(path))
+        summary.load_id = next_load_id(conn)
+        write_load_log(conn, summary, source.sha256 if source else reading.file_sha256(path))
     return summary
 
 
@@ -482,11 +482,13 @@ def _refresh_journey(conn: Connection) -> None:
 
 # ---- load log ------------------------------------------------------------------------------
 
-def _next_load_id(conn: Connection) -> int:
+def next_load_id(conn: Connection) -> int:
+    """The id the next load_log row takes (extract and published-benchmark loads alike)."""
     return int(conn.execute(sa.text("SELECT coalesce(max(load_id), 0) + 1 FROM load_log")).scalar())
 
 
-def _write_log(conn: Connection, summary: LoadSummary, sha256: str | None) -> None:
+def write_load_log(conn: Connection, summary: LoadSummary, sha256: str | None) -> None:
+    """One load_log row for a load, loaded or refused."""
     conn.execute(schema.load_log.insert().values(
         load_id=summary.load_id, file_name=summary.file_name, sha256=sha256,
         table_name=summary.table, rows_read=summary.rows_read, rows_loaded=summary.rows_loaded,

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from pathway import catalogue
-from pathway.benchmarks import MISSING_TREATMENT
+from pathway.benchmarks import MISSING_TREATMENT, latest_published
 from pathway.db import Warehouse
 from pathway.disclosure import SUPPRESSED_MARK, format_for_people
 from pathway.metrics import MetricError, resolve_parameters, run_metric
@@ -179,23 +179,9 @@ class _AreaReport:
 
     def benchmark_marks(self, metric: str, category: str = "") -> tuple[dict[str, float], list[dict]]:
         """England, region and the area's own published values for one figure (latest period)."""
-        rows = self.context.published(metric)
-        if rows.empty:
-            return {}, []
-        rows = rows[(rows["category"].fillna("") == category) & rows["pct"].notna()]
-        picks = []
-        region_name = (self.area.region_name or "").upper()
-        for level, match in (
-                ("national", rows["org_level"] == "national"),
-                ("region", (rows["org_level"] == "region")
-                 & ((rows["org_code"] == (self.area.region_code or "\0"))
-                    | (rows["org_name"].fillna("").str.upper().str.startswith(region_name)
-                       if region_name else False))),
-                ("area", rows["org_code"] == self.area.code)):
-            found = rows[match]
-            if len(found):
-                latest = found.sort_values("period").iloc[-1]
-                picks.append({"level": level, **latest.to_dict()})
+        picks = latest_published(self.context.published(metric), region_code=self.area.region_code,
+                                 region_name=self.area.region_name, area_code=self.area.code,
+                                 category=category)
         marks = {}
         for pick in picks:
             name = {"national": "England", "region": str(pick["org_name"]).title(),
@@ -210,7 +196,7 @@ class _AreaReport:
 
     # -- the document
     def html(self) -> str:
-        context, area = self.context, self.area
+        area = self.area
         sections = [self.cover(), self.summary(), self.coverage(), self.flow(), self.outcomes(),
                     self.equity(), self.service_gaps(), self.economic_case(), self.assumptions(),
                     self.methods()]

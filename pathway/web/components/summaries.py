@@ -52,3 +52,9 @@ def one_area_or_pooled(frame: pd.DataFrame, area: str, by: Sequence[str], numera
     if area != "all" and "area_code" in frame.columns and (frame["area_code"] == area).any():
         return frame[frame["area_code"] == area]
     return pooled(frame, by, numerator, denominator)
+
+
+def percent_text(value) -> str:
+    """A percentage as people read it in text alternatives and tables: one decimal and a % sign,
+    or '*' where disclosure control hid it."""
+    return "*" if value is None or pd.isna(value) else f"{value:.1f}%"

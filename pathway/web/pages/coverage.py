@@ -12,19 +12,15 @@ from pathway.web.components.charts import (NHS_BLUE, NHS_DARK_GREY, NHS_ORANGE, 
                                            horizontal_line, numbers, styled)
 from pathway.web.components.figure_card import figure_card
 from pathway.web.components.page import area_label, area_names, page, period_words, stage_order
-from pathway.web.components.summaries import one_area_or_pooled, pooled
+from pathway.web.components.summaries import one_area_or_pooled, percent_text, pooled
 from pathway.web.components.tables import people_frame
 from pathway.web.filters import metric_params, narrow, read_filters
-from pathway.benchmarks import MISSING_TREATMENT
+from pathway.benchmarks import MISSING_TREATMENT, latest_published
 from pathway.web.warehouse import areas, fetch_metric, reference_parameter
 
 PATH = "/coverage"
 dash.register_page(__name__, path=PATH, name="Coverage", title="Coverage - Perinatal Pathway Analytics",
                    order=1, description="Reach, mandated contacts, mood screening and specialist access")
-
-
-def _pct(value) -> str:
-    return "*" if value is None or pd.isna(value) else f"{value:.1f}%"
 
 
 def with_comparison(area_rows: pd.DataFrame, all_rows: pd.DataFrame, keys: list[str], numerator: str,
@@ -58,7 +54,7 @@ def _in_stage_order(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def _words(frame: pd.DataFrame, label_columns: list[str], pct: str = "pct") -> str:
-    return "; ".join(" ".join(str(getattr(r, c)) for c in label_columns) + f" {_pct(getattr(r, pct))}"
+    return "; ".join(" ".join(str(getattr(r, c)) for c in label_columns) + f" {percent_text(getattr(r, pct))}"
                      + (f" ({r.comparison} than all areas)" if getattr(r, "comparison", "") in ("higher", "lower")
                         else " (similar to all areas)" if getattr(r, "comparison", "") == "similar" else "")
                      for r in frame.itertuples())
@@ -145,8 +141,8 @@ def specialist_access_cards(filters: dict, where: str, names: dict) -> list:
     cards = [figure_card(
         "coverage-specialist-access", title, figure=bars, table=table,
         summary=f"Share of live births whose mother was assessed or treated by a specialist perinatal service, "
-                f"{where}: " + "; ".join(f"{r.area_name} {_pct(r.access_pct)} ({r.comparison} than all areas; "
-                                          f"need met {_pct(r.need_met_pct)})" for r in selected.itertuples())
+                f"{where}: " + "; ".join(f"{r.area_name} {percent_text(r.access_pct)} ({r.comparison} than all areas; "
+                                          f"need met {percent_text(r.need_met_pct)})" for r in selected.itertuples())
                 + (f". The dashed line is the NHS Long Term Plan national ambition of about {ambition:g}% of births."
                    if ambition else "."),
         source="Expected need: live births × specialist-need prevalence (Joint Commissioning Panel for Mental "
@@ -201,7 +197,7 @@ def funnel_card(frame: pd.DataFrame, bench_pct: float, filters: dict):
     return figure_card(
         "coverage-funnel", "Funnel plot: specialist access across areas", figure=figure if table is not None else None,
         table=table, summary=(f"Each area's specialist access against its number of births, with control limits "
-                              f"around the all-areas figure of {_pct(bench_pct)}. Outside the 99.8% limits: "
+                              f"around the all-areas figure of {percent_text(bench_pct)}. Outside the 99.8% limits: "
                               + (", ".join(outside) if outside else "none") + "."),
         source="Funnel limits: OHID method (PHEindicatormethods phe_funnels), 95% and 99.8%.")
 
@@ -242,25 +238,18 @@ def published_benchmarks_card(filters: dict, where: str):
     published = fetch_metric("benchmarks")
     if not published.ok:
         return figure_card("coverage-published", title, figure=None, table=None, summary="", result=published)
-    region = _region_of(filters["area"])
+    region_code, region_name = _region_of(filters["area"])
     rows = []
     for figure, label, local_pct in local_figures(filters):
-        found = published.frame[(published.frame["metric"] == figure)
-                                & (published.frame["category"].fillna("") == "")
-                                & published.frame["pct"].notna()]
-        picks = [("England", found[found["org_level"] == "national"])]
-        if region:
-            picks.append((region.title(), found[(found["org_level"] == "region") & found["org_name"].fillna("")
-                                                .str.upper().str.startswith(region.upper())]))
-        for level, candidates in picks:
-            if candidates.empty:
-                continue
-            latest = candidates.sort_values("period").iloc[-1]
-            rows.append({"figure": label, "this area": _pct(local_pct), "published": level,
-                         "published value": _pct(latest["pct"]),
-                         "95% CI": f"{_pct(latest['ci_low'])} to {_pct(latest['ci_high'])}",
-                         "compared": _against(local_pct, latest["ci_low"], latest["ci_high"]),
-                         "period": latest["period"], "file": latest["source_file"]})
+        picks = latest_published(published.frame[published.frame["metric"] == figure],
+                                 region_code=region_code, region_name=region_name)
+        for pick in picks:
+            level = "England" if pick["level"] == "national" else region_name.title()
+            rows.append({"figure": label, "this area": percent_text(local_pct), "published": level,
+                         "published value": percent_text(pick["pct"]),
+                         "95% CI": f"{percent_text(pick['ci_low'])} to {percent_text(pick['ci_high'])}",
+                         "compared": _against(local_pct, pick["ci_low"], pick["ci_high"]),
+                         "period": pick["period"], "file": pick["source_file"]})
     table = pd.DataFrame(rows)
     summary = (f"{where} beside published figures: " + "; ".join(
         f"{r['figure']} {r['this area']} against {r['published']} {r['published value']} ({r['period']})"
@@ -279,11 +268,13 @@ def _against(local_pct, low, high) -> str:
     return "within its interval" if low <= local_pct <= high else ("higher" if local_pct > high else "lower")
 
 
-def _region_of(area: str) -> str | None:
+def _region_of(area: str) -> tuple[str | None, str | None]:
+    """The (code, name) of the region the area or ICB lies in, when it lies in one."""
     rows = areas()
     found = rows[(rows["area_code"] == area) | (rows["icb_code"] == area)]
-    names = found["region_name"].dropna().unique() if "region_name" in found else []
-    return str(names[0]) if len(names) == 1 else None
+    regions = found[["region_code", "region_name"]].dropna(subset=["region_name"]).drop_duplicates()
+    return (regions.iloc[0]["region_code"], str(regions.iloc[0]["region_name"])) if len(regions) == 1 \
+        else (None, None)
 
 
 def coverage_body(filters: dict) -> list:

@@ -11,7 +11,7 @@ out (area, date_from, date_to, as_at, ...) and returns the unsuppressed answer, 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Callable
 
 import numpy as np
 import pandas as pd

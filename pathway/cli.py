@@ -14,7 +14,6 @@ from typing import List, Optional
 import typer
 from rich.console import Console
 
-from pathway.settings import load_settings
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Perinatal Pathway Analytics: load extracts, build the demo, query metrics, serve the dashboard.")

@@ -7,7 +7,6 @@ than the load itself); PostgreSQL gets unique indexes, which its planner needs.
 
 from __future__ import annotations
 
-import sqlalchemy as sa
 from sqlalchemy import (Boolean, Column, Date, DateTime, Double, Index, Integer,
                         MetaData, Table, Text)
 from sqlalchemy.engine import Connection

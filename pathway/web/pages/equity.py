@@ -11,6 +11,7 @@ from pathway.web import ids
 from pathway.web.components.charts import bars_with_interval
 from pathway.web.components.figure_card import figure_card
 from pathway.web.components.page import area_label, area_names, page, period_words
+from pathway.web.components.summaries import percent_text
 from pathway.web.components.tables import people_frame
 from pathway.web.filters import filters_from_query, metric_params, read_filters
 from pathway.web.pages._pickers import metric_choices, metric_picker
@@ -35,7 +36,7 @@ def equity_cards(filters: dict, metric: str | None) -> list:
         rows = rows[rows["group"] != "all"]
         title = f"Reach by {DIMENSION_TITLES.get(dimension, dimension).lower()}"
         summary = f"{metric or 'Reach'} for {period_words(filters)} in {where}, by {dimension.replace('_', ' ')}: " + \
-            "; ".join(f"{r.group} {'*' if pd.isna(r.pct) else f'{r.pct:.1f}%'} (rate ratio "
+            "; ".join(f"{r.group} {percent_text(r.pct)} (rate ratio "
                       f"{'*' if pd.isna(r.rate_ratio) else f'{r.rate_ratio:.2f}'})" for r in rows.itertuples()) + "."
         cards.append(figure_card(f"equity-{dimension}", title,
                                  figure=bars_with_interval(rows, x="group", y_title="% reached"),

@@ -22,7 +22,7 @@ from pathway.web import ids
 from pathway.web.components.charts import FONT, axis, chart, styled
 from pathway.web.components.figure_card import figure_card
 from pathway.web.components.page import page, period_words
-from pathway.web.components.summaries import pooled
+from pathway.web.components.summaries import percent_text, pooled
 from pathway.web.components.tables import people_frame
 from pathway.web.filters import merge_query, metric_params, read_filters
 from pathway.web.warehouse import areas, fetch_metric, web_warehouse
@@ -183,7 +183,7 @@ def map_card(filters: dict, measure: str):
                 f"No area code in {Path(boundaries_path).name} matches the areas list, so areas are drawn as tiles.")
     table = values.assign(area_name=values["area_code"].map(lambda c: names.get(c, c)))
     summary = f"{label} for {period_words(filters)}, by area: " + "; ".join(
-        f"{names.get(r.area_code, r.area_code)} {'*' if pd.isna(r.value) else f'{r.value:.1f}%'} ({r.comparison})"
+        f"{names.get(r.area_code, r.area_code)} {percent_text(r.value)} ({r.comparison})"
         for r in values.itertuples()) + ". Select an area on the map, or in the filter above, to choose it."
     graph_note = html.P(kind, className="pathway-source")
     return figure_card("map", label, figure=figure, extra=graph_note,

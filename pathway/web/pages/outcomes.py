@@ -9,7 +9,7 @@ import pandas as pd
 from pathway.web.components.charts import bars_with_interval
 from pathway.web.components.figure_card import figure_card
 from pathway.web.components.page import area_label, area_names, page, period_words, service_labels
-from pathway.web.components.summaries import pooled
+from pathway.web.components.summaries import percent_text, pooled
 from pathway.web.components.tables import people_frame
 from pathway.web.filters import metric_params, narrow, read_filters
 from pathway.web.warehouse import fetch_metric
@@ -58,7 +58,7 @@ def outcomes_body(filters: dict) -> list:
                             empty_text="No paired baseline and end scores for this filter.")]
     rows = rows.assign(group=rows["service"].map(lambda s: labels.get(s, s)) + " · " + rows["instrument"])
     summary = f"Outcomes of paired scores for {period_words(filters)} in {where}: " + "; ".join(
-        f"{r.group} {r.measure.lower()} {'*' if pd.isna(r.pct) else f'{r.pct:.1f}%'} of "
+        f"{r.group} {r.measure.lower()} {percent_text(r.pct)} of "
         f"{'*' if pd.isna(r.out_of) else int(r.out_of)}" for r in rows.itertuples()) + "."
     return [figure_card("outcomes", title,
                         figure=bars_with_interval(rows, x="group", series="measure", y_title="% of paired scores"),

@@ -13,7 +13,7 @@ from pathway.web.components.charts import bars_with_interval, funnel_steps
 from pathway.web.components.figure_card import figure_card
 from pathway.web.components.messages import empty_state, error_state
 from pathway.web.components.page import area_label, area_names, page, period_words, stage_order
-from pathway.web.components.summaries import one_area_or_pooled
+from pathway.web.components.summaries import one_area_or_pooled, percent_text
 from pathway.web.components.tables import people_frame
 from pathway.web.filters import metric_params, query_string, read_filters
 from pathway.web.warehouse import fetch_metric
@@ -25,10 +25,6 @@ dash.register_page(__name__, path=PATH, name="Overview", title="Overview - Perin
 
 def _number(value) -> str:
     return "*" if value is None or pd.isna(value) else f"{value:,.0f}"
-
-
-def _pct(value) -> str:
-    return "*" if value is None or pd.isna(value) else f"{value:.1f}%"
 
 
 def headline_figures(filters: dict) -> list[dict]:
@@ -44,20 +40,20 @@ def headline_figures(filters: dict) -> list[dict]:
             _number(total_births.iloc[0])
         tiles.append({"label": "Live births", "value": value,
                       "note": "some areas' counts are hidden" if hidden else period_words(filters)})
-        tiles.append({"label": "Booked by 12 weeks 6 days", "value": _pct(frame["pct"].iloc[0]
+        tiles.append({"label": "Booked by 12 weeks 6 days", "value": percent_text(frame["pct"].iloc[0]
                       if "pct" in frame.columns else frame["booked_by_13_weeks_pct"].iloc[0]),
                       "note": "of pregnancies"})
     access = fetch_metric("specialist_access", params)
     if access.ok and not access.empty:
         frame = one_area_or_pooled(access.frame, filters["area"], [], "accessed", "live_births")
         pct = frame["pct"].iloc[0] if "pct" in frame.columns else frame["access_pct"].iloc[0]
-        tiles.append({"label": "Specialist perinatal mental health access", "value": _pct(pct),
+        tiles.append({"label": "Specialist perinatal mental health access", "value": percent_text(pct),
                       "note": "of live births, assessed or treated"})
     mood = fetch_metric("mood_screening", params)
     if mood.ok and not mood.empty:
         frame = one_area_or_pooled(mood.frame, filters["area"], ["stage"], "screened", "cohort")
         for row in frame.itertuples():
-            tiles.append({"label": f"Mood screened, {row.stage}", "value": _pct(row.pct),
+            tiles.append({"label": f"Mood screened, {row.stage}", "value": percent_text(row.pct),
                           "note": "Whooley, GAD-2, EPDS or PHQ-9"})
     return tiles
 
@@ -99,8 +95,8 @@ def gap_links(gaps: pd.DataFrame, filters: dict, names: dict) -> html.Ol:
         unmet = (f"about {_number(unmet_count)} people unmet" if pd.notna(unmet_count) else
                  "people unmet: * (hidden by disclosure control)")
         words = (f"{names.get(row.area_code, row.area_code)}: {row.tier} services in the {row.stage} "
-                 f"stage reach {_pct(pd.to_numeric(row.pct, errors='coerce'))} against a benchmark of "
-                 f"{_pct(pd.to_numeric(row.benchmark_pct, errors='coerce'))} "
+                 f"stage reach {percent_text(pd.to_numeric(row.pct, errors='coerce'))} against a benchmark of "
+                 f"{percent_text(pd.to_numeric(row.benchmark_pct, errors='coerce'))} "
                  f"({str(row.flag).replace('_', ' ')}; {unmet})")
         items.append(html.Li(dcc.Link(words, href="/service-gaps" + query_string(link_filters))))
     return html.Ol(items, id=ids.OVERVIEW_GAPS)
@@ -124,7 +120,7 @@ def overview_body(filters: dict) -> list:
         if reach is not None else None
     summary = ""
     if reach is not None and not reach.empty:
-        parts = [f"{r.tier} {r.stage} {_pct(r.pct)}" for r in reach.itertuples()]
+        parts = [f"{r.tier} {r.stage} {percent_text(r.pct)}" for r in reach.itertuples()]
         summary = (f"Share of {period_words(filters)} in {where} reached by an attended service of each "
                    f"tier in each stage of the pathway: " + "; ".join(parts) + ".")
     body.append(figure_card(

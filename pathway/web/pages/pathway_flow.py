@@ -9,6 +9,7 @@ import pandas as pd
 from pathway.web.components.charts import PATTERNS, SERIES_COLOURS, bars_with_interval, chart, numbers, styled
 from pathway.web.components.figure_card import figure_card
 from pathway.web.components.page import area_label, area_names, page, period_words, service_labels
+from pathway.web.components.summaries import percent_text
 from pathway.web.components.tables import people_frame
 from pathway.web.filters import metric_params, narrow, read_filters
 from pathway.web.warehouse import fetch_metric
@@ -78,7 +79,7 @@ def pathway_flow_body(filters: dict) -> list:
                                   y_title="% of referrals seen within 28 days"),
         table=people_frame(rows.drop(columns=["label"]), None),
         summary=f"Referrals seen within 28 days in {where}: " + "; ".join(
-            f"{r.label} {'*' if pd.isna(r.seen_within_28_days_pct) else f'{r.seen_within_28_days_pct:.1f}%'}"
+            f"{r.label} {percent_text(r.seen_within_28_days_pct)}"
             f" (median {'*' if pd.isna(r.median_days) else f'{r.median_days:.0f}'} days)"
             for r in rows.itertuples()) + ".",
         source="Days to the first attended assessment, contact or intervention with the same service on or after "

@@ -74,6 +74,8 @@ def load(
     for summary in summaries:
         colour = "green" if summary.outcome == "loaded" else "red"
         out.print(f"[{colour}]{summary.describe()}[/{colour}]", highlight=False)
+    if any(s.outcome == "loaded" for s in summaries):
+        _precompute(warehouse)
     raise typer.Exit(0 if all(s.outcome == "loaded" for s in summaries) else 1)
 
 
@@ -92,6 +94,7 @@ def demo(
     summaries = build_demo(warehouse, seed=seed, scale=scale, progress=sys.stdout.isatty())
     for summary in summaries:
         out.print(summary.describe(), highlight=False)
+    _precompute(warehouse)
     raise typer.Exit(0 if all(s.outcome == "loaded" for s in summaries) else 1)
 
 
@@ -260,6 +263,23 @@ def reference_replace(name: str, file: Path, db: Optional[str] = DbOption) -> No
         err.print(f"[red]{error}[/red]")
         raise typer.Exit(1)
     out.print(f"ref_{name}: replaced with {rows} rows from {file}")
+    _precompute(warehouse)
+
+
+def _precompute(warehouse) -> None:
+    """Work out the dashboard's first-request answers for the new data (pathway.answers):
+    bounded by PATHWAY_PRECOMPUTE_SECONDS; what it leaves undone runs live when asked."""
+    if warehouse.settings.precompute_seconds <= 0:
+        return
+    from pathway.answers import precompute
+
+    try:
+        summary = precompute(warehouse)
+    except Exception as error:  # the load itself succeeded: say why the answers were not kept
+        err.print(f"[yellow]the dashboard's answers were not precomputed ({error}); "
+                  "they will be worked out when asked[/yellow]")
+        return
+    out.print(summary.describe(), highlight=False)
 
 
 def main() -> None:

@@ -166,16 +166,19 @@ def apply_disclosure(frame: pd.DataFrame, spec: DisclosureSpec,
     hidden = _hidden(table, spec, policy, values)
 
     out = frame.copy()
+    hidden_rows: dict[str, list[int]] = {}
+    for i, c in hidden:
+        hidden_rows.setdefault(c, []).append(i)
     for column in spec.counts:
         shown = _round_half_up(values[column], policy.round_to)
-        rows = [i for i, c in hidden if c == column]
-        shown[rows] = np.nan
-        out[column] = pd.array(np.where(np.isnan(shown), None, shown), dtype="Int64")
+        shown[hidden_rows.get(column, [])] = np.nan
+        missing = np.isnan(shown)
+        out[column] = pd.arrays.IntegerArray(np.where(missing, 0, shown).astype("int64"), missing)
     for rule in (*spec.proportions, *spec.derived):
         counts = rule.counts
         gone = np.zeros(len(table), dtype=bool)
         for column in counts:
-            gone[[i for i, c in hidden if c == column]] = True
+            gone[hidden_rows.get(column, [])] = True
         for column in rule.columns:
             out[column] = pd.to_numeric(out[column], errors="coerce").mask(gone)
     return out

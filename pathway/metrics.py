@@ -15,15 +15,17 @@ Defaults (contract section 5), worked out per run:
 from __future__ import annotations
 
 import datetime as dt
+import time
 import weakref
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Iterator, Mapping
 
 import numpy as np
 import pandas as pd
+import sqlalchemy as sa
 
-from pathway import catalogue
+from pathway import answers, catalogue
 from pathway.catalogue import Metric, named_sql, statements
 from pathway.db import Warehouse
 from pathway.disclosure import apply_disclosure
@@ -71,18 +73,54 @@ def describe_metric(name: str) -> dict[str, Any]:
 def run_metric(warehouse: Warehouse, name: str, params: Mapping[str, Any] | None = None, *,
                suppress: bool = True) -> pd.DataFrame:
     """One metric as a DataFrame with the contract's columns, intervals added and, unless
-    suppress=False, small counts hidden and counts rounded (contract section 6)."""
+    suppress=False, small counts hidden and counts rounded (contract section 6).
+
+    A suppressed answer precomputed for these parameters and this data version
+    (pathway.answers) is given back as stored; anything else runs live."""
     metric = _metric(name)
     steps = _STEPS.get(metric.name, MetricSteps())
-    _ensure_journey(warehouse)
+    version = ensure_journey(warehouse)
     with warehouse.connect() as conn:
-        binds = resolve_parameters(warehouse, metric, params, conn=conn)
+        binds = resolve_parameters(warehouse, metric, params, conn=conn, version=version)
         if steps.prepare:
             steps.prepare(warehouse, binds, params or {}, conn)
-        sql = statements(named_sql(metric.sql_file, warehouse.dialect))[0]
-        used = catalogue.bind_names(sql)
-        frame = warehouse.query(sql, {k: v for k, v in binds.items() if k in used}, conn=conn)
-    frame = _plain_numbers(frame)
+        if suppress:
+            stored = answers.stored_answer(warehouse, conn, version, metric.name, binds)
+            if stored is not None:
+                return stored
+        frame = _sql_frame(*_sql_rows(warehouse, metric, binds, conn))
+    return _finish(warehouse, metric, frame, binds, suppress=suppress)
+
+
+def _sql_rows(warehouse: Warehouse, metric: Metric, binds: dict, conn) -> tuple[list[str], list]:
+    """The metric's named SQL run with its bound parameters: (column names, rows)."""
+    sql = _sql_of(metric.sql_file, warehouse.dialect)
+    used = catalogue.bind_names(sql)
+    result = conn.execute(sa.text(sql), {k: v for k, v in binds.items() if k in used})
+    return list(result.keys()), result.fetchall()
+
+
+def _sql_frame(columns: list[str], rows: list) -> pd.DataFrame:
+    return pd.DataFrame(rows, columns=columns)
+
+
+_SQL_TEXT: dict[tuple[str, str], str] = {}
+
+
+def _sql_of(file_name: str, dialect: str) -> str:
+    """A metric's first statement, read from queries/ once per process."""
+    key = (file_name, dialect)
+    if key not in _SQL_TEXT:
+        _SQL_TEXT[key] = statements(named_sql(file_name, dialect))[0]
+    return _SQL_TEXT[key]
+
+
+def _finish(warehouse: Warehouse, metric: Metric, frame: pd.DataFrame, binds: dict, *,
+            suppress: bool) -> pd.DataFrame:
+    """Intervals, the metric's own steps, order and (unless suppress=False) disclosure control."""
+    steps = _STEPS.get(metric.name, MetricSteps())
+    if not warehouse.is_duckdb:
+        frame = _plain_numbers(frame)
     frame = _with_intervals(frame, metric)
     if steps.derive:
         frame = steps.derive(frame, binds)
@@ -94,9 +132,82 @@ def run_metric(warehouse: Warehouse, name: str, params: Mapping[str, Any] | None
     return frame
 
 
+def first_request_answers(warehouse: Warehouse, name: str, requests: list[dict], done: set,
+                          policy, *, deadline: float, summary) -> Iterator[tuple[str, pd.DataFrame]]:
+    """(params key, suppressed answer) for each request not yet `done`, for pathway.answers.precompute.
+
+    The all-areas run's rows are cut into every area's answer when a live run of the first area
+    gives the same rows (checked for each metric); ICBs, and any metric that fails the check,
+    run live. Stops starting new runs after `deadline` (time.perf_counter())."""
+    metric = _metric(name)
+    steps = _STEPS.get(metric.name, MetricSteps())
+    version = ensure_journey(warehouse)
+    with warehouse.connect() as conn:
+        area_codes = answers.PER_VERSION.get(warehouse, version, "area codes", lambda: {
+            row[0] for row in conn.execute(sa.text("select area_code from areas"))})
+        todo = []
+        for params in requests:
+            binds = resolve_parameters(warehouse, metric, params, conn=conn, version=version)
+            if steps.prepare:
+                steps.prepare(warehouse, binds, params, conn)
+            key = answers.params_key(binds, policy)
+            if (metric.name, key) not in done:
+                todo.append((binds, key))
+        whole: tuple[dict, list[str], dict[Any, list]] | None = None
+        cut_checked: bool | None = None
+        for binds, key in todo:
+            if time.perf_counter() > deadline:
+                return
+            area = binds.get("area")
+            rows_of = None
+            if area in area_codes and whole is not None and cut_checked is not False \
+                    and _same_but_area(binds, whole[0]):
+                rows_of = whole[2].get(area, [])
+                if cut_checked is None:
+                    live = _sql_frame(*_sql_rows(warehouse, metric, binds, conn))
+                    cut_checked = _same_rows(live, _sql_frame(whole[1], rows_of), metric)
+                    if cut_checked:
+                        summary.split_metrics.append(metric.name)
+                    else:
+                        rows_of = None
+            if rows_of is not None:
+                frame = _sql_frame(whole[1], rows_of)
+            else:
+                columns, rows = _sql_rows(warehouse, metric, binds, conn)
+                frame = _sql_frame(columns, rows)
+                if area == "all" and "area_code" in columns:
+                    position = columns.index("area_code")
+                    by_area: dict[Any, list] = {}
+                    for row in rows:
+                        by_area.setdefault(row[position], []).append(row)
+                    whole = (binds, columns, by_area)
+            yield key, _finish(warehouse, metric, frame, binds, suppress=True)
+
+
+def _same_but_area(binds: dict, other: dict) -> bool:
+    return {k: v for k, v in binds.items() if k != "area"} == {k: v for k, v in other.items() if k != "area"}
+
+
+def _same_rows(left: pd.DataFrame, right: pd.DataFrame, metric: Metric) -> bool:
+    """The same rows, whatever their order (floats to a hair: engines sum in any order)."""
+    if list(left.columns) != list(right.columns) or len(left) != len(right):
+        return False
+    keys = [k for k in metric.keys if k in left.columns] or list(left.columns)
+    try:
+        pd.testing.assert_frame_equal(left.sort_values(keys, kind="stable").reset_index(drop=True),
+                                      right.sort_values(keys, kind="stable").reset_index(drop=True),
+                                      check_exact=False, rtol=1e-9)
+    except (AssertionError, TypeError, ValueError):
+        return False
+    return True
+
+
 def resolve_parameters(warehouse: Warehouse, metric: Metric,
-                       params: Mapping[str, Any] | None, *, conn=None) -> dict[str, Any]:
-    """The bound SQL parameters for a run: checked, typed and with defaults filled in."""
+                       params: Mapping[str, Any] | None, *, conn=None,
+                       version: answers.DataVersion | None = None) -> dict[str, Any]:
+    """The bound SQL parameters for a run: checked, typed and with defaults filled in.
+
+    The defaults and the known areas are read once per data version (pathway.answers)."""
     given = {key: value for key, value in (params or {}).items() if value not in (None, "")}
     known = {p.name: p for p in metric.parameters}
     unknown = [key for key in given if key not in known]
@@ -123,7 +234,13 @@ def resolve_parameters(warehouse: Warehouse, metric: Metric,
     if not any(p.kind in ("area", "date") for p in metric.parameters):
         return binds
 
-    defaults = warehouse.query(named_sql("_metric_defaults.sql"), conn=conn).iloc[0]
+    if conn is None:
+        with warehouse.connect() as own:
+            return resolve_parameters(warehouse, metric, params, conn=own, version=version)
+    version = version or answers.read_version(conn)
+    defaults = answers.PER_VERSION.get(
+        warehouse, version, "defaults",
+        lambda: warehouse.query(named_sql("_metric_defaults.sql"), conn=conn).iloc[0])
     follow_up_days = int(defaults[f"follow_up_{metric.follow_up}"])
     binds["follow_up_days"] = follow_up_days
     as_at = binds.get("as_at") or _as_date(defaults["latest_activity_date"]) or dt.date.today()
@@ -144,8 +261,11 @@ def resolve_parameters(warehouse: Warehouse, metric: Metric,
 
     area = str(given.get("area", "all")).strip()
     if area != "all":
-        found = warehouse.query(named_sql("_area_known.sql"), {"area": area}, conn=conn)
-        if not int(found.iloc[0]["areas"]):
+        known = answers.PER_VERSION.get(
+            warehouse, version, ("area known", area),
+            lambda: bool(int(warehouse.query(named_sql("_area_known.sql"), {"area": area},
+                                             conn=conn).iloc[0]["areas"])))
+        if not known:
             raise MetricError(f"unknown area {area!r}: not an area code or ICB code "
                               "in the loaded areas table (or use area=all)")
     binds["area"] = area
@@ -158,16 +278,17 @@ def _with_intervals(frame: pd.DataFrame, metric: Metric) -> pd.DataFrame:
     out = frame.copy()
     for proportion in metric.proportions:
         low, high = proportion.intervals
-        numerator = pd.to_numeric(out[proportion.numerator], errors="coerce")
-        denominator = pd.to_numeric(out[proportion.denominator], errors="coerce").fillna(0)
+        numerator = pd.to_numeric(out[proportion.numerator], errors="coerce").to_numpy(float)
+        denominator = np.nan_to_num(pd.to_numeric(out[proportion.denominator], errors="coerce")
+                                    .to_numpy(float), nan=0.0)
         # A proportion that cannot be measured (an instrument without a reliable-change
         # value) has no numerator, so no interval either.
-        measurable = numerator.notna()
-        out[low], out[high] = np.nan, np.nan
+        measurable = ~np.isnan(numerator)
+        lows, highs = np.full(len(out), np.nan), np.full(len(out), np.nan)
         if measurable.any():
-            lows, highs = wilson_interval(numerator[measurable], denominator[measurable])
-            out.loc[measurable, low] = lows
-            out.loc[measurable, high] = highs
+            lows[measurable], highs[measurable] = wilson_interval(numerator[measurable],
+                                                                  denominator[measurable])
+        out[low], out[high] = lows, highs
     return out
 
 
@@ -175,7 +296,11 @@ def _plain_numbers(frame: pd.DataFrame) -> pd.DataFrame:
     """PostgreSQL returns numeric results as Decimal; make them floats like DuckDB's."""
     out = frame.copy()
     for column in out.columns:
-        if out[column].dtype == object and out[column].map(lambda v: isinstance(v, Decimal)).any():
+        if out[column].dtype != object:
+            continue
+        # a numeric column holds Decimals (or nulls) in every row: one value tells
+        present = out[column].dropna()
+        if len(present) and isinstance(present.iloc[0], Decimal):
             out[column] = pd.to_numeric(out[column].map(lambda v: None if v is None else float(v)))
     return out
 
@@ -199,26 +324,32 @@ def _metric(name: str) -> Metric:
 _JOURNEY_SEEN_BUILT: "weakref.WeakSet[Warehouse]" = weakref.WeakSet()
 
 
-def _ensure_journey(warehouse: Warehouse) -> None:
+def ensure_journey(warehouse: Warehouse) -> answers.DataVersion:
     """Build the journey tables when missing or older than the latest load (a fresh or
-    hand-filled warehouse, or a batch stopped between a file's commit and the rebuild)."""
+    hand-filled warehouse, or a batch stopped between a file's commit and the rebuild);
+    the data version they are current at (one round trip when they are)."""
     from pathway import journey
 
     warehouse.ensure_schema()
     with warehouse.connect() as conn:
+        version = answers.read_version(conn)
         # Whether every derived table exists is asked once per warehouse and process: a
         # rebuild drops and creates them in one transaction, so they cannot go missing after.
-        known_built = warehouse in _JOURNEY_SEEN_BUILT
-        if journey.is_current(conn, known_built=known_built) or (
-                warehouse.read_only and (known_built or journey.is_built(conn))):
+        built = warehouse in _JOURNEY_SEEN_BUILT or journey.is_built(conn)
+        if built and (version.journey_current or warehouse.read_only):
             _JOURNEY_SEEN_BUILT.add(warehouse)
-            return
+            return version
     if warehouse.read_only:
         raise MetricError("the journey tables have not been built yet: load data first "
                           "(pathway load or pathway demo)", is_usage=False)
     with warehouse.begin() as conn:
         journey.refresh(conn)
+        version = answers.read_version(conn)
     _JOURNEY_SEEN_BUILT.add(warehouse)
+    return version
+
+
+_ensure_journey = ensure_journey
 
 
 def _date(name: str, value: Any) -> dt.date:
@@ -342,7 +473,8 @@ def _service_gaps_hide_unmet(frame: pd.DataFrame, binds: dict) -> pd.DataFrame:
 
 # economic_case --------------------------------------------------------------------------------
 def _check_price_year(warehouse: Warehouse, binds: dict, given: Mapping, conn) -> None:
-    years = list(warehouse.query(named_sql("_deflator_years.sql"), conn=conn)["price_year"])
+    years = answers.PER_VERSION.current(warehouse, "price years", lambda: list(
+        warehouse.query(named_sql("_deflator_years.sql"), conn=conn)["price_year"]))
     chosen = binds.get("price_year")
     if chosen is not None and chosen not in years:
         raise MetricError(f"parameter price_year={chosen!r} is not in ref_deflators "
@@ -375,8 +507,10 @@ def _trend_window(warehouse: Warehouse, binds: dict, given: Mapping, conn) -> No
     _check_measure_stage(warehouse, binds, given, conn)
     if given.get("from") not in (None, ""):
         return
-    found = warehouse.query(named_sql("_reference_parameter.sql"), {"name": "trend_window_months"},
-                            conn=conn)
+    found = answers.PER_VERSION.current(
+        warehouse, "trend window",
+        lambda: warehouse.query(named_sql("_reference_parameter.sql"), {"name": "trend_window_months"},
+                                conn=conn))
     if found.empty:
         # a warehouse made before the parameter shipped: the shipped default, not a failure
         shipped = read_reference_csv("parameters", reference_dir() / "parameters.csv")

@@ -9,6 +9,8 @@
 | smallest count shown | PATHWAY_SUPPRESS_BELOW | 8 (counts 1 to 7 are shown as *) |
 | rounding base | PATHWAY_ROUND_TO | 5 |
 | boundary GeoJSON | PATHWAY_BOUNDARIES | none (tile map) |
+| precompute time limit after a load, seconds | PATHWAY_PRECOMPUTE_SECONDS | 600 (0: no precompute) |
+| dashboard view cache folder | PATHWAY_VIEW_CACHE | a folder per database under the system temp folder |
 """
 
 from __future__ import annotations
@@ -43,6 +45,8 @@ class Settings:
     duckdb_memory_limit: str = "1GB"
     disclosure: DisclosurePolicy = field(default_factory=DisclosurePolicy)
     boundaries_path: Path | None = None
+    precompute_seconds: float = 600.0
+    view_cache_dir: Path | None = None
 
     def with_overrides(self, **overrides) -> "Settings":
         """A copy with the given non-None values (command-line flags) applied."""
@@ -63,4 +67,6 @@ def load_settings() -> Settings:
             round_to=int(_env("PATHWAY_ROUND_TO", "5")),
         ),
         boundaries_path=Path(boundaries) if boundaries else None,
+        precompute_seconds=float(_env("PATHWAY_PRECOMPUTE_SECONDS")) if _env("PATHWAY_PRECOMPUTE_SECONDS") else None,
+        view_cache_dir=Path(_env("PATHWAY_VIEW_CACHE")) if _env("PATHWAY_VIEW_CACHE") else None,
     )

@@ -83,16 +83,29 @@ def prepare_database(db_url: str | None = None, *, scale: str = "county", seed: 
                 print("Rebuilding the journey tables (one row per pregnancy) ...", flush=True)
                 with warehouse.begin() as conn:
                     journey.refresh(conn)
+            _precompute_answers(warehouse)
             return False
         from pathway.demo import build_demo
 
         log.warning("the warehouse is empty: building the %s demo data set (seed %s)", scale, seed)
         print(f"The database is empty: building the {scale} demo data set (seed {seed}) ...", flush=True)
         build_demo(warehouse, seed=seed, scale=scale, progress=True)
+        _precompute_answers(warehouse)
         return True
     finally:
         # Close every connection before gunicorn forks, so workers can open the file read-only.
         warehouse.dispose()
+
+
+def _precompute_answers(warehouse) -> None:
+    """The first-request answers for the current data, unless a load already stored them all."""
+    from pathway.answers import precompute
+
+    if warehouse.settings.precompute_seconds <= 0:
+        return
+    summary = precompute(warehouse, progress=lambda text: None)
+    if summary.answers:
+        print(summary.describe(), flush=True)
 
 
 def serve(host: str = "127.0.0.1", port: int = 8050, db_url: str | None = None, workers: int = 2) -> None:

@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 from pathlib import Path
 
@@ -51,8 +52,22 @@ def create_app(db_url: str | None = None, *, read_only: bool = False, warehouse=
     # The page language, for screen readers and WCAG 3.1.1.
     app.index_string = app.index_string.replace("<html>", '<html lang="en-GB">', 1)
     app.server.add_url_rule("/health", "health", _health)
+    _share_views_between_workers()
     _app = app
     return app
+
+
+def _share_views_between_workers() -> None:
+    """Every page's layout answered from the shared view cache (pathway.web.view_cache) when any
+    worker rendered it for the same URL and data version."""
+    import dash
+
+    from pathway.web.view_cache import cached_layout
+
+    for page in dash.page_registry.values():
+        if callable(page.get("layout")) and not hasattr(page["layout"], "__wrapped__"):
+            page["layout"] = cached_layout(page["path"], page["layout"], web_data.view_cache,
+                                           web_data.data_version, web_data.view_failed)
 
 
 def _health():
@@ -120,15 +135,44 @@ def serve(host: str = "127.0.0.1", port: int = 8050, db_url: str | None = None, 
 
     class DashboardServer(BaseApplication):
         def load_config(self):
+            # preload: the app is made once, before the fork, so workers share its pages in memory
             for key, value in {"bind": f"{host}:{port}", "workers": max(1, int(workers)),
-                               "timeout": 120, "accesslog": "-", "errorlog": "-"}.items():
+                               "timeout": 120, "accesslog": "-", "errorlog": "-",
+                               "preload_app": True, "post_worker_init": ready_worker}.items():
                 self.cfg.set(key, value)
 
         def load(self):
             return wsgi
 
+    def ready_worker(worker) -> None:
+        # Open this worker's warehouse and answer one figure before the first request does
+        # (read-only DuckDB connections cannot be opened before the fork and shared).
+        warm_up_worker()
+
+    warm_up_imports()
     print(f"Serving {TITLE} on http://{host}:{port}/ with {workers} worker(s); health at /health", flush=True)
+    # Objects made so far are never freed: moving them out of the collector's reach keeps it from
+    # writing to (and so copying) the pages the workers share after the fork.
+    gc.collect()
+    gc.freeze()
     DashboardServer().run()
+
+
+def warm_up_imports() -> None:
+    """Import, before the fork, what the first request would otherwise import in every worker."""
+    import duckdb  # noqa: F401
+    import pyarrow.parquet  # noqa: F401
+
+    from pathway import answers, metrics  # noqa: F401
+
+
+def warm_up_worker() -> None:
+    """Open the warehouse and run one stored figure, so a worker's first request is not its slowest."""
+    try:
+        web_data.data_version()
+        web_data.fetch_metric("births", {"area": "all"})
+    except Exception:  # a warm-up must never stop a worker: the request will say what is wrong
+        log.exception("warming up the worker failed")
 
 
 def run_development_server(db_url: str | None = None, host: str = "127.0.0.1", port: int = 8050) -> None:

@@ -38,6 +38,10 @@ _VERSION = sa.text(
     "(select max(built_after_load_id) from journey_state), "
     "(select max(built_at) from journey_state)")
 
+# The area selector (queries/_journey.sql area_selection) of every ICB at once, each reported as
+# itself: precompute's one run for all ICBs. Not a code a person can ask for (metrics refuse it).
+EVERY_ICB = "(every ICB)"
+
 # The marker row precompute writes last: the version's answers are all there.
 _COMPLETE = "(complete)"
 
@@ -225,8 +229,9 @@ def precompute(warehouse, *, seconds: float | None = None,
     """Work out and store the first-request answers for the current data version.
 
     Answers of older versions are deleted first. Each metric's answer for all areas is run once
-    unsuppressed and every area's answer cut from it (checked against a live run of the first
-    area; a metric whose areas cannot be cut from the whole is run area by area). ICBs run live.
+    unsuppressed and every area's answer cut from it, and likewise one run for every ICB
+    (checked against a live run of the first; a metric whose answers cannot be cut from the
+    whole runs area by area).
     Answers are written as they are made, in small transactions, so an interrupted run leaves
     a usable part; it stops starting new work after `seconds` (settings: precompute_seconds)."""
     from pathway import metrics

@@ -136,9 +136,10 @@ def first_request_answers(warehouse: Warehouse, name: str, requests: list[dict],
                           policy, *, deadline: float, summary) -> Iterator[tuple[str, pd.DataFrame]]:
     """(params key, suppressed answer) for each request not yet `done`, for pathway.answers.precompute.
 
-    The all-areas run's rows are cut into every area's answer when a live run of the first area
-    gives the same rows (checked for each metric); ICBs, and any metric that fails the check,
-    run live. Stops starting new runs after `deadline` (time.perf_counter())."""
+    One run over every area (area=all) is cut into each area's answer, and one over every ICB
+    (answers.EVERY_ICB) into each ICB's, when a live run of the first area (ICB) gives the same
+    rows, checked per metric; a metric that fails the check runs each area (ICB) live. Stops
+    starting new runs after `deadline` (time.perf_counter())."""
     metric = _metric(name)
     steps = _STEPS.get(metric.name, MetricSteps())
     version = ensure_journey(warehouse)
@@ -153,35 +154,50 @@ def first_request_answers(warehouse: Warehouse, name: str, requests: list[dict],
             key = answers.params_key(binds, policy)
             if (metric.name, key) not in done:
                 todo.append((binds, key))
-        whole: tuple[dict, list[str], dict[Any, list]] | None = None
-        cut_checked: bool | None = None
+        # Per kind of scope (areas, ICBs): the one run every answer of that kind is cut from,
+        # and whether cutting gave the live answer for the first of them (None: not checked yet).
+        whole: dict[str, tuple[dict, list[str], dict[Any, list]] | None] = {}
+        cut_ok: dict[str, bool | None] = {"area": None, "ICB": None}
         for binds, key in todo:
             if time.perf_counter() > deadline:
                 return
             area = binds.get("area")
+            kind = "area" if area in area_codes else "ICB" if area not in (None, "all") else None
             rows_of = None
-            if area in area_codes and whole is not None and cut_checked is not False \
-                    and _same_but_area(binds, whole[0]):
-                rows_of = whole[2].get(area, [])
-                if cut_checked is None:
-                    live = _sql_frame(*_sql_rows(warehouse, metric, binds, conn))
-                    cut_checked = _same_rows(live, _sql_frame(whole[1], rows_of), metric)
-                    if cut_checked:
-                        summary.split_metrics.append(metric.name)
-                    else:
-                        rows_of = None
+            if kind and cut_ok[kind] is not False:
+                if kind not in whole:
+                    selector = "all" if kind == "area" else answers.EVERY_ICB
+                    whole[kind] = _rows_by_area(*_sql_rows(warehouse, metric, {**binds, "area": selector},
+                                                           conn), binds)
+                found = whole[kind]
+                if found is not None and _same_but_area(binds, found[0]):
+                    rows_of = found[2].get(area, [])
+                    if cut_ok[kind] is None:
+                        live = _sql_frame(*_sql_rows(warehouse, metric, binds, conn))
+                        cut_ok[kind] = _same_rows(live, _sql_frame(found[1], rows_of), metric)
+                        if cut_ok[kind]:
+                            summary.split_metrics.append(f"{metric.name} ({kind})")
+                        else:
+                            rows_of = None
             if rows_of is not None:
-                frame = _sql_frame(whole[1], rows_of)
+                frame = _sql_frame(whole[kind][1], rows_of)
             else:
                 columns, rows = _sql_rows(warehouse, metric, binds, conn)
                 frame = _sql_frame(columns, rows)
-                if area == "all" and "area_code" in columns:
-                    position = columns.index("area_code")
-                    by_area: dict[Any, list] = {}
-                    for row in rows:
-                        by_area.setdefault(row[position], []).append(row)
-                    whole = (binds, columns, by_area)
+                if area == "all":
+                    whole["area"] = _rows_by_area(columns, rows, binds)
             yield key, _finish(warehouse, metric, frame, binds, suppress=True)
+
+
+def _rows_by_area(columns: list[str], rows: list, binds: dict) -> tuple[dict, list[str], dict[Any, list]] | None:
+    """(binds, columns, rows of each area_code) of a run over many areas; None without area_code."""
+    if "area_code" not in columns:
+        return None
+    position = columns.index("area_code")
+    by_area: dict[Any, list] = {}
+    for row in rows:
+        by_area.setdefault(row[position], []).append(row)
+    return binds, columns, by_area
 
 
 def _same_but_area(binds: dict, other: dict) -> bool:
@@ -265,7 +281,7 @@ def resolve_parameters(warehouse: Warehouse, metric: Metric,
             warehouse, version, ("area known", area),
             lambda: bool(int(warehouse.query(named_sql("_area_known.sql"), {"area": area},
                                              conn=conn).iloc[0]["areas"])))
-        if not known:
+        if not known or area == answers.EVERY_ICB:
             raise MetricError(f"unknown area {area!r}: not an area code or ICB code "
                               "in the loaded areas table (or use area=all)")
     binds["area"] = area

@@ -129,3 +129,8 @@ def test_a_time_limit_of_nothing_stores_nothing(warehouse):
     assert not summary.complete and summary.answers == 0
     assert stored(warehouse, "births", {"area": "all"}) is None
     assert not run_metric(warehouse, "births", {"area": "all"}).empty
+
+
+def test_the_every_icb_selector_is_not_an_area_anyone_can_ask_for(warehouse):
+    with pytest.raises(metrics.MetricError, match="unknown area"):
+        run_metric(warehouse, "births", {"area": answers.EVERY_ICB})

@@ -32,6 +32,10 @@ MAX_BYTES = 256 * 1024 * 1024
 
 _SCHEMA = ("create table if not exists views (key text primary key, data_version text not null, "
            "payload blob not null, bytes integer not null, used_at real not null)")
+# Rows of large tables, kept for their download instead of being sent with the page: named by
+# their content, so they stay good whatever loads follow (only the size limit drops them).
+_ROWS_SCHEMA = ("create table if not exists download_rows (key text primary key, payload blob not null, "
+                "bytes integer not null, used_at real not null)")
 
 
 class ViewCache:
@@ -59,6 +63,7 @@ class ViewCache:
         if not self._ready:
             conn.execute("pragma journal_mode=wal")
             conn.execute(_SCHEMA)
+            conn.execute(_ROWS_SCHEMA)
             self._ready = True
         return conn
 
@@ -127,6 +132,45 @@ class ViewCache:
             log.warning("view cache %s: %s", self.path, error)
             return
         self._remember(key, data_version, payload)
+
+
+    def keep_rows(self, rows: dict) -> str | None:
+        """Keep a table's rows for its download; their key, or None when they cannot be kept."""
+        payload = json.dumps(rows, separators=(",", ":")).encode()
+        key = hashlib.sha256(payload).hexdigest()
+        try:
+            conn = self._connect()
+            try:
+                conn.execute("begin immediate")
+                conn.execute("insert or replace into download_rows values (?, ?, ?, ?)",
+                             (key, payload, len(payload), time.time()))
+                total = conn.execute("select coalesce(sum(bytes), 0) from download_rows").fetchone()[0]
+                if total > self.max_bytes:
+                    conn.execute(
+                        "delete from download_rows where key in (select key from (select key, sum(bytes) "
+                        "over (order by used_at desc, key) as running from download_rows) where running > ?)",
+                        (self.max_bytes,))
+                conn.execute("commit")
+            finally:
+                conn.close()
+        except (sqlite3.Error, OSError) as error:
+            log.warning("view cache %s: %s", self.path, error)
+            return None
+        return key
+
+    def rows(self, key: str) -> dict | None:
+        try:
+            conn = self._connect()
+            try:
+                row = conn.execute("select payload from download_rows where key = ?", (key,)).fetchone()
+                if row is not None:
+                    conn.execute("update download_rows set used_at = ? where key = ?", (time.time(), key))
+            finally:
+                conn.close()
+        except (sqlite3.Error, OSError) as error:
+            log.warning("view cache %s: %s", self.path, error)
+            return None
+        return None if row is None else json.loads(row[0])
 
 
 def folder_for(db_url: str, configured: Path | None) -> Path:

@@ -9,7 +9,9 @@ import pandas as pd
 from dash import html
 
 SUPPRESSED = "*"
-MAX_ROWS_ON_SCREEN = 200
+# Top rows on screen; the download has every row (an 'all areas' table at national scale is
+# thousands of rows, most of what a filter change would otherwise send).
+MAX_ROWS_ON_SCREEN = 25
 
 # Headings in the commissioner's words; other columns are shown with underscores as spaces.
 COLUMN_LABELS = {

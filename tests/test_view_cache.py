@@ -1,0 +1,86 @@
+"""The dashboard's shared view cache (pathway.web.view_cache): kept per view, query and data
+version, never on a clock, dropped least recently used first; large tables' rows kept for download."""
+
+from __future__ import annotations
+
+import pandas as pd
+from dash import html
+
+from pathway.web.components import figure_card
+from pathway.web.view_cache import ViewCache, cached_layout
+
+
+def test_a_view_is_kept_for_its_data_version_only(tmp_path):
+    cache = ViewCache(tmp_path / "views")
+    cache.put("overview?area=A", "load 3", b'{"n": 1}')
+    assert cache.get("overview?area=A", "load 3") == {"n": 1}
+    # another worker (a new ViewCache on the same folder) finds it too
+    assert ViewCache(tmp_path / "views").get("overview?area=A", "load 3") == {"n": 1}
+    assert ViewCache(tmp_path / "views").get("overview?area=A", "load 4") is None
+    # writing a view of a newer version drops the older version's views
+    cache.put("coverage", "load 4", b'{"n": 2}')
+    assert ViewCache(tmp_path / "views").get("overview?area=A", "load 3") is None
+
+
+def test_the_least_recently_used_view_goes_first_past_the_size_limit(tmp_path):
+    writer = ViewCache(tmp_path / "views", max_bytes=350)
+    for name in ("a", "b", "c"):
+        writer.put(name, "v1", b"[" + b"1," * 49 + b"1]")   # 100 bytes each
+    # a is used again by another worker, so b is now the least recently used
+    assert ViewCache(tmp_path / "views").get("a", "v1") is not None
+    writer.put("d", "v1", b"[" + b"1," * 49 + b"1]")
+    reader = ViewCache(tmp_path / "views")
+    assert [reader.get(n, "v1") is not None for n in ("a", "b", "c", "d")] == [True, False, True, True]
+
+
+def test_a_layout_is_rendered_once_per_query_and_data_version(tmp_path):
+    cache = ViewCache(tmp_path / "views")
+    version = {"now": "v1"}
+    renders = []
+
+    def layout(**query):
+        renders.append(query)
+        return html.Div(f"area {query.get('area')}", id="x")
+
+    kept = cached_layout("/", layout, lambda: cache, lambda: version["now"], lambda: False)
+    first = kept(area="A")
+    again = kept(area="A")
+    assert renders == [{"area": "A"}]
+    assert again == {"props": {"children": "area A", "id": "x"}, "type": "Div",
+                     "namespace": "dash_html_components"}
+    assert first.children == "area A"
+    kept(area="B")
+    version["now"] = "v2"
+    kept(area="A")
+    assert renders == [{"area": "A"}, {"area": "B"}, {"area": "A"}]
+
+
+def test_a_layout_with_a_failed_figure_and_the_data_page_are_never_kept(tmp_path):
+    cache = ViewCache(tmp_path / "views")
+    renders = []
+
+    def layout(**query):
+        renders.append(query)
+        return html.Div("x")
+
+    failing = cached_layout("/", layout, lambda: cache, lambda: "v1", lambda: True)
+    failing(area="A")
+    failing(area="A")
+    data_page = cached_layout("/data", layout, lambda: cache, lambda: "v1", lambda: False)
+    assert data_page is layout
+    assert len(renders) == 2
+
+
+def test_a_long_table_is_downloaded_from_rows_kept_on_the_server(tmp_path, monkeypatch):
+    cache = ViewCache(tmp_path / "views")
+    monkeypatch.setattr(figure_card, "view_cache", lambda: cache)
+    long_table = pd.DataFrame({"area_code": [f"A{i:03d}" for i in range(201)], "people": range(201)})
+    stored = figure_card.download_data(long_table)
+    assert set(stored) == {"columns", "rows_key"}
+    download = figure_card.card_download("csv", "gaps", stored)
+    text = download["content"]
+    import base64
+    lines = base64.b64decode(text).decode("utf-8-sig").splitlines()
+    assert len(lines) == 202 and lines[-1] == "A200,200"
+    short_table = long_table.head(200)
+    assert len(figure_card.download_data(short_table)["rows"]) == 200

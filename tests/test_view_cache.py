@@ -84,3 +84,26 @@ def test_a_long_table_is_downloaded_from_rows_kept_on_the_server(tmp_path, monke
     assert len(lines) == 202 and lines[-1] == "A200,200"
     short_table = long_table.head(200)
     assert len(figure_card.download_data(short_table)["rows"]) == 200
+
+
+def test_a_view_fetches_at_once_what_it_fetched_last_time_for_the_same_kind_of_area(tmp_path):
+    cache = ViewCache(tmp_path / "views")
+    noted, prefetched = [], []
+
+    def layout(**query):
+        area = query.get("area", "all")
+        noted.append(["births", {"area": area, "from": query.get("from")}])
+        if area != "all":
+            noted.append(["births", {"area": "all", "from": query.get("from")}])
+        return html.Div("x")
+
+    fetches = (noted.clear, lambda: list(noted), prefetched.append)
+    kept = cached_layout("/", layout, lambda: cache, lambda: "v1", lambda: False, fetches)
+    kept(area="A", **{"from": "2023-01-01"})
+    assert prefetched == []
+    kept(area="B", **{"from": "2023-02-01"})
+    assert prefetched == [[["births", {"area": "B", "from": "2023-02-01"}],
+                           ["births", {"area": "all", "from": "2023-02-01"}]]]
+    # an all-areas view has its own recipe
+    kept(**{"from": "2023-03-01"})
+    assert len(prefetched) == 1

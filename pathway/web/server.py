@@ -67,7 +67,9 @@ def _share_views_between_workers() -> None:
     for page in dash.page_registry.values():
         if callable(page.get("layout")) and not hasattr(page["layout"], "__wrapped__"):
             page["layout"] = cached_layout(page["path"], page["layout"], web_data.view_cache,
-                                           web_data.data_version, web_data.view_failed)
+                                           web_data.data_version, web_data.view_failed,
+                                           (web_data.record_fetches, web_data.fetched_so_far,
+                                            web_data.prefetch))
 
 
 def _health():

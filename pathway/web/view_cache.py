@@ -32,6 +32,9 @@ MAX_BYTES = 256 * 1024 * 1024
 
 _SCHEMA = ("create table if not exists views (key text primary key, data_version text not null, "
            "payload blob not null, bytes integer not null, used_at real not null)")
+# Which metrics each view fetched the last time it was rendered, with the URL's filter values as
+# placeholders: a view's next render fetches them all at once before it starts.
+_RECIPES_SCHEMA = "create table if not exists recipes (path text primary key, recipe text not null)"
 # Rows of large tables, kept for their download instead of being sent with the page: named by
 # their content, so they stay good whatever loads follow (only the size limit drops them).
 _ROWS_SCHEMA = ("create table if not exists download_rows (key text primary key, payload blob not null, "
@@ -64,6 +67,7 @@ class ViewCache:
             conn.execute("pragma journal_mode=wal")
             conn.execute(_SCHEMA)
             conn.execute(_ROWS_SCHEMA)
+            conn.execute(_RECIPES_SCHEMA)
             self._ready = True
         return conn
 
@@ -173,6 +177,52 @@ class ViewCache:
         return None if row is None else json.loads(row[0])
 
 
+    def recipe(self, path: str) -> list | None:
+        try:
+            conn = self._connect()
+            try:
+                row = conn.execute("select recipe from recipes where path = ?", (path,)).fetchone()
+            finally:
+                conn.close()
+            return None if row is None else json.loads(row[0])
+        except (sqlite3.Error, OSError, ValueError) as error:
+            log.warning("view cache %s: %s", self.path, error)
+            return None
+
+    def keep_recipe(self, path: str, recipe: list) -> None:
+        try:
+            conn = self._connect()
+            try:
+                conn.execute("insert or replace into recipes values (?, ?)", (path, json.dumps(recipe)))
+            finally:
+                conn.close()
+        except (sqlite3.Error, OSError, TypeError, ValueError) as error:
+            log.warning("view cache %s: %s", self.path, error)
+
+
+def as_recipe(fetches: list, query: dict) -> list:
+    """The fetches with each value that is the URL's filter value written as {filter}."""
+    by_value = {str(v): k for k, v in query.items()}
+    return [[name, {k: "{%s}" % by_value[str(v)] if str(v) in by_value else v for k, v in params.items()}]
+            for name, params in fetches]
+
+
+def from_recipe(recipe: list, query: dict) -> list:
+    """The recipe's fetches for this URL (a fetch naming a filter the URL lacks is left out)."""
+    requests = []
+    for name, params in recipe:
+        filled = {}
+        for k, v in params.items():
+            if isinstance(v, str) and v.startswith("{") and v.endswith("}"):
+                if v[1:-1] not in query:
+                    break
+                v = query[v[1:-1]]
+            filled[k] = v
+        else:
+            requests.append([name, filled])
+    return requests
+
+
 def folder_for(db_url: str, configured: Path | None) -> Path:
     """PATHWAY_VIEW_CACHE, else a folder per database (and user) under the system temp folder."""
     if configured is not None:
@@ -182,10 +232,12 @@ def folder_for(db_url: str, configured: Path | None) -> Path:
 
 
 def cached_layout(path: str, layout: Callable[..., Any], cache: Callable[[], ViewCache | None],
-                  data_version: Callable[[], str | None], failed: Callable[[], bool]) -> Callable[..., Any]:
+                  data_version: Callable[[], str | None], failed: Callable[[], bool],
+                  fetches: tuple[Callable, Callable, Callable] | None = None) -> Callable[..., Any]:
     """The page's layout function, answered from the shared cache when this view was rendered for
     the same query string and data version (by any worker), else rendered and kept (unless a
-    figure failed: the next request tries again)."""
+    figure failed: the next request tries again). `fetches` (record, recorded, prefetch) lets a
+    render fetch at once, concurrently, the metrics this view fetched last time."""
     if path in UNCACHED_PATHS:
         return layout
 
@@ -197,7 +249,19 @@ def cached_layout(path: str, layout: Callable[..., Any], cache: Callable[[], Vie
         found = store.get(key, version)
         if found is not None:
             return found
+        if fetches is not None:
+            record, recorded, prefetch = fetches
+            # all areas and one area or ICB fetch differently (Coverage adds all areas to compare)
+            recipe_key = f"{path} {'all' if query.get('area') in (None, '', 'all') else 'one'}"
+            known = store.recipe(recipe_key)
+            if known:
+                prefetch(from_recipe(known, query))
+            record()
         rendered = layout(**query)
+        if fetches is not None:
+            recipe = as_recipe(recorded(), query)
+            if recipe and recipe != known:
+                store.keep_recipe(recipe_key, recipe)
         if not failed():
             # kept under the version read before rendering: a load meanwhile makes it unreachable
             store.put(key, version, to_json_plotly(rendered).encode())

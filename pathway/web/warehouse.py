@@ -203,6 +203,7 @@ def fetch_metric(name: str, params: Mapping[str, Any] | None = None) -> MetricRe
     params = dict(params or {})
     key = ("metric", name, tuple(sorted((k, str(v)) for k, v in params.items())))
     failure: list[MetricResult] = []
+    _note_fetch(name, params)
 
     def run() -> pd.DataFrame | None:
         result = _run_metric(name, params)
@@ -217,6 +218,49 @@ def fetch_metric(name: str, params: Mapping[str, Any] | None = None) -> MetricRe
         return failure[0]
     # A copy, so a page that adds columns cannot change what the next request is given.
     return MetricResult(name, frame.copy())
+
+
+def _note_fetch(name: str, params: dict) -> None:
+    from flask import g, has_request_context
+
+    if has_request_context() and g.get("pathway_fetches") is not None:
+        g.pathway_fetches.append([name, params])
+
+
+def record_fetches() -> None:
+    """Start noting which metrics this request fetches (fetched_so_far gives them back)."""
+    from flask import g, has_request_context
+
+    if has_request_context():
+        g.pathway_fetches = []
+
+
+def fetched_so_far() -> list:
+    from flask import g, has_request_context
+
+    return list(g.get("pathway_fetches") or []) if has_request_context() else []
+
+
+_PREFETCH_THREADS = 4
+
+
+def prefetch(requests: list) -> None:
+    """Fetch a page's metrics at once, each on its own thread and connection (DuckDB and
+    PostgreSQL both answer concurrent reads), so the page's render finds every answer kept."""
+    import contextvars
+    from concurrent.futures import ThreadPoolExecutor
+
+    if len(requests) < 2:
+        return
+    data_version()  # read once, before the threads share this request's answer
+
+    def fetch(request):
+        return fetch_metric(request[0], request[1])
+
+    # each fetch runs in its own copy of this request's context, so all share its data version
+    contexts = [contextvars.copy_context() for _ in requests]
+    with ThreadPoolExecutor(max_workers=min(_PREFETCH_THREADS, len(requests))) as pool:
+        list(pool.map(lambda pair: pair[0].run(fetch, pair[1]), zip(contexts, requests)))
 
 
 def fetch_economic_assumptions(params: Mapping[str, Any] | None = None) -> MetricResult:

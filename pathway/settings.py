@@ -11,6 +11,7 @@
 | boundary GeoJSON | PATHWAY_BOUNDARIES | none (tile map) |
 | precompute time limit after a load, seconds | PATHWAY_PRECOMPUTE_SECONDS | 600 (0: no precompute) |
 | dashboard view cache folder | PATHWAY_VIEW_CACHE | a folder per database under the system temp folder |
+| time `pathway serve` spends rendering views before it serves, seconds | PATHWAY_VIEW_WARMUP_SECONDS | 120 (0: none) |
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ class Settings:
     boundaries_path: Path | None = None
     precompute_seconds: float = 600.0
     view_cache_dir: Path | None = None
+    view_warmup_seconds: float = 120.0
 
     def with_overrides(self, **overrides) -> "Settings":
         """A copy with the given non-None values (command-line flags) applied."""
@@ -69,4 +71,5 @@ def load_settings() -> Settings:
         boundaries_path=Path(boundaries) if boundaries else None,
         precompute_seconds=float(_env("PATHWAY_PRECOMPUTE_SECONDS")) if _env("PATHWAY_PRECOMPUTE_SECONDS") else None,
         view_cache_dir=Path(_env("PATHWAY_VIEW_CACHE")) if _env("PATHWAY_VIEW_CACHE") else None,
+        view_warmup_seconds=float(_env("PATHWAY_VIEW_WARMUP_SECONDS")) if _env("PATHWAY_VIEW_WARMUP_SECONDS") else None,
     )

@@ -107,3 +107,28 @@ def test_a_view_fetches_at_once_what_it_fetched_last_time_for_the_same_kind_of_a
     # an all-areas view has its own recipe
     kept(**{"from": "2023-03-01"})
     assert len(prefetched) == 1
+
+
+def test_serving_first_renders_every_view_for_all_areas_every_icb_and_every_area(tmp_path, monkeypatch):
+    import sqlite3
+
+    import dash
+
+    from metric_fixtures import build_warehouse
+    from pathway.web import server
+    from pathway.web import warehouse as web_data
+
+    url = f"duckdb:///{tmp_path / 'w.duckdb'}"
+    build_warehouse(url).dispose()
+    monkeypatch.setenv("PATHWAY_VIEW_CACHE", str(tmp_path / "views"))
+    server.create_app(url, read_only=True)
+    try:
+        views = [p for p in dash.page_registry.values() if hasattr(p["layout"], "__wrapped__")]
+        rendered, _ = server.warm_views(600)
+        # the fixture has 3 areas in 2 ICBs: all areas, 2 ICBs and 3 areas for every view but Data
+        assert len(views) == len(dash.page_registry) - 1
+        assert rendered == len(views) * (1 + 2 + 3)
+        kept = sqlite3.connect(tmp_path / "views" / "views.sqlite").execute("select count(*) from views")
+        assert kept.fetchone()[0] == rendered
+    finally:
+        web_data.configure(None)

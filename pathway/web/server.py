@@ -152,6 +152,9 @@ def serve(host: str = "127.0.0.1", port: int = 8050, db_url: str | None = None, 
         warm_up_worker()
 
     warm_up_imports()
+    rendered, seconds = warm_views(load_settings().view_warmup_seconds)
+    if rendered:
+        print(f"Rendered {rendered} views for the first requests in {seconds:.0f} s", flush=True)
     print(f"Serving {TITLE} on http://{host}:{port}/ with {workers} worker(s); health at /health", flush=True)
     # Objects made so far are never freed: moving them out of the collector's reach keeps it from
     # writing to (and so copying) the pages the workers share after the fork.
@@ -166,6 +169,40 @@ def warm_up_imports() -> None:
     import pyarrow.parquet  # noqa: F401
 
     from pathway import answers, metrics  # noqa: F401
+
+
+def warm_views(seconds: float) -> tuple[int, float]:
+    """Render every view for all areas, then every ICB, then every area, into the shared view cache
+    (pathway.web.view_cache; views already kept for this data version are skipped), until `seconds`
+    pass: a first click then costs what a repeat does. Runs once per data version, before the
+    fork; the connection it opened is closed before the workers open their own."""
+    import time
+
+    import dash
+
+    started = time.perf_counter()
+    if seconds <= 0 or _app is None or web_data.view_cache() is None:
+        return 0, 0.0
+    rendered = 0
+    try:
+        known = web_data.areas()
+        codes = list(known["area_code"])
+        icbs = sorted(set(known["icb_code"].dropna()) - set(codes))
+        layouts = [page["layout"] for page in dash.page_registry.values()
+                   if hasattr(page.get("layout"), "__wrapped__")]
+        for query in [{}] + [{"area": code} for code in icbs + codes]:
+            for layout in layouts:
+                if time.perf_counter() - started > seconds:
+                    return rendered, time.perf_counter() - started
+                # a request context per view, as a real request has (its own flask.g)
+                with _app.server.test_request_context():
+                    layout(**query)
+                rendered += 1
+    except Exception:  # warming is an optimisation: a failure leaves the views to be rendered when asked
+        log.exception("rendering the views before serving failed")
+    finally:
+        web_data.close_warehouse()
+    return rendered, time.perf_counter() - started
 
 
 def warm_up_worker() -> None:

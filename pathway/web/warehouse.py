@@ -55,6 +55,14 @@ def web_warehouse() -> Warehouse:
         return _opened["warehouse"]
 
 
+def close_warehouse() -> None:
+    """Close this process's connections (before gunicorn forks: each worker opens its own)."""
+    with _lock:
+        if _opened["warehouse"] is not None:
+            _opened["warehouse"].dispose()
+        _opened.update(pid=None, warehouse=None)
+
+
 def is_read_only() -> bool:
     return bool(_config["read_only"]) and _config["warehouse"] is None
 

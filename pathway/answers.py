@@ -119,7 +119,7 @@ def params_key(binds: dict[str, Any], policy) -> str:
         if isinstance(value, (dt.date, dt.datetime)):
             return value.isoformat()
         if isinstance(value, float):
-            return repr(round(value, 9))
+            return repr(value)  # exact: two different numbers never share an answer
         return value
     pairs = sorted((name, plain(value)) for name, value in binds.items())
     return json.dumps({"binds": pairs, "suppress_below": policy.suppress_below,

@@ -213,6 +213,16 @@ TARGETED_TARGET = Parameter(
     "Therapies) as a percentage of live births; default ref_parameters targeted_target_pct "
     "(12.5, illustrative)",
     bind="targeted_target_pct", minimum=0, maximum=100)
+PUBLIC_SHARE = Parameter(
+    "public_share", "number",
+    "the public sector's share (0 to 1) of every condition's cost per case; default ref_parameters "
+    "public_sector_share_of_cost (1.7bn of 8.1bn, Bauer et al. 2014's overall figure)",
+    bind="public_share", minimum=0, maximum=1)
+NHS_SOCIAL_CARE_SHARE = Parameter(
+    "nhs_social_care_share", "number",
+    "the NHS and social care share (0 to 1) of every condition's cost per case; default "
+    "ref_parameters nhs_social_care_share_of_cost (1.2bn of 8.1bn)",
+    bind="nhs_social_care_share", minimum=0, maximum=1)
 EFFECT = Parameter(
     "effect", "number",
     "the share (0 to 1) of a case's long-term cost avoided by effective treatment; default "
@@ -438,7 +448,8 @@ METRICS: dict[str, Metric] = _metrics(
                  "targeted_target_pct", "extra_treated", "extra_spend", "avoided_cost",
                  "avoided_public_cost", "net_benefit", "net_benefit_public", "roi", "roi_society",
                  "roi_public", "effect", "public_share", "nhs_social_care_share", "price_year"),
-        parameters=COMMON + (NEED, TARGET_ACCESS, TARGETED_TARGET, EFFECT, PRICE_YEAR),
+        parameters=COMMON + (NEED, TARGET_ACCESS, TARGETED_TARGET, EFFECT, PRICE_YEAR, PUBLIC_SHARE,
+                              NHS_SOCIAL_CARE_SHARE),
         follow_up="pathway",
         disclosure=DisclosureSpec(
             counts=("live_births", "treated", "specialist_treated", "targeted_treated"),

@@ -321,3 +321,90 @@ def disclosed(frame: pd.DataFrame) -> pd.DataFrame:
     for column in RATIO_COLUMNS:
         out[column] = out[column].astype(float).round(2)
     return out
+
+
+# ---- in words (the page and the report say the same) --------------------------------------------
+TIER_WORDS = {"specialist": "Specialist perinatal services", "targeted": "Targeted services (NHS Talking Therapies)"}
+
+
+def access_percent(treated, births) -> str:
+    """A percentage of disclosed counts at the precision its rounded denominator supports
+    (contract 7.4: one decimal place only from about 4,000 births)."""
+    if pd.isna(treated) or pd.isna(births) or not births:
+        return "*"
+    value = 100.0 * float(treated) / float(births)
+    return f"{value:.1f}%" if births >= 4000 else f"{value:.0f}%"
+
+
+def access_sentences(frame: pd.DataFrame) -> list[str]:
+    """Each tier's current access against its target, in words: a target at or below current
+    access is said as such, never as '0.0 more people treated'."""
+    per_area = frame.groupby("area_code", sort=False).first()
+    sentences = []
+    for tier in TIERS:
+        target_column = "target_access_pct" if tier == "specialist" else "targeted_target_pct"
+        target = float(per_area[target_column].iloc[0])
+        births = pd.to_numeric(per_area["live_births"], errors="coerce")
+        treated = pd.to_numeric(per_area[f"{tier}_treated"], errors="coerce")
+        shown = births.notna() & treated.notna()
+        words = TIER_WORDS[tier]
+        if len(per_area) == 1:
+            if not shown.iloc[0]:
+                sentences.append(f"{words}: the count is hidden (1 to 7 people), so the scenario "
+                                 "for this tier is not shown.")
+                continue
+            b, t = float(births.iloc[0]), float(treated.iloc[0])
+            now = access_percent(t, b)
+            if 100.0 * t / b >= target if b else True:
+                sentences.append(f"{words} already treat {now} of live births ({t:,.0f} of {b:,.0f}), "
+                                 f"at or above the {target:g}% target: the scenario adds no one at this tier.")
+            else:
+                sentences.append(f"{words} treat {now} of live births ({t:,.0f} of {b:,.0f}); "
+                                 f"reaching the {target:g}% target means about "
+                                 f"{people_text(target * b / 100 - t)} more women treated in this birth cohort.")
+            continue
+        met = shown & (100.0 * treated >= target * births)
+        short = shown & ~met
+        extra = float((target * births[short] / 100 - treated[short]).sum())
+        sentence = (f"{words}: {int(met.sum())} of {len(per_area)} areas already treat at least "
+                    f"{target:g}% of live births (the scenario adds no one there)")
+        if short.any():
+            sentence += (f"; the other {int(short.sum())} need about {people_text(extra)} more "
+                         "women treated in this birth cohort to reach it")
+        hidden = int((~shown).sum())
+        if hidden:
+            sentence += f"; {hidden} area{'s' if hidden > 1 else ''} with a hidden count left out"
+        sentences.append(sentence + ".")
+    return sentences
+
+
+def people_text(value: float) -> str:
+    """A modelled number of people at 3 significant figures: 1,040, 72.5, 0.68."""
+    if value is None or math.isnan(value):
+        return "*"
+    rounded = three_figures(float(value))
+    return f"{rounded:,.0f}" if abs(rounded) >= 100 else f"{rounded:.3g}"
+
+
+def left_out_words(found: Mapping[str, Any]) -> str:
+    """What a total leaves out, always said (contract 7.3: honest totals)."""
+    if found["left_out"]:
+        areas = len(found["left_out_areas"])
+        return (f"Totals leave out {found['left_out']} of {found['rows']} rows ({areas} "
+                f"area{'s' if areas != 1 else ''}) whose live births or treated counts are hidden "
+                "(1 to 7 people), so they understate the whole.")
+    return f"Totals count all {found['rows']} rows (no count is hidden)."
+
+
+def not_costed_words(labels: Mapping[str, str], found: Mapping[str, Any]) -> str:
+    names = [labels.get(c, c.replace("_", " ")) for c in found["not_costed"]]
+    if not names:
+        return ""
+    return (f"Not costed: {', '.join(names)}. Bauer et al. (2014) did not cost them, so no cost is "
+            "assumed: their expected cases and the spend on treating them are counted, their cost "
+            "is not, and the return shown is understated.")
+
+
+def roi_words(value: float) -> str:
+    return "no extra spend, so no return to work out" if value is None or math.isnan(value) else \
+        f"£{value:.2f} avoided for every £1 spent"

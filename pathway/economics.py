@@ -241,8 +241,8 @@ def variations(parameters: Mapping[str, float], deflators: Mapping[str, float],
                                Changes(cost_scale=deflators[cost_price_year] / deflators[after])))
     public, nhs = parameters.get("public_sector_share_of_cost"), parameters.get("nhs_social_care_share_of_cost")
     if public is not None and nhs is not None:
-        found.append(Variation("Public-sector share of the cost", f"NHS and social care only ({nhs:g})",
-                               f"all public sector ({public:g})",
+        found.append(Variation("Public-sector share of the cost", "NHS and social care only",
+                               "all public sector",
                                Changes(scalars={"public_share": nhs}), Changes(scalars={"public_share": public})))
     return found
 

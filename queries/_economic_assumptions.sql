@@ -17,7 +17,7 @@ conditions as (
 
 prevalence_steps as (
     select
-        10 as step_order,
+        10 + sort_order / 100.0 as step_order,
         'Prevalence per 1,000 maternities (' || cast(:need as text) || '): ' || label as step,
         case cast(:need as text)
             when 'low' then cast(per_1000_low as double precision)
@@ -31,29 +31,29 @@ prevalence_steps as (
 ),
 
 cost_steps as (
-    select 20 as step_order, 'Cost per case: ' || label as step,
+    select 20 + sort_order / 100.0 as step_order, 'Cost per case: ' || label as step,
            cast(cost_per_case as double precision) as value,
            'GBP per case, lifetime, to society, ' || cost_price_year || ' prices' as unit,
            cost_source as source, cost_status as status
     from conditions
     where cost_per_case is not null
     union all
-    select 21, 'Cost per case, mother: ' || label, cast(mother_cost as double precision),
+    select 21 + sort_order / 100.0, 'Cost per case, mother: ' || label, cast(mother_cost as double precision),
            'GBP per case, ' || cost_price_year || ' prices', cost_source, cost_status
     from conditions
     where cost_per_case is not null and mother_cost is not null
     union all
-    select 22, 'Cost per case, child: ' || label, cast(child_cost as double precision),
+    select 22 + sort_order / 100.0, 'Cost per case, child: ' || label, cast(child_cost as double precision),
            'GBP per case, ' || cost_price_year || ' prices', cost_source, cost_status
     from conditions
     where cost_per_case is not null and child_cost is not null
     union all
-    select 23, 'Cost per case: ' || label, cast(null as double precision),
+    select 23 + sort_order / 100.0, 'Cost per case: ' || label, cast(null as double precision),
            'not split into mother and child by the source', cost_source, cost_status
     from conditions
     where cost_per_case is not null and mother_cost is null
     union all
-    select 24, 'Cost per case: ' || label, cast(null as double precision),
+    select 24 + sort_order / 100.0, 'Cost per case: ' || label, cast(null as double precision),
            'not costed: Bauer et al. (2014) did not cost it, so no cost is assumed', source, status
     from conditions
     where cost_per_case is null
@@ -97,7 +97,7 @@ uplift_steps as (
 ),
 
 treating_steps as (
-    select 35 as step_order, 'Treated by: ' || k.label || ' (' || s.label || ')' as step,
+    select 35 + k.sort_order / 100.0 as step_order, 'Treated by: ' || k.label || ' (' || s.label || ')' as step,
            cast(null as double precision) as value,
            'attended assessment or intervention, conception to day 365' as unit,
            m.rationale || '. ' || coalesce(m.source, '') as source, m.status

@@ -143,7 +143,11 @@ def tornado_figure(table: pd.DataFrame, base: float) -> dict:
                        "marker": {"color": colour, "pattern": {"shape": pattern}},
                        "hovertemplate": "%{y}, %{text}<extra>" + name + "</extra>"})
     figure = vertical_line(chart(traces, barmode="overlay"), base, f"as shown: {base:.2f}", colour=NHS_DARK_BLUE)
-    axis(figure, "yaxis", autorange="reversed")
+    values = pd.concat([rows["low_value"], rows["high_value"]]).astype(float)
+    span = max(float(values.max() - values.min()), 0.1)
+    # room either side for the value labels, so they never run into the assumption names
+    axis(figure, "xaxis", range=[float(values.min()) - 0.45 * span, float(values.max()) + 0.45 * span])
+    axis(figure, "yaxis", autorange="reversed", automargin=True)
     return styled(figure, x_title="Public-sector return: £ avoided per £1 spent",
                   height=max(320, 52 * len(names) + 140))
 
@@ -168,7 +172,9 @@ def _money_table(frame: pd.DataFrame, labels: dict, columns: dict[str, str]) -> 
             out[heading] = [labels.get(c, c) for c in values]
         elif column in economics.MONEY_COLUMNS or column == "cost_per_case":
             out[heading] = ["not costed" if column in ("cost_per_case", "cost_of_illness") and not costed
-                            else money_text(v) for v, costed in zip(values, frame["costed"].astype(bool))]
+                            else "not split" if column in ("mother_cost", "child_cost") and pd.isna(v) and costed
+                            and pd.notna(whole) else money_text(v)
+                            for v, costed, whole in zip(values, frame["costed"].astype(bool), frame["cost_of_illness"])]
         elif column in economics.RATIO_COLUMNS:
             out[heading] = [_ratio_text(v) if pd.notna(v) else ("*" if pd.isna(b) else "–")
                             for v, b in zip(values, frame["extra_spend"])]
@@ -335,12 +341,13 @@ def assumptions_block(params: dict, stored: dict | None = None) -> html.Section:
 
 # ---- the inputs -----------------------------------------------------------------------------------
 def _edit(key: str, label: str, placeholder) -> dbc.Col:
+    """One assumption's input, inside its label (a pattern id has no plain id for `for`)."""
     component_id = {"type": ids.ECONOMIC_EDIT_TYPE, "key": key}
-    dom_id = f"economic-edit-{key.replace(':', '-')}"
-    return dbc.Col([dbc.Label(label, html_for=dom_id),
-                    dbc.Input(id=component_id, type="number", min=0, placeholder=f"{placeholder:g}" if placeholder is not None
-                              else "", debounce=True, persistence=True, persistence_type="session",
-                              **{"aria-describedby": "economic-edit-help"})], md=4, className="mb-2")
+    shown = "" if placeholder is None or pd.isna(placeholder) else f"{float(placeholder):g}"
+    return dbc.Col(html.Label([html.Span(label, className="d-block"),
+                               dbc.Input(id=component_id, type="number", min=0, placeholder=shown, debounce=True,
+                                         persistence=True, persistence_type="session")],
+                              className="form-label w-100"), md=4, className="mb-2")
 
 
 def assumption_inputs() -> html.Details:

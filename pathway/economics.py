@@ -217,11 +217,14 @@ def variations(parameters: Mapping[str, float], deflators: Mapping[str, float],
                cost_price_year: str | None, base_effect: float) -> list[Variation]:
     """The tornado's assumptions: prevalence low/high, cost per case +/-, effect low/high, episode
     cost +/-, the price year of the costs per case (one year either side) and the public-sector
-    share (NHS and social care only). Ranges from ref_parameters (sensitivity_*)."""
+    share (NHS and social care only). Ranges from ref_parameters (sensitivity_*; the effect's low and
+    high are scaled with the effect in use, as multiples of effect_avoided_share)."""
     cost_pct = float(parameters.get("sensitivity_cost_per_case_pct", 25))
     episode_pct = float(parameters.get("sensitivity_episode_cost_pct", 50))
-    effect_low = float(parameters.get("sensitivity_effect_low", base_effect / 2))
-    effect_high = float(parameters.get("sensitivity_effect_high", base_effect * 2))
+    # the effect's range is relative to the reference effect, so it follows an effect a person sets
+    default_effect = float(parameters.get("effect_avoided_share", base_effect)) or base_effect
+    effect_low = base_effect * float(parameters.get("sensitivity_effect_low", default_effect / 2)) / default_effect
+    effect_high = base_effect * float(parameters.get("sensitivity_effect_high", default_effect * 2)) / default_effect
     found = [
         Variation("Prevalence", "low", "high", Changes(need="low"), Changes(need="high")),
         Variation("Cost per case", f"-{cost_pct:g}%", f"+{cost_pct:g}%",

@@ -420,8 +420,12 @@ def remember_assumptions(values, _reset, component_ids):
     """The session's own assumptions, from the inputs (blank = the reference value); reset clears them."""
     if ctx.triggered_id == ids.ECONOMIC_RESET:
         return {}, [None] * len(component_ids)
-    stored = {c["key"]: v for c, v in zip(component_ids, values) if v not in (None, "")}
-    return stored, list(values)
+    return session_assumptions(values, component_ids), list(values)
+
+
+def session_assumptions(values, component_ids) -> dict:
+    """{assumption key: value} for the inputs a person filled in (blank keeps the reference value)."""
+    return {c["key"]: v for c, v in zip(component_ids, values) if v not in (None, "")}
 
 
 @callback(Output(ids.ECONOMIC_RESULTS, "children"), Input(ids.ECONOMIC_TARGET, "value"),

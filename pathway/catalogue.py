@@ -458,9 +458,10 @@ METRICS: dict[str, Metric] = _metrics(
                 # figure is worked out again from the rounded counts (pathway.economics)
                 Derived(("expected_cases", "cost_of_illness", "mother_cost", "child_cost",
                          "public_sector_cost", "nhs_social_care_cost"), ("live_births",)),
+                # (roi, roi_society and roi_public rest on the same counts; they are left out here only
+                # so their two decimals are printed as they are, and blanked with the spend they divide)
                 Derived(("current_service_spend", "extra_treated", "extra_spend", "avoided_cost",
-                         "avoided_public_cost", "net_benefit", "net_benefit_public", "roi",
-                         "roi_society", "roi_public"),
+                         "avoided_public_cost", "net_benefit", "net_benefit_public"),
                         ("live_births", "specialist_treated", "targeted_treated")))),
         source="contract v1.1 section 7.3; domain notes 'The economic case'; Bauer et al. (2014); "
                "Joint Commissioning Panel for Mental Health (2012); PSSRU Unit Costs of Health and "

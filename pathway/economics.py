@@ -370,10 +370,11 @@ def access_sentences(frame: pd.DataFrame) -> list[str]:
         short = shown & ~met
         extra = float((target * births[short] / 100 - treated[short]).sum())
         sentence = (f"{words}: {int(met.sum())} of {len(per_area)} areas already treat at least "
-                    f"{target:g}% of live births (the scenario adds no one there)")
+                    f"{target:g}% of live births (the scenario adds no one there)" if met.any() else
+                    f"{words}: none of the {len(per_area)} areas yet treats {target:g}% of live births")
         if short.any():
-            sentence += (f"; the other {int(short.sum())} need about {people_text(extra)} more "
-                         "women treated in this birth cohort to reach it")
+            who = f"the other {int(short.sum())}" if met.any() else "together they"
+            sentence += f"; {who} need about {people_text(extra)} more women treated in this birth cohort to reach it"
         hidden = int((~shown).sum())
         if hidden:
             sentence += f"; {hidden} area{'s' if hidden > 1 else ''} with a hidden count left out"

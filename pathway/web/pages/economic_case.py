@@ -12,6 +12,7 @@ unrounded data."""
 from __future__ import annotations
 
 import math
+import textwrap
 
 import dash
 import dash_bootstrap_components as dbc
@@ -83,12 +84,17 @@ def _parameters() -> dict[str, float]:
 
 
 # ---- figures --------------------------------------------------------------------------------------
+def _wrapped(label: str, width: int = 20) -> str:
+    """A long axis label on short lines, so a phone-width chart keeps room for its bars."""
+    return "<br>".join(textwrap.wrap(str(label), width)) or str(label)
+
+
 def cost_of_illness_figure(frame: pd.DataFrame, labels: dict) -> dict:
     """Per costed condition: the mother's and the child's part, and the part the source does not split."""
     costed = frame[frame["costed"].astype(bool)]
     by_condition = costed.groupby("condition", sort=False)[["cost_of_illness", "mother_cost", "child_cost"]] \
         .sum(min_count=1)
-    names = [labels.get(c, c) for c in by_condition.index]
+    names = [_wrapped(labels.get(c, c)) for c in by_condition.index]
     mother, child = by_condition["mother_cost"].fillna(0), by_condition["child_cost"].fillna(0)
     unsplit = (by_condition["cost_of_illness"] - mother - child).clip(lower=0)
     traces = [{"type": "bar", "y": names, "x": numbers(values), "name": name, "orientation": "h",
@@ -119,7 +125,7 @@ def scenario_figure(totals: dict) -> dict:
 def areas_figure(per_area: pd.DataFrame, names: dict) -> dict:
     """Several areas: each area's return for the public sector and for society, so ROI by area shows."""
     shown = per_area.sort_values("roi_public", na_position="first")
-    labels = [names.get(a, a) for a in shown["area_code"]]
+    labels = [_wrapped(names.get(a, a)) for a in shown["area_code"]]
     traces = [{"type": "bar", "y": labels, "x": numbers(shown[column]), "name": name, "orientation": "h",
                "marker": {"color": colour, "pattern": {"shape": pattern}},
                "hovertemplate": "%{y}: £%{x:.2f} per £1<extra>" + name + "</extra>"}
@@ -132,21 +138,19 @@ def areas_figure(per_area: pd.DataFrame, names: dict) -> dict:
 def tornado_figure(table: pd.DataFrame, base: float) -> dict:
     """The public-sector return at each assumption's low and high value, widest swing on top."""
     rows = table.dropna(subset=["low_value", "high_value"])
-    names = list(rows["assumption"])
+    names = [_wrapped(a) for a in rows["assumption"]]
     traces = []
     for column, label_column, name, colour, pattern in (("low_value", "low_label", "Low value", NHS_PURPLE, "x"),
                                                         ("high_value", "high_label", "High value", NHS_AQUA_GREEN, "")):
         values = rows[column].astype(float)
         traces.append({"type": "bar", "y": names, "x": numbers(values - base), "base": base, "orientation": "h",
                        "name": name, "text": [f"{v:.2f} ({w})" for v, w in zip(values, rows[label_column])],
-                       "textposition": "outside", "cliponaxis": False,
+                       # the values are in the hover, the table and the summary: printed on the bars they
+                       # ran into the labels at phone width
+                       "textposition": "none",
                        "marker": {"color": colour, "pattern": {"shape": pattern}},
                        "hovertemplate": "%{y}, %{text}<extra>" + name + "</extra>"})
     figure = vertical_line(chart(traces, barmode="overlay"), base, f"as shown: {base:.2f}", colour=NHS_DARK_BLUE)
-    values = pd.concat([rows["low_value"], rows["high_value"]]).astype(float)
-    span = max(float(values.max() - values.min()), 0.1)
-    # room either side for the value labels, so they never run into the assumption names
-    axis(figure, "xaxis", range=[float(values.min()) - 0.45 * span, float(values.max()) + 0.45 * span])
     axis(figure, "yaxis", autorange="reversed", automargin=True)
     return styled(figure, x_title="Public-sector return: £ avoided per £1 spent",
                   height=max(320, 52 * len(names) + 140))

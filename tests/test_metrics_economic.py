@@ -247,3 +247,25 @@ def test_tornado_moves_one_assumption_at_a_time_and_ranks_by_swing():
     # the largest swing first: the effect (x0.5 to x2, 1.5 x base) beats episode cost (x2 to x0.67)
     assert list(table.index[:2]) == ["Effect (share of cost avoided)", "Treatment episode cost"]
     assert economics.break_even_effect(economics.evaluate(frame)) == pytest.approx(spend / worth)
+
+
+def test_a_commissioners_own_costs_replace_the_shipped_ones(warehouse_url, tmp_path):
+    from metric_fixtures import build_warehouse
+    from pathway.reference import replace
+
+    warehouse = build_warehouse(warehouse_url)
+    own = tmp_path / "costs.csv"
+    own.write_text("condition,cost_per_case,mother_cost,child_cost,public_sector_cost,price_year,label,status,source\n"
+                   "depression,100000,40000,60000,30000,2024/25,Depression,assumption,Our own review\n")
+    with warehouse.begin() as conn:
+        replace(conn, "costs", own)
+    frame = run_metric(warehouse, "economic_case", {**PRICES_2024, "area": ALPHA}, suppress=False)
+    warehouse.dispose()
+    by_condition = frame.set_index("condition")
+    # depression now GBP 100,000 in 2024/25 prices (no uplift), its own public-sector part 30,000;
+    # anxiety and psychosis have no ref_costs row left, so they are listed but not costed
+    depression = by_condition.loc["perinatal_depression"]
+    assert depression.cost_of_illness == pytest.approx(0.285 * 100000)
+    assert depression.public_sector_cost == pytest.approx(0.285 * 30000)
+    assert not by_condition.loc["perinatal_anxiety", "costed"]
+    assert math.isnan(by_condition.loc["perinatal_anxiety", "cost_of_illness"])

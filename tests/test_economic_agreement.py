@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 from html import unescape
-from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -46,7 +45,7 @@ def period(demo_url) -> dict:
         warehouse.dispose()
 
 
-def test_query_page_and_report_give_the_same_economic_figures(demo_url, period, tmp_path):
+def test_query_page_and_report_give_the_same_economic_figures(demo_url, period):
     warehouse = Warehouse(demo_url)
     frame = run_metric(warehouse, "economic_case", {**period, "area": AREA})
     totals = economics.totals(economics.evaluate(frame))

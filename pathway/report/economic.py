@@ -99,7 +99,8 @@ def tornado_svg(table: pd.DataFrame, base: float, title: str) -> str:
     parts.append(f'<rect x="0" y="{ly - 9}" width="14" height="10" fill="url(#tornado-hatch)" stroke="#000" '
                  f'stroke-width="0.7"/><text x="20" y="{ly}">low value</text>'
                  f'<rect x="90" y="{ly - 9}" width="14" height="10" fill="#9a9a9a" stroke="#000" '
-                 f'stroke-width="0.7"/><text x="110" y="{ly}">high value (public-sector £ avoided per £1 spent)</text>')
+                 f'stroke-width="0.7"/><text x="110" y="{ly}">'
+                 "high value (public-sector £ avoided per £1 spent)</text>")
     parts.append("</svg>")
     return "".join(parts)
 

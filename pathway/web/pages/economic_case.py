@@ -39,10 +39,12 @@ NEED_LEVELS = {"low": "Low", "mid": "Middle (the default)", "high": "High"}
 # Statuses in ref tables, in words people can act on; shown as text, never by colour alone.
 STATUS_WORDS = {"sourced": "sourced", "confirmed": "confirmed in the source",
                 "secondary": "secondary: a copy quoting the source", "check": "check: a shipped default to confirm",
-                "illustrative": "illustrative: replace with your own", "assumption": "assumption: replace with your own",
+                "illustrative": "illustrative: replace with your own",
+                "assumption": "assumption: replace with your own",
                 "your setting": "your setting (this session)"}
 # The assumptions a person may change for the session, beside the scenario inputs.
-SHARE_INPUTS = (("public_share", "Public-sector share of every condition's cost (0 to 1)", "public_sector_share_of_cost"),
+SHARE_INPUTS = (("public_share", "Public-sector share of every condition's cost (0 to 1)",
+                 "public_sector_share_of_cost"),
                 ("nhs_social_care_share", "NHS and social care share (0 to 1)", "nhs_social_care_share_of_cost"))
 EPISODE_INPUTS = (("specialist_episode_cost", "Specialist treatment episode, £", "specialist_episode"),
                   ("targeted_episode_cost", "Targeted treatment course, £", "targeted_episode"))
@@ -366,8 +368,8 @@ def assumption_inputs() -> html.Details:
         fields.append(_edit(f"per_1000:{row.condition}", f"{row.label}: prevalence per 1,000", row.per_1000_mid))
         if row.cost_condition and row.cost_condition in costs.index:
             cost = costs.loc[row.cost_condition]
-            fields.append(_edit(f"cost:{row.condition}", f"{row.label}: cost per case, £ ({cost['price_year']} prices)",
-                                cost["cost_per_case"]))
+            fields.append(_edit(f"cost:{row.condition}",
+                                f"{row.label}: cost per case, £ ({cost['price_year']} prices)", cost["cost_per_case"]))
     for key, label, name in SHARE_INPUTS:
         fields.append(_edit(key, label, reference_parameter(name)))
     for key, label, item in EPISODE_INPUTS:

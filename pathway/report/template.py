@@ -39,7 +39,7 @@ section { break-inside: auto; }
 svg.chart { max-width: 100%; height: auto; }
 table.economic { font-size: 8.5pt; }
 table.economic td.num { white-space: nowrap; }
-.annex td:not(.num) { overflow-wrap: anywhere; }
+.annex td:last-child { overflow-wrap: anywhere; }
 """
 
 PAGE = Template("""<!DOCTYPE html>

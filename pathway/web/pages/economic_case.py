@@ -243,7 +243,7 @@ def economic_results(filters: dict, target, effect, price_year, need=None, targe
         "extra_treated": "Extra treated", "extra_spend": "Extra spend",
         "avoided_public_cost": "Avoided: public sector", "roi_public": "Return: public sector",
         "avoided_cost": "Avoided: society", "roi_society": "Return: society"})
-    if several:
+    if several and per_area["roi_public"].notna().any():
         figure = areas_figure(per_area, names)
         scenario_summary = (f"The return per £1 in each of {len(per_area)} areas, public sector beside society: "
                             f"from {_ratio_text(per_area['roi_public'].min())} to "

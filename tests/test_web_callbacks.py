@@ -405,6 +405,15 @@ def test_all_areas_show_the_return_by_area_not_an_empty_chart(app):
     assert "economic-scenario" in text and "figure={" in text
 
 
+def test_targets_already_met_everywhere_are_said_in_words_not_drawn_as_an_empty_chart(app):
+    from pathway.web.pages import economic_case
+
+    text = text_of(economic_case.economic_results({"area": "all", **PERIOD}, 0, 0.5, "2012/13", "mid", 0))
+    assert re.search(r"Specialist perinatal services: (\d+) of \1 areas already treat at least 0% of live births "
+                     r"\(the scenario adds no one there\)", text)
+    assert "The return per £1 in each" not in text and "no extra spend, so no return to work out" in text
+
+
 def test_an_effect_outside_0_to_1_is_refused_in_words(app):
     from pathway.web.pages import economic_case
 

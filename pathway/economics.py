@@ -1,4 +1,6 @@
-"""The economic case's arithmetic, as pure functions on economic_case's rows (contract v1.1 7.3).
+"""The economic case's arithmetic, as pure functions on economic_case's rows (contract v1.1 7.3):
+evaluate (every figure), totals (with what they leave out), tornado (one-way sensitivity), and the
+figures in words and money at 3 significant figures that the page and the report both print.
 
 queries/economic_case.sql gives, per area and condition, the counts (live births, women treated)
 and the sourced inputs (prevalence, cost per case, episode costs, shares, targets, effect);

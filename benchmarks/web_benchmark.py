@@ -559,13 +559,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers for --users (default 2)")
     parser.add_argument("--seconds", type=float, default=30, help="length of the --users run (default 30)")
     parser.add_argument("--weight", action="store_true", help="also measure bytes per first page load")
+    parser.add_argument("--scales", default="county,national", help="which scales to run (default both)")
     args = parser.parse_args(argv)
     views = args.views.split(",") if args.views else list(PAGES)
     with tempfile.TemporaryDirectory(prefix="pathway-web-benchmark-") as folder:
-        scales = [("county", args.db or county_database(Path(folder)))]
-        if args.national:
+        wanted = args.scales.split(",")
+        scales = [("county", args.db or county_database(Path(folder)))] if "county" in wanted else []
+        if args.national and "national" in wanted:
             scales.append(("national", args.national))
-        else:
+        elif "national" in wanted:
             print("No national figures: build the national demo with `pathway demo --scale national "
                   "--db duckdb:////PATH/national.duckdb` and pass --national URL.")
         for scale, url in scales:

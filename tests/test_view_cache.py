@@ -130,5 +130,7 @@ def test_serving_first_renders_every_view_for_all_areas_every_icb_and_every_area
         assert rendered == len(views) * (1 + 2 + 3)
         kept = sqlite3.connect(tmp_path / "views" / "views.sqlite").execute("select count(*) from views")
         assert kept.fetchone()[0] == rendered
+        # the next start finds them all kept for this data version, and renders none
+        assert server.warm_views(600)[0] == 0
     finally:
         web_data.configure(None)

@@ -183,15 +183,20 @@ def warm_views(seconds: float) -> tuple[int, float]:
     started = time.perf_counter()
     if seconds <= 0 or _app is None or web_data.view_cache() is None:
         return 0, 0.0
+    from pathway.web.view_cache import view_key
+
     rendered = 0
     try:
         known = web_data.areas()
         codes = list(known["area_code"])
         icbs = sorted(set(known["icb_code"].dropna()) - set(codes))
-        layouts = [page["layout"] for page in dash.page_registry.values()
-                   if hasattr(page.get("layout"), "__wrapped__")]
+        pages = [(page["path"], page["layout"]) for page in dash.page_registry.values()
+                 if hasattr(page.get("layout"), "__wrapped__")]
+        kept = web_data.view_cache().keys(web_data.data_version() or "")
         for query in [{}] + [{"area": code} for code in icbs + codes]:
-            for layout in layouts:
+            for path, layout in pages:
+                if view_key(path, query) in kept:
+                    continue
                 if time.perf_counter() - started > seconds:
                     return rendered, time.perf_counter() - started
                 # a request context per view, as a real request has (its own flask.g)

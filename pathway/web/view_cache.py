@@ -80,6 +80,19 @@ class ViewCache:
         self._remember(key, data_version, payload)
         return json.loads(payload)
 
+    def keys(self, data_version: str) -> set[str]:
+        """The views kept for this data version."""
+        try:
+            conn = self._connect()
+            try:
+                return {row[0] for row in conn.execute("select key from views where data_version = ?",
+                                                       (data_version,))}
+            finally:
+                conn.close()
+        except (sqlite3.Error, OSError) as error:
+            log.warning("view cache %s: %s", self.path, error)
+            return set()
+
     def _read(self, key: str, data_version: str) -> bytes | None:
         try:
             conn = self._connect()
@@ -223,6 +236,10 @@ def from_recipe(recipe: list, query: dict) -> list:
     return requests
 
 
+def view_key(path: str, query: dict) -> str:
+    return json.dumps([path, sorted((str(k), str(v)) for k, v in query.items())])
+
+
 def folder_for(db_url: str, configured: Path | None) -> Path:
     """PATHWAY_VIEW_CACHE, else a folder per database (and user) under the system temp folder."""
     if configured is not None:
@@ -245,7 +262,7 @@ def cached_layout(path: str, layout: Callable[..., Any], cache: Callable[[], Vie
         store, version = cache(), data_version()
         if store is None or version is None:
             return layout(**query)
-        key = json.dumps([path, sorted((str(k), str(v)) for k, v in query.items())])
+        key = view_key(path, query)
         found = store.get(key, version)
         if found is not None:
             return found

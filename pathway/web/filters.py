@@ -46,8 +46,8 @@ def read_filters(query: str | Mapping[str, Any] | None) -> tuple[dict[str, str],
     problems: list[str] = []
     for name in FILTER_NAMES:
         value = values.get(name, "")
-        if value == "":
-            continue
+        if value == "" or (value == ALL_AREAS and name != "area"):
+            continue  # 'all' stages, tiers or services is no filter
         if name in ("from", "to"):
             try:
                 date.fromisoformat(value)

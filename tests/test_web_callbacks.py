@@ -137,24 +137,28 @@ def _card_rows(component, card: str) -> list[dict]:
     return found[0]
 
 
-def test_coverage_shows_northtown_postnatal_reach_and_compares_it_with_both_areas(app):
-    from pathway.web.pages import coverage
+def test_coverage_compares_northtown_postnatal_reach_with_the_service_gaps_benchmark(app):
+    from pathway.web.pages import coverage, service_gaps
 
     rows = _card_rows(coverage.layout(area=NORTHTOWN, **PERIOD), "coverage-stage-reach")
     postnatal = next(r for r in rows if r["stage"] == "postnatal" and r["tier"] == "universal")
-    # Northtown 10 of 20 = 50%; all areas pooled 20 of 30 = 66.7%, inside Northtown's interval 29.9-70.1.
+    # Northtown 10 of 20 = 50% (Wilson 29.9-70.1). The benchmark is Service gaps' own: the median of
+    # Northtown 50% and Southvale 100% = 75%, above the interval, so lower on both views.
     # Percentages reach people as text with one decimal place (pathway.disclosure.format_for_people).
     assert (postnatal["reached"], postnatal["cohort"], str(postnatal["pct"])) == (10, 20, "50.0")
-    assert postnatal["benchmark_pct"] == 66.7 and postnatal["comparison"] == "similar"
+    assert postnatal["benchmark_pct"] == 75.0 and postnatal["comparison"] == "lower"
+    gaps, _ = service_gaps.gap_rows({"area": NORTHTOWN, **PERIOD})
+    same = gaps[(gaps.stage == "postnatal") & (gaps.tier == "universal")].iloc[0]
+    assert (same.benchmark_pct, same.flag) == (75.0, "below_benchmark")
 
 
-def test_coverage_for_southvale_is_higher_than_all_areas(app):
+def test_coverage_for_southvale_is_similar_to_the_benchmark(app):
     from pathway.web.pages import coverage
 
     rows = _card_rows(coverage.layout(area=SOUTHVALE, **PERIOD), "coverage-stage-reach")
     postnatal = next(r for r in rows if r["stage"] == "postnatal" and r["tier"] == "universal")
-    # 10 of 10 = 100%, interval 72.2-100 lies above the pooled 66.7%.
-    assert str(postnatal["pct"]) == "100.0" and postnatal["comparison"] == "higher"
+    # 10 of 10 = 100%, interval 72.2-100 holds the 75% benchmark: similar.
+    assert str(postnatal["pct"]) == "100.0" and postnatal["comparison"] == "similar"
 
 
 def test_coverage_for_the_icb_adds_its_two_areas(app):
@@ -390,7 +394,9 @@ def test_overview_lists_the_service_gaps_flags_and_links_to_the_gaps_page_with_f
         f"/service-gaps?area={NORTHTOWN}&from=2024-01-01&to=2024-12-31&stage=postnatal&tier=universal",
         f"/service-gaps?area={NORTHTOWN}&from=2024-01-01&to=2024-12-31&stage=infant&tier=universal",
         f"/service-gaps?area={SOUTHVALE}&from=2024-01-01&to=2024-12-31&stage=antenatal&tier=specialist"]
-    assert "reach 50.0% against a benchmark of 75.0% (below benchmark; people unmet: * (hidden" in text
+    assert "reach 50.0% against a benchmark of 75.0% (below the benchmark; people unmet: * (hidden" in text
+    # No area has any preconception reach: a gap they share, said apart from the three
+    assert "No area reaches anyone with universal services in the preconception stage" in text
 
 
 def test_service_gaps_table_sorts_by_reach_and_shows_only_gaps(app):

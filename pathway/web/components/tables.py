@@ -24,6 +24,10 @@ COLUMN_LABELS = {
     "need_met_pct": "Need met %", "benchmark_pct": "Benchmark %", "gap_pp": "Gap (points)",
     "unmet": "Unmet (people)", "flag": "Flag", "comparison": "Compared with benchmark",
     "rate_ratio": "Rate ratio", "dimension": "Dimension", "group": "Group",
+    "benchmark_source": "Benchmark from", "rate_ratio_ci_low": "Rate ratio 95% CI low",
+    "rate_ratio_ci_high": "Rate ratio 95% CI high", "reference_group": "Compared with",
+    "seen_within_28_days_pct": "Seen within 28 days %", "median_days": "Median days", "p90_days": "90th percentile days",
+    "service_name": "Service", "value": "Value", "people": "People", "out_of": "Out of", "measure": "Measure",
 }
 
 

@@ -317,17 +317,34 @@ def test_trend_special_cause_points_differ_by_shape_and_colour_from_the_series(a
     figure = _figure(trends.trend_card({"area": NORTHTOWN, **PERIOD}, "births"), "trend")
     # Figures are plain dicts, as dcc.Graph receives them.
     by_name = {trace["name"]: trace for trace in figure["data"]}
-    assert set(by_name) == {"Monthly value", "Mean", "Upper process limit", "Lower process limit", "Special cause"}
+    assert set(by_name) == {"Monthly value", "Mean", "Process limits", "Lower process limit", "Special cause"}
+    # The two limits share one legend entry: two entries drawn alike could not be told apart.
+    assert by_name["Process limits"]["showlegend"] and not by_name["Lower process limit"]["showlegend"]
     special = by_name["Special cause"]
     assert special["marker"]["symbol"] == "square"
     assert special["marker"]["color"] != by_name["Monthly value"]["marker"]["color"]
-    assert len(special["x"]) == 10 and by_name["Upper process limit"]["line"]["dash"] == "dash"
+    assert len(special["x"]) == 10 and by_name["Process limits"]["line"]["dash"] == "dash"
 
 
-def test_trend_for_all_areas_asks_for_one_area_in_words(app):
+def test_trend_for_all_areas_pools_the_areas_month_by_month(app):
     from pathway.web.pages import trends
 
-    assert "Choose an area or ICB in the filter" in text_of(trends.trend_card({"area": "all", **PERIOD}, "births"))
+    card = trends.trend_card({"area": "all", **PERIOD}, "births")
+    rows = _card_rows(card, "trend")
+    # Northtown's 20 and Southvale's 10 births all fall in March 2024: 0, 0, 30, then 9 months of 0.
+    # Mean 30 / 12 = 2.5; moving ranges 0, 30, 30 and eight 0s, mean 60 / 11 = 5.45;
+    # limits 2.5 ± 2.66 × 5.45 = -12.0 to 17.0.
+    assert [r["value"] for r in rows] == [0, 0, 30] + [0] * 9
+    assert (rows[0]["mean"], rows[0]["lower_limit"], rows[0]["upper_limit"]) == (2.5, -12.0, 17.0)
+    text = text_of(card)
+    assert "All areas are pooled" in text and "nan" not in text
+
+
+def test_trend_of_waiting_times_for_all_areas_asks_for_one_area_in_words(app):
+    from pathway.web.pages import trends
+
+    text = text_of(trends.trend_card({"area": "all", **PERIOD}, "waiting_times"))
+    assert "Choose an area or ICB in the filter" in text and "wider period" not in text
 
 
 # ---- economic case -------------------------------------------------------------------------------

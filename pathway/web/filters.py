@@ -11,14 +11,14 @@ from datetime import date
 from typing import Any, Mapping
 from urllib.parse import parse_qs, urlencode
 
-FILTER_NAMES = ("area", "from", "to", "stage", "tier", "service")
+FILTER_NAMES = ("area", "from", "to", "stage", "tier", "service", "measure")
 COMMON_METRIC_PARAMS = ("area", "from", "to")
 ALL_AREAS = "all"
 
 # Codes are bound as parameters, never formatted into SQL; the pattern only keeps the URL tidy.
-_CODE = re.compile(r"^[A-Za-z0-9_\-]{1,40}$")
+_CODE = re.compile(r"^[A-Za-z0-9_\-.]{1,60}$")  # dots: measures such as mandated_contacts.new_birth_visit
 _LABELS = {"area": "area", "from": "period from", "to": "period to", "stage": "stage",
-           "tier": "tier", "service": "service"}
+           "tier": "tier", "service": "service", "measure": "measure"}
 
 
 def parse_query(query: str | Mapping[str, Any] | None) -> dict[str, str]:

@@ -70,7 +70,8 @@ def equity_cards(filters: dict, metric: str | None) -> list:
         everyone = rows[rows["group"] == "all"]
         everyone_pct = pd.to_numeric(everyone["pct"], errors="coerce").dropna()
         everyone_pct = float(everyone_pct.iloc[0]) if len(everyone_pct) else None
-        rows = rows[rows["group"] != "all"]
+        # 'all' is everyone (the line across the chart); a group with nobody in it has nothing to show.
+        rows = rows[(rows["group"] != "all") & (pd.to_numeric(rows["cohort"], errors="coerce").fillna(-1) != 0)]
         rows, against_everyone = with_ratio_to_everyone(rows, everyone_pct)
         rows = rows.assign(group=rows["group"].map(group_words),
                            reference_group=rows["reference_group"].map(group_words))

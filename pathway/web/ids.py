@@ -54,3 +54,7 @@ DATA_UPLOAD = "data-upload"
 DATA_UPLOAD_TABLE = "data-upload-table"
 DATA_UPLOAD_RESULT = "data-upload-result"
 DATA_LOAD_LOG = "data-load-log"
+
+COMPARE_METRIC = "compare-areas-indicator"
+COMPARE_SORT = "compare-areas-sort"
+COMPARE_CARD = "compare-areas-card"

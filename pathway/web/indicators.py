@@ -153,3 +153,37 @@ def significance_key(polarity: str = "high is good") -> html.Div:
                                **{"aria-hidden": "true"}),
                      COMPARISON_STYLE[kind]["text"]], className="pathway-key__item") for kind in kinds],
     ], className="pathway-key", role="note")
+
+
+# What higher means for the figures of each metric, where the views show a metric rather than one indicator.
+METRIC_POLARITY = {"stage_reach": "high is good", "mandated_contacts": "high is good", "mood_screening": "high is good",
+                   "specialist_access": "high is good", "referral_funnel": "no judgement",
+                   "waiting_times": "high is good", "outcomes": "high is good", "equity": "high is good",
+                   "service_gaps": "high is good", "births": "high is good", "trend": "no judgement"}
+POLARITY_NOTES = {"waiting_times": "Higher is better for the share seen within 28 days; lower is better for days waited.",
+                  "outcomes": "Higher is better for reliable improvement and recovery; lower is better for reliable "
+                              "deterioration.",
+                  "births": "Higher is better for bookings by 12 weeks 6 days; births themselves carry no judgement."}
+
+
+def metric_definition(metric_name: str, period_text: str, *, numerator: str | None = None,
+                      denominator: str | None = None) -> html.Details:
+    """Definitions for a view that shows one catalogue metric's rows (several figures), from the catalogue."""
+    from pathway import catalogue
+
+    metric = catalogue.METRICS.get(metric_name)
+    if metric is None:
+        return html.Details()
+    polarity = METRIC_POLARITY.get(metric_name, "no judgement")
+    rows = [("Measure", metric.title), ("Definition", metric.description),
+            ("Numerator", (numerator or "").capitalize()), ("Denominator", (denominator or "").capitalize()),
+            ("Period", period_text),
+            ("Polarity", POLARITY_NOTES.get(metric_name) or polarity_words(
+                Indicator("", "", metric_name, "", "", "", "", "", polarity=polarity))),
+            ("Interval", "95% Wilson score interval" if metric.proportions else ""),
+            ("Source", metric.source.replace("contract v1 section 5", "the extract contract"))]
+    return html.Details([
+        html.Summary(f"Definitions: {metric.title.lower()}"),
+        html.Dl([item for term, text in rows if text for item in (html.Dt(term), html.Dd(text))],
+                className="pathway-definitions"),
+    ], className="pathway-definitions-panel")

@@ -16,6 +16,7 @@ from pathway.web.components.summaries import one_area_or_pooled, percent_text, p
 from pathway.web.components.tables import people_frame
 from pathway.web.filters import metric_params, narrow, read_filters
 from pathway.benchmarks import MISSING_TREATMENT, latest_published
+from pathway.web.indicators import INDICATORS, definition_panel, metric_definition
 from pathway.web.warehouse import areas, fetch_metric, reference_parameter
 
 PATH = "/coverage"
@@ -107,7 +108,10 @@ def stage_reach_card(filters: dict, where: str):
                 + _words(rows, ["tier", "stage"], against="the benchmark") + ".",
         source="Comparison (when one area or ICB is chosen): 'higher' or 'lower' when the 95% interval excludes "
                "the benchmark, the same benchmark as the Service gaps view (the median of all areas, or a reach "
-               "standard where one is set and higher).")
+               "standard where one is set and higher).",
+        definition=metric_definition("stage_reach", period_words(filters),
+                                     numerator="live births reached by an attended service of the tier in the stage",
+                                     denominator="live births in the period with a year of follow-up"))
 
 
 def mandated_contacts_card(filters: dict, where: str):
@@ -131,7 +135,10 @@ def mandated_contacts_card(filters: dict, where: str):
                 + _words(rows.assign(contact_code=rows["contact_code"].map(lambda c: labels.get(c, c))),
                          ["contact_code"]) + ".",
         source="Each contact's window (for example the new birth visit within 14 days of birth) is the one OHID's "
-               "health visitor service delivery metrics use, kept in the reference data.")
+               "health visitor service delivery metrics use, kept in the reference data.",
+        definition=metric_definition("mandated_contacts", period_words(filters),
+                                     numerator="live births with the contact attended in its window",
+                                     denominator="live births whose window has ended by the cut-off"))
 
 
 def mood_screening_card(filters: dict, where: str):
@@ -149,7 +156,10 @@ def mood_screening_card(filters: dict, where: str):
         figure=bars_with_interval(rows, x="stage", y_title="% of births screened"),
         table=people_frame(shown, "mood_screening" if filters["area"] != "all" else None),
         summary=f"Births with a mood screen in {where}: " + _words(rows, ["stage"]) + ".",
-        source="NICE CG192 recommends asking about mood at booking and in the postnatal period.")
+        source="NICE CG192 recommends asking about mood at booking and in the postnatal period.",
+        definition=metric_definition("mood_screening", period_words(filters),
+                                     numerator="live births whose mother had a mood screening score in the stage",
+                                     denominator="live births in the period"))
 
 
 def specialist_access_cards(filters: dict, where: str, names: dict) -> list:
@@ -182,7 +192,8 @@ def specialist_access_cards(filters: dict, where: str, names: dict) -> list:
                 + (f". The dashed line is the NHS Long Term Plan national ambition of about {ambition:g}% of births."
                    if ambition else "."),
         source="Expected need: live births × specialist-need prevalence (Joint Commissioning Panel for Mental "
-               "Health 2012, reference table prevalence). National ambition: NHS Long Term Plan (2019).")]
+               "Health 2012, reference table prevalence). National ambition: NHS Long Term Plan (2019).",
+        definition=definition_panel(INDICATORS["specialist_access"], period_words(filters)))]
     cards.append(funnel_card(frame, bench_pct, filters))
     return cards
 

@@ -15,6 +15,7 @@ from pathway.web.components.summaries import percent_text
 from pathway.web.components.tables import people_frame
 from pathway.web.filters import metric_params, read_filters
 from pathway.web.pages._pickers import chosen_measure, keep_measure_in_url, metric_choices, metric_picker
+from pathway.web.indicators import metric_definition
 from pathway.web.warehouse import fetch_metric
 
 PATH = "/equity"
@@ -101,7 +102,10 @@ def equity_cards(filters: dict, metric: str | None) -> list:
                     f"The reference group ({reference}) is hidden (a count from 1 to 7, or hidden so that another "
                     "cannot be worked out), so its rate ratios are too; 'times everyone's' divides each group's "
                     "reach by everyone's. ")
-                   + "95% intervals by the Wilson method; * marks a group hidden by disclosure control."))
+                   + "95% intervals by the Wilson method; * marks a group hidden by disclosure control.",
+            definition=metric_definition("equity", period_words(filters),
+                                         numerator=f"people in the group counted by {title_of_measure.lower()}",
+                                         denominator="live births in the group, in the period")))
     return cards
 
 

@@ -12,6 +12,7 @@ from pathway.web.components.page import area_label, area_names, page, period_wor
 from pathway.web.components.summaries import percent_text, pooled
 from pathway.web.components.tables import people_frame
 from pathway.web.filters import metric_params, narrow, read_filters
+from pathway.web.indicators import metric_definition
 from pathway.web.warehouse import fetch_metric
 
 PATH = "/outcomes"
@@ -89,7 +90,12 @@ def outcomes_body(filters: dict) -> list:
                         table=table, summary=summary,
                         source="First baseline and last end score of the same pregnancy, service and instrument; "
                                "reliable change and caseness thresholds from the instruments' reference table "
-                               "(NHS Talking Therapies definitions). Reliable deterioration: lower is better.")]
+                               "(NHS Talking Therapies definitions). Reliable deterioration: lower is better.",
+                        definition=metric_definition("outcomes", period_words(filters),
+                                                     numerator="people reliably improved, reliably deteriorated, or "
+                                                               "recovered (a case at baseline, not at the end)",
+                                                     denominator="people with a paired baseline and end score "
+                                                                 "(recovery: those who were a case at baseline)"))]
 
 
 def layout(**query):

@@ -13,6 +13,7 @@ from pathway.web.components.page import area_label, area_names, page, period_wor
 from pathway.web.components.summaries import percent_text, pooled
 from pathway.web.components.tables import people_frame
 from pathway.web.filters import metric_params, narrow, read_filters
+from pathway.web.indicators import metric_definition
 from pathway.web.warehouse import fetch_metric
 
 PATH = "/pathway-flow"
@@ -84,7 +85,8 @@ def pathway_flow_body(filters: dict) -> list:
                                  figure=flow_figure(frame, labels), table=table,
                                  summary=flow_summary(frame, labels, filters, where),
                                  source="For all areas the shown (rounded) counts of each area are added up, "
-                                        "leaving out hidden ones."))
+                                        "leaving out hidden ones.",
+                                 definition=metric_definition("referral_funnel", period_words(filters))))
     cards.append(waiting_times_card(filters, where, labels))
     return cards
 
@@ -139,7 +141,9 @@ def waiting_times_card(filters: dict, where: str, labels: dict):
         summary=summary,
         source="Seen: the first attended assessment, contact or intervention with the same service on or after "
                "the referral. For all areas the share is pooled from each area's shown counts; medians are "
-               "per area and are not pooled.")
+               "per area and are not pooled.",
+        definition=metric_definition("waiting_times", period_words(filters), numerator="referrals seen within 28 days",
+                                     denominator="referrals in the period"))
 
 
 def layout(**query):

@@ -15,6 +15,7 @@ from pathway.web.components.figure_card import figure_card
 from pathway.web.components.page import area_label, area_names, page, period_words, stage_order, tier_order
 from pathway.web.components.tables import html_table, people_frame
 from pathway.web.filters import filters_from_query, metric_params, narrow, read_filters
+from pathway.web.indicators import metric_definition
 from pathway.web.warehouse import areas, fetch_metric
 
 PATH = "/service-gaps"
@@ -159,7 +160,11 @@ def service_gaps_body(filters: dict) -> list:
                                "where one is set and higher. Flags: ✕ no service (nobody reached, even where no "
                                "area reaches anyone), ▼ below the benchmark (the 95% interval wholly below it), "
                                "✓ at or above it. Unmet: people below the benchmark. Coverage compares reach with "
-                               "the same benchmark.")]
+                               "the same benchmark.",
+                        definition=metric_definition("service_gaps", period_words(filters),
+                                                     numerator="live births reached by an attended service of the "
+                                                               "tier in the stage",
+                                                     denominator="live births in the period with a year of follow-up"))]
 
 
 def layout(**query):

@@ -15,6 +15,7 @@ from pathway.web.components.page import area_label, area_names, page
 from pathway.web.components.tables import people_frame
 from pathway.web.filters import metric_params, read_filters
 from pathway.web.pages._pickers import chosen_measure, keep_measure_in_url, metric_choices, metric_picker
+from pathway.web.indicators import metric_definition
 from pathway.web.warehouse import fetch_metric
 
 PATH = "/trends"
@@ -173,7 +174,8 @@ def trend_card(filters: dict, metric: str | None):
                        summary=summary, extra=variation_icon(latest),
                        source="XmR chart (NHS England 'Making Data Count'): mean ± 2.66 × mean moving range; special "
                               "cause: a point outside the limits, a run of 7 on one side of the mean, 6 rising or "
-                              "falling, or 2 of 3 in the outer third near a limit.")
+                              "falling, or 2 of 3 in the outer third near a limit.",
+                       definition=metric_definition("trend", f"{len(frame)} months ending {frame['month'].iloc[-1]}"))
 
 
 # What each trend measure counts, in words (the picker's labels come from the catalogue).

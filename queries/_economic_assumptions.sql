@@ -90,7 +90,7 @@ scenario_steps as (
            coalesce(s.effect_given, cast(p.value as double precision)) as value,
            'share of cost per case' as unit,
            case when s.effect_given is null then p.source
-                else 'your setting (parameter effect)' end as source,
+                else 'your setting (the effect chosen on the page)' end as source,
            case when s.effect_given is null then p.status else 'your setting' end as status
     from settings s
     left join ref_parameters p on p.name = 'effect_avoided_share'
@@ -99,7 +99,7 @@ scenario_steps as (
            coalesce(s.target_given, cast(p.value as double precision)),
            'percent of live births',
            case when s.target_given is null then p.source
-                else 'your setting (parameter target_access_pct)' end,
+                else 'your setting (the target access chosen on the page)' end,
            case when s.target_given is null then p.status else 'your setting' end
     from settings s
     left join ref_parameters p on p.name = 'national_ambition_pct'

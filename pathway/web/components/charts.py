@@ -105,7 +105,19 @@ def styled(figure: dict, *, title: str | None = None, y_title: str | None = None
         figure["layout"]["title"] = {"text": title}
     axis(figure, "xaxis", **_titled(x_title), showgrid=False, linecolor=NHS_DARK_GREY)
     axis(figure, "yaxis", **_titled(y_title), gridcolor="#e8edee", linecolor=NHS_DARK_GREY, zeroline=False)
+    # Numbers on value axes with thousands separators (1,400, not 1400); category and date axes untouched.
+    for name, key in (("xaxis", "x"), ("yaxis", "y")):
+        if _numeric_axis(figure, key):
+            figure["layout"][name].setdefault("tickformat", ",~f")
     return figure
+
+
+def _numeric_axis(figure: dict, key: str) -> bool:
+    for trace in figure["data"]:
+        values = [v for v in (trace.get(key) or []) if v is not None]
+        if values:
+            return all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values[:50])
+    return False
 
 
 def horizontal_line(figure: dict, level: float, text: str, *, colour: str = NHS_DARK_BLUE,

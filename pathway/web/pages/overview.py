@@ -144,7 +144,7 @@ def overview_body(filters: dict) -> list:
         if reach is not None and not reach.empty else None,
         table=table, summary=summary, result=result if reach is None else None,
         source="Reach: at least one attended screening, assessment, contact or intervention in the stage "
-               "(contract metric stage_reach). Error bars are 95% Wilson intervals."))
+               "(the same reach as the Coverage view). Error bars are 95% Wilson intervals."))
 
     if reach is not None and not reach.empty:
         universal = reach[reach["tier"] == "universal"]

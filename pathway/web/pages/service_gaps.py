@@ -71,7 +71,8 @@ def heatmap(frame: pd.DataFrame, names: dict) -> dict:
         "hovertemplate": "%{y}<br>%{x}: %{z:.1f}% reached<extra></extra>"}])
     axis(figure, "xaxis", side="top", tickangle=-30)
     axis(figure, "yaxis", autorange="reversed")
-    return styled(figure, height=max(320, 60 + 48 * len(rows)))
+    # The stage and tier labels stand rotated above the cells: room for them comes on top of the rows.
+    return styled(figure, height=max(400, 190 + 48 * len(rows)))
 
 
 # How the gaps table can be sorted: (label, column, smallest first). Suppressed cells sort last.
@@ -145,9 +146,14 @@ def service_gaps_body(filters: dict) -> list:
     table = flag_words(people_frame(frame.assign(area_name=frame["area_code"].map(lambda c: names.get(c, c)))
                                     [["area_code", "area_name", "stage", "tier", "pct", "benchmark_pct", "gap_pp",
                                       "unmet", "flag", "benchmark_source"]], None))
-    flagged = frame[frame["flag"].isin(GAP_FLAGS)]
+    shared = is_shared_gap(frame)
+    flagged = frame[frame["flag"].isin(GAP_FLAGS) & ~shared]
     summary = (f"{len(flagged)} of {len(frame)} area, stage and tier cells for {period_words(filters)} in {where} "
-               f"are below their benchmark or have no service. ")
+               f"are below their benchmark or have no service where other areas have one. ")
+    if shared.any():
+        cells = frame[shared].drop_duplicates(["stage", "tier"])
+        summary += ("No area reaches anyone with " + "; ".join(f"{r.tier} services in the {r.stage} stage"
+                                                                for r in cells.itertuples()) + ": a gap every area shares. ")
     worst = flagged.assign(_u=pd.to_numeric(flagged["unmet"], errors="coerce")).sort_values("_u", ascending=False).head(3)
     if not worst.empty:
         summary += "Most people unmet: " + "; ".join(

@@ -86,6 +86,10 @@ def test_by_service_shows_an_area_without_a_team(fixture_warehouse):
     assert beta.benchmark_pct == pytest.approx(100 / 6)
     alpha = row(frame, area_code=ALPHA, stage="postnatal", service="perinatal_mh")
     assert (alpha.reached, alpha.flag) == (1, "ok")
+    # A service need not work in every stage: one no area uses in a stage is no gap of any area's
+    # (a mother and baby unit before conception), unlike a whole tier nobody reaches.
+    mbu = row(frame, area_code=BETA, stage="preconception", service="mbu")
+    assert (mbu.reached, mbu.benchmark_pct, mbu.flag) == (0, 0.0, "ok")
 
 
 def test_a_standard_in_reference_data_raises_the_benchmark_above_the_median(warehouse_url, tmp_path):

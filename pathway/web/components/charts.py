@@ -48,6 +48,20 @@ def series_style(index: int) -> dict:
     return {"color": SERIES_COLOURS[index % colours], "pattern": PATTERNS[(index + index // colours) % patterns]}
 
 
+def wrapped(label, width: int = 22) -> str:
+    """A long category label broken over lines (Plotly's <br>), so on a phone the labels do not take
+    the plot's width: 'Specialist community perinatal mental health team' in three short lines."""
+    words, lines, line = str(label).split(), [], ""
+    for word in words:
+        if line and len(line) + 1 + len(word) > width:
+            lines.append(line)
+            line = word
+        else:
+            line = f"{line} {word}".strip()
+    lines.append(line)
+    return "<br>".join(lines)
+
+
 def plot_height(rows: int, *, per_row: int = 28, extra: int = 140, minimum: int = 320) -> int:
     """A figure height sized to its content (rows of bars or categories), never under `minimum`."""
     return max(minimum, extra + per_row * max(1, rows))
@@ -166,6 +180,8 @@ def bars_with_interval(frame: pd.DataFrame, *, x: str, value: str = "pct", serie
     for index, (name, rows) in enumerate(groups):
         style = TIER_STYLE.get(str(name), series_style(index))
         labels = [x_labels.get(v, v) if x_labels else v for v in rows[x]]
+        if horizontal:
+            labels = [wrapped(v) for v in labels]
         values = numbers(rows[value])
         # A figure hidden by disclosure control is drawn as '*' on the axis, never as a silent gap.
         hidden = [v is None for v in values]

@@ -48,6 +48,7 @@ def figure_card(card: str, title: str, *, figure: dict | None, table: pd.DataFra
             html.P(summary, id=description_id, className="pathway-text-alternative"),
             html.Div(dcc.Graph(id=_card_id(ids.CARD_GRAPH_TYPE, card), figure=figure,
                                config=GRAPH_CONFIG, className="pathway-graph"),
+                     className="pathway-graph-scroll",
                      **{"aria-describedby": description_id}) if figure is not None else None,
             extra,
             html.Details([html.Summary("Show the figures as a table"),

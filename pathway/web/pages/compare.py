@@ -12,7 +12,7 @@ from dash import Input, Output, State, callback, html
 
 from pathway.web import ids
 from pathway.web.components.charts import (NHS_BLACK, NHS_DARK_BLUE, NHS_DARK_GREY, axis, chart, plot_height, styled,
-                                           vertical_line)
+                                           vertical_line, wrapped)
 from pathway.web.components.figure_card import figure_card, loading
 from pathway.web.components.page import area_label, area_names, page, period_words
 from pathway.web.components.summaries import percent_text
@@ -61,14 +61,15 @@ def compare_figure(values: pd.DataFrame, names: dict, selected: str, benchmark: 
                    england: float | None) -> dict:
     """One horizontal bar per area, coloured and patterned by its comparison, with its 95% interval."""
     traces = []
-    labels = [names.get(c, c) for c in values["area_code"]]
+    labels = [wrapped(names.get(c, c)) for c in values["area_code"]]
     for kind, style in COMPARISON_STYLE.items():
         rows = values[values["comparison"] == kind]
         if rows.empty:
             continue
         value = pd.to_numeric(rows["value"], errors="coerce")
         traces.append({
-            "type": "bar", "orientation": "h", "name": style["text"], "y": [names.get(c, c) for c in rows["area_code"]],
+            "type": "bar", "orientation": "h", "name": style["text"],
+            "y": [wrapped(names.get(c, c)) for c in rows["area_code"]],
             "x": [0 if pd.isna(v) else v for v in value],
             "text": ["*" if pd.isna(v) else "" for v in value], "textposition": "outside", "cliponaxis": False,
             "marker": {"color": style["color"], "pattern": {"shape": style["pattern"]},
@@ -80,11 +81,15 @@ def compare_figure(values: pd.DataFrame, names: dict, selected: str, benchmark: 
             "customdata": [percent_text(v) for v in value],
             "hovertemplate": "%{y}: %{customdata}<extra>" + style["text"] + "</extra>"})
     figure = chart(traces, barmode="overlay")
-    if benchmark is not None:
-        vertical_line(figure, benchmark, f"All areas {benchmark:.1f}%")
-    if england is not None:
-        vertical_line(figure, england, f"England {england:.1f}%", colour=NHS_BLACK, dash="dot")
-        figure["layout"]["annotations"][-1].update(yanchor="top", y=0)
+    # The benchmark lines are named in the legend (a label on the plot would sit on the legend).
+    for level, name, colour, dash in ((benchmark, "All areas", NHS_DARK_BLUE, "dash"),
+                                      (england, "England (published)", NHS_BLACK, "dot")):
+        if level is None:
+            continue
+        vertical_line(figure, level, "", colour=colour, dash=dash)
+        figure["layout"]["annotations"].pop()
+        figure["data"].append({"type": "scatter", "x": [None], "y": [None], "mode": "lines", "hoverinfo": "skip",
+                               "name": f"{name} {level:.1f}%", "line": {"color": colour, "dash": dash}})
     styled(figure, x_title="%", height=plot_height(len(labels), per_row=30, extra=170))
     axis(figure, "yaxis", categoryorder="array", categoryarray=labels, autorange="reversed", automargin=True)
     figure["layout"]["margin"]["l"] = 20
@@ -168,7 +173,7 @@ def _scaled(value, benchmark, half, flip):
 def spine_figure(rows: pd.DataFrame) -> dict:
     """Fingertips' spine chart: each indicator's range of areas (light grey), middle half (dark grey) and
     the area (a marker by significance) on a scale centred on the benchmark, worse to the left."""
-    labels, bars = rows["indicator"].tolist(), {"range": ([], []), "middle": ([], [])}
+    labels, bars = [wrapped(i) for i in rows["indicator"]], {"range": ([], []), "middle": ([], [])}
     points = {kind: ([], []) for kind in COMPARISON_STYLE}
     for r in rows.itertuples():
         if r.benchmark is None or pd.isna(r.lowest):
@@ -182,7 +187,7 @@ def spine_figure(rows: pd.DataFrame) -> dict:
             bars[part][0].append(a), bars[part][1].append(b - a)
         if r.value is not None:
             points[r.comparison][0].append(_scaled(r.value, r.benchmark, half, flip))
-            points[r.comparison][1].append(r.indicator)
+            points[r.comparison][1].append(wrapped(r.indicator))
     traces = [{"type": "bar", "orientation": "h", "y": labels, "base": bars[part][0], "x": bars[part][1],
                "name": name, "marker": {"color": colour}, "hoverinfo": "skip", "width": width}
               for part, name, colour, width in (("range", "Range of areas (lowest to highest)", "#D8DDE0", 0.6),

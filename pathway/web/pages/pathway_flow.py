@@ -7,7 +7,7 @@ import dash
 import pandas as pd
 
 from pathway.web.components.charts import (axis, bars_with_interval, chart, legend_on_top, numbers, plot_height,
-                                           series_style, styled)
+                                           series_style, styled, wrapped)
 from pathway.web.components.figure_card import figure_card
 from pathway.web.components.page import area_label, area_names, page, period_words, service_labels
 from pathway.web.components.summaries import percent_text, pooled
@@ -39,7 +39,7 @@ def flow_rows(filters: dict):
 
 def flow_figure(frame: pd.DataFrame, labels: dict) -> dict:
     """Services down the side, one bar per step: each step its own colour and pattern (distinct pairs)."""
-    names = [labels.get(service, service) for service in frame["service"]]
+    names = [wrapped(labels.get(service, service)) for service in frame["service"]]
     traces = []
     for index, step in enumerate(STEPS):
         style = series_style(index)

@@ -605,3 +605,126 @@ def test_coverage_says_how_to_load_published_figures_when_there_are_none(app):
     from pathway.web.pages import coverage
 
     assert "pathway load --table benchmarks FILE" in text_of(coverage.layout(area=NORTHTOWN, **PERIOD))
+
+
+# ---- pickers kept in the URL -------------------------------------------------------------------
+def test_the_economic_scenario_is_written_to_the_url_and_read_back_from_it(app):
+    from pathway.web.pages import economic_case
+
+    search = economic_case.keep_scenario_in_url(12.5, 20, 0.2, "high", "2023/24", f"?area={NORTHTOWN}")
+    assert search == (f"?area={NORTHTOWN}&target=12.5&targeted=20&effect=0.2&need=high&price_year=2023%2F24")
+    filters = filters_from_query(search)
+    scenario = economic_case.scenario_from_url({"target_access_pct": 10.0, "targeted_target_pct": 15.0,
+                                                "effect": 0.1, "need": "mid", "price_year": "2012/13"}, filters)
+    assert scenario == {"target_access_pct": 12.5, "targeted_target_pct": 20.0, "effect": 0.2, "need": "high",
+                        "price_year": "2023/24"}
+
+
+def test_a_measure_picker_writes_its_choice_to_the_url_and_the_page_reads_it(app):
+    from pathway.web.pages import _pickers, equity
+
+    options = _pickers.metric_choices("equity")
+    assert _pickers.chosen_measure({"measure": "mood_screening"}, options) == "mood_screening"
+    # A measure this page does not offer (carried from another page's link) falls back to its first.
+    assert _pickers.chosen_measure({"measure": "births"}, options) == options[0]["value"]
+    assert "Mood screening by deprivation quintile" in text_of(equity.layout(measure="mood_screening", **PERIOD))
+
+
+# ---- issue 14: the readability rules, one behaviour each -----------------------------------------
+def test_all_stages_and_all_tiers_are_choices_that_clear_the_filter():
+    from pathway.web.components.filter_bar import ANY, search_for_filters
+
+    ids_ = [{"type": ids.FILTER_TYPE, "name": "stage"}, {"type": ids.FILTER_TYPE, "name": "tier"}]
+    # "All stages" has a value a native <select> shows (not ""), and choosing it removes the filter.
+    assert ANY == "all"
+    assert search_for_filters([ANY, "universal"], ids_, "?stage=postnatal&tier=targeted") == "?tier=universal"
+    assert read_filters("?stage=all&tier=all")[0] == {"area": "all"}
+
+
+def test_a_download_names_its_area_and_period_and_carries_them_in_every_row():
+    frame = pd.DataFrame({"stage": ["postnatal"], "pct": [50.0]})
+    context = {"area_code": NORTHTOWN, "area_name": "Northtown", "from": "2024-01-01", "to": "2024-12-31",
+               "as_at": "2025-12-31"}
+    assert exports.download_name("coverage-stage-reach", "csv", context) == \
+        f"pathway-coverage-stage-reach-{NORTHTOWN}-2024-01-01-to-2024-12-31.csv"
+    rows = exports.with_context(frame, context)
+    assert list(rows.columns) == ["filter_area_code", "filter_area_name", "births_from", "births_to", "data_cut_off",
+                                  "stage", "pct"]
+    assert rows.iloc[0].tolist() == [NORTHTOWN, "Northtown", "2024-01-01", "2024-12-31", "2025-12-31", "postnatal", 50.0]
+
+
+def test_tables_print_counts_with_thousands_separators():
+    from pathway.web.components.tables import display
+
+    assert [display(v) for v in (13490, 1000, 999, 3.456, "13490", "2024-01-01", None)] == \
+        ["13,490", "1,000", "999", "3.5", "13,490", "2024-01-01", ""]
+
+
+def test_the_first_36_series_never_share_both_colour_and_pattern():
+    from pathway.web.components.charts import series_style
+
+    pairs = [tuple(series_style(i).values()) for i in range(36)]
+    assert len(set(pairs)) == 36
+
+
+def test_a_hidden_reference_group_gives_ratios_against_everyone_instead():
+    from pathway.web.pages.equity import with_ratio_to_everyone
+
+    rows = pd.DataFrame({"group": ["1", "2", "5"], "pct": [4.0, 2.0, float("nan")],
+                         "rate_ratio": [float("nan")] * 3, "reference_group": ["5"] * 3})
+    out, used = with_ratio_to_everyone(rows, everyone_pct=3.0)
+    # 4 / 3 = 1.33 and 2 / 3 = 0.67; the hidden reference group stays hidden.
+    assert used and out["ratio_to_everyone"].tolist()[:2] == [1.33, 0.67] and pd.isna(out["ratio_to_everyone"].iloc[2])
+    shown = rows.assign(pct=[4.0, 2.0, 2.5], rate_ratio=[1.6, 0.8, 1.0])
+    assert with_ratio_to_everyone(shown, everyone_pct=3.0)[1] is False
+
+
+def test_the_demo_geography_is_one_reproducible_polygon_per_area_inside_the_oval():
+    from pathway.demo.areas import county_areas
+    from pathway.demo.geography import HEIGHT, WIDTH, demo_boundaries
+
+    pairs = [(a.area_code, a.icb_code) for a in county_areas()]
+    first, again = demo_boundaries(pairs), demo_boundaries(list(reversed(pairs)))
+    assert first == again and set(first) == {code for code, _ in pairs}
+    for rings in first.values():
+        (ring,) = rings
+        assert ring[0] == ring[-1] and len(ring) >= 4
+        assert all((x / (WIDTH / 2)) ** 2 + (y / (HEIGHT / 2)) ** 2 <= 1.005 for x, y in ring)
+
+
+def test_real_area_codes_find_the_shipped_ons_boundaries_with_no_setting():
+    from pathway.web.pages import map as map_page
+
+    # Hartlepool and Middlesbrough (unitary authorities) are in the district and county layers.
+    rings, name = map_page.shipped_boundaries(["E06000001", "E06000002", "X60000001"])
+    assert set(rings) == {"E06000001", "E06000002"} and name.endswith(".geojson")
+    icbs, icb_file = map_page.shipped_boundaries(["E54000050", "E54000008"])
+    assert set(icbs) == {"E54000050", "E54000008"} and icb_file == "icb.geojson"
+    # England lies between 49.8 and 55.9 degrees north, 6.4 west and 1.8 east.
+    points = [p for parts in icbs.values() for ring in parts for p in ring]
+    assert all(-6.5 < x < 1.9 and 49.8 < y < 56.0 for x, y in points)
+
+
+def test_the_map_legend_shows_the_colour_scale_and_marks_all_areas_figure():
+    from pathway.web.pages import map as map_page
+
+    values = pd.DataFrame({"area_code": ["A", "B"], "value": [2.0, 6.0], "ci_low": [1.0, 5.0], "ci_high": [3.0, 7.0],
+                           "comparison": ["worse", "better"], "benchmark": [4.0, 4.0]})
+    square = [[[0, 0], [1, 0], [1, 1], [0, 0]]]
+    figure = map_page.choropleth(values, {"A": "Alpha", "B": "Beta"}, {"A": square, "B": square}, "all")
+    bar = next(t for t in figure["data"] if t.get("marker", {}).get("showscale"))
+    assert bar["marker"]["colorbar"]["tickvals"] == [2.0, 6.0, 4.0]
+    assert bar["marker"]["colorbar"]["ticktext"] == ["2.0%", "6.0%", "◀ all areas 4.0%"]
+    by_comparison = map_page.choropleth(values, {}, {"A": square, "B": square}, "all", colour_by="comparison")
+    fills = [t["fillcolor"] for t in by_comparison["data"] if t.get("fill") == "toself"]
+    assert fills == ["#C00000", "#3D9A3F"]  # Fingertips' worse and better
+
+
+def test_the_spine_chart_centres_the_benchmark_and_puts_worse_on_the_left():
+    from pathway.web.pages.compare import _scaled
+
+    # Benchmark 50, areas from 30 to 60: the half-width is the further extreme, 20 points.
+    assert _scaled(50, 50, 20, flip=False) == 0.5
+    assert _scaled(30, 50, 20, flip=False) == 0.0 and _scaled(60, 50, 20, flip=False) == 0.75
+    # Lower is better: the scale turns round, so the worse (higher) value is on the left.
+    assert _scaled(60, 50, 20, flip=True) == 0.25

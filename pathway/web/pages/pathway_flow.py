@@ -136,7 +136,7 @@ def waiting_times_card(filters: dict, where: str, labels: dict):
     return figure_card(
         "waiting-times", title,
         figure=bars_with_interval(rows, x="service_name", value="seen_within_28_days_pct", horizontal=True,
-                                  y_title="% of referrals seen within 28 days"),
+                                  y_title="% seen within 28 days"),
         table=people_frame(rows[table_columns], None),
         summary=summary,
         source="Seen: the first attended assessment, contact or intervention with the same service on or after "

@@ -302,7 +302,8 @@ def test_trend_of_births_marks_march_and_the_run_after_it_as_special_cause(app):
     # Northtown's 20 births all fall in March 2024: 0, 0, 20, then 9 months of 0. Mean 20 / 12 = 1.67;
     # moving ranges 0, 20, 20 and eight 0s, mean 40 / 11 = 3.64; limits 1.67 ± 2.66 × 3.64 = -8.0 to 11.3.
     assert [r["value"] for r in rows] == [0, 0, 20] + [0] * 9
-    assert (rows[0]["mean"], rows[0]["lower_limit"], rows[0]["upper_limit"]) == (1.7, -8.0, 11.3)
+    # A count cannot fall below 0, so the lower limit (-8.0) is shown at 0, as the Making Data Count tools do.
+    assert (rows[0]["mean"], rows[0]["lower_limit"], rows[0]["upper_limit"]) == (1.7, 0, 11.3)
     # March is outside the limits; April to December are a run of 9 (7 or more) below the mean.
     assert [r["month"] for r in rows if r["special_cause"] == "yes"] == [f"2024-{m:02d}" for m in range(3, 13)]
     text = text_of(card)
@@ -335,7 +336,7 @@ def test_trend_for_all_areas_pools_the_areas_month_by_month(app):
     # Mean 30 / 12 = 2.5; moving ranges 0, 30, 30 and eight 0s, mean 60 / 11 = 5.45;
     # limits 2.5 ± 2.66 × 5.45 = -12.0 to 17.0.
     assert [r["value"] for r in rows] == [0, 0, 30] + [0] * 9
-    assert (rows[0]["mean"], rows[0]["lower_limit"], rows[0]["upper_limit"]) == (2.5, -12.0, 17.0)
+    assert (rows[0]["mean"], rows[0]["lower_limit"], rows[0]["upper_limit"]) == (2.5, 0, 17.0)  # -12.0 shown at 0
     text = text_of(card)
     assert "All areas are pooled" in text and "nan" not in text
 

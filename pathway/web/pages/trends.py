@@ -159,9 +159,17 @@ def trend_card(filters: dict, metric: str | None):
     special = frame[frame["special_cause"].fillna(False).astype(bool)]
     latest = frame["latest_variation"].dropna().iloc[-1] if frame["latest_variation"].notna().any() else None
     shown_months = int(pd.to_numeric(frame["value"], errors="coerce").notna().sum())
+    # A count or a percentage cannot go below 0 (nor a percentage above 100): limits beyond are shown at
+    # the bound, as the Making Data Count tools do.
+    ceiling = 100.0 if measure not in ("births", "waiting_times") else float("inf")
+    frame = frame.assign(lower_limit=pd.to_numeric(frame["lower_limit"], errors="coerce").clip(lower=0),
+                         upper_limit=pd.to_numeric(frame["upper_limit"], errors="coerce").clip(upper=ceiling))
+    few = (f" Only {shown_months} months are shown (the rest are hidden by disclosure control or have no "
+           "births), fewer than the 12 that reliable limits need: read them as trial limits, or choose a "
+           "larger area or a longer period." if shown_months < 12 else "")
     summary = (f"{MEASURE_WORDS.get(measure, measure.replace('_', ' ')).capitalize()} by month in {where}: "
                f"{len(frame)} months ({shown_months} shown), mean {mean.iloc[-1]:,.1f}, process limits "
-               f"{frame['lower_limit'].iloc[-1]:,.1f} to {frame['upper_limit'].iloc[-1]:,.1f}. "
+               f"{frame['lower_limit'].iloc[-1]:,.1f} to {frame['upper_limit'].iloc[-1]:,.1f}.{few} "
                + ("Special-cause variation in " + "; ".join(
                    f"{r.month} ({_rules(r)})" for r in special.itertuples()) + "." if not special.empty
                   else "No special-cause variation: only common-cause variation.")

@@ -162,7 +162,7 @@ def test_the_report_button_downloads_the_areas_report(dashboard):
     open_page(dashboard, f"/coverage?area={NORTHTOWN}&{PERIOD_QUERY}", "Coverage")
     dashboard.wait_for_contains_text("#coverage-stage-reach-description", "in Northtown", timeout=WAIT)
     dashboard.driver.find_element(By.ID, "report-download-html").send_keys(Keys.ENTER)
-    report = Path(dashboard.download_path) / f"pathway-report-{NORTHTOWN}.html"
+    report = Path(dashboard.download_path) / f"pathway-report-{NORTHTOWN}-{PERIOD['from']}-to-{PERIOD['to']}.html"
     dashboard.wait_for_contains_text("#report-download-message", f"Downloaded {report.name}", timeout=WAIT)
     wait_until(dashboard, lambda d: report.exists() and report.stat().st_size > 0, f"{report.name} was not downloaded")
     assert "Northtown" in report.read_text(encoding="utf-8")

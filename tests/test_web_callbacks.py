@@ -483,8 +483,8 @@ def test_report_download_gives_the_areas_html_report_for_the_period(app):
     from pathway.web.components.report_download import report_download
 
     payload, message = report_download(filters_from_query(f"?area={NORTHTOWN}&from=2024-01-01&to=2024-12-31"), "html")
-    assert payload["filename"] == f"pathway-report-{NORTHTOWN}.html" and message == \
-        f"Downloaded pathway-report-{NORTHTOWN}.html."
+    name = f"pathway-report-{NORTHTOWN}-2024-01-01-to-2024-12-31.html"
+    assert payload["filename"] == name and message == f"Downloaded {name}."
     html_text = base64.b64decode(payload["content"]).decode("utf-8")
     assert "Northtown" in html_text and "<html" in html_text.lower()
 

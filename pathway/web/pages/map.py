@@ -197,8 +197,9 @@ def _labels(values: pd.DataFrame, names: dict, rings: dict, low: float, high: fl
 
 
 def choropleth(values: pd.DataFrame, names: dict, rings: dict[str, list], selected: str, *,
-               colour_by: str = "value", title: str = "%") -> dict:
-    """One filled shape per area (its parts joined by gaps), coloured by value or by comparison."""
+               colour_by: str = "value", title: str = "%", members: frozenset = frozenset()) -> dict:
+    """One filled shape per area (its parts joined by gaps), coloured by value or by comparison; the chosen
+    area, or the areas of the chosen ICB (`members`), outlined."""
     traces = []
     low, high = values["value"].min(), values["value"].max()
     low, high = (0.0, 1.0) if pd.isna(low) else (float(low), float(high))
@@ -211,7 +212,7 @@ def choropleth(values: pd.DataFrame, names: dict, rings: dict[str, list], select
         for ring in parts:
             lon += [point[0] for point in ring] + [None]
             lat += [point[1] for point in ring] + [None]
-        chosen = row.area_code == selected
+        chosen = row.area_code == selected or row.area_code in members
         style = COMPARISON_STYLE.get(row.comparison, COMPARISON_STYLE["not compared"])
         trace = {
             "type": "scatter", "x": lon[:-1], "y": lat[:-1], "mode": "lines", "fill": "toself",
@@ -319,7 +320,8 @@ def map_card(filters: dict, measure: str, colour_by: str = "value"):
     rings, kind = area_boundaries(area_list, list(values["area_code"]), configured)
     selected = filters.get("area", "all")
     if rings:
-        figure = choropleth(values, names, rings, selected, colour_by=colour_by, title="% (colour)")
+        members = frozenset(area_list.loc[area_list["icb_code"] == selected, "area_code"])
+        figure = choropleth(values, names, rings, selected, colour_by=colour_by, title="% (colour)", members=members)
     else:
         figure = tile_map(values, names, area_list, selected)
     table = values.assign(area_name=values["area_code"].map(lambda c: names.get(c, c)))

@@ -183,7 +183,7 @@ def metric_definition(metric_name: str, period_text: str, *, numerator: str | No
             ("Interval", "95% Wilson score interval" if metric.proportions else ""),
             ("Source", metric.source.replace("contract v1 section 5", "the extract contract"))]
     return html.Details([
-        html.Summary(f"Definitions: {metric.title.lower()}"),
+        html.Summary(f"Definitions: {metric.title}"),
         html.Dl([item for term, text in rows if text for item in (html.Dt(term), html.Dd(text))],
                 className="pathway-definitions"),
     ], className="pathway-definitions-panel")

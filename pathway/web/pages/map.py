@@ -193,7 +193,7 @@ def _labels(values: pd.DataFrame, names: dict, rings: dict, low: float, high: fl
             else _colour(row.value, low, high)
         colours.append(_text_colour(fill))
     return {"type": "scatter", "x": x, "y": y, "mode": "text", "text": text, "hoverinfo": "skip",
-            "showlegend": False, "textfont": {"family": FONT, "size": 11, "color": colours}}
+            "showlegend": False, "cliponaxis": False, "textfont": {"family": FONT, "size": 11, "color": colours}}
 
 
 def choropleth(values: pd.DataFrame, names: dict, rings: dict[str, list], selected: str, *,
@@ -321,7 +321,7 @@ def map_card(filters: dict, measure: str, colour_by: str = "value"):
     selected = filters.get("area", "all")
     if rings:
         members = frozenset(area_list.loc[area_list["icb_code"] == selected, "area_code"])
-        figure = choropleth(values, names, rings, selected, colour_by=colour_by, title="% (colour)", members=members)
+        figure = choropleth(values, names, rings, selected, colour_by=colour_by, title="Colour scale (%)", members=members)
     else:
         figure = tile_map(values, names, area_list, selected)
     table = values.assign(area_name=values["area_code"].map(lambda c: names.get(c, c)))

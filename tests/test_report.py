@@ -155,7 +155,7 @@ def test_chart_prints_a_star_for_a_suppressed_bar_and_uses_a_pattern():
 def test_pdf_is_a4_with_page_numbers_and_carries_figures_stars_and_sources(warehouse, tmp_path):
     from conftest import CHROMIUM_INSTALL_HINT, missing_tool
 
-    pypdf = pytest.importorskip("pypdf")  # the PDF text reader (pip install pypdf)
+    import pypdf  # the PDF text reader, in the test extra
     if shutil.which("chromium") is None:
         missing_tool(f"printing the PDF needs Chromium: {CHROMIUM_INSTALL_HINT}")
     out = tmp_path / "eastfield.pdf"

@@ -23,6 +23,9 @@ app.add_typer(reference_app, name="reference")
 out = Console(width=None if sys.stdout.isatty() else 200)
 err = Console(stderr=True)
 
+# A flag takes no value: metavar="" keeps typer from showing a <bool> value type in --help.
+FLAG = ""
+
 DbOption = typer.Option(None, "--db", help="SQLAlchemy URL (default: PATHWAY_DB_URL or duckdb:///data/pathway.duckdb).")
 
 
@@ -56,7 +59,7 @@ def _usage_error(message: str) -> None:
 @app.command()
 def load(
     files: List[Path] = typer.Argument(..., help="Extract files (CSV, XLSX, Parquet)."),
-    table: Optional[str] = typer.Option(None, "--table", help="areas, cohort, activity, measures (default: from file name or columns)."),
+    table: Optional[str] = typer.Option(None, "--table", help="areas, cohort, activity, measures, or benchmarks (published national figures) (default: from the file name or columns)."),
     max_reject_rate: Optional[float] = typer.Option(None, "--max-reject-rate", help="Refuse a file when more than this share of its rows is rejected (default 0.05)."),
     sheet: Optional[str] = typer.Option(None, "--sheet", help="XLSX sheet name (default: the first sheet)."),
     lookup_column: List[str] = typer.Option([], "--lookup-column", help="For a small-area lookup loaded as areas: ROLE=COLUMN, where ROLE is lsoa_code, la_code, la_name, icb_code, icb_name, region_code or region_name (repeatable)."),
@@ -100,8 +103,8 @@ def query(
     name: Optional[str] = typer.Argument(None, help="Metric name from the catalogue (see --list)."),
     param: List[str] = typer.Option([], "--param", help="KEY=VALUE, repeatable (area, from, to, as_at, ...)."),
     output_format: str = typer.Option("table", "--format", help="csv | json | table"),
-    no_suppress: bool = typer.Option(False, "--no-suppress", help="Show unsuppressed counts (for analysts with access to the unsuppressed data)."),
-    list_: bool = typer.Option(False, "--list", help="List the metric catalogue."),
+    no_suppress: bool = typer.Option(False, "--no-suppress", metavar=FLAG, help="Show unsuppressed counts (for analysts with access to the unsuppressed data)."),
+    list_: bool = typer.Option(False, "--list", metavar=FLAG, help="List the metric catalogue."),
     db: Optional[str] = DbOption,
 ) -> None:
     """Run one metric of the catalogue and print it."""
@@ -165,7 +168,7 @@ def serve(
 def report(
     area: Optional[str] = typer.Option(None, "--area", help="Area (or ICB) code of the report."),
     out_file: Optional[Path] = typer.Option(None, "--out", help="FILE.html or FILE.pdf (the suffix sets the format)."),
-    all_areas: bool = typer.Option(False, "--all-areas", help="Every loaded area's report (the monthly pack), into --out-dir."),
+    all_areas: bool = typer.Option(False, "--all-areas", metavar=FLAG, help="Every loaded area's report (the monthly pack), into --out-dir."),
     out_dir: Optional[Path] = typer.Option(None, "--out-dir", help="Folder for --all-areas: report_<area code>.<format>."),
     output_format: str = typer.Option("html", "--format", help="html | pdf, for --all-areas."),
     date_from: Optional[str] = typer.Option(None, "--from", help="First birth date of the cohort (YYYY-MM-DD)."),
@@ -245,7 +248,11 @@ def reference_list(db: Optional[str] = DbOption) -> None:
 def reference_replace(name: str, file: Path, db: Optional[str] = DbOption) -> None:
     """Replace one reference table (e.g. prevalence, costs) with your own sourced CSV."""
     from pathway.reference import ReferenceError, replace
+    from pathway.schema import REFERENCE_TABLES
 
+    if name not in REFERENCE_TABLES:
+        _usage_error(f"unknown reference table {name!r}: one of {', '.join(REFERENCE_TABLES)} "
+                     "(see `pathway reference list`)")
     warehouse = _warehouse(db)
     try:
         with warehouse.begin() as conn:

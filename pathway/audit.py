@@ -43,7 +43,7 @@ def journal_path(warehouse: Warehouse) -> Path | None:
 
 
 def _now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None, microsecond=0)
+    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
 
 
 def record(warehouse: Warehouse, event: str, outcome: str = "ok", *, user: str | None = None,

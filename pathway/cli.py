@@ -77,8 +77,8 @@ def load(
         colour = "green" if summary.outcome == "loaded" else "red"
         out.print(f"[{colour}]{summary.describe()}[/{colour}]", highlight=False)
         _audit(warehouse, "load", summary.outcome, {"file_name": summary.file_name,
-                                                    "rows_loaded": getattr(summary, "rows_loaded", None),
-                                                    "rows_rejected": getattr(summary, "rows_rejected", None)})
+                                                    "rows_loaded": summary.rows_loaded,
+                                                    "rows_rejected": summary.rows_rejected})
     raise typer.Exit(0 if all(s.outcome == "loaded" for s in summaries) else 1)
 
 

@@ -67,6 +67,7 @@ class AccessPolicy:
     trusted_proxies: tuple = ()        # ip_network objects
     proxy_user_header: str = "X-Forwarded-User"
     proxy_default_role: str | None = None
+    upload_limit: int = 200_000_000     # bytes of one file uploaded through the Data page
 
 
 _policy = AccessPolicy()
@@ -83,7 +84,8 @@ def configure(settings: Settings, *, open_access: bool) -> AccessPolicy:
         accounts.check_role(settings.proxy_default_role)
     _policy = AccessPolicy(open_access=open_access, trusted_proxies=parse_networks(settings.trusted_proxies),
                            proxy_user_header=settings.proxy_user_header,
-                           proxy_default_role=settings.proxy_default_role)
+                           proxy_default_role=settings.proxy_default_role,
+                           upload_limit=settings.dashboard_upload_limit)
     with _accounts_lock:
         _accounts_seen.clear()
     limiter.reset()
@@ -326,12 +328,12 @@ def guard():
             return redirect(f"{SIGN_IN}?next={quote(target, safe='')}", code=303)
         return _refuse(401, "Sign in first.")
     g.pathway_user = user
+    if request.method == "POST" and not user.is_data_manager:
+        # Read no more than a viewer can need (Flask answers 413 beyond it), before anything reads.
+        request.max_content_length = VIEWER_BODY_LIMIT
     if request.method == "POST":
         csrf.protect()
     if path == CALLBACK_PATH and request.method == "POST":
-        if not user.is_data_manager:
-            # Read no more than a viewer can need before deciding (Flask answers 413 beyond it).
-            request.max_content_length = VIEWER_BODY_LIMIT
         body = request.get_json(silent=True)
         if not user.is_data_manager and touches_data_manager_components(body):
             _audit("refused", "forbidden", details={"path": path, "components":

@@ -44,8 +44,8 @@ def _safe_file_name(name: str | None) -> str:
 
 def upload_limit() -> int:
     """The largest file a data manager may upload here (contract 7.2: 200 MB by default)."""
-    from pathway.settings import load_settings
-    return load_settings().dashboard_upload_limit
+    from pathway.web.access import policy
+    return policy().upload_limit
 
 
 def _megabytes(size: int) -> str:
@@ -85,9 +85,9 @@ def load_uploaded_file(contents: str | None, file_name: str | None):
         except WarehouseError as error:
             return None, f"{DATABASE_UNREACHABLE} ({error})."
     record_event("upload", summary.outcome, {"file_name": path.name, "bytes": len(raw),
-                                             "table": getattr(summary, "table_name", None),
-                                             "rows_loaded": getattr(summary, "rows_loaded", None),
-                                             "rows_rejected": getattr(summary, "rows_rejected", None)})
+                                             "table": summary.table,
+                                             "rows_loaded": summary.rows_loaded,
+                                             "rows_rejected": summary.rows_rejected})
     forget_cached_metrics()
     return summary, None
 

@@ -370,7 +370,7 @@ def users_list(db: Optional[str] = DbOption) -> None:
         out.print("No accounts yet: add one with `pathway users add NAME --role data_manager`.", highlight=False)
     for account in found:
         how = "password" if account.has_password else "trusted proxy only"
-        out.print(f"{account.user_name}\t{account.role}\t{how}", highlight=False)
+        sys.stdout.write(f"{account.user_name}\t{account.role}\t{how}\n")  # tab-separated, for scripts
 
 
 @app.command()

@@ -117,3 +117,18 @@ def test_a_reference_replacement_is_audited_under_the_operating_system_user(db, 
         "reference_replace", "ok", getpass.getuser(), "command line")
     assert json.loads(event.details)["table"] == "prevalence"
     warehouse.dispose()
+
+
+def test_accounts_and_the_audit_log_work_on_both_engines(warehouse_url):
+    warehouse = Warehouse(warehouse_url)
+    warehouse.ensure_schema()
+    accounts.add_user(warehouse, "ann", "data_manager", "correct horse battery")
+    accounts.set_role(warehouse, "ann", "viewer")
+    assert accounts.authenticate(warehouse, "ann", "correct horse battery").role == "viewer"
+    audit.record(warehouse, "sign_in", "ok", user="ann", address="127.0.0.1", details={"how": "password"})
+    audit.record(warehouse, "report", "requested", user="ann", address="127.0.0.1", details={"format": "pdf"})
+    today = dt.datetime.now(dt.timezone.utc).date()
+    events = audit.read_events(warehouse, today)
+    assert list(events["event"]) == ["report", "sign_in"] and list(events["user_name"]) == ["ann", "ann"]
+    assert audit.read_events(warehouse, today + dt.timedelta(days=1)).empty
+    warehouse.dispose()

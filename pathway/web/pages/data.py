@@ -151,7 +151,8 @@ def data_quality_card():
 
 def data_body() -> list:
     upload_help = ("Drop an extract here or choose a file (CSV, XLSX or Parquet): areas, cohort, activity or "
-                   "measures. It is checked and loaded with the same rules as `pathway load`.")
+                   "measures. It is checked and loaded with the same rules as `pathway load`. Files up to "
+                   f"{_megabytes(upload_limit())}; a larger file is not sent (load it with `pathway load FILE`).")
     upload = dcc.Upload(
         id=ids.DATA_UPLOAD, accept=ACCEPTED, multiple=False, className="pathway-upload",
         max_size=upload_limit(),

@@ -1,4 +1,5 @@
-"""The `pathway` command line (contract section 4): load, demo, query, serve, report, reference.
+"""The `pathway` command line (contract section 4): load, demo, query, serve, report, reference,
+users (dashboard accounts) and audit (the audit log).
 
 Exit status: 0 success; 1 when any file was refused or a query failed for a reason the user can fix;
 2 on a usage error (unknown option, bad parameter).

@@ -441,3 +441,29 @@ def test_a_trusted_proxy_user_with_no_account_gets_the_default_role_when_one_is_
                           headers={"X-Forwarded-User": "newcomer@nhs.net", "X-Forwarded-For": "198.51.100.7"})
     assert response.status_code == 200 and "Signed in as newcomer@nhs.net (viewer)" in response.text
     make_app(warehouse)
+
+
+def test_behind_a_trusted_tls_proxy_cookies_are_secure_and_the_client_address_is_recorded(warehouse):
+    app = make_app(warehouse, trusted_proxies=(PROXY,))
+    client = app.server.test_client()
+    proxied = {"REMOTE_ADDR": PROXY}
+    forwarded = {"X-Forwarded-Proto": "https", "X-Forwarded-For": "198.51.100.23", "X-Forwarded-Host": "localhost",
+                 "Referer": "https://localhost/sign-in"}
+    page = client.get("/sign-in", environ_base=proxied, headers=forwarded)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+    response = client.post("/sign-in", environ_base=proxied, headers=forwarded,
+                           data={"csrf_token": token, "user_name": "vera", "password": "wrong password"})
+    assert response.status_code == 401
+    assert "Secure" in next(c for c in page.headers.getlist("Set-Cookie") if c.startswith("pathway_session="))
+    event = audit.read_events(warehouse).iloc[0]
+    assert (event.user_name, event.address, event.outcome) == ("vera", "198.51.100.23", "failed")
+    # The same forwarded headers from an address that is not a trusted proxy change nothing.
+    other = app.server.test_client()
+    direct = other.get("/sign-in", headers=forwarded)
+    cookie = next(c for c in direct.headers.getlist("Set-Cookie") if c.startswith("pathway_session="))
+    assert "Secure" not in cookie
+    token = re.search(r'name="csrf_token" value="([^"]+)"', direct.text).group(1)
+    other.post("/sign-in", headers=forwarded, data={"csrf_token": token, "user_name": "vera",
+                                                    "password": "wrong password"})
+    assert audit.read_events(warehouse).iloc[0].address == "127.0.0.1"
+    make_app(warehouse)

@@ -153,3 +153,19 @@ def test_the_downloaded_report_with_hostile_names_runs_nothing_in_chromium(hosti
     assert f"{HOSTILE_NAMES[NORTHTOWN]} ({NORTHTOWN})" in hostile.driver.find_element(By.TAG_NAME, "header").text
     assert_nothing_ran(hostile)
     assert STYLE_BREAKOUT not in report.read_text() and ATTRIBUTE_BREAKOUT not in report.read_text()
+
+
+def test_a_page_whose_session_ends_goes_back_to_sign_in_at_its_next_callback(served, accounts_warehouse):
+    from pathway import accounts
+    from pathway.web import access
+
+    accounts.add_user(accounts_warehouse, "short", "viewer", "short-lived-password")
+    sign_in(served, ("short", "short-lived-password"), f"/coverage?{PERIOD_QUERY}")
+    served.wait_for_text_to_equal("h1", "Coverage", timeout=WAIT)
+    served.wait_for_contains_text("#coverage-stage-reach-description", "in all areas", timeout=WAIT)
+    accounts.remove_user(accounts_warehouse, "short")
+    access.forget_accounts()
+    Select(served.driver.find_element(By.XPATH, AREA_SELECT)).select_by_value(NORTHTOWN)
+    served.wait_for_text_to_equal("h1", "Sign in", timeout=WAIT)
+    # Only the refused callback itself is in the console.
+    assert all("401" in entry["message"] for entry in served.get_logs())

@@ -108,11 +108,13 @@ def stop_server(process: subprocess.Popen) -> None:
         pass
 
 
-def signed_in_session(base: str, name: str) -> requests.Session:
+def signed_in_session(base: str, name: str, password: str = PASSWORD) -> requests.Session:
+    """A requests.Session signed in through the sign-in form, sending Dash's CSRF header (other
+    benchmarks against `pathway serve` can use it too)."""
     session = requests.Session()
     page = session.get(base + "/sign-in", timeout=60)
     token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
-    answer = session.post(base + "/sign-in", data={"csrf_token": token, "user_name": name, "password": PASSWORD,
+    answer = session.post(base + "/sign-in", data={"csrf_token": token, "user_name": name, "password": password,
                                                    "next": "/"}, timeout=60, allow_redirects=False)
     if answer.status_code != 303:
         raise SystemExit(f"{name} could not sign in: {answer.status_code} {answer.text[:200]}")

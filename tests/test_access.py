@@ -467,3 +467,14 @@ def test_behind_a_trusted_tls_proxy_cookies_are_secure_and_the_client_address_is
                                                     "password": "wrong password"})
     assert audit.read_events(warehouse).iloc[0].address == "127.0.0.1"
     make_app(warehouse)
+
+
+def test_a_hostile_query_string_is_escaped_in_the_page_html(warehouse):
+    from pathway.web.server import create_app
+
+    client = create_app(warehouse=warehouse, open_access=True).server.test_client()
+    page = client.get('/coverage?area="><script>alert(1)</script>&x=</title><img src=x onerror=alert(2)>')
+    # Dash pages' meta tags repeat the URL: escaped as an attribute value.
+    assert page.status_code == 200 and 'twitter:url" content="http://localhost/coverage?area=&quot;&gt;&lt;script' in page.text
+    assert "<script>alert(1)" not in page.text and "<img src=x" not in page.text
+    make_app(warehouse)

@@ -333,6 +333,12 @@ def test_a_viewer_never_receives_quarantined_values(upload_warehouse):
                *[viewer.get(path) for path in PAGES], upload(viewer, "activity_more.csv", b"x")]
     assert all(answer.status_code in (200, 403) for answer in answers)
     assert not [answer.request.path for answer in answers if MARKER in answer.text]
+    # The area report a viewer downloads (base64 inside the answer) holds no quarantined value either.
+    report = callback(viewer, "..report-download.data...report-download-message.children..",
+                      [("report-download-html", "n_clicks", 1), ("report-download-pdf", "n_clicks", None)],
+                      [("url", "search", f"?area={NORTHTOWN}&from={PERIOD['from']}&to={PERIOD['to']}")])
+    document = base64.b64decode(report.get_json()["response"]["report-download"]["data"]["content"]).decode()
+    assert "Northtown" in document and MARKER not in document
 
 
 def test_uploads_are_recorded_with_their_file_and_counts(upload_warehouse):
@@ -478,3 +484,28 @@ def test_a_hostile_query_string_is_escaped_in_the_page_html(warehouse):
     assert page.status_code == 200 and 'twitter:url" content="http://localhost/coverage?area=&quot;&gt;&lt;script' in page.text
     assert "<script>alert(1)" not in page.text and "<img src=x" not in page.text
     make_app(warehouse)
+
+
+def test_figure_downloads_and_reports_are_recorded_with_their_parameters(app, warehouse):
+    client = app.server.test_client()
+    sign_in(client, VIEWER)
+    card = "coverage-stage-reach"
+    ids_ = {kind: {"card": card, "type": f"figure-card-{kind}"} for kind in ("download", "csv", "xlsx", "data")}
+    csv_id = json.dumps(ids_["csv"], separators=(",", ":"), sort_keys=True)
+    body = {"output": '{"card":["MATCH"],"type":"figure-card-download"}.data',  # as dash-renderer names it
+            "outputs": {"id": ids_["download"], "property": "data"},
+            "inputs": [{"id": ids_["csv"], "property": "n_clicks", "value": 1},
+                       {"id": ids_["xlsx"], "property": "n_clicks", "value": None}],
+            "changedPropIds": [f"{csv_id}.n_clicks"],
+            "state": [{"id": ids_["data"], "property": "data",
+                       "value": {"columns": ["area_code", "reached"], "rows": [{"area_code": NORTHTOWN, "reached": 10}]}}]}
+    answer = client.post("/_dash-update-component", json=body, headers=csrf_header(client))
+    assert answer.status_code == 200 and f'"filename":"pathway-{card}.csv"' in answer.text
+    event = audit.read_events(warehouse).iloc[0]
+    assert (event.user_name, event.event, json.loads(event.details)) == ("vera", "download", {"figure": card, "format": "csv"})
+    callback(client, "..report-download.data...report-download-message.children..",
+             [("report-download-html", "n_clicks", None), ("report-download-pdf", "n_clicks", 1)],
+             [("url", "search", f"?area={NORTHTOWN}")])
+    event = audit.read_events(warehouse).iloc[0]
+    assert (event.user_name, event.event, json.loads(event.details)) == (
+        "vera", "report", {"format": "pdf", "filters": f"?area={NORTHTOWN}"})

@@ -31,7 +31,7 @@ from flask import Flask, Response, g, redirect, request, session
 from flask_wtf.csrf import CSRFError, CSRFProtect, generate_csrf
 
 from pathway import accounts
-from pathway.accounts import DATA_MANAGER, VIEWER
+from pathway.accounts import DATA_MANAGER
 from pathway.settings import Settings
 from pathway.web import ids
 
@@ -308,8 +308,9 @@ def _wants_page() -> bool:
 def guard():
     """before_request: sign-in, the open-mode loopback rule, CSRF, body limits and roles."""
     path = request.path
+    changes_state = request.method not in ("GET", "HEAD", "OPTIONS")
     if path in OPEN_PATHS:
-        if request.method == "POST":
+        if changes_state:
             csrf.protect()
         return None
     user = identify()
@@ -317,7 +318,8 @@ def guard():
         from pathway.web.sign_in_page import no_access_page
         name = g.get("pathway_refused_proxy_user")
         if name:
-            _audit("sign_in", "refused", user=name, details={"how": "proxy", "why": "no account"})
+            if _wants_page():  # once per page, not per script the page asks for
+                _audit("sign_in", "refused", user=name, details={"how": "proxy", "why": "no account"})
             return Response(no_access_page(name), status=403, mimetype="text/html")
         return _refuse(403, "This dashboard runs without sign-in for its own computer only.")
     if user is None:
@@ -328,10 +330,10 @@ def guard():
             return redirect(f"{SIGN_IN}?next={quote(target, safe='')}", code=303)
         return _refuse(401, "Sign in first.")
     g.pathway_user = user
-    if request.method == "POST" and not user.is_data_manager:
+    if changes_state and not user.is_data_manager:
         # Read no more than a viewer can need (Flask answers 413 beyond it), before anything reads.
         request.max_content_length = VIEWER_BODY_LIMIT
-    if request.method == "POST":
+    if changes_state:
         csrf.protect()
     if path == CALLBACK_PATH and request.method == "POST":
         body = request.get_json(silent=True)

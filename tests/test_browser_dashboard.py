@@ -37,7 +37,7 @@ def fixture_warehouse(tmp_path_factory):
 def dashboard(dash_duo, fixture_warehouse):
     from pathway.web.server import create_app
 
-    app = create_app(warehouse=fixture_warehouse)
+    app = create_app(warehouse=fixture_warehouse, open_access=True)
     dash_duo.start_server(app)
     return dash_duo
 
@@ -171,7 +171,7 @@ def test_the_map_draws_ons_boundaries_filtered_to_england(dash_duo, tmp_path):
     # Hartlepool and Middlesbrough: real codes in the ONS file, which also holds Welsh and Scottish areas.
     warehouse = build_fixture_warehouse(tmp_path, codes=("E06000001", "E06000002"), boundaries=boundaries)
     try:
-        dash_duo.start_server(create_app(warehouse=warehouse))
+        dash_duo.start_server(create_app(warehouse=warehouse, open_access=True))
         open_page(dash_duo, f"/map?{PERIOD_QUERY}", "Map")
         dash_duo.wait_for_contains_text("#map-card", f"Boundaries from {boundaries.name}", timeout=WAIT)
         # One filled shape per polygon of the two areas, nothing from Wales or Scotland.

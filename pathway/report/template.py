@@ -67,8 +67,17 @@ $body
 """)
 
 
+def css_string(value: str) -> str:
+    """`value` as the inside of a double-quoted CSS string: every character but letters, digits,
+    spaces and a few safe marks becomes a CSS hex escape, so no quote, backslash, line break or
+    `</style>` can end the string or the style sheet (OWASP XSS prevention, rule 4)."""
+    return "".join(ch if ch.isalnum() and ch.isascii() or ch in " ,.()-_:" else f"\\{ord(ch):06x}"
+                   for ch in str(value))
+
+
 def page(title: str, area_label: str, body: str) -> str:
-    """The whole self-contained HTML document."""
-    style = Template(STYLE).safe_substitute(area_label=area_label.replace('"', "'"),
+    """The whole self-contained HTML document: `title` is already HTML-escaped text, `body` is HTML,
+    and `area_label` is plain text (written into the page-footer CSS string here)."""
+    style = Template(STYLE).safe_substitute(area_label=css_string(area_label),
                                             font_family=FONT_FAMILY, no_ligatures=NO_LIGATURES)
     return PAGE.substitute(title=title, style=style, body=body)

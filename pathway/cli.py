@@ -294,8 +294,8 @@ def _audit(warehouse, event: str, outcome: str, details: dict) -> None:
 def users_add(
     name: str = typer.Argument(..., help="User name (letters, digits and . _ @ -), e.g. an NHS e-mail address."),
     role: str = typer.Option("viewer", "--role", help="viewer | data_manager"),
-    no_password: bool = typer.Option(False, "--no-password", help="An account that signs in only through the trusted proxy."),
-    password_stdin: bool = typer.Option(False, "--password-stdin", help="Read the password from standard input (for scripts)."),
+    no_password: bool = typer.Option(False, "--no-password", metavar=FLAG, help="An account that signs in only through the trusted proxy."),
+    password_stdin: bool = typer.Option(False, "--password-stdin", metavar=FLAG, help="Read the password from standard input (for scripts)."),
     db: Optional[str] = DbOption,
 ) -> None:
     """Add an account; the password is asked for twice (never given on the command line)."""
@@ -352,7 +352,7 @@ def users_set_role(name: str, role: str, db: Optional[str] = DbOption) -> None:
 
 
 @users_app.command("set-password")
-def users_set_password(name: str, password_stdin: bool = typer.Option(False, "--password-stdin"),
+def users_set_password(name: str, password_stdin: bool = typer.Option(False, "--password-stdin", metavar=FLAG),
                        db: Optional[str] = DbOption) -> None:
     """Give an account a new password (its sessions end)."""
     from pathway.accounts import AccountError, set_password

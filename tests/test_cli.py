@@ -104,8 +104,24 @@ def test_load_help_names_every_table_it_loads_including_benchmarks():
     assert "areas, cohort, activity, measures, or benchmarks (published national figures)" in text
 
 
-@pytest.mark.parametrize("command", [["load"], ["demo"], ["query"], ["serve"], ["report"],
-                                     ["reference", "list"], ["reference", "replace"]])
+def every_command() -> list[list[str]]:
+    """Every command and subcommand of `pathway`, as the words that name it."""
+    import typer
+
+    def walk(command, words):
+        if hasattr(command, "commands"):   # a group (typer carries its own copy of click)
+            return [found for name, sub in command.commands.items() for found in walk(sub, words + [name])]
+        return [words]
+
+    return walk(typer.main.get_command(app), [])
+
+
+def test_every_command_is_checked_below():
+    assert {"load", "query", "report", "serve"} <= {words[0] for words in every_command()}
+    assert ["reference", "replace"] in every_command()
+
+
+@pytest.mark.parametrize("command", every_command(), ids=" ".join)
 def test_flags_show_no_value_type_in_help(command):
     lines = run(*command, "--help").output.splitlines()
     # Typer draws its own --help option with <bool>; every flag of ours takes no value.

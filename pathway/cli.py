@@ -26,6 +26,9 @@ app.add_typer(users_app, name="users")
 out = Console(width=None if sys.stdout.isatty() else 200)
 err = Console(stderr=True)
 
+# A flag takes no value: metavar="" keeps typer from showing a <bool> value type in --help.
+FLAG = ""
+
 DbOption = typer.Option(None, "--db", help="SQLAlchemy URL (default: PATHWAY_DB_URL or duckdb:///data/pathway.duckdb).")
 
 
@@ -59,7 +62,7 @@ def _usage_error(message: str) -> None:
 @app.command()
 def load(
     files: List[Path] = typer.Argument(..., help="Extract files (CSV, XLSX, Parquet)."),
-    table: Optional[str] = typer.Option(None, "--table", help="areas, cohort, activity, measures (default: from file name or columns)."),
+    table: Optional[str] = typer.Option(None, "--table", help="areas, cohort, activity, measures, or benchmarks (published national figures) (default: from the file name or columns)."),
     max_reject_rate: Optional[float] = typer.Option(None, "--max-reject-rate", help="Refuse a file when more than this share of its rows is rejected (default 0.05)."),
     sheet: Optional[str] = typer.Option(None, "--sheet", help="XLSX sheet name (default: the first sheet)."),
     lookup_column: List[str] = typer.Option([], "--lookup-column", help="For a small-area lookup loaded as areas: ROLE=COLUMN, where ROLE is lsoa_code, la_code, la_name, icb_code, icb_name, region_code or region_name (repeatable)."),
@@ -106,8 +109,8 @@ def query(
     name: Optional[str] = typer.Argument(None, help="Metric name from the catalogue (see --list)."),
     param: List[str] = typer.Option([], "--param", help="KEY=VALUE, repeatable (area, from, to, as_at, ...)."),
     output_format: str = typer.Option("table", "--format", help="csv | json | table"),
-    no_suppress: bool = typer.Option(False, "--no-suppress", help="Show unsuppressed counts (for analysts with access to the unsuppressed data)."),
-    list_: bool = typer.Option(False, "--list", help="List the metric catalogue."),
+    no_suppress: bool = typer.Option(False, "--no-suppress", metavar=FLAG, help="Show unsuppressed counts (for analysts with access to the unsuppressed data)."),
+    list_: bool = typer.Option(False, "--list", metavar=FLAG, help="List the metric catalogue."),
     db: Optional[str] = DbOption,
 ) -> None:
     """Run one metric of the catalogue and print it."""
@@ -171,7 +174,7 @@ def serve(
 def report(
     area: Optional[str] = typer.Option(None, "--area", help="Area (or ICB) code of the report."),
     out_file: Optional[Path] = typer.Option(None, "--out", help="FILE.html or FILE.pdf (the suffix sets the format)."),
-    all_areas: bool = typer.Option(False, "--all-areas", help="Every loaded area's report (the monthly pack), into --out-dir."),
+    all_areas: bool = typer.Option(False, "--all-areas", metavar=FLAG, help="Every loaded area's report (the monthly pack), into --out-dir."),
     out_dir: Optional[Path] = typer.Option(None, "--out-dir", help="Folder for --all-areas: report_<area code>.<format>."),
     output_format: str = typer.Option("html", "--format", help="html | pdf, for --all-areas."),
     date_from: Optional[str] = typer.Option(None, "--from", help="First birth date of the cohort (YYYY-MM-DD)."),
@@ -251,7 +254,11 @@ def reference_list(db: Optional[str] = DbOption) -> None:
 def reference_replace(name: str, file: Path, db: Optional[str] = DbOption) -> None:
     """Replace one reference table (e.g. prevalence, costs) with your own sourced CSV."""
     from pathway.reference import ReferenceError, replace
+    from pathway.schema import REFERENCE_TABLES
 
+    if name not in REFERENCE_TABLES:
+        _usage_error(f"unknown reference table {name!r}: one of {', '.join(REFERENCE_TABLES)} "
+                     "(see `pathway reference list`)")
     warehouse = _warehouse(db)
     try:
         with warehouse.begin() as conn:
@@ -287,8 +294,8 @@ def _audit(warehouse, event: str, outcome: str, details: dict) -> None:
 def users_add(
     name: str = typer.Argument(..., help="User name (letters, digits and . _ @ -), e.g. an NHS e-mail address."),
     role: str = typer.Option("viewer", "--role", help="viewer | data_manager"),
-    no_password: bool = typer.Option(False, "--no-password", help="An account that signs in only through the trusted proxy."),
-    password_stdin: bool = typer.Option(False, "--password-stdin", help="Read the password from standard input (for scripts)."),
+    no_password: bool = typer.Option(False, "--no-password", metavar=FLAG, help="An account that signs in only through the trusted proxy."),
+    password_stdin: bool = typer.Option(False, "--password-stdin", metavar=FLAG, help="Read the password from standard input (for scripts)."),
     db: Optional[str] = DbOption,
 ) -> None:
     """Add an account; the password is asked for twice (never given on the command line)."""
@@ -345,7 +352,7 @@ def users_set_role(name: str, role: str, db: Optional[str] = DbOption) -> None:
 
 
 @users_app.command("set-password")
-def users_set_password(name: str, password_stdin: bool = typer.Option(False, "--password-stdin"),
+def users_set_password(name: str, password_stdin: bool = typer.Option(False, "--password-stdin", metavar=FLAG),
                        db: Optional[str] = DbOption) -> None:
     """Give an account a new password (its sessions end)."""
     from pathway.accounts import AccountError, set_password

@@ -4,7 +4,6 @@
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 
 import plotly.io.json as plotly_json
@@ -17,7 +16,6 @@ from pathway.settings import Settings, load_settings
 from pathway.web import access, headers
 from pathway.web import warehouse as web_data
 
-log = logging.getLogger(__name__)
 
 PAGES_DIR = Path(__file__).resolve().parent / "pages"
 TITLE = "Perinatal Pathway Analytics"
@@ -105,7 +103,6 @@ def prepare_database(db_url: str | None = None, *, scale: str = "county", seed: 
             return False
         from pathway.demo import build_demo
 
-        log.warning("the warehouse is empty: building the %s demo data set (seed %s)", scale, seed)
         print(f"The database is empty: building the {scale} demo data set (seed {seed}) ...", flush=True)
         build_demo(warehouse, seed=seed, scale=scale, progress=True)
         return True
@@ -117,6 +114,8 @@ def prepare_database(db_url: str | None = None, *, scale: str = "county", seed: 
 def serve(host: str = "127.0.0.1", port: int = 8050, db_url: str | None = None, workers: int = 2) -> None:
     """`pathway serve`: gunicorn with N workers, each with its own read-only warehouse, no debug mode."""
     from gunicorn.app.base import BaseApplication
+
+    from pathway.db import close_duckdb_default_connection
 
     settings = load_settings()
     db_url = db_url or settings.db_url
@@ -133,7 +132,10 @@ def serve(host: str = "127.0.0.1", port: int = 8050, db_url: str | None = None, 
     class DashboardServer(BaseApplication):
         def load_config(self):
             for key, value in {"bind": f"{host}:{port}", "workers": max(1, int(workers)),
-                               "timeout": 120, "accesslog": "-", "errorlog": "-"}.items():
+                               "timeout": 120, "accesslog": "-", "errorlog": "-",
+                               # before each fork: no DuckDB threads for a worker to inherit
+                               "pre_fork": lambda server, worker: close_duckdb_default_connection(),
+                               }.items():
                 self.cfg.set(key, value)
 
         def load(self):

@@ -66,7 +66,7 @@ def county_warehouse(tmp_path_factory):
 def county(dash_duo, county_warehouse):
     from pathway.web.server import create_app
 
-    dash_duo.start_server(create_app(warehouse=county_warehouse))
+    dash_duo.start_server(create_app(warehouse=county_warehouse, open_access=True))
     return dash_duo
 
 

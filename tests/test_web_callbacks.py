@@ -729,3 +729,32 @@ def test_the_spine_chart_centres_the_benchmark_and_puts_worse_on_the_left():
     assert _scaled(30, 50, 20, flip=False) == 0.0 and _scaled(60, 50, 20, flip=False) == 0.75
     # Lower is better: the scale turns round, so the worse (higher) value is on the left.
     assert _scaled(60, 50, 20, flip=True) == 0.25
+
+
+def test_the_area_profile_sets_northtown_against_englands_published_value_when_loaded(tmp_path):
+    from test_benchmarks import FINGERTIPS_HEADER, fingertips_row, write
+
+    from pathway.ingest import load_file
+    from pathway.web import warehouse as web_data
+    from pathway.web.pages import compare
+
+    warehouse = build_fixture_warehouse(tmp_path)
+    published = write(tmp_path / "fingertips.csv", FINGERTIPS_HEADER, [fingertips_row(
+        90001, "New birth visits (NBVs) completed within 14 days", "E92000001", "England", "England",
+        86.4, 86.2, 86.5, 120000, 138889)])
+    assert load_file(warehouse, published, table="benchmarks").outcome == "loaded"
+    web_data.configure(warehouse=warehouse)
+    try:
+        rows = compare.profile_rows({"area": NORTHTOWN, **PERIOD}).set_index("key")
+        visit = rows.loc["new_birth_visit"]
+        # Northtown: 10 of 20 births visited by day 14 = 50% (Wilson 29.9-70.1), below England's 86.4%:
+        # worse (higher is better). The range of areas: Northtown 50% to Southvale 100% (10 of 10).
+        assert (visit.value, visit.benchmark, visit.benchmark_is) == (50.0, 86.4, "England (published)")
+        assert (visit.comparison, visit.lowest, visit.highest) == ("worse", 50.0, 100.0)
+        # With no published figure, specialist access is set against all areas pooled: 10 of 30 = 33.3%.
+        access = rows.loc["specialist_access"]
+        assert access.benchmark_is == "All areas" and round(access.benchmark, 1) == 33.3
+        assert "England's published figure: 86.4% (2023/24)" in text_of(
+            compare.compare_card({"area": NORTHTOWN, **PERIOD}, "new_birth_visit"))
+    finally:
+        warehouse.dispose()

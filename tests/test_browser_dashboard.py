@@ -5,9 +5,8 @@ finds no serious or critical accessibility violations. Tests wait for text; none
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
+import base64
+import hashlib
 from pathlib import Path
 
 import pytest
@@ -16,9 +15,10 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
+from conftest import shared_file
 from test_web_fixtures import NORTHTOWN, PERIOD, SOUTHVALE, build_fixture_warehouse
 
-PAGES = {"/": "Overview", "/coverage": "Coverage", "/pathway-flow": "Pathway flow", "/outcomes": "Outcomes",
+PAGES = {"/compare": "Compare areas", "/": "Overview", "/coverage": "Coverage", "/pathway-flow": "Pathway flow", "/outcomes": "Outcomes",
          "/equity": "Equity", "/service-gaps": "Service gaps", "/trends": "Trends", "/map": "Map",
          "/economic-case": "Economic case", "/data": "Data"}
 PERIOD_QUERY = f"from={PERIOD['from']}&to={PERIOD['to']}"
@@ -37,7 +37,7 @@ def fixture_warehouse(tmp_path_factory):
 def dashboard(dash_duo, fixture_warehouse):
     from pathway.web.server import create_app
 
-    app = create_app(warehouse=fixture_warehouse)
+    app = create_app(warehouse=fixture_warehouse, open_access=True)
     dash_duo.start_server(app)
     return dash_duo
 
@@ -90,12 +90,13 @@ def test_a_copied_link_opens_the_same_view(dashboard):
     assert dashboard.get_logs() == []
 
 
-def _download(duo, card: str, kind: str) -> Path:
+def _download(duo, card: str, kind: str, area: str = "all") -> Path:
     button = duo.driver.find_element(By.XPATH, f"//button[@id='{{\"card\":\"{card}\",\"type\":\"figure-card-{kind}\"}}']")
     # By keyboard, as a keyboard user would (and immune to overlapping elements at a click point).
     button.send_keys(Keys.ENTER)
     folder = Path(duo.download_path)
-    name = f"pathway-{card}.{kind}"
+    # The file says what it covers: the figure, the area and the births period.
+    name = f"pathway-{card}-{area}-{PERIOD['from']}-to-{PERIOD['to']}.{kind}"
     wait_until(duo, lambda d: (folder / name).exists() and (folder / name).stat().st_size > 0,
                f"{name} was not downloaded")
     return folder / name
@@ -108,13 +109,17 @@ def test_csv_and_xlsx_downloads_contain_the_suppressed_figures(dashboard):
                                      {"behavior": "allow", "downloadPath": dashboard.download_path})
     open_page(dashboard, f"/coverage?area={SOUTHVALE}&{PERIOD_QUERY}", "Coverage")
     dashboard.wait_for_contains_text("#coverage-stage-reach-description", "in Southvale", timeout=WAIT)
-    rows = _download(dashboard, "coverage-stage-reach", "csv").read_text(encoding="utf-8-sig").splitlines()
+    rows = _download(dashboard, "coverage-stage-reach", "csv", SOUTHVALE).read_text(encoding="utf-8-sig").splitlines()
+    # Every row starts with what it covers: the area chosen, the births period and the data cut-off.
+    assert rows[0].startswith("filter_area_code,filter_area_name,births_from,births_to,data_cut_off,area_code,")
     # Southvale's infant universal reach is 5 people: suppressed, with its percentage.
-    infant = next(line for line in rows if line.startswith(f"{SOUTHVALE},infant,universal,"))
-    assert infant.split(",")[3:6] == ["*", "10", "*"]
-    book = openpyxl.load_workbook(_download(dashboard, "coverage-stage-reach", "xlsx"))
+    context = f"{SOUTHVALE},Southvale,{PERIOD['from']},{PERIOD['to']},"
+    infant = next(line for line in rows if line.startswith(context) and f",{SOUTHVALE},infant,universal," in line)
+    assert infant.split(",")[8:11] == ["*", "10", "*"]
+    book = openpyxl.load_workbook(_download(dashboard, "coverage-stage-reach", "xlsx", SOUTHVALE))
     cells = [[c.value for c in row] for row in book.active.iter_rows(min_row=2)]
-    assert [SOUTHVALE, "infant", "universal", "*", 10, "*"] in [row[:6] for row in cells]
+    assert [SOUTHVALE, "Southvale", PERIOD["from"], PERIOD["to"]] == cells[0][:4]
+    assert [SOUTHVALE, "infant", "universal", "*", 10, "*"] in [row[5:11] for row in cells]
     assert dashboard.get_logs() == []
 
 
@@ -157,29 +162,27 @@ def test_the_report_button_downloads_the_areas_report(dashboard):
     open_page(dashboard, f"/coverage?area={NORTHTOWN}&{PERIOD_QUERY}", "Coverage")
     dashboard.wait_for_contains_text("#coverage-stage-reach-description", "in Northtown", timeout=WAIT)
     dashboard.driver.find_element(By.ID, "report-download-html").send_keys(Keys.ENTER)
-    report = Path(dashboard.download_path) / f"pathway-report-{NORTHTOWN}.html"
+    report = Path(dashboard.download_path) / f"pathway-report-{NORTHTOWN}-{PERIOD['from']}-to-{PERIOD['to']}.html"
     dashboard.wait_for_contains_text("#report-download-message", f"Downloaded {report.name}", timeout=WAIT)
     wait_until(dashboard, lambda d: report.exists() and report.stat().st_size > 0, f"{report.name} was not downloaded")
     assert "Northtown" in report.read_text(encoding="utf-8")
     assert dashboard.get_logs() == []
 
 
-def test_the_map_draws_ons_boundaries_filtered_to_england(dash_duo, shared_data, tmp_path):
+def test_the_map_draws_ons_boundaries_filtered_to_england(dash_duo, tmp_path):
     from pathway.web.server import create_app
 
-    boundaries = next(iter(sorted((shared_data / "boundaries-england").glob("Counties_and_Unitary_Authorities*.geojson"))),
-                      None)
-    if boundaries is None:
-        pytest.skip("no counties and unitary authorities boundary file in the shared data")
+    boundaries = shared_file("boundaries-england/Counties_and_Unitary_Authorities*.geojson")
     # Hartlepool and Middlesbrough: real codes in the ONS file, which also holds Welsh and Scottish areas.
     warehouse = build_fixture_warehouse(tmp_path, codes=("E06000001", "E06000002"), boundaries=boundaries)
     try:
-        dash_duo.start_server(create_app(warehouse=warehouse))
+        dash_duo.start_server(create_app(warehouse=warehouse, open_access=True))
         open_page(dash_duo, f"/map?{PERIOD_QUERY}", "Map")
         dash_duo.wait_for_contains_text("#map-card", f"Boundaries from {boundaries.name}", timeout=WAIT)
-        # One filled shape per polygon of the two areas, nothing from Wales or Scotland.
+        # One filled shape per area, nothing from Wales or Scotland (the colour scale and labels have no code).
         traces = dash_duo.driver.execute_script(
-            "const g = document.querySelector('#map-card .js-plotly-plot'); return g.data.map(t => t.customdata[0]);")
+            "const g = document.querySelector('#map-card .js-plotly-plot');"
+            "return g.data.filter(t => t.customdata).map(t => t.customdata[0]);")
         assert set(traces) == {"E06000001", "E06000002"}
         assert dash_duo.get_logs() == []
     finally:
@@ -187,25 +190,27 @@ def test_the_map_draws_ons_boundaries_filtered_to_england(dash_duo, shared_data,
 
 
 # ---- accessibility -----------------------------------------------------------------------
+# axe-core is vendored (tests/vendor/axe-core, MPL-2.0), so the scan needs no npm at test time.
+AXE_CORE = Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js"
+AXE_CORE_VERSION = "4.14.1"
+# The Subresource Integrity hash axe-core publishes for this version (its sri-history.json).
+AXE_CORE_SHA256 = "KTSJmUUM3yhJqOcLeRL8LahahJ2jnA0NU5T1HUqe2Vw="
+
+
 @pytest.fixture(scope="session")
-def axe_script(tmp_path_factory) -> str:
-    """axe-core's axe.min.js: AXE_CORE_JS if set, else installed now from the npm registry."""
-    configured = os.environ.get("AXE_CORE_JS")
-    if configured and Path(configured).is_file():
-        return Path(configured).read_text()
-    npm = shutil.which("npm")
-    if npm is None:
-        message = "the accessibility scan needs axe-core: install Node.js and npm, or set AXE_CORE_JS"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
-    folder = tmp_path_factory.mktemp("axe")
-    result = subprocess.run([npm, "install", "--no-audit", "--no-fund", "--prefix", str(folder), "axe-core@4"],
-                            capture_output=True, text=True, timeout=300)
-    script = folder / "node_modules" / "axe-core" / "axe.min.js"
-    if result.returncode != 0 or not script.is_file():
-        pytest.fail(f"npm install axe-core failed: {result.stderr[-2000:]}")
-    return script.read_text()
+def axe_script() -> str:
+    """axe-core's axe.min.js, the vendored copy checked against its published hash."""
+    script = AXE_CORE.read_bytes()
+    assert base64.b64encode(hashlib.sha256(script).digest()).decode() == AXE_CORE_SHA256, (
+        f"{AXE_CORE} is not axe-core {AXE_CORE_VERSION} as published")
+    return script.decode("utf-8")
+
+
+def test_the_vendored_axe_core_is_the_version_noted_beside_it():
+    assert AXE_CORE.read_text(encoding="utf-8").startswith(f"/*! axe v{AXE_CORE_VERSION}")
+    notes = (AXE_CORE.parent / "README.md").read_text(encoding="utf-8")
+    assert f"axe-core {AXE_CORE_VERSION}" in notes and AXE_CORE_SHA256 in notes
+    assert "Mozilla Public License" in (AXE_CORE.parent / "LICENSE").read_text(encoding="utf-8")
 
 
 AXE_RUN = """

@@ -73,8 +73,9 @@ def free_port() -> int:
 
 
 LOGS: list[str] = []
-# Settings every server of a run gets (the view cache folder of the run, for one).
-SERVER_ENV: dict[str, str] = {}
+# Settings every server of a run gets (the view cache folder of the run, and a trusted proxy on
+# loopback whose users are viewers).
+SERVER_ENV: dict[str, str] = {"PATHWAY_TRUSTED_PROXIES": "127.0.0.1", "PATHWAY_PROXY_DEFAULT_ROLE": "viewer"}
 
 
 def start_server(db_url: str, workers: int = 1, *, wait_s: float = 300,
@@ -138,16 +139,40 @@ def _decoded(raw: bytes, encoding: str) -> bytes:
     return raw
 
 
+# The dashboard asks who is there: the benchmark comes in as a person a trusted proxy on loopback
+# names (a viewer without an account), and sends the CSRF token its first page set.
+PROXY_USER = "web-benchmark"
+_SESSIONS: dict[str, tuple] = {}
+
+
+def _session(base: str) -> tuple:
+    """(opener with the server's cookies, CSRF token) for this server, made on first use."""
+    import http.cookiejar
+
+    if base not in _SESSIONS:
+        jar = http.cookiejar.CookieJar()
+        opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+        opener.open(urllib.request.Request(base + "/", headers={"X-Forwarded-User": PROXY_USER}),
+                    timeout=120).read()
+        token = next((c.value for c in jar if c.name == "_csrf_token"), None)
+        _SESSIONS[base] = (opener, token)
+    return _SESSIONS[base]
+
+
 def fetch(base: str, path: str, *, body: dict | None = None, compressed: bool = True) -> tuple[bytes, int, float]:
     """(decoded body, bytes on the wire, seconds) for one request."""
-    headers = {"Accept-Encoding": BROWSER_ENCODINGS if compressed else "identity"}
+    opener, token = _session(base)
+    headers = {"Accept-Encoding": BROWSER_ENCODINGS if compressed else "identity",
+               "X-Forwarded-User": PROXY_USER}
+    if token:
+        headers["X-CSRFToken"] = token
     data = None
     if body is not None:
         data = json.dumps(body).encode()
         headers["Content-Type"] = "application/json"
     request = urllib.request.Request(base + path, data=data, headers=headers)
     started = time.perf_counter()
-    with urllib.request.urlopen(request, timeout=120) as response:
+    with opener.open(request, timeout=120) as response:
         raw = response.read()
         encoding = response.headers.get("Content-Encoding", "")
     elapsed = time.perf_counter() - started

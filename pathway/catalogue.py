@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from pathway.disclosure import Derived, DisclosureSpec, Proportion, RowsAddUp
+from pathway.disclosure import (Derived, DisclosureSpec, FromCounts, Proportion, Recomputed, RowsAddUp,
+                                Summary)
 from pathway.resources import queries_dir
 
 
@@ -85,6 +86,13 @@ class Metric:
     disclosure: DisclosureSpec = field(default_factory=lambda: DisclosureSpec(counts=()))
     source: str = "contract v1 section 5"
     order_by: tuple[str, ...] = field(default=())
+    # a metric whose columns mean different things by its `metric` parameter (trend: a count,
+    # a percentage or a median) declares each meaning: ((measure, spec), ...); others use `disclosure`
+    disclosure_by_measure: tuple[tuple[str, DisclosureSpec], ...] = ()
+
+    def disclosure_for(self, binds: dict) -> DisclosureSpec:
+        """The disclosure spec of one run (its bound parameters)."""
+        return dict(self.disclosure_by_measure).get(binds.get("measure"), self.disclosure)
 
     @property
     def sql_file(self) -> str:
@@ -219,6 +227,27 @@ PRICE_YEAR = Parameter(
     bind="price_year")
 
 
+# trend's columns by measure: the XmR mean and limits come from the unrounded monthly series
+# (contract 7.3) and are only rounded; the plotted value is disclosed like any figure.
+_TREND_LABELS = ("area_code", "month", "measure", "special_cause", "outside_limits", "run_of_7",
+                 "trend_of_6", "two_of_three", "variation", "latest_variation")
+_TREND_LIMITS = (Summary(("mean", "upper_limit", "lower_limit"), unit="number"),)
+TREND_REACH = DisclosureSpec(
+    counts=("numerator", "denominator"),
+    proportions=(Proportion("value", "numerator", "denominator"),),
+    summaries=_TREND_LIMITS, labels=_TREND_LABELS)
+# births: the value is the month's live births, shown as that count is (rounded, 1-7 hidden)
+TREND_BIRTHS = DisclosureSpec(
+    counts=("numerator", "value"),
+    derived=(Derived(("ci_low", "ci_high"), ("numerator",)),),
+    summaries=_TREND_LIMITS, labels=_TREND_LABELS + ("denominator",))
+# waiting times: the value is the median days over those seen (numerator) of the referrals
+TREND_WAITS = DisclosureSpec(
+    counts=("numerator", "denominator"),
+    derived=(Derived(("value", "ci_low", "ci_high"), ("numerator",)),),
+    summaries=_TREND_LIMITS, labels=_TREND_LABELS)
+
+
 def _metrics(*metrics: Metric) -> dict[str, Metric]:
     return {metric.name: metric for metric in metrics}
 
@@ -236,7 +265,8 @@ METRICS: dict[str, Metric] = _metrics(
         follow_up="birth",
         disclosure=DisclosureSpec(
             counts=("live_births", "pregnancies", "booked_by_13_weeks"),
-            proportions=(Proportion("booked_by_13_weeks_pct", "booked_by_13_weeks", "pregnancies"),)),
+            proportions=(Proportion("booked_by_13_weeks_pct", "booked_by_13_weeks", "pregnancies"),),
+            labels=("area_code", "period", "period_start")),
         source="contract v1 section 5; NHS Maternity Statistics (gestation at booking)",
         order_by=("area_code", "period_start"),
     ),
@@ -251,7 +281,8 @@ METRICS: dict[str, Metric] = _metrics(
         follow_up="pathway",
         disclosure=DisclosureSpec(
             counts=("reached", "cohort"),
-            proportions=(Proportion("pct", "reached", "cohort"),)),
+            proportions=(Proportion("pct", "reached", "cohort"),),
+            labels=("area_code", "stage", "tier", "stage_order", "tier_order")),
         order_by=("area_code", "stage_order", "tier_order"),
     ),
     Metric(
@@ -264,7 +295,8 @@ METRICS: dict[str, Metric] = _metrics(
         follow_up="contact_windows",
         disclosure=DisclosureSpec(
             counts=("numerator", "denominator"),
-            proportions=(Proportion("pct", "numerator", "denominator"),)),
+            proportions=(Proportion("pct", "numerator", "denominator"),),
+            labels=("area_code", "contact_code", "sort_order")),
         source="contract v1 section 5; OHID health visitor service delivery metrics",
         order_by=("area_code", "sort_order"),
     ),
@@ -279,7 +311,8 @@ METRICS: dict[str, Metric] = _metrics(
         follow_up="postnatal",
         disclosure=DisclosureSpec(
             counts=("screened", "cohort"),
-            proportions=(Proportion("pct", "screened", "cohort"),)),
+            proportions=(Proportion("pct", "screened", "cohort"),),
+            labels=("area_code", "stage", "stage_order")),
         source="contract v1 section 5; NICE CG192",
         order_by=("area_code", "stage_order"),
     ),
@@ -297,10 +330,12 @@ METRICS: dict[str, Metric] = _metrics(
         disclosure=DisclosureSpec(
             counts=("live_births", "accessed"),
             proportions=(Proportion("access_pct", "accessed", "live_births"),),
-            # expected_need is live births x a published rate, so it would give a hidden
-            # live-birth count away; need met rests on both counts.
-            derived=(Derived(("expected_need",), ("live_births",)),
-                     Derived(("need_met_pct",), ("accessed", "live_births")))),
+            # expected_need is live births x a published rate, so it is worked out from the shown
+            # births (else it gives the unrounded count back); need met from both shown counts.
+            from_counts=(FromCounts(("expected_need",), per=("live_births",)),
+                         FromCounts(("need_met_pct",), per=("accessed",), over=("live_births",),
+                                    unit="percent")),
+            labels=("area_code",)),
         source="contract v1 section 5; Joint Commissioning Panel for Mental Health (2012) prevalence",
         order_by=("area_code",),
     ),
@@ -315,7 +350,8 @@ METRICS: dict[str, Metric] = _metrics(
                  "treated", "completed"),
         follow_up="pathway",
         disclosure=DisclosureSpec(
-            counts=("screened", "screen_positive", "referred", "assessed", "treated", "completed")),
+            counts=("screened", "screen_positive", "referred", "assessed", "treated", "completed"),
+            labels=("area_code", "service")),
         order_by=("area_code", "service"),
     ),
     Metric(
@@ -331,7 +367,8 @@ METRICS: dict[str, Metric] = _metrics(
         disclosure=DisclosureSpec(
             counts=("referrals", "seen", "seen_within_28_days"),
             proportions=(Proportion("seen_within_28_days_pct", "seen_within_28_days", "referrals"),),
-            derived=(Derived(("median_days", "p90_days"), ("seen",)),)),
+            derived=(Derived(("median_days", "p90_days"), ("seen",)),),
+            labels=("area_code", "service")),
         source="contract v1 section 5; NHS England community mental health 4-week waits",
         order_by=("area_code", "service"),
     ),
@@ -358,7 +395,8 @@ METRICS: dict[str, Metric] = _metrics(
                 Proportion("recovered_pct", "recovered", "cases_at_baseline",
                            ("recovered_ci_low", "recovered_ci_high")),
             ),
-            derived=(Derived(("mean_baseline", "mean_end"), ("paired",)),)),
+            derived=(Derived(("mean_baseline", "mean_end"), ("paired",)),),
+            labels=("area_code", "service", "instrument")),
         source="contract v1 section 5; NHS Talking Therapies manual (reliable change, recovery)",
         order_by=("area_code", "service", "instrument"),
     ),
@@ -383,8 +421,12 @@ METRICS: dict[str, Metric] = _metrics(
             # flag, overlaps and has no 'all' row)
             additive=(RowsAddUp(columns=("cohort", "reached"), along="group", total="all",
                                 within=("area_code", "dimension")),),
-            derived=(Derived(("rate_ratio", "rate_ratio_ci_low", "rate_ratio_ci_high"),
-                             ("cohort", "reached")),)),
+            # worked out again from the shown counts (pathway.metrics), so a ratio of two
+            # percentages at full precision cannot pin either group's counts
+            from_counts=(Recomputed(("rate_ratio", "rate_ratio_ci_low", "rate_ratio_ci_high"),
+                                    ("cohort", "reached"), unit="ratio"),),
+            labels=("area_code", "measure", "dimension", "group", "reference_group",
+                    "reference_dimension", "dimension_order", "group_order")),
         source="contract v1 section 5; groups and reference groups in ref_equity_groups; "
                "rate ratio with a Katz log interval",
         order_by=("dimension_order", "group_order", "group"),
@@ -404,10 +446,17 @@ METRICS: dict[str, Metric] = _metrics(
         parameters=COMMON + (GAPS_BY,),
         follow_up="pathway",
         disclosure=DisclosureSpec(
-            counts=("reached", "cohort", "unmet"),
+            counts=("reached", "cohort"),
             proportions=(Proportion("pct", "reached", "cohort"),),
-            # the gap is the benchmark minus pct, so it gives pct away
-            derived=(Derived(("gap_pp",), ("reached", "cohort")),)),
+            # the benchmark is the median of the areas' percentages of their shown counts (or a
+            # standard): never one area's exact percentage
+            summaries=(Summary(("benchmark_pct",)),),
+            # the gap (benchmark - shown pct) and people unmet (benchmark x shown cohort - shown
+            # reached) are worked out from what is shown (pathway.metrics)
+            from_counts=(Recomputed(("gap_pp",), ("reached", "cohort"), unit="percent"),
+                         Recomputed(("unmet",), ("reached", "cohort"), unit="people")),
+            labels=("area_code", "stage", "tier", "service", "benchmark_source", "flag",
+                    "stage_order", "tier_order")),
         source="contract v1 section 5; stage_reach's definition (journey_reach)",
         order_by=("area_code", "stage_order", "tier_order", "service"),
     ),
@@ -430,12 +479,23 @@ METRICS: dict[str, Metric] = _metrics(
         follow_up="pathway",
         disclosure=DisclosureSpec(
             counts=("live_births", "tier_reached"),
-            derived=(
-                # births x a published rate gives the birth count away
-                Derived(("expected_cases", "cost_of_illness", "mother_cost", "child_cost",
-                         "public_sector_cost"), ("live_births",)),
-                Derived(("treated", "current_service_spend", "extra_treated", "extra_spend",
-                         "avoided_cost", "net_benefit", "roi"), ("live_births", "tier_reached")))),
+            # births x a published rate gives the birth count away, and treated summed over a
+            # tier's conditions gives tier_reached: each is worked out from the shown counts
+            from_counts=(
+                FromCounts(("expected_cases",), per=("live_births",)),
+                FromCounts(("cost_of_illness", "mother_cost", "child_cost", "public_sector_cost"),
+                           per=("live_births",), unit="money"),
+                FromCounts(("treated",), per=("tier_reached",)),
+                FromCounts(("current_service_spend",), per=("tier_reached",), unit="money"),
+                # the scenario is not proportional to one count: pathway.metrics works it out
+                # again from the shown counts
+                Recomputed(("extra_treated",), ("live_births", "tier_reached")),
+                Recomputed(("extra_spend", "avoided_cost", "net_benefit"),
+                           ("live_births", "tier_reached"), unit="money"),
+                Recomputed(("roi",), ("live_births", "tier_reached"), unit="ratio")),
+            labels=("area_code", "condition", "cost_condition", "per_1000", "cost_per_case",
+                    "treating_tier", "episode_cost", "target_access_pct", "effect", "price_year",
+                    "condition_order")),
         source="contract v1 section 5; domain notes 'The economic case'; Bauer et al. (2014); "
                "Joint Commissioning Panel for Mental Health (2012); HM Treasury GDP deflators",
         order_by=("area_code", "condition_order"),
@@ -456,9 +516,9 @@ METRICS: dict[str, Metric] = _metrics(
                  "latest_variation"),
         parameters=COMMON + (TREND_MEASURE, STAGE, TIER, SERVICE),
         follow_up="pathway",
-        disclosure=DisclosureSpec(
-            counts=("numerator", "denominator"),
-            derived=(Derived(("value", "ci_low", "ci_high"), ("numerator", "denominator")),)),
+        disclosure=TREND_BIRTHS,
+        disclosure_by_measure=tuple((m, TREND_REACH) for m in REACH_MEASURES)
+        + (("waiting_times", TREND_WAITS),),
         source="contract v1 section 5; NHS England 'Making Data Count' (XmR charts)",
         order_by=("area_code", "month"),
     ),
@@ -473,7 +533,10 @@ METRICS: dict[str, Metric] = _metrics(
                  "last_load"),
         parameters=(),
         follow_up="birth",
-        disclosure=DisclosureSpec(counts=("invalid", "quarantined")),
+        # rows and completeness describe the loaded files, not people in an area
+        disclosure=DisclosureSpec(counts=("invalid", "quarantined"),
+                                  labels=("table", "column", "rows", "completeness_pct",
+                                          "last_load", "sort_order")),
         source="contract v1 sections 1-3",
         order_by=("sort_order",),
     ),
@@ -502,7 +565,11 @@ METRICS: dict[str, Metric] = _metrics(
         follow_up="birth",
         # Published figures were disclosure-controlled by their publisher (counts 1-7 suppressed,
         # others rounded to 5): they are shown as published, suppressed ones as '*'.
-        disclosure=DisclosureSpec(counts=()),
+        disclosure=DisclosureSpec(counts=(), labels=(
+            "metric", "category", "population", "source_file", "period", "org_level", "org_code",
+            "org_name", "numerator", "denominator", "pct", "ci_low", "ci_high", "ci_method",
+            "value", "suppressed", "missing_excluded", "indicator_id", "indicator_name", "note",
+            "layout", "load_id", "level_order")),
         source="NHS England NHS Maternity Statistics; OHID Fingertips; NHS England MHSDS",
         order_by=("metric", "category", "period", "level_order", "org_code"),
     ),

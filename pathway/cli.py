@@ -229,6 +229,25 @@ def _report_pack(warehouse, out_dir: Path, output_format: str, params: dict) -> 
     raise typer.Exit(0 if result.ok else 1)
 
 
+@app.command("audit-disclosure")
+def audit_disclosure(db: Optional[str] = DbOption) -> None:
+    """Attack every metric's shown output (contract 7.4) and say whether any hidden or rounded count comes back."""
+    from pathway.disclosure_audit import audit_warehouse
+
+    warehouse = _warehouse(db, read_only=True)
+    result = audit_warehouse(warehouse, progress=lambda line: err.print(line, highlight=False))
+    for line in result.summary_lines():
+        out.print(line, highlight=False)
+    for line in result.not_covered:
+        out.print(f"not attacked: {line}", highlight=False)
+    for found in result.recovered:
+        out.print(f"recovered: {found.channel}, {found.table}, row {found.row + 1}, {found.column}: "
+                  f"shown {found.shown}, worked back to {found.true_value} by {found.attack}"
+                  + (f" ({found.evidence})" if found.evidence else ""),
+                  highlight=False)
+    raise typer.Exit(1 if result.recovered else 0)
+
+
 @reference_app.command("list")
 def reference_list(db: Optional[str] = DbOption) -> None:
     """List the reference tables and their row counts."""

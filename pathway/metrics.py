@@ -79,6 +79,9 @@ def run_metric(warehouse: Warehouse, name: str, params: Mapping[str, Any] | None
         binds = resolve_parameters(warehouse, metric, params, conn=conn)
         if steps.prepare:
             steps.prepare(warehouse, binds, params or {}, conn)
+        # the disclosure policy, for SQL that summarises across areas from disclosed counts
+        binds["suppress_below"] = warehouse.settings.disclosure.suppress_below
+        binds["round_to"] = warehouse.settings.disclosure.round_to
         sql = statements(named_sql(metric.sql_file, warehouse.dialect))[0]
         used = catalogue.bind_names(sql)
         frame = warehouse.query(sql, {k: v for k, v in binds.items() if k in used}, conn=conn)
@@ -87,10 +90,15 @@ def run_metric(warehouse: Warehouse, name: str, params: Mapping[str, Any] | None
     if steps.derive:
         frame = steps.derive(frame, binds)
     frame = _in_order(frame, metric)
+    spec = metric.disclosure_for(binds)
     if suppress:
-        frame = apply_disclosure(frame, metric.disclosure, warehouse.settings.disclosure)
+        recompute = (lambda shown: steps.from_shown_counts(shown, binds)) \
+            if steps.from_shown_counts else None
+        frame = apply_disclosure(frame, spec, warehouse.settings.disclosure, recompute=recompute)
         if steps.after_disclosure:
             frame = steps.after_disclosure(frame, binds)
+    frame.attrs["disclosure"] = spec
+    frame.attrs["suppressed"] = suppress
     return frame
 
 
@@ -259,12 +267,19 @@ def _as_date(value: Any) -> dt.date | None:
 # A metric whose figures need more than SQL and Wilson intervals (rate ratios, flags against an
 # interval, XmR limits) names its extra steps here; run_metric calls them in this order:
 # prepare (check and add binds, before the SQL), derive (after the intervals, on unrounded
-# counts), after_disclosure (hide what a suppressed count would give away).
+# counts), from_shown_counts (inside disclosure: work the spec's Recomputed figures out again
+# from the shown counts), after_disclosure (hide what a suppressed count would give away).
 @dataclass(frozen=True)
 class MetricSteps:
     prepare: Callable[..., None] | None = None
     derive: Callable[[pd.DataFrame, dict], pd.DataFrame] | None = None
     after_disclosure: Callable[[pd.DataFrame, dict], pd.DataFrame] | None = None
+    from_shown_counts: Callable[[pd.DataFrame, dict], pd.DataFrame] | None = None
+
+
+def _numbers(frame: pd.DataFrame, column: str) -> np.ndarray:
+    """A column as floats, hidden counts (<NA>) as NaN."""
+    return pd.to_numeric(frame[column], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
 
 
 def _check_measure_stage(warehouse: Warehouse, binds: dict, given: Mapping, conn) -> None:
@@ -290,7 +305,7 @@ def _reference_rows(frame: pd.DataFrame) -> list[int | None]:
 def _equity_rate_ratios(frame: pd.DataFrame, binds: dict) -> pd.DataFrame:
     """Each group's reach against its reference group's (same area), with a Katz 95% interval."""
     out = frame.copy()
-    reached, cohort = out["reached"].to_numpy(float), out["cohort"].to_numpy(float)
+    reached, cohort = _numbers(out, "reached"), _numbers(out, "cohort")
     against = _reference_rows(out)
     n0 = np.array([np.nan if i is None else reached[i] for i in against])
     d0 = np.array([np.nan if i is None else cohort[i] for i in against])
@@ -333,10 +348,18 @@ def _service_gap_flags(frame: pd.DataFrame, binds: dict) -> pd.DataFrame:
     return out
 
 
-def _service_gaps_hide_unmet(frame: pd.DataFrame, binds: dict) -> pd.DataFrame:
-    """unmet is the benchmark share of the cohort less those reached: hidden with either count."""
+def _service_gaps_from_shown(frame: pd.DataFrame, binds: dict) -> pd.DataFrame:
+    """The gap and people unmet from what is shown (contract 7.4): gap_pp = benchmark - shown
+    pct; unmet = benchmark x shown cohort / 100 - shown reached (at least 0); hidden with either
+    count. The flag keeps its judgement on the unrounded interval."""
     out = frame.copy()
-    out["unmet"] = out["unmet"].mask(out["reached"].isna() | out["cohort"].isna())
+    reached, cohort = _numbers(out, "reached"), _numbers(out, "cohort")
+    benchmark = _numbers(out, "benchmark_pct")
+    out["gap_pp"] = benchmark - _numbers(out, "pct")
+    with np.errstate(invalid="ignore"):
+        unmet = np.clip(benchmark * cohort / 100 - reached + 1e-9, 0, None)
+    out["unmet"] = np.where(np.isnan(reached) | np.isnan(cohort), np.nan,
+                            np.floor(np.nan_to_num(unmet, nan=0.0)))
     return out
 
 
@@ -362,6 +385,32 @@ def economic_assumptions(warehouse: Warehouse, params: Mapping[str, Any] | None 
         frame = warehouse.query(sql, {k: v for k, v in binds.items() if k in used}, conn=conn)
     frame = _plain_numbers(frame).sort_values(["step_order", "step"], kind="stable")
     return frame[["step", "value", "unit", "source", "status"]].reset_index(drop=True)
+
+
+def _economic_scenario_from_shown(frame: pd.DataFrame, binds: dict) -> pd.DataFrame:
+    """The scenario of queries/economic_case.sql worked out again from the shown live births and
+    tier_reached (contract 7.4: it is not proportional to one count, so a rounded count would
+    come back through it): for each area and treating tier, the condition's share of the tier's
+    expected cases; extra treated = share x max(min(target% x births, the tier's expected
+    cases) - tier reached, 0); spend, avoided cost, net benefit and return from it. Keep in step
+    with economic_case.sql."""
+    out = frame.copy()
+    births, reached = _numbers(out, "live_births"), _numbers(out, "tier_reached")
+    per_1000 = _numbers(out, "per_1000")
+    tier_rate = out.assign(_rate=per_1000).groupby(["area_code", "treating_tier"])["_rate"] \
+        .transform("sum").to_numpy(dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share = np.where(tier_rate > 0, per_1000 / tier_rate, np.nan)
+        target = _numbers(out, "target_access_pct") * births / 100
+        extra = share * np.clip(np.minimum(target, births * tier_rate / 1000) - reached, 0, None)
+        spend = extra * _numbers(out, "episode_cost")
+        avoided = extra * _numbers(out, "cost_per_case") * _numbers(out, "effect")
+        out["extra_treated"] = extra
+        out["extra_spend"] = spend
+        out["avoided_cost"] = avoided
+        out["net_benefit"] = avoided - spend
+        out["roi"] = np.where(spend != 0, avoided / spend, np.nan)
+    return out
 
 
 # trend ----------------------------------------------------------------------------------------
@@ -519,20 +568,11 @@ def _variation(special: np.ndarray, side: np.ndarray, improvement: statistics.Im
     return np.where(special, flagged, "common_cause").astype(object)
 
 
-def _trend_limits_from_shown_months(frame: pd.DataFrame, binds: dict) -> pd.DataFrame:
-    """Limits from the months people can see: a mean over a hidden month would give it away.
-    A count measure (births) shows its rounded count as its value."""
-    out = frame.copy()
-    if binds.get("measure") == "births":
-        out["value"] = pd.to_numeric(out["numerator"], errors="coerce").astype(float)
-    return _with_process_limits(out, binds.get("measure"))[list(frame.columns)]
-
-
 _STEPS: dict[str, MetricSteps] = {
     "equity": MetricSteps(prepare=_check_measure_stage, derive=_equity_rate_ratios,
+                          from_shown_counts=_equity_rate_ratios,
                           after_disclosure=_equity_hide_ratios_of_hidden_references),
-    "service_gaps": MetricSteps(derive=_service_gap_flags, after_disclosure=_service_gaps_hide_unmet),
-    "economic_case": MetricSteps(prepare=_check_price_year),
-    "trend": MetricSteps(prepare=_trend_window, derive=_trend_limits,
-                         after_disclosure=_trend_limits_from_shown_months),
+    "service_gaps": MetricSteps(derive=_service_gap_flags, from_shown_counts=_service_gaps_from_shown),
+    "economic_case": MetricSteps(prepare=_check_price_year, from_shown_counts=_economic_scenario_from_shown),
+    "trend": MetricSteps(prepare=_trend_window, derive=_trend_limits),
 }

@@ -3,13 +3,14 @@
 --   gaps_by = service, one row per area x stage x service (ref_services; tier = the service's
 --   default tier), so an area without a team (no parent-infant team) shows as a gap.
 -- Parameters: area, date_from, date_to, as_at, follow_up_days (the end of the infant stage),
---   gaps_by (tier or service).
+--   gaps_by (tier or service), suppress_below and round_to (the disclosure policy).
 -- Definition (contract v1 section 5): reached and cohort exactly as stage_reach (live births
 --   of the period with complete follow-up; attended screening, assessment, contact or
 --   intervention of the tier in the stage, from journey_reach); by service the same rule per
 --   service (journey_service_reach). benchmark_pct = the ref_reach_standards standard for
 --   the stage and tier where one is given, else the median pct of all loaded areas with births
---   in the cohort (whatever the area parameter). gap_pp, unmet and flag are worked out in
+--   in the cohort (whatever the area parameter), each area's pct worked out from its counts as
+--   disclosed (suppress_below, round_to: the disclosure policy), areas with a hidden count left out. gap_pp, unmet and flag are worked out in
 --   pathway.metrics from these columns and the 95% Wilson interval.
 with stages as (
     select stage, sort_order as stage_order
@@ -101,15 +102,33 @@ area_cells as (
         on rs.area_code = a.area_code and rs.stage = s.stage and rs.service = u.service
 ),
 
+shown_cells as (
+    -- each area's counts as people are shown them (contract 7.4: a benchmark across areas is
+    -- worked out from disclosed values): 1 to suppress_below - 1 hidden, others rounded half
+    -- up to round_to; the median of unrounded percentages would be one area's exact figure
+    select
+        stage,
+        tier,
+        service,
+        floor(reached / cast(greatest(:round_to, 1) as double precision) + 0.5)
+            * greatest(:round_to, 1) as shown_reached,
+        floor(cohort / cast(greatest(:round_to, 1) as double precision) + 0.5)
+            * greatest(:round_to, 1) as shown_cohort
+    from area_cells
+    where cohort > 0
+      and not (reached between 1 and cast(:suppress_below as integer) - 1)
+      and not (cohort between 1 and cast(:suppress_below as integer) - 1)
+),
+
 area_medians as (
     select
         stage,
         tier,
         service,
-        percentile_cont(0.5) within group (order by 100.0 * reached / cohort) as median_pct,
+        percentile_cont(0.5) within group (order by 100.0 * shown_reached / shown_cohort) as median_pct,
         count(*) as areas
-    from area_cells
-    where cohort > 0
+    from shown_cells
+    where shown_cohort > 0
     group by stage, tier, service
 ),
 

@@ -232,6 +232,9 @@ PRICE_YEAR = Parameter(
 _TREND_LABELS = ("area_code", "month", "measure", "special_cause", "outside_limits", "run_of_7",
                  "trend_of_6", "two_of_three", "variation", "latest_variation")
 _TREND_LIMITS = (Summary(("mean", "upper_limit", "lower_limit"), unit="number"),)
+# a mean of monthly births to a decimal place, times the months, is their total births to
+# within one or two: whole births leave several totals possible
+_TREND_BIRTH_LIMITS = (Summary(("mean", "upper_limit", "lower_limit"), unit="whole"),)
 TREND_REACH = DisclosureSpec(
     counts=("numerator", "denominator"),
     proportions=(Proportion("value", "numerator", "denominator"),),
@@ -240,7 +243,7 @@ TREND_REACH = DisclosureSpec(
 TREND_BIRTHS = DisclosureSpec(
     counts=("numerator", "value"),
     derived=(Derived(("ci_low", "ci_high"), ("numerator",)),),
-    summaries=_TREND_LIMITS, labels=_TREND_LABELS + ("denominator",))
+    summaries=_TREND_BIRTH_LIMITS, labels=_TREND_LABELS + ("denominator",))
 # waiting times: the value is the median days over those seen (numerator) of the referrals
 TREND_WAITS = DisclosureSpec(
     counts=("numerator", "denominator"),
@@ -454,7 +457,7 @@ METRICS: dict[str, Metric] = _metrics(
             # the gap (benchmark - shown pct) and people unmet (benchmark x shown cohort - shown
             # reached) are worked out from what is shown (pathway.metrics)
             from_counts=(Recomputed(("gap_pp",), ("reached", "cohort"), unit="percent"),
-                         Recomputed(("unmet",), ("reached", "cohort"), unit="people")),
+                         Recomputed(("unmet",), ("reached", "cohort"), unit="whole")),
             labels=("area_code", "stage", "tier", "service", "benchmark_source", "flag",
                     "stage_order", "tier_order")),
         source="contract v1 section 5; stage_reach's definition (journey_reach)",

@@ -74,8 +74,8 @@ class FromCounts:
     unit cost, need met = accessed / expected need. Shown as if worked out from the shown counts
     (value x shown / true for each count in `per`, x true / shown for each in `over`), so they give
     back nothing the counts do not show; hidden with any of those counts; `unit` sets the shown
-    precision (money: 3 significant figures; people: 1 decimal place; percent: whole percent;
-    ratio: 2 decimal places)."""
+    precision (money: 3 significant figures; people: 1 decimal place; percent and whole: no
+    decimal places; ratio: 2 decimal places)."""
 
     columns: tuple[str, ...]
     per: tuple[str, ...]
@@ -303,6 +303,8 @@ def _to_unit(values, unit: str) -> pd.Series:
         rounded = _round_half_up(v, 1)
     elif unit == "ratio":
         rounded = _round_half_up(v, 0.01)
+    elif unit == "whole":
+        rounded = _round_half_up(v, 1)
     else:  # people, days, scores
         rounded = _round_half_up(v, 0.1)
     return pd.Series(np.round(rounded, 6), index=pd.Series(values).index if isinstance(values, pd.Series) else None)
@@ -391,7 +393,7 @@ def _unit_places(numbers: np.ndarray, unit: str) -> np.ndarray:
             magnitude = np.where((numbers != 0) & np.isfinite(numbers),
                                  np.floor(np.log10(np.abs(numbers))), 2)
         return np.clip(2 - magnitude, 0, None)
-    return np.full(len(numbers), {"percent": 0, "ratio": 2}.get(unit, 1))
+    return np.full(len(numbers), {"percent": 0, "whole": 0, "ratio": 2}.get(unit, 1))
 
 
 def _shown(value: float, decimals: int) -> str:
@@ -416,10 +418,29 @@ def _hidden(table: pd.DataFrame, spec: DisclosureSpec, policy: DisclosurePolicy,
     groups = additive_groups(table, spec)
     while True:
         _close_single_gaps(groups, values, hidden)
-        pinned = _pinned_cells(groups, values, hidden)
+        pinned = _pinned_cells(groups, values, hidden) or \
+            _pinned_by_rounding(groups, values, hidden, policy)
         # One at a time: hiding a partner for one pinned cell often frees a whole chain of them.
         if not pinned or not _hide_partner(pinned[0], groups, values, hidden):
             return hidden
+
+
+def _pinned_by_rounding(groups: list[AdditiveGroup], values, hidden: set[Cell],
+                        policy: DisclosurePolicy) -> list[Cell]:
+    """Cells a reader can work back exactly from rounded parts and totals (parts of 12, 12, 12
+    and 12 shown as 10 each with a total of 48 shown as 50: the total can only be 48, and every
+    part 12). Hidden cells count as anything from 1 up."""
+    from pathway.disclosure_audit import count_domain, sum_bounds
+
+    if not groups:
+        return []
+    cells = {c for g in groups for c in g.cells}
+    shown = {c: (np.nan if c in hidden else _round_half_up(np.array([values[c[1]][c[0]]]),
+                                                          policy.round_to)[0]) for c in cells}
+    domains = {c: count_domain(v, policy, secondary=True) for c, v in shown.items()
+               if not (c not in hidden and np.isnan(values[c[1]][c[0]]))}
+    return sorted(c for c, (low, high) in sum_bounds(groups, domains).items()
+                  if low == high and low == values[c[1]][c[0]] and shown[c] != low)
 
 
 # ---- additive groups ------------------------------------------------------------------

@@ -62,7 +62,7 @@ class Shown:
 
 
 def parse_cell(text, *, null_is_hidden: bool = True) -> Shown:
-    if text is None or (isinstance(text, float) and math.isnan(text)):
+    if text is None or text is pd.NA or (isinstance(text, float) and math.isnan(text)):
         return Shown(hidden=null_is_hidden)
     if isinstance(text, bool):
         return Shown(hidden=False)
@@ -238,31 +238,8 @@ class TableAttack:
             groups = additive_groups(self.raw, self.spec)
         except Exception:  # a channel that renamed or dropped the columns: nothing to add up
             return
-        if not groups:
-            return
-        bounds = {cell: list(self.domains[cell]) for g in groups for cell in g.cells if cell in self.domains}
-        for _ in range(20):
-            changed = False
-            for g in groups:
-                if any(c not in bounds for c in g.cells):
-                    continue
-                self._tried("differencing and sums of parts")
-                parts_low = sum(bounds[c][0] for c in g.parts)
-                parts_high = min(sum(bounds[c][1] for c in g.parts), UNBOUNDED)
-                total = bounds[g.total]
-                new_total = [max(total[0], parts_low), min(total[1], parts_high)]
-                if new_total != total:
-                    bounds[g.total], changed = new_total, True
-                for c in g.parts:
-                    others_low = sum(bounds[o][0] for o in g.parts if o != c)
-                    others_high = sum(bounds[o][1] for o in g.parts if o != c)
-                    new = [max(bounds[c][0], bounds[g.total][0] - min(others_high, UNBOUNDED)),
-                           min(bounds[c][1], bounds[g.total][1] - others_low)]
-                    if new != bounds[c]:
-                        bounds[c], changed = new, True
-            if not changed:
-                break
-        for cell, (low, high) in bounds.items():
+        self._tried("differencing and sums of parts", len(groups))
+        for cell, (low, high) in sum_bounds(groups, self.domains).items():
             if low == high:
                 self._found(*cell, low, "differencing and sums of parts")
 
@@ -406,6 +383,33 @@ def count_domain(shown: float, policy: DisclosurePolicy, *, secondary: bool) -> 
     low = max(int(math.ceil(v - base / 2)), below)
     high = int(math.ceil(v + base / 2)) - 1 if base > 1 else v
     return (low, max(low, high))
+
+
+def sum_bounds(groups, domains: dict) -> dict:
+    """Each cell's smallest and largest possible value once every 'total = sum of parts' holds
+    (bounds propagated until nothing changes): a cell whose two bounds meet is worked back."""
+    bounds = {cell: list(domains[cell]) for g in groups for cell in g.cells if cell in domains}
+    for _ in range(50):
+        changed = False
+        for g in groups:
+            if any(c not in bounds for c in g.cells):
+                continue
+            parts_low = sum(bounds[c][0] for c in g.parts)
+            parts_high = min(sum(bounds[c][1] for c in g.parts), UNBOUNDED)
+            total = bounds[g.total]
+            new_total = [max(total[0], parts_low), min(total[1], parts_high)]
+            if new_total != total:
+                bounds[g.total], changed = new_total, True
+            for c in g.parts:
+                others_low = sum(bounds[o][0] for o in g.parts if o != c)
+                others_high = min(sum(bounds[o][1] for o in g.parts if o != c), UNBOUNDED)
+                new = [max(bounds[c][0], bounds[g.total][0] - others_high),
+                       min(bounds[c][1], bounds[g.total][1] - others_low)]
+                if new != bounds[c]:
+                    bounds[c], changed = new, True
+        if not changed:
+            break
+    return {cell: tuple(b) for cell, b in bounds.items()}
 
 
 def percentage_candidates(n_domains, d_domains, pct_cells, bound_cells, groups):

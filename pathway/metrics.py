@@ -80,8 +80,10 @@ def run_metric(warehouse: Warehouse, name: str, params: Mapping[str, Any] | None
         if steps.prepare:
             steps.prepare(warehouse, binds, params or {}, conn)
         # the disclosure policy, for SQL that summarises across areas from disclosed counts
-        binds["suppress_below"] = warehouse.settings.disclosure.suppress_below
-        binds["round_to"] = warehouse.settings.disclosure.round_to
+        # (unsuppressed: the counts as they are)
+        policy = warehouse.settings.disclosure
+        binds["suppress_below"] = policy.suppress_below if suppress else 0
+        binds["round_to"] = policy.round_to if suppress else 1
         sql = statements(named_sql(metric.sql_file, warehouse.dialect))[0]
         used = catalogue.bind_names(sql)
         frame = warehouse.query(sql, {k: v for k, v in binds.items() if k in used}, conn=conn)
@@ -338,12 +340,14 @@ def _service_gap_flags(frame: pd.DataFrame, binds: dict) -> pd.DataFrame:
     reached, cohort = out["reached"].to_numpy(float), out["cohort"].to_numpy(float)
     benchmark = pd.to_numeric(out["benchmark_pct"], errors="coerce").to_numpy(float)
     out["gap_pp"] = benchmark - pd.to_numeric(out["pct"], errors="coerce").to_numpy(float)
+    # the flag judges against the exact median (a yes/no gives no count back); it is not shown
+    yardstick = pd.to_numeric(out.pop("flag_benchmark_pct"), errors="coerce").to_numpy(float)
     # a hair of tolerance: 50% of 4 births is 2 people exactly, not 1.9999999
     shortfall = np.nan_to_num(benchmark * cohort / 100 - reached + 1e-9, nan=0.0)
     out["unmet"] = np.floor(np.clip(shortfall, 0, None)).astype(int)
     ci_high = pd.to_numeric(out["ci_high"], errors="coerce").to_numpy(float)
     out["flag"] = np.select(
-        [cohort == 0, (reached == 0) & (benchmark > 0), ci_high < benchmark],
+        [cohort == 0, (reached == 0) & (yardstick > 0), ci_high < yardstick],
         ["no_cohort", "no_service", "below_benchmark"], default="ok")
     return out
 

@@ -104,32 +104,38 @@ area_cells as (
 
 shown_cells as (
     -- each area's counts as people are shown them (contract 7.4: a benchmark across areas is
-    -- worked out from disclosed values): 1 to suppress_below - 1 hidden, others rounded half
-    -- up to round_to; the median of unrounded percentages would be one area's exact figure
+    -- worked out from disclosed values): 1 to suppress_below - 1 hidden (left out), others
+    -- rounded half up to round_to; the median of unrounded percentages would be one area's
+    -- exact figure. Unsuppressed runs bind suppress_below 0 and round_to 1: the counts as they are.
     select
         stage,
         tier,
         service,
+        reached,
+        cohort,
         floor(reached / cast(greatest(:round_to, 1) as double precision) + 0.5)
             * greatest(:round_to, 1) as shown_reached,
         floor(cohort / cast(greatest(:round_to, 1) as double precision) + 0.5)
-            * greatest(:round_to, 1) as shown_cohort
+            * greatest(:round_to, 1) as shown_cohort,
+        not (reached between 1 and cast(:suppress_below as integer) - 1
+             or cohort between 1 and cast(:suppress_below as integer) - 1) as is_shown
     from area_cells
     where cohort > 0
-      and not (reached between 1 and cast(:suppress_below as integer) - 1)
-      and not (cohort between 1 and cast(:suppress_below as integer) - 1)
 ),
 
 area_medians as (
     select
-        stage,
-        tier,
-        service,
-        percentile_cont(0.5) within group (order by 100.0 * shown_reached / shown_cohort) as median_pct,
-        count(*) as areas
-    from shown_cells
-    where shown_cohort > 0
-    group by stage, tier, service
+        u.stage,
+        u.tier,
+        u.service,
+        percentile_cont(0.5) within group (order by 100.0 * c.shown_reached / c.shown_cohort)
+            filter (where c.is_shown and c.shown_cohort > 0) as median_pct,
+        count(*) filter (where c.is_shown and c.shown_cohort > 0) as areas,
+        -- the flag's yardstick: the median of the exact percentages, never shown
+        percentile_cont(0.5) within group (order by 100.0 * c.reached / c.cohort) as exact_median_pct
+    from (select s.stage, u.tier, u.service from stages s cross join units u) u
+    left join shown_cells c on c.stage = u.stage and c.tier = u.tier and c.service = u.service
+    group by u.stage, u.tier, u.service
 ),
 
 benchmarks as (
@@ -138,7 +144,9 @@ benchmarks as (
         m.tier,
         m.service,
         coalesce(st.standard_pct, m.median_pct) as benchmark_pct,
+        coalesce(st.standard_pct, m.exact_median_pct) as flag_benchmark_pct,
         case when st.standard_pct is not null then 'standard (ref_reach_standards)'
+             when m.areas = 0 then 'no benchmark: every area has a hidden count'
              else 'median of ' || cast(m.areas as varchar) || ' areas'
         end as benchmark_source
     from area_medians m
@@ -173,6 +181,7 @@ final as (
         r.cohort,
         100.0 * r.reached / nullif(r.cohort, 0) as pct,
         b.benchmark_pct,
+        b.flag_benchmark_pct,
         b.benchmark_source,
         r.stage_order,
         r.tier_order

@@ -121,7 +121,9 @@ def test_suppressed_case_hides_what_a_small_birth_count_would_give_away(fixture_
     frame = run_metric(fixture_warehouse, "economic_case", {**PRICES_2012, "area": BETA})
     # 2 births: hidden, and with them every figure that is births x a published rate
     assert frame.live_births.isna().all()
-    assert frame[["expected_cases", "cost_of_illness", "treated", "avoided_cost"]].isna().all().all()
+    assert frame[["expected_cases", "cost_of_illness", "avoided_cost"]].isna().all().all()
+    # nobody reached by a treating tier is shown as 0, and so is treated (0 x a share)
+    assert (frame.tier_reached == 0).all() and (frame.treated == 0).all()
     assert frame.cost_per_case.notna().all()  # reference figures stay
 
 

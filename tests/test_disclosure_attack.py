@@ -1,0 +1,149 @@
+"""Contract 7.4: no hidden or rounded count can be worked back from anything shown.
+
+The attack (pathway.disclosure_audit) must catch the leaks review found (a median benchmark over
+an odd number of areas, a percentage at full precision beside rounded counts, expected cases from
+unrounded births, differencing against a total), and find nothing in what the product shows."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from metric_fixtures import PERIOD, fixture_warehouse  # noqa: F401
+from pathway.catalogue import METRICS
+from pathway.disclosure import (DisclosureSpec, FromCounts, Proportion, RowsAddUp, Summary,
+                                apply_disclosure, format_for_people)
+from pathway.disclosure_audit import attack_table, parse_cell
+from pathway.metrics import run_metric
+from pathway.settings import DisclosurePolicy
+
+REACH = DisclosureSpec(counts=("reached", "cohort"), proportions=(Proportion("pct", "reached", "cohort"),),
+                       summaries=(Summary(("benchmark_pct",)),), labels=("area_code",))
+
+
+def recovered(result) -> set[tuple[int, str, int]]:
+    return {(r.row, r.column, r.true_value) for r in result.recovered}
+
+
+# ---- every column says what it is -------------------------------------------------------
+RUNS = [(name, {}) for name in sorted(METRICS)] + [
+    ("trend", {"metric": "stage_reach", "tier": "universal"}),
+    ("trend", {"metric": "waiting_times"}),
+    ("equity", {"metric": "mood_screening"}),
+    ("service_gaps", {"by": "service"}),
+]
+
+
+@pytest.mark.parametrize("name, params", RUNS, ids=[f"{n}{p}" for n, p in RUNS])
+def test_every_numeric_column_of_every_metric_is_declared(fixture_warehouse, name, params):
+    metric = METRICS[name]
+    accepted = {p.name for p in metric.parameters}
+    params = {k: v for k, v in {**PERIOD, **params}.items() if k in accepted}
+    for suppress in (True, False):
+        frame = run_metric(fixture_warehouse, name, params, suppress=suppress)
+        spec = frame.attrs["disclosure"]
+        assert spec.undeclared(frame) == [], f"{name}: declare these in pathway/catalogue.py"
+
+
+def test_an_undeclared_numeric_column_is_named():
+    frame = pd.DataFrame({"area_code": ["A"], "reached": [10], "cohort": [40], "pct": [25.0],
+                          "ci_low": [1.0], "ci_high": [2.0], "benchmark_pct": [3.0],
+                          "expected": [4.2], "note": ["text"]})
+    assert REACH.undeclared(frame) == ["expected"]
+
+
+# ---- the attack catches the leaks review found ----------------------------------------
+def test_median_benchmark_over_three_areas_gives_a_hidden_count_back():
+    # Riverholme reaches 1 of 165: hidden, but the median of three areas' exact percentages is
+    # its own, 0.6060606...%, and 0.6060606 x 165 / 100 = 1.
+    truth = pd.DataFrame({"area_code": ["A", "B", "C"], "reached": [1, 0, 9], "cohort": [165, 120, 200]})
+    truth["pct"] = 100 * truth.reached / truth.cohort
+    truth["ci_low"], truth["ci_high"] = float("nan"), float("nan")
+    truth["benchmark_pct"] = truth.pct.median()
+    shown = format_for_people(apply_disclosure(truth, REACH), REACH)
+    shown["benchmark_pct"] = [repr(v) for v in truth.benchmark_pct]  # as the old code printed it
+    assert shown.reached[0] == "*"
+    result = attack_table(shown, truth, REACH)
+    assert (0, "reached", 1) in recovered(result)
+    assert {r.attack for r in result.recovered} == {"median or mean over areas"}
+
+
+def test_a_percentage_at_full_precision_pins_both_rounded_counts():
+    # 195 of 209 shown as 195 and 210; 93.30143...% is 195/209 and nothing else near.
+    truth = pd.DataFrame({"area_code": ["A"], "reached": [195], "cohort": [209]})
+    truth["pct"] = 100 * 195 / 209
+    truth["ci_low"], truth["ci_high"] = float("nan"), float("nan")
+    truth["benchmark_pct"] = float("nan")
+    shown = pd.DataFrame({"area_code": ["A"], "reached": ["195"], "cohort": ["210"],
+                          "pct": [repr(100 * 195 / 209)], "ci_low": [""], "ci_high": [""],
+                          "benchmark_pct": [""]})
+    assert recovered(attack_table(shown, truth, REACH)) == {(0, "cohort", 209)}
+    # printed as the product prints it (whole percent over a denominator under 4,000): nothing
+    safe = format_for_people(apply_disclosure(truth, REACH), REACH)
+    assert safe.pct[0] == "93" and recovered(attack_table(safe, truth, REACH)) == set()
+
+
+def test_expected_cases_from_unrounded_births_give_the_births_back():
+    # 209 births shown as 210; expected cases 209 x 125 / 1,000 = 26.125 printed 26.1, which
+    # only 209 gives among 208..212 (26.0, 26.1, 26.3, 26.4, 26.5).
+    spec = DisclosureSpec(counts=("live_births",),
+                          from_counts=(FromCounts(("expected_cases",), per=("live_births",)),),
+                          labels=("area_code", "per_1000"))
+    truth = pd.DataFrame({"area_code": ["A", "B"], "live_births": [209, 114], "per_1000": [125.0, 125.0]})
+    truth["expected_cases"] = truth.live_births * truth.per_1000 / 1000
+    leaky = pd.DataFrame({"area_code": ["A", "B"], "live_births": ["210", "115"],
+                          "per_1000": ["125.0", "125.0"], "expected_cases": ["26.1", "14.3"]})
+    assert recovered(attack_table(leaky, truth, spec)) == {(0, "live_births", 209), (1, "live_births", 114)}
+    # the product works them out from the shown births: 210 x 0.125 = 26.25 -> 26.3
+    safe = format_for_people(apply_disclosure(truth, spec), spec)
+    assert list(safe.expected_cases) == ["26.3", "14.4"]
+    assert recovered(attack_table(safe, truth, spec)) == set()
+
+
+def test_differencing_against_a_total_gives_a_hidden_area_back():
+    # A policy that only hides 1-7 (no rounding): areas 5, 40, 12 and an 'all' row of 57.
+    policy = DisclosurePolicy(suppress_below=8, round_to=1)
+    spec = DisclosureSpec(counts=("n",), labels=("area_code",),
+                          additive=(RowsAddUp(columns=("n",), along="area_code", total="all"),))
+    truth = pd.DataFrame({"area_code": ["A", "B", "C", "all"], "n": [5, 40, 12, 57]})
+    naive = apply_disclosure(truth, DisclosureSpec(counts=("n",)), policy)
+    assert recovered(attack_table(naive, truth, spec, policy)) == {(0, "n", 5)}
+    assert recovered(attack_table(apply_disclosure(truth, spec, policy), truth, spec, policy)) == set()
+
+
+def test_rounded_parts_at_the_edge_of_their_total_are_protected():
+    # Four groups of 12 shown as 10 each and their total 48 shown as 50: the total can only be
+    # 48 (the parts reach at most 4 x 12) and so every group exactly 12.
+    spec = DisclosureSpec(counts=("n",), labels=("group",),
+                          additive=(RowsAddUp(columns=("n",), along="group", total="all"),))
+    truth = pd.DataFrame({"group": ["a", "b", "c", "d", "all"], "n": [12, 12, 12, 12, 48]})
+    naive = apply_disclosure(truth, DisclosureSpec(counts=("n",)))
+    assert len(recovered(attack_table(naive, truth, spec))) == 5
+    safe = apply_disclosure(truth, spec)
+    assert safe["n"].isna().sum() == 2  # two groups hidden, so the others no longer add up to it
+    assert recovered(attack_table(safe, truth, spec)) == set()
+
+
+def test_printed_precision_is_read_from_the_text():
+    assert parse_cell("93.3").step == pytest.approx(0.1)
+    assert parse_cell("1310000").step == 10000  # three significant figures
+    assert parse_cell("*").hidden and parse_cell(None).hidden
+    assert parse_cell(93.30143540669856).step < 1e-9
+
+
+# ---- what the product shows -------------------------------------------------------------
+def test_money_is_shown_to_three_significant_figures():
+    spec = DisclosureSpec(counts=("live_births",), from_counts=(
+        FromCounts(("cost",), per=("live_births",), unit="money"),))
+    truth = pd.DataFrame({"live_births": [210], "cost": [1302291.7]})  # 210 x 6,201.39
+    out = format_for_people(apply_disclosure(truth, spec), spec)
+    assert out.cost[0] == "1300000"
+
+
+def test_a_percentage_has_one_decimal_place_only_over_4000():
+    out = format_for_people(apply_disclosure(
+        pd.DataFrame({"area_code": ["A", "B"], "reached": [2000, 100], "cohort": [4002, 201],
+                      "pct": [100 * 2000 / 4002, 100 * 100 / 201], "ci_low": [49.4, 42.9],
+                      "ci_high": [51.5, 56.6], "benchmark_pct": [50.0, 50.0]}), REACH), REACH)
+    # 49.975...% over 4,000 -> 50.0; 49.75% over 200 -> 50
+    assert list(out.pct) == ["50.0", "50"]

@@ -340,7 +340,8 @@ def _service_gap_flags(frame: pd.DataFrame, binds: dict) -> pd.DataFrame:
     reached, cohort = out["reached"].to_numpy(float), out["cohort"].to_numpy(float)
     benchmark = pd.to_numeric(out["benchmark_pct"], errors="coerce").to_numpy(float)
     out["gap_pp"] = benchmark - pd.to_numeric(out["pct"], errors="coerce").to_numpy(float)
-    # the flag judges against the exact median (a yes/no gives no count back); it is not shown
+    # the flag judges against the exact median (a yes or no gives no count back), so a gap
+    # shows the same whether or not the figures are disclosure-controlled; it is not shown
     yardstick = pd.to_numeric(out.pop("flag_benchmark_pct"), errors="coerce").to_numpy(float)
     # a hair of tolerance: 50% of 4 births is 2 people exactly, not 1.9999999
     shortfall = np.nan_to_num(benchmark * cohort / 100 - reached + 1e-9, nan=0.0)
@@ -354,16 +355,19 @@ def _service_gap_flags(frame: pd.DataFrame, binds: dict) -> pd.DataFrame:
 
 def _service_gaps_from_shown(frame: pd.DataFrame, binds: dict) -> pd.DataFrame:
     """The gap and people unmet from what is shown (contract 7.4): gap_pp = benchmark - shown
-    pct; unmet = benchmark x shown cohort / 100 - shown reached (at least 0); hidden with either
-    count. The flag keeps its judgement on the unrounded interval."""
+    pct; unmet = benchmark x shown cohort / 100 - shown reached (at least 0), hidden with either
+    count and, being a number of people, hidden from 1 to 7 and rounded like a count. The flag
+    keeps its judgement of the unrounded interval against the exact median."""
     out = frame.copy()
     reached, cohort = _numbers(out, "reached"), _numbers(out, "cohort")
     benchmark = _numbers(out, "benchmark_pct")
     out["gap_pp"] = benchmark - _numbers(out, "pct")
     with np.errstate(invalid="ignore"):
         unmet = np.clip(benchmark * cohort / 100 - reached + 1e-9, 0, None)
-    out["unmet"] = np.where(np.isnan(reached) | np.isnan(cohort), np.nan,
-                            np.floor(np.nan_to_num(unmet, nan=0.0)))
+    unmet = np.where(np.isnan(reached) | np.isnan(cohort), np.nan, np.floor(np.nan_to_num(unmet, nan=0.0)))
+    base = max(int(binds.get("round_to", 1)), 1)
+    small = (unmet >= 1) & (unmet < int(binds.get("suppress_below", 0)))
+    out["unmet"] = np.where(small, np.nan, np.floor(unmet / base + 0.5) * base)
     return out
 
 

@@ -143,8 +143,9 @@ def test_coverage_shows_northtown_postnatal_reach_and_compares_it_with_both_area
     rows = _card_rows(coverage.layout(area=NORTHTOWN, **PERIOD), "coverage-stage-reach")
     postnatal = next(r for r in rows if r["stage"] == "postnatal" and r["tier"] == "universal")
     # Northtown 10 of 20 = 50%; all areas pooled 20 of 30 = 66.7%, inside Northtown's interval 29.9-70.1.
-    # Percentages reach people as text with one decimal place (pathway.disclosure.format_for_people).
-    assert (postnatal["reached"], postnatal["cohort"], str(postnatal["pct"])) == (10, 20, "50.0")
+    # Percentages reach people as text, whole percent under a denominator of 4,000
+    # (contract 7.4; pathway.disclosure.format_for_people).
+    assert (postnatal["reached"], postnatal["cohort"], str(postnatal["pct"])) == (10, 20, "50")
     assert postnatal["benchmark_pct"] == 66.7 and postnatal["comparison"] == "similar"
 
 
@@ -154,7 +155,7 @@ def test_coverage_for_southvale_is_higher_than_all_areas(app):
     rows = _card_rows(coverage.layout(area=SOUTHVALE, **PERIOD), "coverage-stage-reach")
     postnatal = next(r for r in rows if r["stage"] == "postnatal" and r["tier"] == "universal")
     # 10 of 10 = 100%, interval 72.2-100 lies above the pooled 66.7%.
-    assert str(postnatal["pct"]) == "100.0" and postnatal["comparison"] == "higher"
+    assert str(postnatal["pct"]) == "100" and postnatal["comparison"] == "higher"
 
 
 def test_coverage_for_the_icb_adds_its_two_areas(app):
@@ -162,7 +163,7 @@ def test_coverage_for_the_icb_adds_its_two_areas(app):
 
     rows = _card_rows(coverage.layout(area=ICB, **PERIOD), "coverage-stage-reach")
     postnatal = next(r for r in rows if r["stage"] == "postnatal" and r["tier"] == "universal")
-    assert (postnatal["reached"], postnatal["cohort"], str(postnatal["pct"])) == (20, 30, "66.7")
+    assert (postnatal["reached"], postnatal["cohort"], str(postnatal["pct"])) == (20, 30, "67")
 
 
 def test_small_counts_reach_the_page_and_downloads_as_stars(app):
@@ -179,7 +180,7 @@ def test_stage_and_tier_filters_narrow_the_reach_table(app):
 
     rows = _card_rows(coverage.layout(area=NORTHTOWN, stage="antenatal", tier="specialist", **PERIOD),
                       "coverage-stage-reach")
-    assert [(r["stage"], r["tier"], r["reached"], str(r["pct"])) for r in rows] == [("antenatal", "specialist", 10, "50.0")]
+    assert [(r["stage"], r["tier"], r["reached"], str(r["pct"])) for r in rows] == [("antenatal", "specialist", 10, "50")]
 
 
 def test_specialist_access_lists_each_area_against_need(app):
@@ -187,7 +188,7 @@ def test_specialist_access_lists_each_area_against_need(app):
 
     rows = _card_rows(coverage.layout(**PERIOD), "coverage-specialist-access")
     access = {r["area_code"]: (r["accessed"], r["live_births"], str(r["access_pct"])) for r in rows}
-    assert access == {NORTHTOWN: (10, 20, "50.0"), SOUTHVALE: (0, 10, "0.0")}
+    assert access == {NORTHTOWN: (10, 20, "50"), SOUTHVALE: (0, 10, "0")}
 
 
 def test_overview_funnel_counts_births_then_universal_reach_by_stage(app):
@@ -296,9 +297,10 @@ def test_trend_of_births_marks_march_and_the_run_after_it_as_special_cause(app):
     card = trends.trend_card({"area": NORTHTOWN, **PERIOD}, "births")
     rows = _card_rows(card, "trend")
     # Northtown's 20 births all fall in March 2024: 0, 0, 20, then 9 months of 0. Mean 20 / 12 = 1.67;
-    # moving ranges 0, 20, 20 and eight 0s, mean 40 / 11 = 3.64; limits 1.67 ± 2.66 × 3.64 = -8.0 to 11.3.
+    # moving ranges 0, 20, 20 and eight 0s, mean 40 / 11 = 3.64; limits 1.67 ± 2.66 × 3.64 = -8.0 to 11.3,
+    # shown to whole births (contract 7.4: twelve times a mean to one decimal would give the total back).
     assert [r["value"] for r in rows] == [0, 0, 20] + [0] * 9
-    assert (rows[0]["mean"], rows[0]["lower_limit"], rows[0]["upper_limit"]) == (1.7, -8.0, 11.3)
+    assert (rows[0]["mean"], rows[0]["lower_limit"], rows[0]["upper_limit"]) == (2, -8, 11)
     # March is outside the limits; April to December are a run of 9 (7 or more) below the mean.
     assert [r["month"] for r in rows if r["special_cause"] == "yes"] == [f"2024-{m:02d}" for m in range(3, 13)]
     text = text_of(card)
@@ -344,13 +346,16 @@ def test_economic_case_totals_for_northtown_match_the_hand_arithmetic(app):
 
     params = economic_case.scenario_params({"area": NORTHTOWN, **PERIOD}, 10, 0.5, "2012/13", "mid")
     totals = economic_case.scenario_totals(fetch_metric("economic_case", params).frame)
-    assert round(totals["cost_of_illness"]) == 157_140
+    # Each row's pounds are shown to 3 significant figures (contract 7.4), so the totals of the
+    # rows agree with the hand arithmetic to within half a percent.
+    close = dict(rel=0.005)
+    assert totals["cost_of_illness"] == pytest.approx(157_140, **close)
     # Mother 0.6 x 23,000 + 3.1 x 21,000 = 78,900; child 0.6 x 51,000 + 3.1 x 14,000 = 74,000 (psychosis unsplit).
-    assert (round(totals["mother_cost"]), round(totals["child_cost"])) == (78_900, 74_000)
-    assert round(totals["current_service_spend"]) == 28_000
-    assert (round(totals["extra_spend"]), round(totals["avoided_cost"]), round(totals["net_benefit"])) == \
-        (1_300, 35_000, 33_700)
-    assert round(totals["roi"], 2) == 26.92
+    assert (totals["mother_cost"], totals["child_cost"]) == (pytest.approx(78_900, **close), pytest.approx(74_000, **close))
+    assert totals["current_service_spend"] == pytest.approx(28_000, **close)
+    assert (totals["extra_spend"], totals["avoided_cost"], totals["net_benefit"]) == \
+        (pytest.approx(1_300, **close), pytest.approx(35_000, **close), pytest.approx(33_700, **close))
+    assert totals["roi"] == pytest.approx(26.92, rel=0.01)
 
 
 def test_changing_the_scenario_recalculates_and_lists_the_setting_as_yours(app):
@@ -359,8 +364,8 @@ def test_changing_the_scenario_recalculates_and_lists_the_setting_as_yours(app):
     text = text_of(economic_case.change_scenario(10, 0.5, "2012/13", "mid", f"?area={NORTHTOWN}&from=2024-01-01"
                                                                             "&to=2024-12-31"))
     assert "extra spend £1,300, avoided cost £35,000, net benefit £33,700" in text
-    assert "return on investment: 26.92 pounds avoided per pound spent" in text
-    assert "cost £157,140 over the long term" in text
+    assert "return on investment: 26.8" in text  # 34,970 / 1,302 from the rows as shown
+    assert "cost £157,000 over the long term" in text  # 3 significant figures
     # Every assumption with its status: the effect is the reader's own, episode costs illustrative,
     # the psychosis cost and the deflator to be checked.
     assert "your setting (this session)" in text and "illustrative: replace with your own" in text
@@ -384,11 +389,14 @@ def test_overview_lists_the_service_gaps_flags_and_links_to_the_gaps_page_with_f
     text = text_of(overview.layout(**PERIOD))
     # service_gaps against the median of the two areas: Northtown postnatal universal 50% against 75%
     # (below benchmark), Northtown infant universal 0% against 25% and Southvale antenatal specialist
-    # 0% against 25% (no service). Each unmet count (5 and 2.5 people) is small, so hidden.
+    # 0% against 25% (no service). Each unmet count (5 and 2.5 people) is small, so hidden. The
+    # benchmark shown is the median of the areas' shown percentages (contract 7.4): Southvale's
+    # infant reach (5) is hidden, so Northtown's infant gap is shown against its own 0%, with 0
+    # people unmet shown: a shown 0 sorts before the hidden ones.
     links = re.findall(r"href='([^']+)'", text.split(ids.OVERVIEW_GAPS)[0].rsplit("Ol(", 1)[-1])
     assert links == [
-        f"/service-gaps?area={NORTHTOWN}&from=2024-01-01&to=2024-12-31&stage=postnatal&tier=universal",
         f"/service-gaps?area={NORTHTOWN}&from=2024-01-01&to=2024-12-31&stage=infant&tier=universal",
+        f"/service-gaps?area={NORTHTOWN}&from=2024-01-01&to=2024-12-31&stage=postnatal&tier=universal",
         f"/service-gaps?area={SOUTHVALE}&from=2024-01-01&to=2024-12-31&stage=antenatal&tier=specialist"]
     assert "reach 50.0% against a benchmark of 75.0% (below benchmark; people unmet: * (hidden" in text
 

@@ -16,6 +16,7 @@ from pathway.web.components.charts import NHS_AQUA_GREEN, NHS_BLUE, NHS_MID_GREY
 from pathway.web.components.figure_card import figure_card
 from pathway.web.components.messages import error_state
 from pathway.web.components.page import area_label, area_names, page, period_words
+from pathway.web.components.summaries import left_out_words
 from pathway.web.components.tables import html_table, people_frame
 from pathway.web.filters import filters_from_query, metric_params, read_filters
 from pathway.web.warehouse import fetch_economic_assumptions, fetch_metric, reference_parameter, reference_table
@@ -44,7 +45,8 @@ def scenario_params(filters: dict, target, effect, price_year, need=None) -> dic
 
 
 def _money(value) -> str:
-    return "*" if value is None or pd.isna(value) else f"£{value:,.0f}"
+    """Pounds to 3 significant figures (contract 7.4), as every money figure of the metric is."""
+    return "*" if value is None or pd.isna(value) else f"£{float(f'{value:.3g}'):,.0f}"
 
 
 def _sum(frame: pd.DataFrame, column: str) -> float:
@@ -113,8 +115,10 @@ def economic_results(filters: dict, target, effect, price_year, need=None) -> li
     totals = scenario_totals(frame)
     where = area_label(filters, area_names())
     year = frame["price_year"].iloc[0]
-    hidden = int(pd.to_numeric(frame["cost_of_illness"], errors="coerce").isna().sum())
-    caveat = f" ({hidden} rows hidden because a count is small, so totals leave them out)" if hidden else ""
+    # every total says how many rows it leaves out, and why (contract 7.3, 7.4)
+    left_out = left_out_words(frame, ["cost_of_illness"])
+    caveat = f" ({left_out})" if left_out else ""
+    scenario_left_out = left_out_words(frame, ["extra_treated", "extra_spend"])
     table = people_frame(frame.assign(condition=frame["condition"].map(lambda c: labels.get(c, c))), "economic_case")
 
     cost_summary = (f"For {period_words(filters)} in {where}, in {year} prices{caveat}: perinatal mental health "
@@ -138,7 +142,8 @@ def economic_results(filters: dict, target, effect, price_year, need=None) -> li
     scenario_summary = (f"Raising access to {target_shown:g}% of live births, with treatment avoiding "
                         f"{100 * effect_shown:g}% of a case's cost: {totals['extra_treated']:,.1f} more people treated, "
                         f"extra spend {_money(totals['extra_spend'])}, avoided cost {_money(totals['avoided_cost'])}, "
-                        f"net benefit {_money(totals['net_benefit'])}; return on investment: {roi_words}.")
+                        f"net benefit {_money(totals['net_benefit'])}; return on investment: {roi_words}."
+                        + (f" {scenario_left_out}." if scenario_left_out else ""))
     scenario_card = figure_card(
         "economic-scenario", "The scenario: raising access", figure=scenario_figure(totals),
         table=table[[c for c in ("area_code", "condition", "treating_tier", "treated", "extra_treated", "extra_spend",

@@ -9,7 +9,7 @@ import pandas as pd
 from pathway.web.components.charts import PATTERNS, SERIES_COLOURS, bars_with_interval, chart, numbers, styled
 from pathway.web.components.figure_card import figure_card
 from pathway.web.components.page import area_label, area_names, page, period_words, service_labels
-from pathway.web.components.summaries import percent_text
+from pathway.web.components.summaries import left_out_words, percent_text
 from pathway.web.components.tables import people_frame
 from pathway.web.filters import metric_params, narrow, read_filters
 from pathway.web.warehouse import fetch_metric
@@ -30,8 +30,10 @@ def flow_rows(filters: dict):
         return None, result
     frame = narrow(result.frame, filters, ("service",))
     if filters["area"] == "all":
+        left_out = left_out_words(frame, STEPS, noun="area and service rows")
         summed = frame.groupby("service", sort=False)[STEPS].apply(lambda g: g.apply(pd.to_numeric).sum(min_count=1))
         frame = summed.reset_index()
+        frame.attrs["left_out"] = left_out
     return frame, result
 
 
@@ -56,7 +58,9 @@ def pathway_flow_body(filters: dict) -> list:
         summary = f"People at each step for {period_words(filters)} in {where}: " + "; ".join(
             f"{labels.get(r.service, r.service)}: " + ", ".join(
                 f"{STEP_LABELS[s].lower()} {'*' if pd.isna(getattr(r, s)) else int(getattr(r, s))}" for s in STEPS)
-            for r in frame.itertuples()) + "."
+            for r in frame.itertuples()) + "." + (
+            f" Summed over areas from the counts shown; {frame.attrs['left_out']}."
+            if frame.attrs.get("left_out") else "")
         cards.append(figure_card("pathway-flow", "From screening to treatment, by service",
                                  figure=flow_figure(frame, labels),
                                  table=people_frame(frame, "referral_funnel" if filters["area"] != "all" else None),

@@ -147,3 +147,63 @@ def test_a_percentage_has_one_decimal_place_only_over_4000():
                       "ci_high": [51.5, 56.6], "benchmark_pct": [50.0, 50.0]}), REACH), REACH)
     # 49.975...% over 4,000 -> 50.0; 49.75% over 200 -> 50
     assert list(out.pct) == ["50.0", "50"]
+
+
+# ---- the county demo: every metric and area mode attacked; planted gaps still show --------
+@pytest.fixture(scope="session")
+def county_demo(tmp_path_factory):
+    """The county demo in a throwaway DuckDB file, built once for the session (20-40 s)."""
+    from pathway.db import Warehouse
+    from pathway.demo import build_demo
+
+    warehouse = Warehouse(f"duckdb:///{tmp_path_factory.mktemp('county') / 'county.duckdb'}")
+    warehouse.ensure_schema()
+    assert all(s.outcome == "loaded" for s in build_demo(warehouse, seed=2024, scale="county"))
+    yield warehouse
+    warehouse.dispose()
+
+
+@pytest.mark.slow
+def test_the_attack_recovers_nothing_from_the_county_demo(county_demo):
+    from pathway.disclosure_audit import area_modes, audit_warehouse
+
+    modes = area_modes(county_demo)
+    assert [label for label, _ in modes][:2] == ["all areas", "ICB X54000001"] and len(modes) == 5
+    result = audit_warehouse(county_demo)
+    assert result.cells_attacked["pathway query CSV"] > 1000
+    assert result.attacks_tried[("pathway query CSV", "percentage x denominator")] > 500
+    assert result.not_covered == []
+    assert result.recovered == [], "\n".join(map(str, result.recovered[:20]))
+
+
+@pytest.mark.slow
+def test_the_planted_gaps_still_show_with_the_same_figures(county_demo):
+    from pathway.demo import PLANTED_GAPS
+
+    def both(name, params):
+        return (run_metric(county_demo, name, params),
+                run_metric(county_demo, name, params, suppress=False))
+
+    # Eastfield: no parent-infant team, flagged no_service in the infant stage either way
+    eastfield = PLANTED_GAPS["no_parent_infant_team"]["area_code"]
+    for frame in both("service_gaps", {"by": "service"}):
+        cell = frame[(frame.area_code == eastfield) & (frame.stage == "infant")
+                     & (frame.service == "parent_infant")].iloc[0]
+        assert (cell.reached, cell.flag) == (0, "no_service")
+    # Riverholme: the 12-month review on time for about 15%, against 55% or more elsewhere;
+    # the shown percentage differs from the exact one by its precision only (whole percent)
+    riverholme = PLANTED_GAPS["twelve_month_review_lag"]["area_code"]
+    shown, exact = (f[f.contact_code == "twelve_month_review"].set_index("area_code")
+                    for f in both("mandated_contacts", {}))
+    assert (shown.pct - exact.pct).abs().max() <= 0.5 + 1e-9
+    assert shown.pct[riverholme] < 25 and (shown.pct.drop(riverholme) > 55).all()
+    # Riverholme: no maternal mental health service, nothing at any step of its funnel
+    for frame in both("referral_funnel", {"area": riverholme}):
+        steps = frame[frame.service == "maternal_mh"].iloc[0]
+        assert [steps[c] for c in ("screened", "referred", "assessed", "treated")] == [0, 0, 0, 0]
+    # Northmoor: its most deprived fifth reached by targeted services far less than the rest
+    northmoor = PLANTED_GAPS["deprived_families_underserved"]["area_code"]
+    shown, exact = (f[f.dimension == "imd_quintile"].set_index("group")
+                    for f in both("equity", {"area": northmoor, "metric": "stage_reach", "tier": "targeted"}))
+    assert (shown.pct - exact.pct).abs().dropna().max() <= 0.5 + 1e-9
+    assert shown.pct["1"] < 0.6 * shown.pct[["2", "3", "4"]].min()

@@ -341,7 +341,7 @@ class TableAttack:
         if "area_code" not in self.raw:
             return
         for p in self.spec.proportions:
-            if p.pct not in self.cells:
+            if p.pct not in self.cells or p.numerator not in self.cells or p.denominator not in self.cells:
                 continue
             hidden_rows = [i for i in range(len(self.raw)) if not self.cells[p.pct][i].number
                            and self.cells[p.pct][i].hidden]
@@ -354,8 +354,8 @@ class TableAttack:
                     if not summary.number:
                         continue
                     self._tried("median or mean over areas")
-                    if summary.step > 1e-4:
-                        continue  # a summary printed coarsely says nothing exact about one area
+                    if summary.step > 0.1 + 1e-12:
+                        continue  # a summary printed to whole percent is no one area's figure
                     if any(summary.allows(v) for v in shown_pcts):
                         continue
                     dn, dd = self.domains[(i, p.numerator)], self.domains[(i, p.denominator)]
@@ -547,6 +547,199 @@ def audit_metric_channels(warehouse, *, metrics: Iterable[str] | None = None,
     return result
 
 
-def audit_warehouse(warehouse, progress=None) -> AuditResult:
+# ---- the dashboard: every page's figure-card tables (what its CSV and XLSX downloads hold) --
+DASHBOARD_PAGES = ("overview", "coverage", "pathway_flow", "equity", "service_gaps", "outcomes",
+                   "economic_case", "trends", "map", "data")
+
+
+def _walk(node):
+    yield node
+    children = getattr(node, "children", None)
+    for child in children if isinstance(children, (list, tuple)) else [children]:
+        if child is not None and not isinstance(child, (str, int, float)):
+            yield from _walk(child)
+
+
+def card_tables(component) -> list[tuple[str, pd.DataFrame]]:
+    """(card, rows) for every figure card in a page: the rows its downloads contain."""
+    from pathway.web import ids
+
+    found = []
+    for node in _walk(component):
+        node_id = getattr(node, "id", None)
+        if isinstance(node_id, dict) and node_id.get("type") == ids.CARD_DATA_TYPE:
+            data = getattr(node, "data", None) or {}
+            found.append((node_id.get("card", "?"), pd.DataFrame(data.get("rows", []),
+                                                                  columns=data.get("columns"))))
+    return found
+
+
+def _by_fit(calls, shown: pd.DataFrame):
+    """The metric answers a table may show, best fit first: all of the metric's counts among the
+    table's columns, then the most columns in common."""
+    from pathway import catalogue
+
+    def fit(call):
+        metric = catalogue.METRICS[call[0]]
+        spec = metric.disclosure_for({"measure": dict(call[1]).get("metric")})
+        columns = set(getattr(spec, "declared", set)()) | set(metric.output_columns)
+        return (all(c in shown.columns for c in metric.counts), len(columns & set(shown.columns)))
+    return sorted(calls, key=fit, reverse=True)
+
+
+def _aligned(shown: pd.DataFrame, metric, truth: pd.DataFrame):
+    """The shown rows that are one row of the metric's unsuppressed answer, and those rows."""
+    keys = [k for k in metric.keys if k in shown.columns and k in truth.columns]
+    if not keys:
+        return None
+    index = {tuple(str(v) for v in row): i for i, row in
+             enumerate(truth[keys].itertuples(index=False))}
+    pairs = []
+    if len(index) == len(truth):  # else the table leaves out a key
+        pairs = [(i, index.get(tuple(str(v) for v in row)))
+                 for i, row in enumerate(shown[keys].itertuples(index=False))]
+        pairs = [(i, j) for i, j in pairs if j is not None]
+    if not pairs and len(shown) == len(truth) and "area_code" in keys and \
+            list(map(str, shown["area_code"])) == list(map(str, truth["area_code"])):
+        pairs = [(i, i) for i in range(len(shown))]  # the same rows in order, labels in words
+    if not pairs:
+        return None
+    return (shown.iloc[[i for i, _ in pairs]].reset_index(drop=True),
+            truth.iloc[[j for _, j in pairs]].reset_index(drop=True))
+
+
+def audit_dashboard(warehouse, modes: list[tuple[str, str]] | None = None, progress=None) -> AuditResult:
+    """Every dashboard page's figure-card tables and downloads, in every area mode: each table is
+    matched to the metric answer the page asked for (recorded as it asks) by its key columns."""
+    import importlib
+    import sys
+
+    from pathway import catalogue
+    from pathway.metrics import run_metric
+    from pathway.web import warehouse as web_data
+    from pathway.web.server import create_app
+
+    create_app(warehouse=warehouse)
+    web_data.configure(warehouse=warehouse)
+    original = web_data.fetch_metric
+    asked: list[tuple[str, dict]] = []
+
+    def recording(name, params=None, *args, **kwargs):
+        asked.append((name, dict(params or {})))
+        return original(name, params, *args, **kwargs)
+
+    patched = [m for name, m in list(sys.modules.items())
+               if name.startswith("pathway.web") and getattr(m, "fetch_metric", None) is original]
+    for module in patched:
+        module.fetch_metric = recording
+    policy = warehouse.settings.disclosure
+    result = AuditResult()
+    truths: dict[tuple, pd.DataFrame] = {}
+    try:
+        for page_name in DASHBOARD_PAGES:
+            page = importlib.import_module(f"pathway.web.pages.{page_name}")
+            for label, area in modes or area_modes(warehouse):
+                asked.clear()
+                try:
+                    component = page.layout(area=area)
+                except Exception as error:  # a page that fails is a finding of its own
+                    result.not_covered.append(f"dashboard {page_name} ({label}): {error}")
+                    continue
+                calls = list(dict.fromkeys((n, tuple(sorted(p.items()))) for n, p in asked))
+                for card, shown in card_tables(component):
+                    if progress:
+                        progress(f"dashboard {page_name} {card} ({label}): {len(shown)} rows")
+                    attacked = False
+                    for name, params in _by_fit(calls, shown):
+                        metric = catalogue.METRICS[name]
+                        key = (name, params)
+                        if key not in truths:
+                            truths[key] = run_metric(warehouse, name, dict(params), suppress=False)
+                        match = _aligned(shown, metric, truths[key])
+                        if match is None:
+                            continue
+                        spec = metric.disclosure_for({"measure": dict(params).get("metric")})
+                        result.merge(attack_table(*match, spec, policy,
+                                                  channel="dashboard tables and downloads",
+                                                  table=f"{page_name} {card}: {name} ({label})"))
+                        attacked = True
+                        break
+                    if not attacked and len(shown):
+                        result.not_covered.append(f"dashboard {page_name} {card} ({label}): not "
+                                                  "one metric's rows (pooled or reshaped)")
+    finally:
+        for module in patched:
+            module.fetch_metric = original
+    return result
+
+
+# ---- the area report: its tables of a metric's rows, as printed ------------------------
+def audit_report(warehouse, modes: list[tuple[str, str]] | None = None, progress=None) -> AuditResult:
+    """Each single-area report's tables of metric rows (specialist access, service gaps, the
+    economic case), as its HTML prints them, matched to the metric answers the report asked for.
+    The report's sentences and comparison tables print the same shown figures and are not parsed."""
+    from pathway import catalogue
+    from pathway.metrics import run_metric
+    from pathway.report import build
+    from pathway.report.build import ReportError
+
+    policy = warehouse.settings.disclosure
+    result = AuditResult()
+    printed: list[pd.DataFrame] = []
+    original_table, original_metric = build._table, build.ReportContext.metric
+    asked: list[tuple[str, dict]] = []
+
+    def recording_table(frame, columns, **kwargs):
+        present = [c for c in columns if c in frame.columns]
+        printed.append(frame[present].apply(lambda column: column.map(build._cell)))
+        return original_table(frame, columns, **kwargs)
+
+    def recording_metric(self, name, area, **extra):
+        metric = catalogue.METRICS[name]
+        params = {k: v for k, v in {**self.params, "area": area, **extra}.items()
+                  if metric.parameter(k) is not None}
+        asked.append((name, params))
+        return original_metric(self, name, area, **extra)
+
+    build._table, build.ReportContext.metric = recording_table, recording_metric
+    try:
+        for label, area in modes or area_modes(warehouse):
+            if area == "all":
+                continue  # a report is for one area or ICB
+            printed.clear()
+            asked.clear()
+            try:
+                build.build_report(warehouse, area, {})
+            except ReportError as error:
+                result.not_covered.append(f"report ({label}): {error}")
+                continue
+            calls = list(dict.fromkeys((n, tuple(sorted(p.items()))) for n, p in asked if p.get("area") == area))
+            for k, shown in enumerate(printed):
+                if progress:
+                    progress(f"report table {k + 1} ({label}): {len(shown)} rows")
+                for name, params in _by_fit(calls, shown):
+                    metric = catalogue.METRICS[name]
+                    if not set(metric.counts) & set(shown.columns):
+                        continue
+                    truth = run_metric(warehouse, name, dict(params), suppress=False)
+                    match = _aligned(shown.assign(area_code=area) if "area_code" not in shown else shown,
+                                     metric, truth)
+                    if match is None:
+                        continue
+                    result.merge(attack_table(*match, metric.disclosure_for({"measure": dict(params).get("metric")}),
+                                              policy, channel="HTML report tables",
+                                              table=f"report table {k + 1}: {name} ({label})"))
+                    break
+    finally:
+        build._table, build.ReportContext.metric = original_table, original_metric
+    return result
+
+
+def audit_warehouse(warehouse, progress=None, *, dashboard: bool = True, report: bool = True) -> AuditResult:
     """Every channel this checker reaches, over every metric and area mode."""
-    return audit_metric_channels(warehouse, progress=progress)
+    result = audit_metric_channels(warehouse, progress=progress)
+    if dashboard:
+        result.merge(audit_dashboard(warehouse, progress=progress))
+    if report:
+        result.merge(audit_report(warehouse, progress=progress))
+    return result

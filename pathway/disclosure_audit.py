@@ -348,7 +348,10 @@ class TableAttack:
             if not hidden_rows:
                 continue
             shown_pcts = [s.value for s in self.cells[p.pct] if s.number]
-            for figure in self.figure_columns:
+            # summaries across areas: the declared ones, and any figure nobody declared
+            declared = set(getattr(self.spec, "declared", set)())
+            summaries = {c for rule in getattr(self.spec, "summaries", ()) for c in rule.columns}
+            for figure in [c for c in self.figure_columns if c in summaries or c not in declared]:
                 for i in hidden_rows:
                     summary = self.cells[figure][i]
                     if not summary.number:

@@ -58,9 +58,17 @@ COMMON = (AREA, FROM, TO, AS_AT)
 
 
 # ---- disclosure, invariants -------------------------------------------------------------
-# Each metric's DisclosureSpec (pathway.disclosure) says which columns are counts, which
-# percentages rest on which counts (each gets a 95% Wilson interval in its two interval
-# columns, worked out in pathway.metrics), and which statistics give counts away.
+# Each metric's DisclosureSpec (pathway.disclosure) says what every output column is (contract
+# 7.4; tests/test_disclosure_attack.py fails on an undeclared numeric column):
+#   counts=...                      people or events: 1-7 hidden, others rounded to 5
+#   proportions=(Proportion(...),)  a percentage or rate per 100 of two counts, with its interval
+#   derived=(Derived(...),)         a statistic over the people counted (median, mean score)
+#   from_counts=(FromCounts(...),)  proportional to counts (expected cases, costs): shown as if
+#                                   worked out from the shown counts; Recomputed(...) when a
+#                                   metrics.py step works it out again from them
+#   summaries=(Summary(...),)       across areas or months, from disclosed values or a series
+#   labels=...                      codes, names, order keys, reference values, flags
+#   additive=...                    parts and totals shown together (secondary suppression)
 
 
 # Follow-up rules: how many days after birth a metric needs before a birth can count.

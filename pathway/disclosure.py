@@ -74,8 +74,8 @@ class FromCounts:
     unit cost, need met = accessed / expected need. Shown as if worked out from the shown counts
     (value x shown / true for each count in `per`, x true / shown for each in `over`), so they give
     back nothing the counts do not show; hidden with any of those counts; `unit` sets the shown
-    precision (money: 3 significant figures; people: 1 decimal place; percent and whole: no
-    decimal places; ratio: 2 decimal places)."""
+    precision (money and three_figures: 3 significant figures; people: 1 decimal place; percent
+    and whole: no decimal places; ratio: 2 decimal places)."""
 
     columns: tuple[str, ...]
     per: tuple[str, ...]
@@ -292,7 +292,7 @@ def percent_step(shown_denominator) -> np.ndarray:
 def _to_unit(values, unit: str) -> pd.Series:
     numbers = pd.to_numeric(pd.Series(values), errors="coerce").astype(float)
     v = numbers.to_numpy()
-    if unit == "money":
+    if unit in ("money", "three_figures"):
         with np.errstate(divide="ignore", invalid="ignore"):
             magnitude = np.where((v != 0) & np.isfinite(v), np.floor(np.log10(np.abs(v))), 0)
         step = 10.0 ** (magnitude - 2)
@@ -388,7 +388,7 @@ def format_for_people(frame: pd.DataFrame, spec: DisclosureSpec, decimals: int =
 
 
 def _unit_places(numbers: np.ndarray, unit: str) -> np.ndarray:
-    if unit == "money":
+    if unit in ("money", "three_figures"):
         with np.errstate(divide="ignore", invalid="ignore"):
             magnitude = np.where((numbers != 0) & np.isfinite(numbers),
                                  np.floor(np.log10(np.abs(numbers))), 2)

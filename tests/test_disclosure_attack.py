@@ -6,6 +6,7 @@ unrounded births, differencing against a total), and find nothing in what the pr
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -211,3 +212,21 @@ def test_the_planted_gaps_still_show_with_the_same_figures(county_demo):
                     for f in both("equity", {"area": northmoor, "metric": "stage_reach", "tier": "targeted"}))
     assert (shown.pct - exact.pct).abs().dropna().max() <= 0.5 + 1e-9
     assert shown.pct["1"] < 0.6 * shown.pct[["2", "3", "4"]].min()
+
+
+def test_a_percentage_that_would_pin_its_counts_is_worked_out_from_the_shown_counts():
+    from pathway.statistics import wilson_interval
+
+    # 12 of 40 shown as 10 of 40: among 8-12 of 38-42 only 12/40 rounds to 30%, so 30% would
+    # give both counts back; it is shown as the shown counts' 10/40 = 25% (Wilson 14.2 to 40.2,
+    # whole percent).
+    low, high = wilson_interval(np.array([12]), np.array([40]))
+    truth = pd.DataFrame({"area_code": ["A"], "reached": [12], "cohort": [40], "pct": [30.0],
+                          "ci_low": low, "ci_high": high, "benchmark_pct": [np.nan]})
+    out = apply_disclosure(truth, REACH)
+    assert (out.pct[0], out.ci_low[0], out.ci_high[0]) == (25, 14, 40)
+    assert recovered(attack_table(format_for_people(out, REACH), truth, REACH)) == set()
+    # printed from the unrounded counts, the attack gets both back
+    leaky = format_for_people(out, REACH).assign(pct="30", ci_low=str(int(np.round(low[0]))),
+                                                  ci_high=str(int(np.round(high[0]))))
+    assert recovered(attack_table(leaky, truth, REACH)) == {(0, "reached", 12)}

@@ -293,10 +293,15 @@ class TableAttack:
                             break
                     if not fits:
                         continue
-                    for i, found in fits.items():
-                        if len(found) == 1:
-                            self._found(i, count, found[0], "derived figure = count x constant",
-                                        f"{figure} = {count} x {name}")
+                    # Thousands of formulas are tried: one that fits coarse figures by chance
+                    # pins a count in a row or two at most. A formula that gives the figure
+                    # away pins it in most rows (and in at least 3, or every row of a short table).
+                    unique = [i for i, found in fits.items() if len(found) == 1]
+                    if len(unique) < min(3, len(fits)) or 2 * len(unique) < len(fits):
+                        continue
+                    for i in unique:
+                        self._found(i, count, fits[i][0], "derived figure = count x constant",
+                                    f"{figure} = {count} x {name}")
 
     # 4. sums of a figure over rows against a count (treated summed over conditions) -----
     def sums_of_figures(self) -> None:

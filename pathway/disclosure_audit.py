@@ -296,8 +296,15 @@ class TableAttack:
                     # Thousands of formulas are tried: one that fits coarse figures by chance
                     # pins a count in a row or two at most. A formula that gives the figure
                     # away pins it in most rows (and in at least 3, or every row of a short table).
+                    # Rows that repeat the same figure, count and constant are one piece of
+                    # evidence (an area's figure repeated on each of its conditions).
+                    def evidence(i):
+                        return (shown[i].value, self.domains[(i, count)], round(float(k[i]), 12))
                     unique = [i for i, found in fits.items() if len(found) == 1]
-                    if len(unique) < min(3, len(fits)) or 2 * len(unique) < len(fits):
+                    distinct_unique = {evidence(i) for i in unique}
+                    distinct_all = {evidence(i) for i in fits}
+                    if len(distinct_unique) < min(3, len(distinct_all)) or \
+                            2 * len(distinct_unique) < len(distinct_all):
                         continue
                     for i in unique:
                         self._found(i, count, fits[i][0], "derived figure = count x constant",

@@ -306,6 +306,11 @@ class TableAttack:
                     if len(distinct_unique) < min(3, len(distinct_all)) or \
                             2 * len(distinct_unique) < len(distinct_all):
                         continue
+                    # On fewer than three pieces of evidence only a count times one shown
+                    # constant is believed: a product of two constants fits by chance too easily.
+                    base = name.rsplit("*1e", 1)[0]
+                    if len(distinct_all) < 3 and ("*" in base or "/" in base.removeprefix("1/")):
+                        continue
                     for i in unique:
                         self._found(i, count, fits[i][0], "derived figure = count x constant",
                                     f"{figure} = {count} x {name}")

@@ -145,3 +145,12 @@ def test_flags_show_no_value_type_in_help(command):
     assert [line for line in lines if "<bool>" in line and "--help" not in line] == []
     if command == ["query"]:
         assert any("--no-suppress" in line and "<" not in line for line in lines)
+
+
+def test_audit_disclosure_prints_what_it_tried_per_channel_and_exits_0_when_nothing_comes_back(loaded_db):
+    result = run("audit-disclosure", "--db", loaded_db)
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.output.split())
+    for channel in ("pathway query CSV:", "pathway query JSON:", "dashboard tables and downloads:"):
+        assert channel in text
+    assert "0 counts recovered" in text and "recovered:" not in text

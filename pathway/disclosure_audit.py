@@ -52,6 +52,15 @@ class Shown:
     def number(self) -> bool:
         return not self.hidden and not math.isnan(self.value)
 
+    def allows_all(self, x: np.ndarray) -> np.ndarray:
+        """allows, for an array of true values at once."""
+        x = np.asarray(x, dtype=float)
+        if not self.number:
+            return np.zeros(x.shape, dtype=bool)
+        if self.step <= 1e-9:
+            return np.isclose(x, self.value, rtol=1e-9, atol=1e-12)
+        return np.abs(x - self.value) <= self.step / 2 + 1e-9 * np.maximum(1.0, np.abs(x))
+
     def allows(self, x: float) -> bool:
         """Whether a true value x prints as this cell."""
         if not self.number or math.isnan(x):
@@ -437,25 +446,33 @@ def percentage_candidates(n_domains, d_domains, pct_cells, bound_cells, groups):
     allow, rows of one group (area) with the same denominator domain taken to share the
     denominator; None where the row's percentage is not shown or a domain is too wide."""
     rows = len(n_domains)
-    allowed: dict[int, set[tuple[int, int]]] = {}
+    candidates: dict[int, tuple[np.ndarray, np.ndarray]] = {}
     for i in range(rows):
         pct = pct_cells[i]
         (n0, n1), (d0, d1) = n_domains[i], d_domains[i]
         if not pct.number or n1 - n0 > 50 or d1 - d0 > 50 or d1 == 0:
             continue
-        pairs = np.array([(n, d) for n in range(n0, n1 + 1) for d in range(max(d0, 1), d1 + 1) if n <= d],
-                         dtype=float).reshape(-1, 2)
-        if not len(pairs):
-            continue
-        ns, ds = pairs[:, 0], pairs[:, 1]
-        keep = np.array([pct.allows(x) for x in 100 * ns / ds])
-        cells = [b[i] for b in bound_cells]
-        if any(c.number for c in cells):
-            low, high = wilson_interval(ns, ds)
-            for c, interval in zip(cells, (low, high)):
-                if c.number:
-                    keep &= np.array([c.allows(x) for x in interval])
-        allowed[i] = {(int(n), int(d)) for n, d, k in zip(ns, ds, keep) if k}
+        ns, ds = np.meshgrid(np.arange(n0, n1 + 1, dtype=float), np.arange(max(d0, 1), d1 + 1, dtype=float))
+        ns, ds = ns.ravel(), ds.ravel()
+        keep = (ns <= ds)
+        keep[keep] &= pct.allows_all(100 * ns[keep] / ds[keep])
+        candidates[i] = (ns[keep], ds[keep])
+    # the intervals of every row's candidates in one call (a call per row is slow)
+    order = [i for i in candidates if len(candidates[i][0])]
+    if order and bound_cells:
+        lows, highs = wilson_interval(np.concatenate([candidates[i][0] for i in order]),
+                                      np.concatenate([candidates[i][1] for i in order]))
+        start = 0
+        for i in order:
+            ns, ds = candidates[i]
+            low, high = lows[start:start + len(ns)], highs[start:start + len(ns)]
+            start += len(ns)
+            keep = np.ones(len(ns), dtype=bool)
+            for cells, interval in zip(bound_cells, (low, high)):
+                if cells[i].number:
+                    keep &= cells[i].allows_all(interval)
+            candidates[i] = (ns[keep], ds[keep])
+    allowed = {i: {(int(n), int(d)) for n, d in zip(*candidates[i])} for i in candidates}
     by_group: dict[tuple, list[int]] = {}
     for i in allowed:
         by_group.setdefault((groups[i], d_domains[i]), []).append(i)

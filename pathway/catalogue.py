@@ -447,7 +447,8 @@ METRICS: dict[str, Metric] = _metrics(
             # each dimension's groups add up to its 'all' row (risk_factor, one row per rf_
             # flag, overlaps and has no 'all' row)
             additive=(RowsAddUp(columns=("cohort", "reached"), along="group", total="all",
-                                within=("area_code", "dimension")),),
+                                within=("area_code", "dimension"),
+                                hide_last_where_equal=("group", "reference_group")),),
             # worked out again from the shown counts (pathway.metrics), so a ratio of two
             # percentages at full precision cannot pin either group's counts
             from_counts=(Recomputed(("rate_ratio", "rate_ratio_ci_low", "rate_ratio_ci_high"),

@@ -136,6 +136,9 @@ class RowsAddUp:
     total: object = "all"
     within: tuple[str, ...] = ()
     total_at: tuple[tuple[str, object], ...] = ()
+    # (column, other column): a part whose two are equal is hidden to protect another only when
+    # no other part can be (equity's reference group, which every rate ratio divides by)
+    hide_last_where_equal: tuple[str, str] | None = None
 
 
 Additive = ColumnsAddUp | RowsAddUp
@@ -451,6 +454,7 @@ class AdditiveGroup:
 
     total: Cell
     parts: tuple[Cell, ...]
+    last_resort: frozenset[int] = frozenset()  # rows hidden as partners only when nothing else is
 
     @property
     def cells(self) -> tuple[Cell, ...]:
@@ -481,6 +485,11 @@ def _row_groups(table: pd.DataFrame, rule: RowsAddUp) -> list[AdditiveGroup]:
     for i in np.flatnonzero(~is_total):
         parts_by_key.setdefault(keys[i], []).append(int(i))
     override = dict(rule.total_at)
+    last_resort = frozenset()
+    if rule.hide_last_where_equal and set(rule.hide_last_where_equal) <= set(table.columns):
+        a, b = rule.hide_last_where_equal
+        last_resort = frozenset(int(i) for i in np.flatnonzero(
+            (table[a].astype(str) == table[b].astype(str)).to_numpy()))
     groups = []
     for key, part_rows in parts_by_key.items():
         total_key = tuple(override.get(col, value) for col, value in zip(rule.within, key))
@@ -492,7 +501,8 @@ def _row_groups(table: pd.DataFrame, rule: RowsAddUp) -> list[AdditiveGroup]:
         if not found:
             continue  # no total shown for these rows: nothing to work back from
         for column in rule.columns:
-            groups.append(AdditiveGroup((found[0], column), tuple((i, column) for i in part_rows)))
+            groups.append(AdditiveGroup((found[0], column), tuple((i, column) for i in part_rows),
+                                        last_resort & frozenset(part_rows)))
     return groups
 
 
@@ -513,11 +523,12 @@ def _close_single_gaps(groups: list[AdditiveGroup], values, hidden: set[Cell]) -
 
 
 def _hide_second(group: AdditiveGroup, values, hidden: set[Cell]) -> bool:
-    """Hide the smallest shown non-zero part of the group (else its total). True if one was hidden."""
+    """Hide the smallest shown non-zero part of the group (else its total), a last-resort part
+    only when no other is left. True if one was hidden."""
     candidates = [c for c in group.parts
                   if not _unknown(c, values, hidden) and values[c[1]][c[0]] > 0]
     if candidates:
-        hidden.add(min(candidates, key=lambda c: (values[c[1]][c[0]], c[0], c[1])))
+        hidden.add(min(candidates, key=lambda c: (c[0] in group.last_resort, values[c[1]][c[0]], c[0], c[1])))
         return True
     if not _unknown(group.total, values, hidden) and values[group.total[1]][group.total[0]] > 0:
         hidden.add(group.total)

@@ -629,13 +629,21 @@ def _aligned(shown: pd.DataFrame, metric, truth: pd.DataFrame):
     keys = [k for k in metric.keys if k in shown.columns and k in truth.columns]
     if not keys:
         return None
-    index = {tuple(str(v) for v in row): i for i, row in
-             enumerate(truth[keys].itertuples(index=False))}
+    # a page may leave a key out (one dimension per card): the labels it keeps can stand in
+    spec = truth.attrs.get("disclosure") or metric.disclosure
+    labels = [c for c in getattr(spec, "labels", ()) if c in shown.columns and c in truth.columns
+              and c not in keys]
     pairs = []
-    if len(index) == len(truth):  # else the table leaves out a key
+    for columns in (keys, keys + labels):
+        index = {tuple(str(v) for v in row): i for i, row in
+                 enumerate(truth[columns].itertuples(index=False))}
+        if len(index) != len(truth):
+            continue  # not one row of the answer per key
         pairs = [(i, index.get(tuple(str(v) for v in row)))
-                 for i, row in enumerate(shown[keys].itertuples(index=False))]
+                 for i, row in enumerate(shown[columns].itertuples(index=False))]
         pairs = [(i, j) for i, j in pairs if j is not None]
+        if pairs:
+            break
     if not pairs and len(shown) == len(truth) and "area_code" in keys and \
             list(map(str, shown["area_code"])) == list(map(str, truth["area_code"])):
         pairs = [(i, i) for i in range(len(shown))]  # the same rows in order, labels in words

@@ -12,11 +12,9 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import json
 import sys
 import tempfile
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Iterator
 
@@ -31,6 +29,7 @@ from pathway.ingest.contract import (LOAD_ORDER, RISK_FACTOR_PREFIX, TABLES, hea
                                      snake_case, table_from_file_name)
 from pathway.ingest.reading import SourceFile, Unreadable
 from pathway.ingest.validation import ColumnPlan
+from pathway.load_log import LoadSummary, next_load_id, write_load_log
 
 REJECTS_SHOWN = 1000
 _COPY_BATCH_ROWS = 200_000
@@ -38,65 +37,6 @@ _COPY_BATCH_ROWS = 200_000
 
 class LoadRefused(Exception):
     """A whole file is refused; the message names the file and says what is wrong."""
-
-
-@dataclass
-class LoadSummary:
-    load_id: int
-    file_name: str
-    table: str | None
-    outcome: str                      # 'loaded' | 'refused'
-    message: str | None = None
-    rows_read: int = 0
-    rows_loaded: int = 0              # new rows inserted
-    rows_replaced: int = 0
-    rows_unchanged: int = 0
-    rows_rejected: int = 0
-    rows_waiting: int = 0             # orphans quarantined until their pregnancy arrives
-    rows_released: int = 0            # earlier orphans loaded by this load
-    ignored_columns: list[str] = field(default_factory=list)
-    encoding: str | None = None
-    delimiter: str | None = None
-    started_at: dt.datetime | None = None
-    ended_at: dt.datetime | None = None
-    rejects: pd.DataFrame = field(default_factory=lambda: _empty_rejects())
-    notes: list[str] = field(default_factory=list)   # e.g. authorities split across ICBs
-
-    def describe(self) -> str:
-        """The one-paragraph summary the command line prints."""
-        if self.outcome == "refused":
-            # every refusal message already names the file
-            said = "refused" in self.message or "nothing of" in self.message
-            return self.message if said else f"{self.message}. Refused: nothing of it was loaded."
-        parts = [f"{self.file_name}: loaded into {self.table}: {self.rows_read:,} rows read, "
-                 f"{self.rows_loaded:,} new, {self.rows_replaced:,} replaced, "
-                 f"{self.rows_unchanged:,} unchanged, {self.rows_rejected:,} rejected"]
-        if self.rows_waiting:
-            parts.append(f", {self.rows_waiting:,} waiting for their pregnancy in cohort")
-        if self.rows_released:
-            parts.append(f", {self.rows_released:,} earlier waiting rows released")
-        parts.append(".")
-        if self.encoding == "windows-1252":
-            parts.append(" Read as Windows-1252 text (it is not UTF-8).")
-        if self.ignored_columns:
-            parts.append(f" Ignored columns: {', '.join(self.ignored_columns)}.")
-        for note in self.notes:
-            parts.append(f" {note}")
-        if len(self.rejects):
-            shown = self.rejects.head(5)
-            lines = [f"{self.file_name} line {r.line_number}, column {r.column_name}: {r.reason}"
-                     for r in shown.itertuples()]
-            more = self.rows_rejected - len(shown)
-            parts.append(" Rejected: " + "; ".join(lines)
-                         + (f"; and {more:,} more rows (see the rejects table)." if more > 0 else "."))
-        return "".join(parts)
-
-
-def _empty_rejects() -> pd.DataFrame:
-    return pd.DataFrame({"line_number": pd.Series(dtype="int64"),
-                         "column_name": pd.Series(dtype="object"),
-                         "value": pd.Series(dtype="object"),
-                         "reason": pd.Series(dtype="object")})
 
 
 # ---- public entry points ---------------------------------------------------------------
@@ -478,27 +418,6 @@ def _refresh_journey(conn: Connection) -> None:
     except ImportError:
         return
     journey.refresh(conn)
-
-
-# ---- load log ------------------------------------------------------------------------------
-
-def next_load_id(conn: Connection) -> int:
-    """The id the next load_log row takes (extract and published-benchmark loads alike)."""
-    return int(conn.execute(sa.text("SELECT coalesce(max(load_id), 0) + 1 FROM load_log")).scalar())
-
-
-def write_load_log(conn: Connection, summary: LoadSummary, sha256: str | None) -> None:
-    """One load_log row for a load, loaded or refused."""
-    conn.execute(schema.load_log.insert().values(
-        load_id=summary.load_id, file_name=summary.file_name, sha256=sha256,
-        table_name=summary.table, rows_read=summary.rows_read, rows_loaded=summary.rows_loaded,
-        rows_replaced=summary.rows_replaced, rows_unchanged=summary.rows_unchanged,
-        rows_rejected=summary.rows_rejected, rows_waiting=summary.rows_waiting,
-        rows_released=summary.rows_released,
-        ignored_columns=json.dumps(summary.ignored_columns) if summary.ignored_columns else None,
-        encoding=summary.encoding, delimiter=summary.delimiter,
-        started_at=summary.started_at, ended_at=summary.ended_at,
-        outcome=summary.outcome, message=summary.message))
 
 
 def _now() -> dt.datetime:

@@ -19,6 +19,8 @@ from pathlib import Path
 
 import pyarrow as pa
 
+from pathway.load_log import file_sha256
+
 STAGING = "load_staging"
 CSV_SUFFIXES = (".csv", ".txt", ".tsv")
 XLSX_SUFFIXES = (".xlsx", ".xlsm")
@@ -63,17 +65,6 @@ def inspect_file(path: Path, display_name: str, *, sheet: str | None, workdir: P
         return _inspect_parquet(path, display_name)
     raise Unreadable(f"{display_name} is not a supported format ({suffix or 'no extension'}): "
                      "use .csv, .txt, .tsv, .xlsx or .parquet")
-
-
-def file_sha256(path: Path) -> str | None:
-    try:
-        digest = hashlib.sha256()
-        with open(path, "rb") as handle:
-            for chunk in iter(lambda: handle.read(_CHUNK_BYTES), b""):
-                digest.update(chunk)
-        return digest.hexdigest()
-    except OSError:
-        return None
 
 
 # ---- CSV ----------------------------------------------------------------------------

@@ -30,6 +30,7 @@ from pathway.ingest.contract import (LOAD_ORDER, RISK_FACTOR_PREFIX, TABLES, hea
 from pathway.ingest.reading import SourceFile, Unreadable
 from pathway.ingest.validation import ColumnPlan
 from pathway.load_log import LoadSummary, next_load_id, write_load_log
+from pathway.published import load_benchmark_file, published_layout
 
 REJECTS_SHOWN = 1000
 _COPY_BATCH_ROWS = 200_000
@@ -177,8 +178,6 @@ def plan_columns(source: SourceFile, table: str) -> ColumnPlan:
 
 def _is_published_benchmarks(source: SourceFile, table: str | None) -> bool:
     """`--table benchmarks`, or no table named and the header of a published layout."""
-    from pathway.benchmarks import published_layout  # it builds on this module
-
     if table == "benchmarks":
         return True
     return table is None and table_from_file_name(source.display_name) is None \
@@ -187,8 +186,6 @@ def _is_published_benchmarks(source: SourceFile, table: str | None) -> bool:
 
 def _load_published(warehouse: Warehouse, path: Path, name: str) -> LoadSummary:
     """Published benchmark files feed no journey table, so no rebuild follows them."""
-    from pathway.benchmarks import load_benchmark_file
-
     return load_benchmark_file(warehouse, path, display_name=name)
 
 

@@ -18,10 +18,10 @@ import numpy as np
 import pandas as pd
 
 from pathway import catalogue
-from pathway.benchmarks import MISSING_TREATMENT, latest_published
 from pathway.db import Warehouse
 from pathway.disclosure import SUPPRESSED_MARK, format_for_people
 from pathway.metrics import MetricError, resolve_parameters, run_metric
+from pathway.published import MISSING_TREATMENT, latest_published
 from pathway.report import template
 from pathway.report.charts import Bar, bar_chart
 from pathway.statistics import compare_to_benchmark

@@ -1,7 +1,7 @@
 """Importing published national figures (the `benchmarks` table): NHS Maternity Statistics measure
 files, Fingertips indicator exports (download and data-service layouts) and MHSDS performance files.
 
-    from pathway.benchmarks import load_benchmark_file
+    from pathway.published import load_benchmark_file
     summary = load_benchmark_file(warehouse, "hosp-epis-stat-mat-msdscsv-2022-23.csv")
 
 How published values are read (said again in every load summary and in the report's methods):
@@ -32,8 +32,7 @@ import sqlalchemy as sa
 
 from pathway import schema
 from pathway.db import Warehouse, native_duckdb
-from pathway.ingest.loader import LoadSummary, next_load_id, write_load_log
-from pathway.ingest.reading import file_sha256
+from pathway.load_log import LoadSummary, file_sha256, next_load_id, write_load_log
 from pathway.reference import read_table
 from pathway.statistics import wilson_interval
 

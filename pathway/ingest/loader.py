@@ -256,7 +256,7 @@ def _load(conn: Connection, warehouse: Warehouse, source: SourceFile, plan: Colu
         summary.rows_read = duck.execute(f"SELECT count(*) FROM {reading.STAGING}").fetchone()[0]
         if summary.rows_read == 0:
             raise LoadRefused(f"{name} is empty: it has a header but no data rows")
-        _run(duck, *validation.problems_sql(plan))
+        _run(duck, *validation.problems_sql(plan, warehouse.settings.day_of_loading()))
         summary.rows_rejected = duck.execute(
             "SELECT count(DISTINCT line_number) FROM load_problems").fetchone()[0]
         summary.rejects = duck.execute(

@@ -8,11 +8,12 @@ The lookups the rules need are the load_* relations made by the loader (see LOOK
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from dataclasses import dataclass, field
 
 from pathway import schema
-from pathway.ingest.contract import (FALSE_WORDS, OUTCOME_IF_BORN, OUTCOME_IF_NOT_BORN,
+from pathway.ingest.contract import (EARLIEST_DATE, FALSE_WORDS, OUTCOME_IF_BORN, OUTCOME_IF_NOT_BORN,
                                      OUTCOMES_WITH_BIRTH, TRUE_WORDS, Field, TableContract)
 from pathway.ingest.reading import STAGING
 
@@ -198,8 +199,11 @@ _NOT_VALID = {
 }
 
 
-def problems_sql(plan: ColumnPlan) -> tuple[str, dict]:
-    """CREATE load_problems (line_number, column_name, value, reason, record_id)."""
+def problems_sql(plan: ColumnPlan, day_of_loading: dt.date) -> tuple[str, dict]:
+    """CREATE load_problems (line_number, column_name, value, reason, record_id).
+
+    Dates are checked against the day of loading (contract 7.2): before 1900 is implausible,
+    an event after that day has not happened yet, an edd may lie a set number of days ahead."""
     contract, key = plan.contract, plan.contract.key
     params: dict = {}
     rules: list[tuple[str, str, str, str]] = []   # (column_sql, value_sql, reason_sql, where)
@@ -216,6 +220,20 @@ def problems_sql(plan: ColumnPlan) -> tuple[str, dict]:
             rules.append((col, raw, f"{_quoted(raw)} || ' is outside {int(f.low)} to {int(f.high)}'",
                           f"{f.name} IS NOT NULL AND ({f.name} < {int(f.low)} "
                           f"OR {f.name} > {int(f.high)})"))
+        if f.kind == "date":
+            params["earliest_date"] = EARLIEST_DATE
+            rules.append((col, raw, f"{_quoted(raw)} || ' is an implausible date (before 1900)'",
+                          f"{f.name} < $earliest_date"))
+        if f.kind == "date" and f.days_after_loading is not None:
+            latest = day_of_loading + dt.timedelta(days=f.days_after_loading)
+            params[f"latest_{f.name}"] = latest
+            words = ("is a date in the future (after the day of loading, "
+                     f"{day_of_loading.isoformat()})" if f.days_after_loading == 0 else
+                     f"is a date in the future (more than {f.days_after_loading // 7} weeks "
+                     f"after the day of loading, {day_of_loading.isoformat()})")
+            params[f"future_{f.name}"] = f" {words}"
+            rules.append((col, raw, f"{_quoted(raw)} || $future_{_name(f.name)}",
+                          f"{f.name} > $latest_{_name(f.name)}"))
     if "known_area" in contract.extra_rules:
         rules.append(("'area_code'", "raw_area_code",
                       f"{_quoted('raw_area_code')} || ' is not a known area (load it in an areas file first)'",

@@ -1,0 +1,115 @@
+"""Contract v1.1 section 7.2: files real extracts are made of (dates that cannot be, quoted
+line breaks, time-zone timestamps, NUL bytes, files too big or too wide) each handled, with a
+test that builds the bad file."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+
+from ingest_fixtures import (ACTIVITY_ROWS, AREAS_HEADER, AREAS_ROWS, COHORT_HEADER, COHORT_ROWS,
+                             MEASURES_ROWS, count, rows, write_activity, write_areas,
+                             write_cohort, write_measures)
+from pathway.db import Warehouse
+from pathway.ingest import load_file
+from pathway.settings import load_settings
+
+LENIENT = 1.0
+LOAD_DAY = dt.date(2024, 12, 31)
+
+
+def _warehouse(folder, **settings) -> Warehouse:
+    """A warehouse whose day of loading is LOAD_DAY (never the wall clock)."""
+    warehouse = Warehouse(f"duckdb:///{folder / 'w.duckdb'}",
+                          settings=load_settings().with_overrides(load_day=LOAD_DAY, **settings))
+    warehouse.ensure_schema()
+    return warehouse
+
+
+def _loaded(folder, **settings) -> Warehouse:
+    warehouse = _warehouse(folder, **settings)
+    for path in (write_areas(folder), write_cohort(folder)):
+        assert load_file(warehouse, path).outcome == "loaded"
+    return warehouse
+
+
+def _rejects(warehouse, load_id):
+    return rows(warehouse, "SELECT line_number, column_name, value, reason FROM rejects "
+                           "WHERE load_id = :load_id ORDER BY line_number, column_name",
+                load_id=load_id)
+
+
+# ---- 1. dates that cannot be ------------------------------------------------------------
+
+def test_future_and_pre_1900_dates_are_quarantined(tmp_path):
+    warehouse = _loaded(tmp_path)
+    activity = [r[:] for r in ACTIVITY_ROWS] + [
+        ["A5", "P1", "gp", "contact", "2199-01-01"] + [""] * 5,      # line 6
+        ["A6", "P1", "gp", "contact", "2025-01-01"] + [""] * 5,      # line 7: the day after
+        ["A7", "P1", "gp", "contact", "31/12/1899"] + [""] * 5,      # line 8
+        ["A8", "P1", "gp", "contact", "2024-12-31"] + [""] * 5,      # line 9: the day itself
+    ]
+    summary = load_file(warehouse, write_activity(tmp_path, rows=activity), max_reject_rate=LENIENT)
+    assert (summary.outcome, summary.rows_loaded, summary.rows_rejected) == ("loaded", 5, 3)
+    assert _rejects(warehouse, summary.load_id) == [
+        (6, "activity_date", "2199-01-01",
+         "'2199-01-01' is a date in the future (after the day of loading, 2024-12-31)"),
+        (7, "activity_date", "2025-01-01",
+         "'2025-01-01' is a date in the future (after the day of loading, 2024-12-31)"),
+        (8, "activity_date", "31/12/1899", "'31/12/1899' is an implausible date (before 1900)"),
+    ]
+    measures = [MEASURES_ROWS[0], ["S3", "P2", "EPDS", "3", "2025-03-01", "screen", ""]]
+    summary = load_file(warehouse, write_measures(tmp_path, rows=measures), max_reject_rate=LENIENT)
+    assert [r[:2] for r in _rejects(warehouse, summary.load_id)] == [(3, "measure_date")]
+
+
+def test_edd_may_lie_44_weeks_ahead_but_a_birth_date_not_one_day(tmp_path):
+    warehouse = _warehouse(tmp_path)
+    load_file(warehouse, write_areas(tmp_path))
+    cohort = [r[:] for r in COHORT_ROWS] + [
+        # 44 weeks = 308 days after 2024-12-31 is 2025-11-04
+        ["P4", "M4", "E06000001", "", "2025-11-04", "", "ongoing", "", "", "", "", ""],
+        ["P5", "M5", "E06000001", "", "2025-11-05", "", "ongoing", "", "", "", "", ""],
+        ["P6", "M6", "E06000001", "", "2025-01-10", "2025-01-01", "live_birth", "", "", "", "", ""],
+        ["P7", "M7", "E06000001", "1850-03-01", "2024-10-10", "", "ongoing", "", "", "", "", ""],
+    ]
+    summary = load_file(warehouse, write_cohort(tmp_path, rows=cohort), max_reject_rate=LENIENT)
+    assert (summary.rows_loaded, summary.rows_rejected) == (4, 3)
+    assert _rejects(warehouse, summary.load_id) == [
+        (6, "edd", "2025-11-05", "'2025-11-05' is a date in the future (more than 44 weeks "
+                                 "after the day of loading, 2024-12-31)"),
+        (7, "birth_date", "2025-01-01",
+         "'2025-01-01' is a date in the future (after the day of loading, 2024-12-31)"),
+        (8, "booking_date", "1850-03-01", "'1850-03-01' is an implausible date (before 1900)"),
+    ]
+    assert rows(warehouse, "SELECT pregnancy_id FROM cohort WHERE pregnancy_id > 'P3'") == [("P4",)]
+
+
+def test_default_as_at_is_never_after_the_day_of_loading(tmp_path):
+    from pathway import catalogue
+    from pathway.metrics import resolve_parameters, run_metric
+
+    warehouse = _loaded(tmp_path)
+    load_file(warehouse, write_activity(tmp_path))          # latest activity: A4 on 2024-10-01
+    # A row dated 2199 that reached the warehouse before the date rule (an older version's load):
+    with warehouse.begin() as conn:
+        conn.exec_driver_sql("INSERT INTO activity (activity_id, pregnancy_id, service, "
+                             "activity_type, activity_date, attendance, tier) VALUES "
+                             "('A9', 'P1', 'gp', 'contact', DATE '2199-01-01', 'attended', "
+                             "'universal')")
+    run_metric(warehouse, "births", suppress=False)          # builds the journey
+    binds = resolve_parameters(warehouse, catalogue.METRICS["births"], {})
+    assert binds["as_at"] == dt.date(2024, 10, 1)
+    later = Warehouse(warehouse.url.render_as_string(),
+                      settings=load_settings().with_overrides(load_day=dt.date(2024, 6, 30)))
+    assert resolve_parameters(later, catalogue.METRICS["births"], {})["as_at"] == dt.date(2024, 4, 2)
+    (tmp_path / "empty").mkdir()
+    empty = _warehouse(tmp_path / "empty")
+    run_metric(empty, "births", suppress=False)
+    assert resolve_parameters(empty, catalogue.METRICS["births"], {})["as_at"] == LOAD_DAY
+
+
+def test_day_of_loading_comes_from_pathway_load_day(monkeypatch):
+    monkeypatch.setenv("PATHWAY_LOAD_DAY", "2023-05-06")
+    assert load_settings().day_of_loading() == dt.date(2023, 5, 6)

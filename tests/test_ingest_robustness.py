@@ -113,3 +113,97 @@ def test_default_as_at_is_never_after_the_day_of_loading(tmp_path):
 def test_day_of_loading_comes_from_pathway_load_day(monkeypatch):
     monkeypatch.setenv("PATHWAY_LOAD_DAY", "2023-05-06")
     assert load_settings().day_of_loading() == dt.date(2023, 5, 6)
+
+
+# ---- 2. quoted line breaks (RFC 4180, what Excel writes for Alt+Enter) --------------------
+
+_ACTIVITY_TEXT = (
+    "activity_id,pregnancy_id,service,activity_type,activity_date,referral_source\n"  # line 1
+    'A1,P1,maternity,contact,2024-01-10,"line one\nline two"\n'                        # lines 2-3
+    "A2,P1,gp,contact,2024-01-11,\n"                                                    # line 4
+    'A3,P1,gp,contact,2024-13-01,"x\r\n\r\ny"\n'                                        # lines 5-7
+    "\n"                                                                                # line 8
+    'A4,P2,gp,contact,2024-02-01,"say ""hi"""\n'                                        # line 9
+    "A5,P2,gp,contact,31/02/2024,\n")                                                   # line 10
+
+
+def test_quoted_line_breaks_load_and_lines_stay_physical(tmp_path):
+    warehouse = _loaded(tmp_path)
+    path = tmp_path / "activity.csv"
+    path.write_bytes(_ACTIVITY_TEXT.encode())
+    summary = load_file(warehouse, path, max_reject_rate=LENIENT)
+    assert (summary.outcome, summary.rows_read, summary.rows_loaded) == ("loaded", 5, 3)
+    assert [r[:2] for r in _rejects(warehouse, summary.load_id)] == [
+        (5, "activity_date"), (10, "activity_date")]
+    assert rows(warehouse, "SELECT activity_id, referral_source FROM activity ORDER BY 1") == [
+        ("A1", "line one\nline two"), ("A2", None), ("A4", 'say "hi"')]
+
+
+def test_quoted_line_breaks_in_windows_1252_with_semicolons(tmp_path):
+    warehouse = _loaded(tmp_path)
+    text = _ACTIVITY_TEXT.replace(",", ";").replace("line two", "café")
+    path = tmp_path / "activity.csv"
+    path.write_bytes(text.encode("cp1252"))
+    summary = load_file(warehouse, path, max_reject_rate=LENIENT)
+    assert (summary.encoding, summary.delimiter, summary.rows_loaded) == ("windows-1252", ";", 3)
+    assert rows(warehouse, "SELECT referral_source FROM activity WHERE activity_id = 'A1'") == [
+        ("line one\ncafé",)]
+
+
+def test_malformed_lines_say_what_is_wrong_at_their_physical_line(tmp_path):
+    warehouse = _loaded(tmp_path)
+    cases = {
+        'A6,P2,gp,contact,2024-02-01,"never closed\nA7,P2\n':
+            'line 11 is malformed: a quoted field is opened with " but never closed before '
+            "the file ends",
+        'A6,P2,gp,contact,2024-02-01,"closed" then\n':
+            'line 11 is malformed: a closing " is followed by more text before the next '
+            'delimiter (write a quote inside a quoted field as "")',
+        "A6,P2,gp,contact,2024-02-01,x,y,z\n": "line 11 has 8 fields but the header has 6",
+    }
+    for i, (tail, words) in enumerate(cases.items()):
+        path = tmp_path / f"activity_{i}.csv"
+        path.write_bytes((_ACTIVITY_TEXT + tail).encode())
+        summary = load_file(warehouse, path)
+        assert summary.outcome == "refused"
+        assert summary.message == f"activity_{i}.csv cannot be read: {words}"
+    assert count(warehouse, "activity") == 0
+
+
+def test_a_line_with_too_many_fields_without_quoted_line_breaks(tmp_path):
+    warehouse = _loaded(tmp_path)
+    path = tmp_path / "activity.csv"
+    path.write_text("activity_id,pregnancy_id,service,activity_type,activity_date\n"
+                    "A1,P1,gp,contact,2024-01-10\nA2,P1,gp,contact,2024-01-10,extra\n")
+    summary = load_file(warehouse, path)
+    assert summary.message == "activity.csv cannot be read: line 3 has 6 fields but the header has 5"
+
+
+# ---- 4. NUL bytes ---------------------------------------------------------------------------
+
+def test_nul_bytes_quarantine_their_row_on_both_warehouses(tmp_path, warehouse_url):
+    warehouse = Warehouse(warehouse_url, settings=load_settings().with_overrides(load_day=LOAD_DAY))
+    warehouse.ensure_schema()
+    try:
+        load_file(warehouse, write_areas(tmp_path))
+        load_file(warehouse, write_cohort(tmp_path))
+        nul_row_words = " holds a NUL byte (character 0, shown as <NUL>), which no database text can store"
+        for name, quoted in (("activity.csv", ""), ("activity_quoted.csv", '"a\nb"')):
+            text = ("activity_id,pregnancy_id,service,activity_type,activity_date,referral_source,notes\n"
+                    f"A1,P1,maternity,contact,2024-01-10,{quoted},\n"
+                    "A2,P1,gp,contact,2024-01-11,a\0b,\n"
+                    "A3\0,P1,gp,contact,2024-01-11,,\n")
+            path = tmp_path / name
+            path.write_bytes(text.encode())
+            summary = load_file(warehouse, path, max_reject_rate=LENIENT)
+            extra = quoted.count("\n")
+            assert (summary.rows_loaded, summary.rows_rejected) == (1 if name == "activity.csv" else 0, 2)
+            assert _rejects(warehouse, summary.load_id) == [
+                (3 + extra, "referral_source", "a<NUL>b", "'a<NUL>b'" + nul_row_words),
+                (4 + extra, "activity_id", "A3<NUL>", "'A3<NUL>'" + nul_row_words)]
+            assert "'a<NUL>b'" in summary.describe() and "\0" not in summary.describe()
+        assert rows(warehouse, "SELECT count(*) FROM rejects WHERE strpos(record_id, 'A3') = 1 "
+                               "AND record_id <> 'A3<NUL>'") == [(0,)]
+        assert rows(warehouse, "SELECT activity_id, referral_source FROM activity") == [("A1", "a\nb")]
+    finally:
+        warehouse.dispose()

@@ -25,6 +25,7 @@ from sqlalchemy.engine import Connection
 from pathway import schema
 from pathway.db import Warehouse, native_duckdb
 from pathway.ingest import area_lookup, reading, upsert, validation
+from pathway.ingest.limits import Limits, TooBig
 from pathway.ingest.contract import (LOAD_ORDER, RISK_FACTOR_PREFIX, TABLES, header_key,
                                      snake_case, table_from_file_name)
 from pathway.ingest.reading import SourceFile, Unreadable
@@ -71,13 +72,14 @@ def load_file(warehouse: Warehouse, path, *, table: str | None = None,
               max_reject_rate: float | None = None, sheet: str | None = None,
               progress: bool = False, display_name: str | None = None,
               lookup_columns: dict[str, str] | None = None,
-              refresh_journey: bool = True) -> LoadSummary:
+              refresh_journey: bool = True, limits: Limits | None = None) -> LoadSummary:
     """Load one extract file in one transaction. Bad input never raises: it is refused and logged.
 
     An areas file may be an ONS small-area lookup (LSOA -> sub-ICB -> ICB -> local authority):
     its authorities are derived by best fit and loaded as areas; `lookup_columns` maps roles
     (lsoa_code, la_code, la_name, icb_code, icb_name, region_code, region_name) to its headers
-    where they are not recognised."""
+    where they are not recognised. `limits` (default: the warehouse settings' command-line
+    limits) refuses a file too big or too wide before it is read."""
     path = Path(path)
     name = display_name or path.name
     threshold = warehouse.settings.max_reject_rate if max_reject_rate is None else max_reject_rate
@@ -89,7 +91,8 @@ def load_file(warehouse: Warehouse, path, *, table: str | None = None,
             _progress(progress, name) as status:
         try:
             status(f"reading {name}")
-            source = reading.inspect_file(path, name, sheet=sheet, workdir=Path(workdir))
+            source = reading.inspect_file(path, name, sheet=sheet, workdir=Path(workdir),
+                                          limits=limits or Limits.from_settings(warehouse.settings))
             if _is_published_benchmarks(source, table):
                 return _load_published(warehouse, path, name)
             summary.encoding, summary.delimiter = source.encoding, source.delimiter
@@ -108,7 +111,7 @@ def load_file(warehouse: Warehouse, path, *, table: str | None = None,
                     status("rebuilding the pathway journey")
                     _refresh_journey(conn)
             return summary
-        except (Unreadable, LoadRefused, area_lookup.AreaLookupError) as refusal:
+        except (Unreadable, TooBig, LoadRefused, area_lookup.AreaLookupError) as refusal:
             summary.message = str(refusal)
         finally:
             reading.remove_temp_files(source)
@@ -260,8 +263,10 @@ def _load(conn: Connection, warehouse: Warehouse, source: SourceFile, plan: Colu
         summary.rows_rejected = duck.execute(
             "SELECT count(DISTINCT line_number) FROM load_problems").fetchone()[0]
         summary.rejects = duck.execute(
-            f"SELECT line_number, column_name, value, reason FROM load_problems "
-            f"ORDER BY line_number, column_name LIMIT {REJECTS_SHOWN}").df()
+            "SELECT line_number, column_name, replace(value, chr(0), $nul) AS value, "
+            "replace(reason, chr(0), $nul) AS reason FROM load_problems "
+            f"ORDER BY line_number, column_name LIMIT {REJECTS_SHOWN}",
+            {"nul": validation.NUL_SHOWN_AS}).df()
         rate = summary.rows_rejected / summary.rows_read
         if rate > threshold:
             first = summary.rejects.iloc[0]

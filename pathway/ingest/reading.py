@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
+from pathway.ingest.limits import Limits
 from pathway.load_log import file_sha256
 
 STAGING = "load_staging"
@@ -29,7 +30,12 @@ DELIMITERS = {",": "comma", ";": "semicolon", "\t": "tab"}
 # Excel counts days from 1899-12-30 (which also absorbs its 1900 leap-year bug).
 EXCEL_EPOCH = dt.date(1899, 12, 30)
 _CHUNK_BYTES = 8 << 20
+# A line holding an odd number of double quotes (searched line by line: re.M, no newline crossed).
+_ODD_QUOTES_LINE = re.compile(rb'^[^"\n]*(?:"[^"\n]*"[^"\n]*)*"[^"\n]*$', re.M)
+_CSV_BATCH_ROWS = 50_000
 _XLSX_CHUNK_ROWS = 50_000
+_RECORDS = "load_records"
+_NUL_STAND_IN = "\ue000"
 
 
 class Unreadable(Exception):
@@ -47,39 +53,63 @@ class SourceFile:
     delimiter: str | None = None      # ',', ';' or '\t'
     sheet: str | None = None
     readable_path: Path | None = None  # a UTF-8 copy when the original needed transcoding
+    codec: str | None = None          # the Python codec of a CSV
+    quoted_newlines: bool = False     # a quoted CSV field holds a line break
     temp_files: list[Path] = field(default_factory=list)
 
 
-def inspect_file(path: Path, display_name: str, *, sheet: str | None, workdir: Path) -> SourceFile:
-    """Checksum the file, find its format, encoding, delimiter and header (cheap, streamed)."""
+def inspect_file(path: Path, display_name: str, *, sheet: str | None, workdir: Path,
+                 limits: Limits | None = None) -> SourceFile:
+    """Checksum the file, find its format, encoding, delimiter and header (cheap, streamed).
+
+    With limits, a file too big or too wide is refused before it is read (limits.TooBig)."""
     if not path.exists():
         raise Unreadable(f"{display_name} cannot be read: there is no such file")
     if path.is_dir():
         raise Unreadable(f"{display_name} cannot be read: it is a folder, not a file")
+    if limits is not None:
+        limits.check_file_size(display_name, path.stat().st_size)
     suffix = path.suffix.lower()
     if suffix in CSV_SUFFIXES:
-        return _inspect_csv(path, display_name, workdir)
+        return _inspect_csv(path, display_name, workdir, limits)
     if suffix in XLSX_SUFFIXES:
-        return _inspect_xlsx(path, display_name, sheet)
-    if suffix in PARQUET_SUFFIXES:
-        return _inspect_parquet(path, display_name)
+        if limits is not None:
+            limits.check_xlsx(display_name, path)
+        source = _inspect_xlsx(path, display_name, sheet)
+    elif suffix in PARQUET_SUFFIXES:
+        source = _inspect_parquet(path, display_name)
+    else:
+        source = None
+    if source is not None:
+        if limits is not None:
+            limits.check_columns(display_name, len(source.headers))
+        return source
     raise Unreadable(f"{display_name} is not a supported format ({suffix or 'no extension'}): "
                      "use .csv, .txt, .tsv, .xlsx or .parquet")
 
 
 # ---- CSV ----------------------------------------------------------------------------
 
-def _inspect_csv(path: Path, display_name: str, workdir: Path) -> SourceFile:
+def _inspect_csv(path: Path, display_name: str, workdir: Path,
+                 limits: Limits | None) -> SourceFile:
     digest = hashlib.sha256()
     utf8 = codecs.getincrementaldecoder("utf-8")()
     is_utf8, has_blank_lines, size, tail = True, False, 0, b""
-    first = b""
+    first, open_line, quoted_newline = b"", b"", False
     with open(path, "rb") as handle:
         for chunk in iter(lambda: handle.read(_CHUNK_BYTES), b""):
             digest.update(chunk)
             size += len(chunk)
             if len(first) < 65536:
                 first += chunk[:65536]
+            if not quoted_newline:
+                # Whole lines only: a line with an odd number of quotes leaves a quoted field
+                # open across its line break (RFC 4180 allows that; DuckDB's parallel reader not).
+                lines = open_line + chunk
+                cut = lines.rfind(b"\n") + 1
+                quoted_newline = b'"' in lines[:cut] and \
+                    _ODD_QUOTES_LINE.search(lines, 0, cut) is not None
+                open_line = lines[cut:]
             if is_utf8:
                 try:
                     utf8.decode(chunk)
@@ -114,7 +144,11 @@ def _inspect_csv(path: Path, display_name: str, workdir: Path) -> SourceFile:
                          "but it is blank")
     source = SourceFile(path=path, display_name=display_name, format="csv",
                         sha256=digest.hexdigest(), headers=headers, encoding=encoding,
-                        delimiter=delimiter)
+                        delimiter=delimiter, codec=codec, quoted_newlines=quoted_newline)
+    if limits is not None:
+        limits.check_columns(display_name, len(headers))
+    if quoted_newline:
+        return source   # read by the csv module, which decodes and counts lines itself
     if not is_utf8 or has_blank_lines:
         source.readable_path = _rewrite_as_utf8(path, display_name, codec, delimiter,
                                                 len(headers), workdir, has_blank_lines)
@@ -152,6 +186,9 @@ def _cleaned(width: int, source_sql: str) -> str:
 
 
 def stage_csv(duck, source: SourceFile) -> None:
+    if source.quoted_newlines:
+        _stage_csv_by_records(duck, source)
+        return
     columns = {f"c{i}": "VARCHAR" for i in range(len(source.headers))}
     try:
         duck.execute(_cleaned(len(source.headers),
@@ -172,9 +209,76 @@ def _csv_problem(error: Exception) -> str:
         line, expected, found = match.groups()
         return f"line {line} has {found} fields but the header has {expected}"
     match = re.search(r"CSV Error on Line: (\d+)", text)
-    first = text.strip().splitlines()[0] if text.strip() else type(error).__name__
-    # Never echo the offending line itself: it may hold an identifier.
-    return f"line {match.group(1)} is malformed" if match else first
+    lines = text.strip().splitlines()
+    first = lines[0] if lines else type(error).__name__
+    if not match:
+        return first
+    # DuckDB's second line says what is wrong; later ones echo the offending line itself,
+    # which may hold an identifier, so they are never shown.
+    why = lines[1].strip().rstrip(".") if len(lines) > 1 and "Original Line" not in lines[1] else ""
+    return f"line {match.group(1)} is malformed" + (f": {why}" if why else "")
+
+
+def _stage_csv_by_records(duck, source: SourceFile) -> None:
+    """Stream a CSV whose quoted fields hold line breaks with the csv module, in batches.
+
+    Each record's line_number is the file's physical line where the record starts (the line
+    after the previous record's last), so messages point at what an editor shows."""
+    width, name = len(source.headers), source.display_name
+    names = [f"c{i}" for i in range(width)]
+    duck.execute(f"CREATE OR REPLACE TEMP TABLE {_RECORDS} (line_number BIGINT, "
+                 + ", ".join(f"{n} VARCHAR" for n in names) + ")")
+    saw_nul = [False]
+
+    def physical_lines(handle):
+        # csv (Python 3.11) refuses NUL bytes: they pass as U+E000 and are put back in the
+        # record, where the row rules quarantine them (contract 7.2).
+        for line in handle:
+            if "\0" in line:
+                saw_nul[0] = True
+                line = line.replace("\0", _NUL_STAND_IN)
+            yield line
+
+    try:
+        with open(source.path, encoding=source.codec or "utf-8-sig", newline="") as handle:
+            reader = csv.reader(physical_lines(handle), delimiter=source.delimiter or ",",
+                                quotechar='"', doublequote=True, strict=True)
+            next(reader, None)            # the header
+            batch: list[list] = []
+            start = reader.line_num + 1
+            for record in reader:
+                if len(record) > width:
+                    raise Unreadable(f"{name} cannot be read: line {start} has {len(record)} "
+                                     f"fields but the header has {width}")
+                if record and any(record):
+                    if saw_nul[0]:
+                        record = [v.replace(_NUL_STAND_IN, "\0") for v in record]
+                    batch.append([start] + record + [None] * (width - len(record)))
+                saw_nul[0] = False
+                start = reader.line_num + 1
+                if len(batch) >= _CSV_BATCH_ROWS:
+                    _append(duck, names, batch, _RECORDS)
+                    batch = []
+            if batch:
+                _append(duck, names, batch, _RECORDS)
+    except csv.Error as error:
+        raise Unreadable(f"{name} cannot be read: line {start} is malformed: "
+                         f"{_csv_module_problem(str(error))}") from None
+    except UnicodeDecodeError as error:
+        raise Unreadable(f"{name} cannot be read: it is neither UTF-8 nor Windows-1252 text "
+                         f"(byte {error.object[error.start:error.start + 1]!r})") from None
+    duck.execute(_cleaned(width, f"SELECT * FROM {_RECORDS}"))
+    duck.execute(f"DROP TABLE {_RECORDS}")
+
+
+def _csv_module_problem(text: str) -> str:
+    """The csv module's complaint in words a person can act on."""
+    if "unexpected end of data" in text or "EOF" in text:
+        return "a quoted field is opened with \" but never closed before the file ends"
+    if "expected after" in text:
+        return "a closing \" is followed by more text before the next delimiter " \
+               "(write a quote inside a quoted field as \"\")"
+    return text
 
 
 # ---- Parquet ------------------------------------------------------------------------
@@ -266,13 +370,13 @@ def stage_xlsx(duck, source: SourceFile, date_positions: set[int]) -> None:
     duck.execute("DROP TABLE load_sheet")
 
 
-def _append(duck, names: list[str], batch: list[list]) -> None:
+def _append(duck, names: list[str], batch: list[list], table: str = "load_sheet") -> None:
     columns = list(zip(*batch))
     chunk = pa.table({"line_number": pa.array(columns[0], type=pa.int64()),
                       **{n: pa.array(list(c), type=pa.string()) for n, c in zip(names, columns[1:])}})
     duck.register("load_xlsx_chunk", chunk)
     try:
-        duck.execute("INSERT INTO load_sheet SELECT * FROM load_xlsx_chunk")
+        duck.execute(f"INSERT INTO {table} SELECT * FROM load_xlsx_chunk")
     finally:
         duck.unregister("load_xlsx_chunk")
 

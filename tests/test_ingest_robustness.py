@@ -207,3 +207,30 @@ def test_nul_bytes_quarantine_their_row_on_both_warehouses(tmp_path, warehouse_u
         assert rows(warehouse, "SELECT activity_id, referral_source FROM activity") == [("A1", "a\nb")]
     finally:
         warehouse.dispose()
+
+
+# ---- 3. Parquet timestamps ----------------------------------------------------------------
+
+def test_parquet_timestamps_are_dates_in_uk_local_time(tmp_path):
+    warehouse = _loaded(tmp_path)
+    instants = pd.to_datetime(["2023-03-01 00:00:00", "2023-06-30 23:30:00",
+                               "2023-12-31 23:30:00", "2023-06-30 22:59:59"]).tz_localize("UTC")
+    frame = pd.DataFrame({
+        "activity_id": ["T1", "T2", "T3", "T4"], "pregnancy_id": ["P1"] * 4,
+        "service": ["gp"] * 4, "activity_type": ["contact"] * 4,
+        "activity_date": instants})
+    frame.to_parquet(tmp_path / "activity_aware.parquet")
+    summary = load_file(warehouse, tmp_path / "activity_aware.parquet")
+    assert (summary.outcome, summary.rows_loaded) == ("loaded", 4), summary.describe()
+    # GMT in winter, BST (UTC+1) in summer: 23:30 UTC on 30 June is already 1 July in London
+    assert rows(warehouse, "SELECT activity_id, CAST(activity_date AS VARCHAR) FROM activity "
+                           "ORDER BY 1") == [("T1", "2023-03-01"), ("T2", "2023-07-01"),
+                                             ("T3", "2023-12-31"), ("T4", "2023-06-30")]
+    naive = frame.assign(activity_id=["N1", "N2", "N3", "N4"],
+                         activity_date=instants.tz_localize(None).astype("datetime64[ms]"))
+    naive.to_parquet(tmp_path / "activity_naive.parquet")
+    assert load_file(warehouse, tmp_path / "activity_naive.parquet").rows_loaded == 4
+    # without a zone a timestamp is already local time: its date is its own
+    assert rows(warehouse, "SELECT CAST(activity_date AS VARCHAR) FROM activity "
+                           "WHERE activity_id LIKE 'N%' ORDER BY activity_id") == [
+        ("2023-03-01",), ("2023-06-30",), ("2023-12-31",), ("2023-06-30",)]

@@ -29,6 +29,7 @@ PARQUET_SUFFIXES = (".parquet", ".pq")
 DELIMITERS = {",": "comma", ";": "semicolon", "\t": "tab"}
 # Excel counts days from 1899-12-30 (which also absorbs its 1900 leap-year bug).
 EXCEL_EPOCH = dt.date(1899, 12, 30)
+UK_TIME_ZONE = "Europe/London"
 _CHUNK_BYTES = 8 << 20
 # A line holding an odd number of double quotes (searched line by line: re.M, no newline crossed).
 _ODD_QUOTES_LINE = re.compile(rb'^[^"\n]*(?:"[^"\n]*"[^"\n]*)*"[^"\n]*$', re.M)
@@ -55,6 +56,7 @@ class SourceFile:
     readable_path: Path | None = None  # a UTF-8 copy when the original needed transcoding
     codec: str | None = None          # the Python codec of a CSV
     quoted_newlines: bool = False     # a quoted CSV field holds a line break
+    column_types: list[str] | None = None   # Parquet: DuckDB's type of each column
     temp_files: list[Path] = field(default_factory=list)
 
 
@@ -294,12 +296,28 @@ def _inspect_parquet(path: Path, display_name: str) -> SourceFile:
         first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         raise Unreadable(f"{display_name} cannot be read as Parquet: {first}") from None
     return SourceFile(path=path, display_name=display_name, format="parquet",
-                      sha256=file_sha256(path), headers=[row[0] for row in described])
+                      sha256=file_sha256(path), headers=[row[0] for row in described],
+                      column_types=[row[1] for row in described])
+
+
+def _parquet_text(position: int, column_type: str) -> str:
+    """A Parquet column as text; timestamps as their date in UK local time (contract 7.2).
+
+    A timestamp with a time zone (what pandas and Spark write) is an instant: its date is the
+    day it was in London (2023-06-30 23:30 UTC is 2023-07-01 BST). One without a zone is
+    already a local time, so its date is its own."""
+    column = f"#{position + 1}"
+    if column_type == "TIMESTAMP WITH TIME ZONE":
+        return f"strftime(timezone('{UK_TIME_ZONE}', {column}), '%Y-%m-%d')"
+    if column_type.startswith("TIMESTAMP"):
+        return f"strftime(CAST({column} AS TIMESTAMP), '%Y-%m-%d')"
+    return f"CAST({column} AS VARCHAR)"
 
 
 def stage_parquet(duck, source: SourceFile) -> None:
     # #n is DuckDB's positional column reference: the file's own column names stay out of SQL.
-    select = ", ".join(f"CAST(#{i + 1} AS VARCHAR) AS c{i}" for i in range(len(source.headers)))
+    types = source.column_types or ["VARCHAR"] * len(source.headers)
+    select = ", ".join(f"{_parquet_text(i, types[i])} AS c{i}" for i in range(len(source.headers)))
     try:
         duck.execute(_cleaned(len(source.headers),
                               f"SELECT row_number() OVER () + 1 AS line_number, {select} "

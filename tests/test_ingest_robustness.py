@@ -4,15 +4,21 @@ test that builds the bad file."""
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
+import re
+import zipfile
 
+import openpyxl
 import pandas as pd
+import pytest
 
 from ingest_fixtures import (ACTIVITY_ROWS, AREAS_HEADER, AREAS_ROWS, COHORT_HEADER, COHORT_ROWS,
                              MEASURES_ROWS, count, rows, write_activity, write_areas,
                              write_cohort, write_measures)
 from pathway.db import Warehouse
 from pathway.ingest import load_file
+from pathway.ingest.limits import Limits, size_words
 from pathway.settings import load_settings
 
 LENIENT = 1.0
@@ -234,3 +240,113 @@ def test_parquet_timestamps_are_dates_in_uk_local_time(tmp_path):
     assert rows(warehouse, "SELECT CAST(activity_date AS VARCHAR) FROM activity "
                            "WHERE activity_id LIKE 'N%' ORDER BY activity_id") == [
         ("2023-03-01",), ("2023-06-30",), ("2023-12-31",), ("2023-06-30",)]
+
+
+# ---- 5. limits -----------------------------------------------------------------------------
+
+def test_a_file_over_the_size_limit_is_refused_naming_limit_and_size(tmp_path):
+    warehouse = _loaded(tmp_path)
+    path = write_activity(tmp_path)
+    size = path.stat().st_size
+    assert size == 345
+    summary = load_file(warehouse, path, limits=Limits.from_settings(
+        load_settings().with_overrides(max_file_bytes=200)))
+    assert summary.outcome == "refused"
+    assert summary.message == ("activity.csv is too big to load: it is 345 bytes, more than the "
+                               "200 bytes limit for one file (setting PATHWAY_MAX_FILE_BYTES)")
+    assert rows(warehouse, "SELECT outcome FROM load_log WHERE file_name = 'activity.csv'") == [
+        ("refused",)]
+    assert load_settings().max_file_bytes == 2 << 30
+    assert load_file(warehouse, path).rows_loaded == 4
+
+
+def test_too_many_columns_are_refused_before_duckdb_reads_them(tmp_path, monkeypatch):
+    from pathway.ingest import reading
+
+    warehouse = _loaded(tmp_path, max_columns=12)
+    wide_header = ["activity_id", "pregnancy_id", "service", "activity_type", "activity_date"] + [
+        f"extra_{i}" for i in range(8)]
+    path = tmp_path / "activity_wide.csv"
+    path.write_text(",".join(wide_header) + "\n" + ",".join(["A1", "P1", "gp", "contact", "2024-01-10"]
+                                                            + [""] * 8) + "\n")
+    monkeypatch.setattr(reading, "stage_csv", lambda *a: pytest.fail("staged a refused file"))
+    summary = load_file(warehouse, path)
+    assert summary.message == ("activity_wide.csv has too many columns to load: 13, more than the "
+                               "limit of 12 (setting PATHWAY_MAX_COLUMNS)")
+    frame = pd.DataFrame({name: ["x"] for name in wide_header})
+    frame.to_parquet(tmp_path / "activity_wide.parquet")
+    assert load_file(warehouse, tmp_path / "activity_wide.parquet").message.startswith(
+        "activity_wide.parquet has too many columns to load: 13")
+    assert load_settings().max_columns == 500
+
+
+def _workbook(path, header, rows_):
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.append(header)
+    for row in rows_:
+        sheet.append(row)
+    workbook.save(path)
+    return path
+
+
+def test_an_xlsx_zip_bomb_is_refused_from_its_declared_sizes_without_opening(tmp_path, monkeypatch):
+    warehouse = _loaded(tmp_path)
+    path = _workbook(tmp_path / "activity.xlsx", ["activity_id", "pregnancy_id", "service",
+                                                  "activity_type", "activity_date"],
+                     [["A1", "P1", "gp", "contact", "2024-01-10"]])
+    # a 50 MB member of zeros deflates to about 50 KB: the workbook unpacks to ~1000 times its size
+    with zipfile.ZipFile(path, "a", compression=zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
+        archive.writestr("xl/media/padding.bin", bytes(50_000_000))
+    file_size = path.stat().st_size
+    assert file_size < 200_000
+    monkeypatch.setattr(openpyxl, "load_workbook",
+                        lambda *a, **k: pytest.fail("opened a workbook over its limit"))
+    summary = load_file(warehouse, path)
+    assert summary.outcome == "refused"
+    limit = 20 * file_size
+    assert re.fullmatch(
+        r"activity\.xlsx is too big to load: it unpacks to 50 MB, more than its limit of "
+        + re.escape(size_words(limit)) + r" \(20 times the file's size, at most 4 GiB; settings "
+        r"PATHWAY_XLSX_MAX_RATIO and PATHWAY_XLSX_MAX_BYTES\)", summary.message), summary.message
+
+
+def test_an_ordinary_xlsx_is_within_its_limit(tmp_path):
+    warehouse = _loaded(tmp_path)
+    path = _workbook(tmp_path / "activity.xlsx", ["activity_id", "pregnancy_id", "service",
+                                                  "activity_type", "activity_date"],
+                     [["A1", "P1", "gp", "contact", "2024-01-10"]])
+    assert load_file(warehouse, path).rows_loaded == 1
+    # at most 4 GiB however large the file
+    limits = Limits.from_settings(load_settings())
+    assert (limits.xlsx_limit(1000), limits.xlsx_limit(1 << 30)) == (20_000, 4 << 30)
+
+
+def test_dashboard_upload_enforces_its_own_limit_and_safe_names(tmp_path):
+    from pathway.web import warehouse as web_data
+    from pathway.web.server import create_app
+
+    warehouse = _warehouse(tmp_path, max_upload_bytes=300)
+    load_file(warehouse, write_areas(tmp_path))
+    create_app(warehouse=warehouse)                 # registers the pages, then reads this warehouse
+    from pathway.web.pages import data
+    try:
+        big = write_activity(tmp_path).read_bytes()          # 345 bytes
+        payload = "data:text/csv;base64," + base64.b64encode(big).decode()
+        summary, message = data.load_uploaded_file(payload, "activity.csv")
+        assert summary is None
+        assert message == ("activity.csv is too big to load: it is 345 bytes, more than the "
+                           "300 bytes limit for one file (setting PATHWAY_MAX_UPLOAD_BYTES). "
+                           "Load bigger files with `pathway load FILE`.")
+        cohort = "data:text/csv;base64," + base64.b64encode(
+            write_cohort(tmp_path, rows=COHORT_ROWS[:1]).read_bytes()).decode()
+        for client_name, shown in ((".." , "upload.csv"), ("../../etc/cohort.csv", "cohort.csv"),
+                                   ("C:\\Users\\me\\cohort x.csv", "cohort x.csv"),
+                                   ("cohort" + "a" * 300 + ".csv", "cohort" + "a" * 90 + ".csv")):
+            summary, message = data.load_uploaded_file(cohort, client_name)
+            assert message is None and summary.file_name == shown, (client_name, message)
+            assert summary.table == "cohort" and summary.outcome == "loaded"
+        assert data.MAX_NAME_CHARACTERS == len("cohort" + "a" * 90 + ".csv")
+    finally:
+        web_data.configure()
+        warehouse.dispose()

@@ -51,6 +51,10 @@ def create_app(db_url: str | None = None, *, read_only: bool = False, warehouse=
     # The page language, for screen readers and WCAG 3.1.1.
     app.index_string = app.index_string.replace("<html>", '<html lang="en-GB">', 1)
     app.server.add_url_rule("/health", "health", _health)
+    # An upload arrives as base64 (4 characters per 3 bytes) inside one request: a body far
+    # over the Data page's own limit is cut off at the door (413) before it fills memory; one
+    # a little over it reaches the page, which refuses it in words.
+    app.server.config["MAX_CONTENT_LENGTH"] = 2 * load_settings().max_upload_bytes * 4 // 3
     _app = app
     return app
 

@@ -30,10 +30,27 @@ MAX_REJECTS_SHOWN = 200
 ACCEPTED = ".csv,.txt,.tsv,.xlsx,.parquet"
 
 
+MAX_NAME_CHARACTERS = 100
+
+
 def _safe_file_name(name: str | None) -> str:
-    """The uploaded file's own name (it names the table and appears in the load log), made safe."""
-    stem = Path(name or "upload.csv").name
-    return re.sub(r"[^A-Za-z0-9._\- ]+", "_", stem).strip() or "upload.csv"
+    """The uploaded file's own name as people read it (it names the table and appears in the
+    load log): its last part only, plain characters, at most MAX_NAME_CHARACTERS long. It is
+    never a path: the upload is stored as _stored_name's file."""
+    last = re.split(r"[\\/]", name or "")[-1]
+    cleaned = re.sub(r"[^A-Za-z0-9._\- ]+", "_", last).strip(" .")
+    if not cleaned:
+        return "upload.csv"
+    stem, dot, suffix = cleaned.rpartition(".")
+    if not dot or not re.fullmatch(r"[A-Za-z0-9]{1,8}", suffix):
+        stem, suffix = cleaned, ""
+    suffix = f".{suffix}" if suffix else ""
+    return (stem[:MAX_NAME_CHARACTERS - len(suffix)].rstrip(" .") or "upload") + suffix
+
+
+def _stored_name(safe_name: str) -> str:
+    """The file name in the upload's private folder: fixed, with the format's suffix only."""
+    return "upload" + Path(safe_name).suffix.lower()
 
 
 def load_uploaded_file(contents: str | None, file_name: str | None):
@@ -46,19 +63,28 @@ def load_uploaded_file(contents: str | None, file_name: str | None):
     if is_read_only():
         return None, ("This dashboard is serving a read-only copy of the warehouse, so it cannot load files. "
                       "Load extracts with `pathway load FILE`, or run `python app.py` to load them here.")
-    try:
-        _, encoded = contents.split(",", 1)
-        raw = base64.b64decode(encoded, validate=False)
-    except (ValueError, binascii.Error):
-        return None, f"{_safe_file_name(file_name)}: the upload could not be read; try again."
     from pathway.db import WarehouseError
     from pathway.ingest import load_file
+    from pathway.ingest.limits import Limits, TooBig
+
+    name = _safe_file_name(file_name)
+    warehouse = web_warehouse()
+    limits = Limits.from_settings(warehouse.settings, upload=True)
+    try:
+        _, encoded = contents.split(",", 1)
+        # Refused before decoding: base64 holds 3 bytes in every 4 characters.
+        limits.check_file_size(name, len(encoded) * 3 // 4 - encoded[-2:].count("="))
+        raw = base64.b64decode(encoded, validate=False)
+    except TooBig as refusal:
+        return None, f"{refusal}. Load bigger files with `pathway load FILE`."
+    except (ValueError, binascii.Error):
+        return None, f"{name}: the upload could not be read; try again."
 
     with tempfile.TemporaryDirectory(prefix="pathway-upload-") as folder:
-        path = Path(folder) / _safe_file_name(file_name)
+        path = Path(folder) / _stored_name(name)
         path.write_bytes(raw)
         try:
-            summary = load_file(web_warehouse(), path, display_name=path.name)
+            summary = load_file(warehouse, path, display_name=name, limits=limits)
         except WarehouseError as error:
             return None, f"{DATABASE_UNREACHABLE} ({error})."
     forget_cached_metrics()

@@ -99,6 +99,16 @@ def write_load_log(conn: Connection, summary: LoadSummary, sha256: str | None) -
         outcome=summary.outcome, message=summary.message))
 
 
+def forget_earlier_rejects(conn: Connection, table: str, sha256: str | None) -> None:
+    """Drop the rejected rows earlier loads of the same file (same content, same table) logged:
+    the load about to write its own replaces them, so a reload never counts them twice."""
+    if sha256:
+        conn.execute(sa.text(
+            "DELETE FROM rejects WHERE status = 'rejected' AND table_name = :table AND load_id IN "
+            "(SELECT load_id FROM load_log WHERE sha256 = :sha256 AND table_name = :table)"),
+            {"table": table, "sha256": sha256})
+
+
 def file_sha256(path: Path) -> str | None:
     try:
         digest = hashlib.sha256()

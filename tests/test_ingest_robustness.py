@@ -350,3 +350,31 @@ def test_dashboard_upload_enforces_its_own_limit_and_safe_names(tmp_path):
     finally:
         web_data.configure()
         warehouse.dispose()
+
+
+# ---- 9. a reload does not log its rejects again -----------------------------------------------
+
+def test_reloading_a_file_replaces_its_rejects_rather_than_adding_them(tmp_path):
+    from pathway.metrics import run_metric
+
+    warehouse = _loaded(tmp_path)
+    bad = [r[:] for r in ACTIVITY_ROWS]
+    bad[1][4], bad[2][2] = "31/02/2024", "nowhere"     # lines 3 and 4
+    path = write_activity(tmp_path, "activity_2024.csv", bad)
+    first = load_file(warehouse, path, max_reject_rate=LENIENT)
+    again = load_file(warehouse, path, max_reject_rate=LENIENT)
+    assert (first.rows_rejected, again.rows_rejected) == (2, 2)
+    assert rows(warehouse, "SELECT load_id, line_number, column_name FROM rejects ORDER BY 2") == [
+        (again.load_id, 3, "activity_date"), (again.load_id, 4, "service")]
+    # the same content under another name is the same file; a different file keeps its own
+    copy = tmp_path / "activity_copy.csv"
+    copy.write_bytes(path.read_bytes())
+    load_file(warehouse, copy, max_reject_rate=LENIENT)
+    other = [r[:] for r in ACTIVITY_ROWS]
+    other[3][4] = "not a date"                          # line 5
+    load_file(warehouse, write_activity(tmp_path, "activity_other.csv", other), max_reject_rate=LENIENT)
+    assert rows(warehouse, "SELECT file_name, line_number FROM rejects ORDER BY 1, 2") == [
+        ("activity_copy.csv", 3), ("activity_copy.csv", 4), ("activity_other.csv", 5)]
+    quality = run_metric(warehouse, "data_quality", suppress=False)
+    activity = quality[quality["table"] == "activity"].set_index("column")
+    assert activity.loc[["activity_date", "service"], "quarantined"].tolist() == [2, 1]

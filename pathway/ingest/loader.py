@@ -289,7 +289,7 @@ def _load(conn: Connection, warehouse: Warehouse, source: SourceFile, plan: Colu
         summary.rows_unchanged = counts.unchanged
         if contract.waiting_table:
             summary.rows_waiting = upsert.insert_waiting(conn, contract)
-        upsert.insert_rejects(conn)
+        upsert.insert_rejects(conn, contract.name, source.sha256)
         summary.rows_released = upsert.release_waiting(conn)
         # A failed load rolls back, which drops these too.
         if warehouse.is_duckdb:

@@ -13,6 +13,7 @@ from typing import List, Optional
 
 import typer
 from rich.console import Console
+from rich.text import Text
 
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
@@ -20,8 +21,11 @@ app = typer.Typer(add_completion=False, no_args_is_help=True,
 reference_app = typer.Typer(no_args_is_help=True, help="Show or replace the sourced reference data.")
 app.add_typer(reference_app, name="reference")
 
-out = Console(width=None if sys.stdout.isatty() else 200)
-err = Console(stderr=True)
+# No markup and no emoji codes: messages carry users' text (headers, file names, area names),
+# which must print as written (`:x:` or `[bold]` in a header stays literal). Styles go in
+# Text objects instead.
+out = Console(width=None if sys.stdout.isatty() else 200, markup=False, emoji=False)
+err = Console(stderr=True, markup=False, emoji=False)
 
 DbOption = typer.Option(None, "--db", help="SQLAlchemy URL (default: PATHWAY_DB_URL or duckdb:///data/pathway.duckdb).")
 
@@ -34,7 +38,7 @@ def _warehouse(db: str | None, *, read_only: bool = False):
         warehouse.ensure_schema()
         return warehouse
     except WarehouseError as error:
-        err.print(f"[red]{error}[/red]")
+        err.print(Text(str(error), style="red"))
         raise typer.Exit(1)
 
 
@@ -49,7 +53,7 @@ def _key_values(items: list[str], option: str) -> dict[str, str]:
 
 
 def _usage_error(message: str) -> None:
-    err.print(f"[red]error:[/red] {message}")
+    err.print(Text.assemble(("error:", "red"), f" {message}"))
     raise typer.Exit(2)
 
 
@@ -73,7 +77,7 @@ def load(
                            sheet=sheet, progress=sys.stdout.isatty(), lookup_columns=mapping or None)
     for summary in summaries:
         colour = "green" if summary.outcome == "loaded" else "red"
-        out.print(f"[{colour}]{summary.describe()}[/{colour}]", highlight=False)
+        out.print(Text(summary.describe(), style=colour))
     raise typer.Exit(0 if all(s.outcome == "loaded" for s in summaries) else 1)
 
 
@@ -110,7 +114,7 @@ def query(
 
     if list_:
         for metric in catalogue.METRICS.values():
-            out.print(f"[bold]{metric.name}[/bold]  ({metric.grain})  {metric.description}", highlight=False)
+            out.print(Text.assemble((metric.name, "bold"), f"  ({metric.grain})  {metric.description}"))
         return
     if not name:
         _usage_error("name a metric, or use --list")
@@ -123,7 +127,7 @@ def query(
     try:
         frame = run_metric(warehouse, name, params, suppress=not no_suppress)
     except MetricError as error:
-        err.print(f"[red]{name}:[/red] {error}")
+        err.print(Text.assemble((f"{name}:", "red"), f" {error}"))
         raise typer.Exit(2 if getattr(error, "is_usage", True) else 1)
     _print_frame(frame, name, output_format, suppressed=not no_suppress)
 
@@ -192,7 +196,7 @@ def report(
     try:
         document = build_report(warehouse, area, params, fmt=out_file.suffix.lower().lstrip("."))
     except RuntimeError as error:  # ReportError (no such area, no data), PdfError
-        err.print(f"[red]report:[/red] {error}")
+        err.print(Text.assemble(("report:", "red"), f" {error}"))
         raise typer.Exit(1)
     out_file.parent.mkdir(parents=True, exist_ok=True)
     out_file.write_bytes(document)
@@ -221,11 +225,11 @@ def _report_pack(warehouse, out_dir: Path, output_format: str, params: dict) -> 
             result = build_pack(warehouse, out_dir, fmt=output_format, params=params, on_area=on_area)
             progress.update(task, completed=total, description="done")
     except ReportError as error:
-        err.print(f"[red]report:[/red] {error}")
+        err.print(Text.assemble(("report:", "red"), f" {error}"))
         raise typer.Exit(1)
     out.print(f"{len(result.written)} of {total} area reports written to {out_dir}", highlight=False)
     for code, why in result.failed.items():
-        err.print(f"[red]area {code} failed:[/red] {why}", highlight=False)
+        err.print(Text.assemble((f"area {code} failed:", "red"), f" {why}"), highlight=False)
     raise typer.Exit(0 if result.ok else 1)
 
 
@@ -257,7 +261,7 @@ def reference_replace(name: str, file: Path, db: Optional[str] = DbOption) -> No
             if journey is not None:
                 journey.refresh(conn)
     except (ReferenceError, FileNotFoundError) as error:
-        err.print(f"[red]{error}[/red]")
+        err.print(Text(str(error), style="red"))
         raise typer.Exit(1)
     out.print(f"ref_{name}: replaced with {rows} rows from {file}")
 

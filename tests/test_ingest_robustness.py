@@ -378,3 +378,29 @@ def test_reloading_a_file_replaces_its_rejects_rather_than_adding_them(tmp_path)
     quality = run_metric(warehouse, "data_quality", suppress=False)
     activity = quality[quality["table"] == "activity"].set_index("column")
     assert activity.loc[["activity_date", "service"], "quarantined"].tolist() == [2, 1]
+
+
+# ---- 8. users' text prints as written, never as rich markup -------------------------------------
+
+def test_headers_and_names_with_markup_or_emoji_codes_print_literally(tmp_path, capsys):
+    from typer.testing import CliRunner
+
+    from pathway.cli import _print_frame, app
+
+    db = f"duckdb:///{tmp_path / 'cli.duckdb'}"
+    areas = tmp_path / "areas.csv"
+    areas.write_text("area_code,area_name,:x: flag,[bold]notes[/bold]\n"
+                     "E06000001,[red]Hartlepool :x:,1,2\n")
+    runner = CliRunner()
+    loaded = runner.invoke(app, ["load", str(areas), "--db", db])
+    assert loaded.exit_code == 0, loaded.output
+    assert "Ignored columns: :x: flag, [bold]notes[/bold]." in loaded.output
+    assert "\u274c" not in loaded.output                    # the emoji :x: would become
+    names = Warehouse(db).query("SELECT area_code, area_name FROM areas")
+    _print_frame(names, "areas", "table", suppressed=False)
+    assert "[red]Hartlepool :x:" in capsys.readouterr().out
+    refused = tmp_path / "cohort_[bold]x :x:.csv"
+    refused.write_text("pregnancy_id\nP1\n")
+    result = runner.invoke(app, ["load", str(refused), "--db", db])
+    assert result.exit_code == 1
+    assert "cohort_[bold]x :x:.csv: missing required columns" in result.output

@@ -435,6 +435,8 @@ def _progress(enabled: bool, name: str):
         yield lambda text: None
         return
     from rich.console import Console
+    from rich.text import Text
 
-    with Console().status(f"loading {name}") as spinner:
-        yield lambda text: spinner.update(text)
+    # Text, not markup: a file name is the user's and prints as written.
+    with Console(emoji=False).status(Text(f"loading {name}")) as spinner:
+        yield lambda text: spinner.update(Text(text))

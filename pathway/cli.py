@@ -25,21 +25,84 @@ app.add_typer(reference_app, name="reference")
 # which must print as written (`:x:` or `[bold]` in a header stays literal). Styles go in
 # Text objects instead.
 out = Console(width=None if sys.stdout.isatty() else 200, markup=False, emoji=False)
-err = Console(stderr=True, markup=False, emoji=False)
+err = Console(stderr=True, markup=False, emoji=False, soft_wrap=True)   # paths stay whole
 
-DbOption = typer.Option(None, "--db", help="SQLAlchemy URL (default: PATHWAY_DB_URL or duckdb:///data/pathway.duckdb).")
+DbOption = typer.Option(None, "--db", help="SQLAlchemy URL (default: PATHWAY_DB_URL, else data/pathway.duckdb under PATHWAY_HOME or the current folder).")
 
 
-def _warehouse(db: str | None, *, read_only: bool = False):
+def _warehouse(db: str | None, *, read_only: bool = False, needs_data: bool = True):
+    """The warehouse a command works on. Read-only commands (query, report, reference list)
+    open an embedded DuckDB file read-only, beside a running dashboard, and never create one:
+    a missing or empty warehouse is reported with its full path (exit 1)."""
     from pathway.db import Warehouse, WarehouseError
+    from pathway.settings import default_db_path
 
     try:
         warehouse = Warehouse(db, read_only=read_only)
+        if db is None and warehouse.duckdb_path == default_db_path():
+            # the default file under PATHWAY_HOME: say which, since it depends on the folder
+            err.print(Text(f"Warehouse: {warehouse.duckdb_path}", style="dim"))
+        if read_only:
+            try:
+                _refuse_missing_or_empty(warehouse, needs_data)
+            except WarehouseError as error:
+                if "different configuration" not in str(error):
+                    raise
+                # This process itself has the file open for writing (a script or test calling
+                # the commands in turn): read through that, as DuckDB allows one way per process.
+                warehouse.dispose()
+                warehouse = Warehouse(db)
         warehouse.ensure_schema()
         return warehouse
     except WarehouseError as error:
         err.print(Text(str(error), style="red"))
         raise typer.Exit(1)
+
+
+def _refuse_missing_or_empty(warehouse, needs_data: bool) -> None:
+    import sqlalchemy as sa
+
+    path = warehouse.duckdb_path
+    if path is not None and not path.exists():
+        _fail(f"there is no warehouse at {path}: load data first (`pathway load FILE` or "
+              "`pathway demo`), or name one with --db or PATHWAY_DB_URL")
+    with warehouse.connect() as conn:
+        tables = set(sa.inspect(conn).get_table_names())
+        loaded = "load_log" in tables and conn.execute(sa.text(
+            "SELECT count(*) FROM load_log WHERE outcome = 'loaded'")).scalar()
+    if "load_log" not in tables or (needs_data and not loaded):
+        _fail(f"the warehouse {warehouse.where()} is empty: nothing has been loaded into it "
+              "yet (`pathway load FILE` or `pathway demo`)")
+    if needs_data:
+        _rebuild_stale_journey(warehouse)
+
+
+def _rebuild_stale_journey(warehouse) -> None:
+    """A load stopped between its commit and the journey rebuild leaves the journey stale:
+    rebuild it when nothing else holds the file (else answer from the journey as built)."""
+    from dataclasses import replace
+
+    from pathway import journey
+    from pathway.db import Warehouse, WarehouseError
+
+    with warehouse.connect() as conn:
+        if journey.is_current(conn):
+            return
+    warehouse.dispose()           # one process opens a DuckDB file one way at a time
+    writer = Warehouse(warehouse.url.render_as_string(hide_password=False), hold_file=False,
+                       settings=replace(warehouse.settings, lock_wait_seconds=0))
+    try:
+        with writer.begin() as conn:
+            journey.refresh(conn)
+    except WarehouseError:
+        pass
+    finally:
+        writer.dispose()
+
+
+def _fail(message: str) -> None:
+    err.print(Text(message, style="red"))
+    raise typer.Exit(1)
 
 
 def _key_values(items: list[str], option: str) -> dict[str, str]:
@@ -123,7 +186,7 @@ def query(
     if output_format not in ("csv", "json", "table"):
         _usage_error(f"--format {output_format!r}: choose csv, json or table")
     params = _key_values(param, "--param")
-    warehouse = _warehouse(db, read_only=False)
+    warehouse = _warehouse(db, read_only=True)
     try:
         frame = run_metric(warehouse, name, params, suppress=not no_suppress)
     except MetricError as error:
@@ -188,11 +251,11 @@ def report(
             _usage_error("--all-areas needs --out-dir DIR")
         if output_format not in ("html", "pdf"):
             _usage_error(f"--format {output_format!r}: choose html or pdf")
-        _report_pack(_warehouse(db), out_dir, output_format, params)
+        _report_pack(_warehouse(db, read_only=True), out_dir, output_format, params)
         return
     if out_file is None or out_file.suffix.lower() not in (".html", ".pdf"):
         _usage_error("--out must name a .html or .pdf file")
-    warehouse = _warehouse(db)
+    warehouse = _warehouse(db, read_only=True)
     try:
         document = build_report(warehouse, area, params, fmt=out_file.suffix.lower().lstrip("."))
     except RuntimeError as error:  # ReportError (no such area, no data), PdfError
@@ -239,7 +302,7 @@ def reference_list(db: Optional[str] = DbOption) -> None:
     from pathway.reference import read_table
     from pathway.schema import REFERENCE_TABLES
 
-    warehouse = _warehouse(db)
+    warehouse = _warehouse(db, read_only=True, needs_data=False)
     with warehouse.connect() as conn:
         for name in REFERENCE_TABLES:
             out.print(f"{name}: {len(read_table(conn, name))} rows")

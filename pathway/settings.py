@@ -10,6 +10,7 @@
 | largest XLSX inflation (uncompressed size / file size) | PATHWAY_XLSX_MAX_RATIO | 20 |
 | largest XLSX uncompressed size | PATHWAY_XLSX_MAX_BYTES | 4 GiB |
 | most columns in a file | PATHWAY_MAX_COLUMNS | 500 |
+| how long to wait for a DuckDB file another process is writing | PATHWAY_LOCK_WAIT_SECONDS | 10 |
 | maximum reject rate | PATHWAY_MAX_REJECT_RATE | 0.05 |
 | reference data folder | PATHWAY_REFERENCE_DIR | the shipped data/reference |
 | DuckDB memory limit | PATHWAY_DUCKDB_MEMORY | 1GB |
@@ -63,6 +64,7 @@ class Settings:
     xlsx_max_ratio: float = 20.0
     xlsx_max_bytes: int = 4 * GIB
     max_columns: int = 500
+    lock_wait_seconds: float = 10.0
 
     def day_of_loading(self) -> dt.date:
         """The day dates are checked against: an activity after it has not happened yet."""
@@ -93,6 +95,7 @@ def load_settings() -> Settings:
         xlsx_max_ratio=float(_env("PATHWAY_XLSX_MAX_RATIO")) if _env("PATHWAY_XLSX_MAX_RATIO") else None,
         xlsx_max_bytes=_int_env("PATHWAY_XLSX_MAX_BYTES"),
         max_columns=_int_env("PATHWAY_MAX_COLUMNS"),
+        lock_wait_seconds=float(_env("PATHWAY_LOCK_WAIT_SECONDS")) if _env("PATHWAY_LOCK_WAIT_SECONDS") else None,
     )
 
 

@@ -13,9 +13,8 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from ingest_fixtures import (ACTIVITY_ROWS, AREAS_HEADER, AREAS_ROWS, COHORT_HEADER, COHORT_ROWS,
-                             MEASURES_ROWS, count, rows, write_activity, write_areas,
-                             write_cohort, write_measures)
+from ingest_fixtures import (ACTIVITY_ROWS, COHORT_ROWS, MEASURES_ROWS, count, rows,
+                             write_activity, write_areas, write_cohort, write_measures)
 from pathway.db import Warehouse
 from pathway.ingest import load_file
 from pathway.ingest.limits import Limits, size_words

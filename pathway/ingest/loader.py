@@ -25,6 +25,7 @@ from sqlalchemy.engine import Connection
 from pathway import schema
 from pathway.db import Warehouse, native_duckdb
 from pathway.ingest import area_lookup, reading, upsert, validation
+from pathway.ingest.crash_points import reached
 from pathway.ingest.limits import Limits, TooBig
 from pathway.ingest.contract import (LOAD_ORDER, RISK_FACTOR_PREFIX, TABLES, header_key,
                                      snake_case, table_from_file_name)
@@ -65,6 +66,7 @@ def load_files(warehouse: Warehouse, paths: Iterable, *, table: str | None = Non
         with _progress(progress, "journey") as status, warehouse.begin() as conn:
             status("rebuilding the pathway journey")
             _refresh_journey(conn)
+            reached("rebuilding")
     return [summaries[i] for i in range(len(paths))]
 
 
@@ -110,6 +112,8 @@ def load_file(warehouse: Warehouse, path, *, table: str | None = None,
                 if refresh_journey:
                     status("rebuilding the pathway journey")
                     _refresh_journey(conn)
+                    reached("rebuilding", name)
+            reached("committed", name)
             return summary
         except (Unreadable, TooBig, LoadRefused, area_lookup.AreaLookupError) as refusal:
             summary.message = str(refusal)
@@ -251,6 +255,7 @@ def _load(conn: Connection, warehouse: Warehouse, source: SourceFile, plan: Colu
     with _staging_duckdb(conn, warehouse, workdir) as duck:
         status(f"staging {name}")
         _stage(duck, source, plan)
+        reached("reading", name)
         _refuse_nhs_numbers(duck, plan, name)
 
         status(f"checking {name}")
@@ -260,6 +265,7 @@ def _load(conn: Connection, warehouse: Warehouse, source: SourceFile, plan: Colu
         if summary.rows_read == 0:
             raise LoadRefused(f"{name} is empty: it has a header but no data rows")
         _run(duck, *validation.problems_sql(plan, warehouse.settings.day_of_loading()))
+        reached("validating", name)
         summary.rows_rejected = duck.execute(
             "SELECT count(DISTINCT line_number) FROM load_problems").fetchone()[0]
         summary.rejects = duck.execute(
@@ -285,6 +291,7 @@ def _load(conn: Connection, warehouse: Warehouse, source: SourceFile, plan: Colu
 
         status(f"loading {name} into {contract.name}")
         counts = upsert.upsert(conn, contract)
+        reached("upserting", name)
         summary.rows_loaded, summary.rows_replaced = counts.loaded, counts.replaced
         summary.rows_unchanged = counts.unchanged
         if contract.waiting_table:

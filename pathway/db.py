@@ -146,8 +146,8 @@ def _describe(warehouse: Warehouse, error: Exception) -> str:
     first_line = str(getattr(error, "orig", error)).strip().splitlines()[0]
     if is_lock_conflict(error):
         holder = re.search(r"\(PID (\d+)\)", str(error))
-        return (f"the warehouse {where} is open for writing in another process"
+        return (f"the warehouse {where} is in use by another process"
                 + (f" (process {holder.group(1)})" if holder else "")
-                + ", such as a load or the dashboard started with `python app.py`: try again "
-                  "when it has finished (`pathway serve` lets read-only commands run beside it)")
+                + ": a DuckDB file takes one process writing or several reading, not both; "
+                  "try again when that one has finished")
     return f"database {where} is not reachable: {first_line}"

@@ -182,6 +182,18 @@ def test_a_line_with_too_many_fields_without_quoted_line_breaks(tmp_path):
                     "A1,P1,gp,contact,2024-01-10\nA2,P1,gp,contact,2024-01-10,extra\n")
     summary = load_file(warehouse, path)
     assert summary.message == "activity.csv cannot be read: line 3 has 6 fields but the header has 5"
+    # DuckDB's own reader (no quoted line break): what is wrong, never the line itself
+    path.write_text("activity_id,pregnancy_id,service,activity_type,activity_date\n"
+                    'A1,P1,gp,contact,2024-01-10\nA2,P1,gp,"con"tact,2024-01-10\n')
+    assert load_file(warehouse, path).message == (
+        'activity.csv cannot be read: line 3 is malformed: a quoted field is not closed properly '
+        '(a " inside a quoted field is written "")')
+    # an unclosed quote on the last line, with no line break after it
+    path.write_text("activity_id,pregnancy_id,service,activity_type,activity_date\n"
+                    'A1,P1,gp,contact,2024-01-10\nA2,P1,gp,contact,"2024-01-10')
+    assert load_file(warehouse, path).message == (
+        'activity.csv cannot be read: line 3 is malformed: a quoted field is opened with " but '
+        "never closed before the file ends")
 
 
 # ---- 4. NUL bytes ---------------------------------------------------------------------------

@@ -115,8 +115,9 @@ def test_a_file_held_by_a_writer_is_reported_in_words(tmp_path):
         result = _pathway("query", "births", "--db", url, PATHWAY_LOCK_WAIT_SECONDS="0.2")
         assert result.returncode == 1
         said = " ".join(result.stderr.split())
-        assert (f"the warehouse {(tmp_path / 'w.duckdb').resolve()} is open for writing in another "
-                f"process (process {writer.pid})") in said
+        assert (f"the warehouse {(tmp_path / 'w.duckdb').resolve()} is in use by another "
+                f"process (process {writer.pid}): a DuckDB file takes one process writing or "
+                "several reading, not both") in said
     finally:
         writer.stdin.close()
         writer.wait(timeout=60)

@@ -17,6 +17,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 
 from pathway.ingest.limits import Limits
@@ -31,9 +32,8 @@ DELIMITERS = {",": "comma", ";": "semicolon", "\t": "tab"}
 EXCEL_EPOCH = dt.date(1899, 12, 30)
 UK_TIME_ZONE = "Europe/London"
 _CHUNK_BYTES = 8 << 20
-# A line holding an odd number of double quotes (searched line by line: re.M, no newline crossed).
-_ODD_QUOTES_LINE = re.compile(rb'^[^"\n]*(?:"[^"\n]*"[^"\n]*)*"[^"\n]*$', re.M)
 _CSV_BATCH_ROWS = 50_000
+_QUOTE, _NEWLINE = ord('"'), ord("\n")
 _XLSX_CHUNK_ROWS = 50_000
 _RECORDS = "load_records"
 _NUL_STAND_IN = "\ue000"
@@ -97,21 +97,15 @@ def _inspect_csv(path: Path, display_name: str, workdir: Path,
     digest = hashlib.sha256()
     utf8 = codecs.getincrementaldecoder("utf-8")()
     is_utf8, has_blank_lines, size, tail = True, False, 0, b""
-    first, open_line, quoted_newline = b"", b"", False
+    first, quote_parity, quoted_newline = b"", 0, False
     with open(path, "rb") as handle:
         for chunk in iter(lambda: handle.read(_CHUNK_BYTES), b""):
             digest.update(chunk)
             size += len(chunk)
             if len(first) < 65536:
                 first += chunk[:65536]
-            if not quoted_newline:
-                # Whole lines only: a line with an odd number of quotes leaves a quoted field
-                # open across its line break (RFC 4180 allows that; DuckDB's parallel reader not).
-                lines = open_line + chunk
-                cut = lines.rfind(b"\n") + 1
-                quoted_newline = b'"' in lines[:cut] and \
-                    _ODD_QUOTES_LINE.search(lines, 0, cut) is not None
-                open_line = lines[cut:]
+            if not quoted_newline and (quote_parity or b'"' in chunk):
+                quoted_newline, quote_parity = _quoted_line_break(chunk, quote_parity)
             if is_utf8:
                 try:
                     utf8.decode(chunk)
@@ -122,6 +116,8 @@ def _inspect_csv(path: Path, display_name: str, workdir: Path,
             if b"\n\n" in window or b"\n\r\n" in window:
                 has_blank_lines = True
             tail = chunk[-2:]
+        if quote_parity:
+            quoted_newline = True   # a last line's unclosed quote: the csv module says so
         if is_utf8:
             try:
                 utf8.decode(b"", final=True)
@@ -156,6 +152,20 @@ def _inspect_csv(path: Path, display_name: str, workdir: Path,
                                                 len(headers), workdir, has_blank_lines)
         source.temp_files.append(source.readable_path)
     return source
+
+
+def _quoted_line_break(chunk: bytes, parity: int) -> tuple[bool, int]:
+    """Whether a line break in this chunk lies inside a quoted field, and the quote parity
+    at its end (odd: a quoted field is open), given the parity at its start.
+
+    RFC 4180 lets a quoted field hold line breaks; DuckDB's parallel reader cannot count
+    physical lines across them. A running count of double quotes is odd exactly inside a
+    quoted field (a doubled quote adds two), so counting is enough: numpy does it at memory
+    speed (8-bit counts wrap, parity survives)."""
+    data = np.frombuffer(chunk, dtype=np.uint8)
+    counts = np.cumsum(data == _QUOTE, dtype=np.uint8)
+    inside = (counts[data == _NEWLINE] + parity) & 1
+    return bool(inside.any()), int(counts[-1] + parity) & 1 if len(counts) else parity
 
 
 def _rewrite_as_utf8(path: Path, display_name: str, codec: str, delimiter: str,
@@ -215,10 +225,20 @@ def _csv_problem(error: Exception) -> str:
     first = lines[0] if lines else type(error).__name__
     if not match:
         return first
-    # DuckDB's second line says what is wrong; later ones echo the offending line itself,
-    # which may hold an identifier, so they are never shown.
-    why = lines[1].strip().rstrip(".") if len(lines) > 1 and "Original Line" not in lines[1] else ""
+    # DuckDB names what is wrong after echoing the offending line ("Original Line: ..."),
+    # which may hold an identifier and is never shown.
+    said = [line.strip() for line in lines[1:] if line.strip()]
+    why = next((line for line in said if not line.startswith("Original Line")), "").rstrip(".")
+    if why.startswith("Possible fixes") or why.startswith("file ="):
+        why = ""
+    why = _DUCKDB_WORDS.get(why, why)
     return f"line {match.group(1)} is malformed" + (f": {why}" if why else "")
+
+
+_DUCKDB_WORDS = {
+    "Value with unterminated quote found":
+        'a quoted field is not closed properly (a " inside a quoted field is written "")',
+}
 
 
 def _stage_csv_by_records(duck, source: SourceFile) -> None:

@@ -35,7 +35,6 @@ _CHUNK_BYTES = 8 << 20
 _CSV_BATCH_ROWS = 50_000
 _QUOTE, _NEWLINE = ord('"'), ord("\n")
 _XLSX_CHUNK_ROWS = 50_000
-_RECORDS = "load_records"
 _NUL_STAND_IN = "\ue000"
 
 
@@ -245,10 +244,12 @@ def _stage_csv_by_records(duck, source: SourceFile) -> None:
     """Stream a CSV whose quoted fields hold line breaks with the csv module, in batches.
 
     Each record's line_number is the file's physical line where the record starts (the line
-    after the previous record's last), so messages point at what an editor shows."""
+    after the previous record's last), so messages point at what an editor shows. Values are
+    cleaned here as _cleaned does in SQL (spaces trimmed, blank as NULL, blank rows dropped),
+    so the batches go straight into staging: one copy of the file, as DuckDB's reader makes."""
     width, name = len(source.headers), source.display_name
     names = [f"c{i}" for i in range(width)]
-    duck.execute(f"CREATE OR REPLACE TEMP TABLE {_RECORDS} (line_number BIGINT, "
+    duck.execute(f"CREATE OR REPLACE TEMP TABLE {STAGING} (line_number BIGINT, "
                  + ", ".join(f"{n} VARCHAR" for n in names) + ")")
     saw_nul = [False]
 
@@ -272,25 +273,24 @@ def _stage_csv_by_records(duck, source: SourceFile) -> None:
                 if len(record) > width:
                     raise Unreadable(f"{name} cannot be read: line {start} has {len(record)} "
                                      f"fields but the header has {width}")
-                if record and any(record):
-                    if saw_nul[0]:
-                        record = [v.replace(_NUL_STAND_IN, "\0") for v in record]
-                    batch.append([start] + record + [None] * (width - len(record)))
+                if saw_nul[0]:
+                    record = [v.replace(_NUL_STAND_IN, "\0") for v in record]
+                values = [v.strip(" ") or None for v in record]   # DuckDB's trim: spaces only
+                if any(v is not None for v in values):
+                    batch.append([start] + values + [None] * (width - len(values)))
                 saw_nul[0] = False
                 start = reader.line_num + 1
                 if len(batch) >= _CSV_BATCH_ROWS:
-                    _append(duck, names, batch, _RECORDS)
+                    _append(duck, names, batch, STAGING)
                     batch = []
             if batch:
-                _append(duck, names, batch, _RECORDS)
+                _append(duck, names, batch, STAGING)
     except csv.Error as error:
         raise Unreadable(f"{name} cannot be read: line {start} is malformed: "
                          f"{_csv_module_problem(str(error))}") from None
     except UnicodeDecodeError as error:
         raise Unreadable(f"{name} cannot be read: it is neither UTF-8 nor Windows-1252 text "
                          f"(byte {error.object[error.start:error.start + 1]!r})") from None
-    duck.execute(_cleaned(width, f"SELECT * FROM {_RECORDS}"))
-    duck.execute(f"DROP TABLE {_RECORDS}")
 
 
 def _csv_module_problem(text: str) -> str:

@@ -144,6 +144,16 @@ def test_quoted_line_breaks_load_and_lines_stay_physical(tmp_path):
         ("A1", "line one\nline two"), ("A2", None), ("A4", 'say "hi"')]
 
 
+def test_a_quoted_line_break_is_found_across_chunk_boundaries():
+    from pathway.ingest.reading import _quoted_line_break
+
+    assert _quoted_line_break(b'"a","say ""hi"""\nb,c\n', 0) == (False, 0)   # 6 quotes: closed
+    assert _quoted_line_break(b'a,"x', 0) == (False, 1)        # a quote opens before the cut
+    assert _quoted_line_break(b'y\nz",b\n', 1) == (True, 0)    # ... and its field breaks a line
+    assert _quoted_line_break(b'y",b\n', 1) == (False, 0)       # ... or closes on the same line
+    assert _quoted_line_break(b'', 1) == (False, 1)
+
+
 def test_quoted_line_breaks_in_windows_1252_with_semicolons(tmp_path):
     warehouse = _loaded(tmp_path)
     text = _ACTIVITY_TEXT.replace(",", ";").replace("line two", "café")

@@ -151,3 +151,16 @@ def _describe(warehouse: Warehouse, error: Exception) -> str:
                 + ": a DuckDB file takes one process writing or several reading, not both; "
                   "try again when that one has finished")
     return f"database {where} is not reachable: {first_line}"
+
+
+def close_duckdb_default_connection() -> None:
+    """Close DuckDB's process-wide default connection (before a process forks).
+
+    duckdb_engine opens it (duckdb.cursor()) whenever an engine is made, and it runs its own
+    worker threads. A forked child inherits the connection but not the threads, and at exit
+    it aborts (SIGABRT or SIGSEGV) joining threads it never had. Closed here, a later use
+    opens a fresh one in whichever process needs it.
+    """
+    import duckdb
+
+    duckdb.default_connection().close()

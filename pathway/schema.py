@@ -1,4 +1,5 @@
-"""The warehouse schema: contract tables, quarantine, load log and reference tables.
+"""The warehouse schema: contract tables, quarantine, load log, reference tables, dashboard
+accounts and the audit log.
 
 Portable DDL for DuckDB and PostgreSQL. Fact tables carry no primary-key index in DuckDB
 (the loader keeps ids unique, and an index over ten million text keys costs more memory
@@ -267,6 +268,31 @@ _reference(
     Column("label", Text),
 )
 
+# The economic case's conditions as Bauer et al. (2014) costed them (economic_case, contract
+# v1.1 section 7.3): each with its prevalence and, when costed, the ref_costs row pricing it.
+# A condition with no cost_condition is listed as not costed, never priced with another's cost.
+_reference(
+    "economic_conditions",
+    Column("condition", Text, primary_key=True),
+    Column("sort_order", Integer, nullable=False),
+    Column("label", Text),
+    Column("per_1000_low", Double, nullable=False),
+    Column("per_1000_mid", Double, nullable=False),
+    Column("per_1000_high", Double, nullable=False),
+    Column("prevalence_basis", Text),              # bauer_2014 | jcpmh_2012 | ...
+    Column("cost_condition", Text),                # the ref_costs row; blank = not costed
+    Column("status", Text),                        # confirmed | secondary | check | assumption
+)
+# Which services treat which economic_case condition: `treated` counts women with an attended
+# assessment or intervention of one of them (not screening, not universal contacts).
+_reference(
+    "condition_services",
+    Column("condition", Text, primary_key=True),
+    Column("service", Text, primary_key=True),
+    Column("status", Text),
+    Column("rationale", Text),
+)
+
 # ---- published benchmarks (contract section 5 `benchmarks`; pathway.published loads them) --
 benchmarks = Table(
     "benchmarks", metadata,
@@ -292,6 +318,31 @@ benchmarks = Table(
     Column("missing_excluded", Double),             # published count left out of the denominator
     Column("note", Text),
     Column("load_id", Integer),
+)
+
+# ---- dashboard accounts and the audit log (pathway.accounts, pathway.audit) ------------
+# password_hash is an argon2id hash (argon2-cffi); it is empty for an account that signs in only
+# through the trusted reverse proxy. role: viewer | data_manager.
+users = Table(
+    "users", metadata,
+    Column("user_name", Text, primary_key=True),
+    Column("password_hash", Text),
+    Column("role", Text, nullable=False),
+    Column("created_at", DateTime),
+    Column("updated_at", DateTime),
+)
+
+# Who did what and when: sign-ins and failures, uploads, downloads, reports, reference changes.
+# occurred_at is UTC; details is a JSON object of the event's parameters (never a password).
+audit_log = Table(
+    "audit_log", metadata,
+    Column("event_id", Text, primary_key=True),
+    Column("occurred_at", DateTime, nullable=False),
+    Column("user_name", Text),
+    Column("address", Text),
+    Column("event", Text, nullable=False),
+    Column("outcome", Text, nullable=False),
+    Column("details", Text),
 )
 
 # PostgreSQL-only indexes (see module docstring).

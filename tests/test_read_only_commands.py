@@ -68,7 +68,7 @@ def test_an_empty_warehouse_is_reported_and_exits_1(tmp_path):
 _DASHBOARD = """
 import sys
 from pathway.web.server import create_app
-app = create_app(sys.argv[1])                   # read-write, as `python app.py` runs it
+app = create_app(sys.argv[1], open_access=True)   # read-write, as `python app.py` runs it
 client = app.server.test_client()
 print(client.get("/health").status_code, flush=True)
 for line in sys.stdin:                          # one request per line, until stdin closes

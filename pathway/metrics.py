@@ -3,8 +3,8 @@ parameters, then add Wilson intervals and apply disclosure control, once, on the
 
 Defaults (contract section 5), worked out per run:
 - area: all (one row per area);
-- as_at: the latest activity date in the warehouse (the latest measure date when there is
-  no activity; today when the warehouse is empty);
+- as_at: the latest activity date in the warehouse on or before the day of loading (the
+  latest measure date when there is none; the day of loading when the warehouse is empty);
 - to: as_at minus the metric's follow-up days (catalogue.FOLLOW_UP_RULES), so every birth
   in the period has complete follow-up by as_at;
 - from: to minus ref_parameters default_follow_up_months (12) calendar months, plus one day
@@ -133,10 +133,12 @@ def resolve_parameters(warehouse: Warehouse, metric: Metric,
     if not any(p.kind in ("area", "date") for p in metric.parameters):
         return binds
 
-    defaults = warehouse.query(named_sql("_metric_defaults.sql"), conn=conn).iloc[0]
+    load_day = warehouse.settings.day_of_loading()
+    defaults = warehouse.query(named_sql("_metric_defaults.sql"), {"load_day": load_day},
+                               conn=conn).iloc[0]
     follow_up_days = int(defaults[f"follow_up_{metric.follow_up}"])
     binds["follow_up_days"] = follow_up_days
-    as_at = binds.get("as_at") or _as_date(defaults["latest_activity_date"]) or dt.date.today()
+    as_at = binds.get("as_at") or _as_date(defaults["latest_activity_date"]) or load_day
     binds["as_at"] = as_at
     # One default period for every metric, so the views of a dashboard page describe the
     # same births: the last months whose whole pathway (to age one) is complete by as_at.

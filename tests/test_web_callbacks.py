@@ -589,7 +589,7 @@ def test_coverage_sets_the_local_figure_beside_the_published_england_value(tmp_p
     # by 12 weeks 6 days as 600 + 200 of 1,000 deliveries with a known gestation = 80.0%.
     from test_benchmarks import msds_file
 
-    from pathway.benchmarks import load_benchmark_file
+    from pathway.published import load_benchmark_file
     from pathway.web import warehouse as web_data
     from pathway.web.pages import coverage
 

@@ -18,11 +18,11 @@ import numpy as np
 import pandas as pd
 
 from pathway import catalogue
-from pathway.benchmarks import MISSING_TREATMENT, latest_published
 from pathway.db import Warehouse
 from pathway.disclosure import SUPPRESSED_MARK, format_for_people
 from pathway.metrics import MetricError, economic_assumptions, resolve_parameters, run_metric
 from pathway.report import economic, template
+from pathway.published import MISSING_TREATMENT, latest_published
 from pathway.report.charts import Bar, bar_chart
 from pathway.statistics import compare_to_benchmark
 

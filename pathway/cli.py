@@ -320,7 +320,7 @@ def audit_disclosure(db: Optional[str] = DbOption) -> None:
     """Attack every metric's shown output (contract 7.4) and say whether any hidden or rounded count comes back."""
     from pathway.disclosure_audit import audit_warehouse
 
-    warehouse = _warehouse(db)  # as `query` opens it
+    warehouse = _warehouse(db, read_only=True)  # a read-only command, as `query` is
     result = audit_warehouse(warehouse, progress=lambda line: err.print(line, highlight=False))
     for line in result.summary_lines():
         out.print(line, highlight=False)

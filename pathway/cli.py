@@ -176,7 +176,7 @@ def query(
     name: Optional[str] = typer.Argument(None, help="Metric name from the catalogue (see --list)."),
     param: List[str] = typer.Option([], "--param", help="KEY=VALUE, repeatable (area, from, to, as_at, ...)."),
     output_format: str = typer.Option("table", "--format", help="csv | json | table"),
-    no_suppress: bool = typer.Option(False, "--no-suppress", metavar=FLAG, help="Show unsuppressed counts (for analysts with access to the unsuppressed data)."),
+    no_suppress: bool = typer.Option(False, "--no-suppress", metavar=FLAG, help="Show unsuppressed counts (for analysts with access to the unsuppressed data); the output's first line says so (JSON: an object with a disclosure field and the rows)."),
     list_: bool = typer.Option(False, "--list", metavar=FLAG, help="List the metric catalogue."),
     db: Optional[str] = DbOption,
 ) -> None:
@@ -204,19 +204,29 @@ def query(
     _print_frame(frame, name, output_format, suppressed=not no_suppress)
 
 
+# Contract 7.4: unsuppressed output says so in its first line, whatever the format.
+UNSUPPRESSED_NOTE = ("NOT DISCLOSURE-CONTROLLED (--no-suppress): exact counts, small numbers "
+                     "not hidden; not for publication or sharing")
+
+
 def _print_frame(frame, name: str, output_format: str, *, suppressed: bool) -> None:
     from pathway.export import frame_for_people, records_for_json
 
     if output_format == "json":
-        sys.stdout.write(json.dumps(records_for_json(frame), indent=2, default=str) + "\n")
+        records = json.dumps(records_for_json(frame), indent=2, default=str)
+        if not suppressed:  # an object whose first line carries the note, then the rows
+            records = f'{{"disclosure": {json.dumps(UNSUPPRESSED_NOTE)},\n"rows": {records}}}'
+        sys.stdout.write(records + "\n")
         return
     people = frame_for_people(frame, name) if suppressed else frame
     if output_format == "csv":
+        if not suppressed:
+            sys.stdout.write(f"# {UNSUPPRESSED_NOTE}\n")
         people.to_csv(sys.stdout, index=False)
         return
     from rich.table import Table
 
-    table = Table(title=name, show_lines=False)
+    table = Table(title=name if suppressed else f"{name}: {UNSUPPRESSED_NOTE}", show_lines=False)
     for column in people.columns:
         table.add_column(str(column), overflow="fold")
     for row in people.itertuples(index=False):
@@ -303,6 +313,25 @@ def _report_pack(warehouse, out_dir: Path, output_format: str, params: dict) -> 
     for code, why in result.failed.items():
         err.print(Text.assemble((f"area {code} failed:", "red"), f" {why}"), highlight=False)
     raise typer.Exit(0 if result.ok else 1)
+
+
+@app.command("audit-disclosure")
+def audit_disclosure(db: Optional[str] = DbOption) -> None:
+    """Attack every metric's shown output (contract 7.4) and say whether any hidden or rounded count comes back."""
+    from pathway.disclosure_audit import audit_warehouse
+
+    warehouse = _warehouse(db, read_only=True)  # a read-only command, as `query` is
+    result = audit_warehouse(warehouse, progress=lambda line: err.print(line, highlight=False))
+    for line in result.summary_lines():
+        out.print(line, highlight=False)
+    for line in result.not_covered:
+        out.print(f"not attacked: {line}", highlight=False)
+    for found in result.recovered:
+        out.print(f"recovered: {found.channel}, {found.table}, row {found.row + 1}, {found.column}: "
+                  f"shown {found.shown}, worked back to {found.true_value} by {found.attack}"
+                  + (f" ({found.evidence})" if found.evidence else ""),
+                  highlight=False)
+    raise typer.Exit(1 if result.recovered else 0)
 
 
 @reference_app.command("list")

@@ -175,7 +175,7 @@ class _AreaReport:
         return name in catalogue.METRICS
 
     def people(self, frame: pd.DataFrame, name: str) -> pd.DataFrame:
-        return format_for_people(frame, catalogue.METRICS[name].disclosure)
+        return format_for_people(frame, frame.attrs.get("disclosure") or catalogue.METRICS[name].disclosure)
 
     def benchmark_marks(self, metric: str, category: str = "") -> tuple[dict[str, float], list[dict]]:
         """England, region and the area's own published values for one figure (latest period)."""

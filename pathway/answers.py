@@ -128,7 +128,9 @@ def params_key(binds: dict[str, Any], policy) -> str:
 
 def to_payload(frame: pd.DataFrame) -> bytes:
     sink = io.BytesIO()
-    pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), sink, compression="zstd")
+    rows = frame.copy()
+    rows.attrs = {}  # the disclosure spec is code, not data: run_metric puts it back
+    pq.write_table(pa.Table.from_pandas(rows, preserve_index=False), sink, compression="zstd")
     return sink.getvalue()
 
 

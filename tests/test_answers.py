@@ -29,6 +29,7 @@ def live(warehouse, name, params):
         binds = metrics.resolve_parameters(warehouse, metric, params, conn=conn, version=version)
         if steps.prepare:
             steps.prepare(warehouse, binds, params, conn)
+        metrics._disclosure_binds(warehouse, binds, suppress=True)
         frame = metrics._sql_frame(*metrics._sql_rows(warehouse, metric, binds, conn))
     return metrics._finish(warehouse, metric, frame, binds, suppress=True)
 
@@ -41,6 +42,7 @@ def stored(warehouse, name, params):
         binds = metrics.resolve_parameters(warehouse, metric, params, conn=conn, version=version)
         if steps.prepare:
             steps.prepare(warehouse, binds, params, conn)
+        metrics._disclosure_binds(warehouse, binds, suppress=True)
         return answers.stored_answer(warehouse, conn, version, name, binds)
 
 

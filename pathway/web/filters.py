@@ -18,8 +18,12 @@ COMMON_METRIC_PARAMS = ("area", "from", "to")
 ALL_AREAS = "all"
 
 # Codes are bound as parameters, never formatted into SQL; the pattern only keeps the URL tidy.
-# dots: measures such as mandated_contacts.new_birth_visit; slashes: price years such as 2023/24
-_CODE = re.compile(r"^[A-Za-z0-9_\-./]{1,60}$")
+# Areas, stages, tiers and services are plain codes. Only the picker values may hold dots (measures
+# such as mandated_contacts.new_birth_visit, numbers such as 12.5) and slashes (price years such as
+# 2023/24): an area code with '../' in it never reaches a report's file name or a query.
+_CODE = re.compile(r"^[A-Za-z0-9_\-]{1,40}$")
+_PICKER_VALUE = re.compile(r"^[A-Za-z0-9_\-./]{1,60}$")
+_PLAIN_CODES = ("area", "stage", "tier", "service")
 _LABELS = {"area": "area", "from": "period from", "to": "period to", "stage": "stage",
            "tier": "tier", "service": "service", "measure": "measure", "target": "specialist target",
            "targeted": "targeted target", "effect": "effect", "need": "need", "price_year": "price year"}
@@ -59,7 +63,7 @@ def read_filters(query: str | Mapping[str, Any] | None) -> tuple[dict[str, str],
                 problems.append(f"The {_LABELS[name]} date {value!r} is not a date (use YYYY-MM-DD); "
                                 "it was ignored.")
                 continue
-        elif not _CODE.match(value):
+        elif not (_CODE if name in _PLAIN_CODES else _PICKER_VALUE).match(value):
             problems.append(f"The {_LABELS[name]} code {value!r} is not a valid code; it was ignored.")
             continue
         filters[name] = value

@@ -1,20 +1,31 @@
-"""How fast the dashboard answers and how much a page load sends: each view's callbacks timed over
-HTTP on loopback against `pathway serve` (gunicorn, one worker), and the bytes of a first page load.
+"""How fast the dashboard answers and how much it sends, over HTTP on loopback against `pathway serve`.
 
     python benchmarks/web_benchmark.py                         # county demo, built into a temp DuckDB
-    python benchmarks/web_benchmark.py --db duckdb:////tmp/county.duckdb --repeats 10
-    PATHWAY_BENCH_NATIONAL_DB=duckdb:////data/national.duckdb python benchmarks/web_benchmark.py
+    python benchmarks/web_benchmark.py --db duckdb:////tmp/county.duckdb --national duckdb:////tmp/national.duckdb
+    python benchmarks/web_benchmark.py --db URL --users 50 --workers 2     # add the concurrent-users run
+    python benchmarks/web_benchmark.py --db URL --weight                   # add bytes per first page load
 
 A filter change is what the browser sends when the area filter changes: the filter bar's POST (new
 query string), then the page router's POST (the page's layout and figures for it) and the
-navigation links' POST; its time is the three in sequence. Cold: the first request for an area
-(the worker's metric cache is empty for it); warm: the same area again (answered from the cache).
-Page weight: every response of a first page load (HTML, scripts, styles, _dash-layout,
-_dash-dependencies and the first callbacks), compressed as served to Chromium and uncompressed; with Chromium
-installed, also what a real browser transfers (lazy chunks included).
-Targets (issue 4): 95th percentile under 150 ms per filter change at national scale; under 1 MB a page.
-A national demo: `pathway demo --scale national --db duckdb:////PATH/national.duckdb`, then set
-PATHWAY_BENCH_NATIONAL_DB to that URL.
+navigation links' POST; its time is the three in sequence. Per view and per area mode (all areas,
+an ICB, one area), at each scale:
+- fresh: the very first request of a freshly started server (one gunicorn worker, nothing rendered
+  before in that process: the true first click after a start or a load). `pathway serve` renders
+  views into the shared view cache before it serves (PATHWAY_VIEW_WARMUP_SECONDS); the run starts
+  one server first with no limit on that, says how long it took, and times the rest against it
+  (PATHWAY_VIEW_WARMUP_SECONDS=0 in the environment times views rendered on request instead);
+- first: the first request for each of --samples area values of that mode (the fresh one included);
+- repeat: the same values again, --repeats passes (answered from caches).
+Each view and mode gets its own fresh server, so no view warms another's figures.
+Metrics: each catalogue metric's run_metric (as the dashboard asks: default period; and live, for
+another period) beside its bare query (the same SQL and binds on the native DuckDB connection,
+fetched into a DataFrame), in the same process and run.
+Concurrent users (--users N --workers W): N threads changing view and area at random for
+--seconds; requests per second, p50/p95, errors and each worker's RSS and PSS (PSS counts pages
+shared between workers once, split between them).
+Targets (issue 15): first and repeat p95 under 150 ms per view at national scale with one worker;
+every metric within 1.5x its bare query; 50 users on 2 workers at county scale: 0 errors, p95
+under 1 s. A national demo: `pathway demo --scale national --db duckdb:////PATH/national.duckdb`.
 """
 
 from __future__ import annotations
@@ -61,17 +72,26 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def start_server(db_url: str) -> tuple[subprocess.Popen, str]:
-    """`pathway serve` (gunicorn, one worker, read-only DuckDB) on a free loopback port."""
+LOGS: list[str] = []
+# Settings every server of a run gets (the view cache folder of the run, and a trusted proxy on
+# loopback whose users are viewers).
+SERVER_ENV: dict[str, str] = {"PATHWAY_TRUSTED_PROXIES": "127.0.0.1", "PATHWAY_PROXY_DEFAULT_ROLE": "viewer"}
+
+
+def start_server(db_url: str, workers: int = 1, *, wait_s: float = 300,
+                 env: dict[str, str] | None = None) -> tuple[subprocess.Popen, str]:
+    """`pathway serve` (gunicorn, read-only DuckDB) on a free loopback port."""
     port = free_port()
     log = open(Path(tempfile.gettempdir()) / f"pathway-web-benchmark-{port}.log", "w")
+    LOGS.append(log.name)
     process = subprocess.Popen([sys.executable, "-m", "pathway.cli", "serve", "--host", "127.0.0.1",
-                                "--port", str(port), "--workers", "1", "--db", db_url],
+                                "--port", str(port), "--workers", str(workers), "--db", db_url],
                                cwd=REPO, stdout=log, stderr=subprocess.STDOUT,
+                               env={**os.environ, **SERVER_ENV, **(env or {})},
                                # its own process group, so stopping it stops gunicorn's worker too
                                start_new_session=True)
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
+    deadline = time.monotonic() + wait_s
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise SystemExit(f"the dashboard server stopped (exit {process.returncode}); see {log.name}")
@@ -82,7 +102,7 @@ def start_server(db_url: str) -> tuple[subprocess.Popen, str]:
         except (urllib.error.URLError, ConnectionError, TimeoutError):
             time.sleep(0.3)
     stop_server(process)
-    raise SystemExit(f"the dashboard did not answer /health within 120 s; see {log.name}")
+    raise SystemExit(f"the dashboard did not answer /health within {wait_s:.0f} s; see {log.name}")
 
 
 def stop_server(process: subprocess.Popen) -> None:
@@ -119,16 +139,40 @@ def _decoded(raw: bytes, encoding: str) -> bytes:
     return raw
 
 
+# The dashboard asks who is there: the benchmark comes in as a person a trusted proxy on loopback
+# names (a viewer without an account), and sends the CSRF token its first page set.
+PROXY_USER = "web-benchmark"
+_SESSIONS: dict[str, tuple] = {}
+
+
+def _session(base: str) -> tuple:
+    """(opener with the server's cookies, CSRF token) for this server, made on first use."""
+    import http.cookiejar
+
+    if base not in _SESSIONS:
+        jar = http.cookiejar.CookieJar()
+        opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+        opener.open(urllib.request.Request(base + "/", headers={"X-Forwarded-User": PROXY_USER}),
+                    timeout=120).read()
+        token = next((c.value for c in jar if c.name == "_csrf_token"), None)
+        _SESSIONS[base] = (opener, token)
+    return _SESSIONS[base]
+
+
 def fetch(base: str, path: str, *, body: dict | None = None, compressed: bool = True) -> tuple[bytes, int, float]:
     """(decoded body, bytes on the wire, seconds) for one request."""
-    headers = {"Accept-Encoding": BROWSER_ENCODINGS if compressed else "identity"}
+    opener, token = _session(base)
+    headers = {"Accept-Encoding": BROWSER_ENCODINGS if compressed else "identity",
+               "X-Forwarded-User": PROXY_USER}
+    if token:
+        headers["X-CSRFToken"] = token
     data = None
     if body is not None:
         data = json.dumps(body).encode()
         headers["Content-Type"] = "application/json"
     request = urllib.request.Request(base + path, data=data, headers=headers)
     started = time.perf_counter()
-    with urllib.request.urlopen(request, timeout=120) as response:
+    with opener.open(request, timeout=120) as response:
         raw = response.read()
         encoding = response.headers.get("Content-Encoding", "")
     elapsed = time.perf_counter() - started
@@ -208,29 +252,225 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
 
 
-def time_views(base: str, area_codes: list[str], repeats: int) -> list[dict]:
-    """Per view: a filter change to each area once (cold), then `repeats` passes again (warm)."""
-    rows = []
-    for path, name in PAGES.items():
-        layout, _ = post(base, router_payload(path, ""))
-        shown = shown_filters(layout) or ["area"]
+def filter_change(base: str, path: str, area: str, shown: list[str]) -> tuple[float, int]:
+    """(milliseconds, uncompressed bytes of the page's answer) of one filter change to `area`."""
+    search = "" if area == "all" else f"?area={area}"
+    _, filter_s = post(base, filter_payload(area, shown, ""))
+    content, router_s = post(base, router_payload(path, search))
+    _, nav_s = post(base, navigation_payload(path, search))
+    for problem in [] if path == "/data" else sorted(set(re.findall(rb'This could not be shown\. ".{0,120}?\},"([^"]{10,})"',
+                                         content)))[:3]:
         # Fast answers that only say "this could not be shown" would flatter the figures: say so.
-        for problem in sorted(set(re.findall(rb'This could not be shown\. ".{0,120}?\},"([^"]{10,})"',
-                                             layout)))[:3]:
-            print(f"warning: {name} shows an error instead of a figure: {problem.decode()}")
-        cold, warm, routers, controls = [], [], [], []
-        for attempt in range(repeats + 1):
-            for area in area_codes:
-                search = "" if area == "all" else f"?area={area}"
-                _, filter_s = post(base, filter_payload(area, shown, ""))
-                _, router_s = post(base, router_payload(path, search))
-                _, nav_s = post(base, navigation_payload(path, search))
-                (cold if attempt == 0 else warm).append(1000 * (filter_s + router_s + nav_s))
-                routers.append(1000 * router_s)
-                if path in PAGE_CONTROLS:
-                    controls.append(1000 * post(base, control_payload(path, search))[1])
-        rows.append({"view": name, "path": path, "cold": cold, "warm": warm, "router": routers, "control": controls})
-    return rows
+        print(f"warning: {path} {area} shows an error instead of a figure: {problem.decode()}")
+    return 1000 * (filter_s + router_s + nav_s), len(content)
+
+
+# Which filters each view shows, read once from a layout (the filter bar's ALL inputs).
+_SHOWN: dict[str, list[str]] = {}
+
+
+def time_view(db_url: str, path: str, values: list[str], repeats: int) -> dict:
+    """One view and one area mode on a freshly started one-worker server: the first request for
+    each value (the first of all is the fresh one), then `repeats` passes over them again."""
+    process, base = start_server(db_url)
+    try:
+        first, sizes = [], []
+        shown = _SHOWN.get(path, ["area"])
+        for area in values:
+            ms, size = filter_change(base, path, area, shown)
+            first.append(ms)
+            sizes.append(size)
+        if path not in _SHOWN:
+            layout, _ = post(base, router_payload(path, ""))
+            _SHOWN[path] = shown_filters(layout) or ["area"]
+        repeat = [filter_change(base, path, area, _SHOWN[path])[0]
+                  for _ in range(repeats) for area in values]
+    finally:
+        stop_server(process)
+    return {"fresh": first[0], "first": first, "repeat": repeat, "bytes": max(sizes)}
+
+
+def area_modes(db_url: str, samples: int) -> dict[str, list[str]]:
+    """The area filter values per mode: all areas, ICBs and areas (spread through the list)."""
+    from pathway.db import Warehouse
+
+    warehouse = Warehouse(db_url, read_only=True)
+    try:
+        frame = warehouse.query("select area_code, icb_code from areas order by area_code")
+    finally:
+        warehouse.dispose()
+    icbs = sorted(set(frame["icb_code"].dropna()) - set(frame["area_code"]))
+    codes = list(frame["area_code"])
+
+    def spread(items: list[str]) -> list[str]:
+        step = max(len(items) // max(samples, 1), 1)
+        return items[::step][:samples]
+
+    return {"all": ["all"], "ICB": spread(icbs), "area": spread(codes)}
+
+
+def render_views_once(db_url: str) -> str:
+    """Start a server once with no limit on the views it renders before serving (as `pathway serve`
+    does after a load, within PATHWAY_VIEW_WARMUP_SECONDS), so every later start finds them kept."""
+    started = time.monotonic()
+    process, _ = start_server(db_url, wait_s=7200, env={"PATHWAY_VIEW_WARMUP_SECONDS": "7200"})
+    stop_server(process)
+    said = [line for line in Path(LOGS[-1]).read_text().splitlines()
+            if line.startswith("Rendered ")]
+    return said[0] if said else f"no views rendered ({time.monotonic() - started:.0f} s)"
+
+
+def web_table(scale: str, db_url: str, samples: int, repeats: int, views: list[str]) -> None:
+    modes = area_modes(db_url, samples)
+    if os.environ.get("PATHWAY_VIEW_WARMUP_SECONDS") != "0":
+        print(f"\n{scale}: {render_views_once(db_url)} (once per data version, before the timings)", flush=True)
+    print(f"\n## {scale}: first and repeat filter changes (ms), one worker, a fresh server per view and mode")
+    print(f"{'view':<15}{'mode':<6}{'fresh':>8}{'first p50':>11}{'first p95':>11}{'repeat p50':>12}"
+          f"{'repeat p95':>12}{'answer bytes':>14}")
+    worst = 0.0
+    for path in views:
+        for mode, values in modes.items():
+            if not values:
+                continue
+            row = time_view(db_url, path, values, repeats)
+            worst = max(worst, percentile(row["first"], 0.95), percentile(row["repeat"], 0.95))
+            print(f"{PAGES[path]:<15}{mode:<6}{row['fresh']:>8.0f}{statistics.median(row['first']):>11.0f}"
+                  f"{percentile(row['first'], 0.95):>11.0f}{statistics.median(row['repeat']):>12.0f}"
+                  f"{percentile(row['repeat'], 0.95):>12.0f}{row['bytes']:>14,}", flush=True)
+    print(f"worst 95th percentile, first or repeat: {worst:.0f} ms (target {TARGET_P95_MS} ms at national scale)")
+
+
+# ---- metrics beside their bare query --------------------------------------------------------------
+_BIND = re.compile(r"(?<![:\w]):(\w+)")
+
+
+def metric_table(scale: str, db_url: str, repeats: int) -> None:
+    """Each catalogue metric through run_metric beside its bare query, one area and all areas."""
+    import pandas as pd
+
+    from pathway import catalogue
+    from pathway.catalogue import named_sql, statements
+    from pathway.db import Warehouse, native_duckdb
+    from pathway.metrics import _STEPS, resolve_parameters, run_metric
+
+    try:
+        from pathway.answers import _economic_scenario
+    except ImportError:  # before precomputed answers: the catalogue's defaults
+        def _economic_scenario(conn):
+            return {}
+
+    warehouse = Warehouse(db_url, read_only=True)
+    area = str(warehouse.query("select area_code, count(*) as births from cohort group by area_code "
+                               "order by births desc, area_code limit 1").iloc[0]["area_code"])
+    print(f"\n## {scale}: run_metric beside its bare query (median ms of {repeats}, after one warm-up)")
+    print(f"{'metric':<20}{'scope':<7}{'views ask':>10}{'live':>8}{'bare':>8}{'live/bare':>11}")
+
+    def median_ms(call) -> float:
+        call()
+        times = []
+        for _ in range(repeats):
+            started = time.perf_counter()
+            call()
+            times.append(1000 * (time.perf_counter() - started))
+        return statistics.median(times)
+
+    with warehouse.connect() as conn:
+        # the economic case page asks with its starting scenario filled in
+        scenario = _economic_scenario(conn)
+    for name, metric in catalogue.METRICS.items():
+        scopes = [area, "all"] if metric.parameter("area") else ["all"]
+        for scope in scopes:
+            params = {"area": scope} if metric.parameter("area") else {}
+            if name == "economic_case":
+                params.update(scenario)
+            asked = median_ms(lambda: run_metric(warehouse, name, params))
+            live_params = dict(params)
+            with warehouse.connect() as conn:
+                binds = resolve_parameters(warehouse, metric, params, conn=conn)
+            if "date_to" in binds:
+                # another period than the default: what no precomputed answer holds
+                live_params["to"] = str(binds["date_to"] - pd.Timedelta(days=31))
+            live = median_ms(lambda: run_metric(warehouse, name, live_params))
+            with warehouse.connect() as conn:
+                binds = resolve_parameters(warehouse, metric, live_params, conn=conn)
+                steps = _STEPS.get(name)
+                if steps and steps.prepare:
+                    steps.prepare(warehouse, binds, live_params, conn)
+                sql = statements(named_sql(metric.sql_file, warehouse.dialect))[0]
+                used = {k: v for k, v in binds.items() if k in catalogue.bind_names(sql)}
+                if warehouse.is_duckdb:
+                    native = native_duckdb(conn)
+                    dollar = _BIND.sub(r"$\1", sql)
+                    bare = median_ms(lambda: native.execute(dollar, used).fetch_df())
+                else:
+                    bare = median_ms(lambda: warehouse.query(sql, used, conn=conn))
+            print(f"{name:<20}{'all' if scope == 'all' else 'area':<7}{asked:>10.1f}{live:>8.1f}{bare:>8.1f}"
+                  f"{live / bare:>10.2f}x", flush=True)
+    warehouse.dispose()
+
+
+# ---- concurrent users --------------------------------------------------------------------------------
+def worker_memory(master_pid: int) -> list[tuple[int, int, int]]:
+    """(pid, RSS KiB, PSS KiB) of each gunicorn worker (the server's child processes)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            if int(fields[1]) != master_pid:
+                continue
+            rollup = (entry / "smaps_rollup").read_text()
+        except (OSError, IndexError, ValueError):
+            continue
+        numbers = {line.split(":")[0]: int(line.split()[1]) for line in rollup.splitlines()[1:]}
+        found.append((int(entry.name), numbers.get("Rss", 0), numbers.get("Pss", 0)))
+    return found
+
+
+def concurrent_users(scale: str, db_url: str, users: int, workers: int, seconds: float,
+                     samples: int) -> None:
+    import random
+    import threading
+
+    values = [v for mode in area_modes(db_url, samples).values() for v in mode]
+    paths = [p for p in PAGES if p != "/data"]
+    process, base = start_server(db_url, workers=workers)
+    times: list[float] = []
+    errors: list[str] = []
+    lock = threading.Lock()
+    stop_at = time.monotonic() + seconds
+
+    def user(seed: int) -> None:
+        chooser = random.Random(seed)
+        while time.monotonic() < stop_at:
+            path, area = chooser.choice(paths), chooser.choice(values)
+            try:
+                ms, _ = filter_change(base, path, area, ["area"])
+                with lock:
+                    times.append(ms)
+            except Exception as error:  # a benchmark counts failures, it does not stop on them
+                with lock:
+                    errors.append(f"{path} {area}: {error}")
+
+    try:
+        threads = [threading.Thread(target=user, args=(i,)) for i in range(users)]
+        started = time.monotonic()
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        elapsed = time.monotonic() - started
+        memory = worker_memory(process.pid)
+    finally:
+        stop_server(process)
+    print(f"\n## {scale}: {users} users, {workers} workers, {seconds:.0f} s")
+    print(f"filter changes: {len(times)} ({len(times) / elapsed:.1f} per second), errors: {len(errors)}, "
+          f"p50 {percentile(times, 0.5):.0f} ms, p95 {percentile(times, 0.95):.0f} ms")
+    for error in errors[:3]:
+        print(f"  error: {error}")
+    for pid, rss, pss in memory:
+        print(f"worker {pid}: RSS {rss / 1024:,.0f} MiB, PSS {pss / 1024:,.0f} MiB")
 
 
 # ---- page weight -----------------------------------------------------------------------------------
@@ -313,37 +553,9 @@ def county_database(folder: Path) -> str:
     return url
 
 
-def area_codes(db_url: str, limit: int) -> list[str]:
-    """'all', every ICB, then areas, up to `limit` values for the area filter."""
-    from pathway.db import Warehouse
-
-    warehouse = Warehouse(db_url, read_only=True)
-    try:
-        frame = warehouse.query("select area_code, icb_code from areas order by area_code")
-    finally:
-        warehouse.dispose()
-    icbs = sorted(set(frame["icb_code"].dropna()))
-    return (["all"] + icbs + list(frame["area_code"]))[:limit]
-
-
-def report(scale: str, db_url: str, repeats: int, areas_limit: int) -> None:
-    codes = area_codes(db_url, areas_limit)
+def weight_table(db_url: str) -> None:
     process, base = start_server(db_url)
     try:
-        print(f"\n## {scale} scale ({db_url}): {len(codes)} area filter values, {repeats} warm passes")
-        print(f"{'view':<15}{'cold median':>12}{'cold p95':>10}{'warm median':>13}{'warm p95':>10}"
-              f"{'router p95':>12}{'control p95':>13}   (ms per filter change)")
-        worst = 0.0
-        for row in time_views(base, codes, repeats):
-            every = row["cold"] + row["warm"]
-            worst = max(worst, percentile(every, 0.95))
-            control = f"{percentile(row['control'], 0.95):.0f}" if row["control"] else "-"
-            print(f"{row['view']:<15}{statistics.median(row['cold']):>12.0f}{percentile(row['cold'], 0.95):>10.0f}"
-                  f"{statistics.median(row['warm']):>13.0f}{percentile(row['warm'], 0.95):>10.0f}"
-                  f"{percentile(row['router'], 0.95):>12.0f}{control:>13}")
-        print(f"worst view's 95th percentile, cold and warm together: {worst:.0f} ms "
-              f"(target {TARGET_P95_MS} ms at national scale)")
-
         print(f"\n{'page':<15}{'sent bytes':>12}{'plain bytes':>13}{'browser bytes':>15}{'browser plain':>15}")
         browser = page_weight_in_chromium(base, list(PAGES)) or {}
         for path, name in PAGES.items():
@@ -361,17 +573,39 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--db", help="county-scale warehouse URL (default PATHWAY_BENCH_COUNTY_DB, else "
                                      "the county demo built into a temporary folder)")
-    parser.add_argument("--repeats", type=int, default=5, help="warm passes over the area values (default 5)")
-    parser.add_argument("--areas", type=int, default=8, help="area filter values per view (default 8)")
+    parser.add_argument("--national", default=os.environ.get("PATHWAY_BENCH_NATIONAL_DB"),
+                        help="national-scale warehouse URL (default PATHWAY_BENCH_NATIONAL_DB)")
+    parser.add_argument("--samples", type=int, default=4, help="area values per mode (default 4)")
+    parser.add_argument("--repeats", type=int, default=3, help="repeat passes over them (default 3)")
+    parser.add_argument("--views", help="comma-separated paths, e.g. /,/equity (default every view)")
+    parser.add_argument("--no-views", action="store_true", help="skip the per-view timings")
+    parser.add_argument("--no-metrics", action="store_true", help="skip the metric beside bare query table")
+    parser.add_argument("--users", type=int, default=0, help="concurrent users to simulate (default none)")
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers for --users (default 2)")
+    parser.add_argument("--seconds", type=float, default=30, help="length of the --users run (default 30)")
+    parser.add_argument("--weight", action="store_true", help="also measure bytes per first page load")
+    parser.add_argument("--scales", default="county,national", help="which scales to run (default both)")
     args = parser.parse_args(argv)
+    views = args.views.split(",") if args.views else list(PAGES)
     with tempfile.TemporaryDirectory(prefix="pathway-web-benchmark-") as folder:
-        report("county", args.db or county_database(Path(folder)), args.repeats, args.areas)
-        national = os.environ.get("PATHWAY_BENCH_NATIONAL_DB")
-        if national:
-            report("national", national, args.repeats, args.areas)
-        else:
-            print("\nNo national figures: build the national demo with `pathway demo --scale national "
-                  "--db duckdb:////PATH/national.duckdb` and set PATHWAY_BENCH_NATIONAL_DB to that URL.")
+        wanted = args.scales.split(",")
+        scales = [("county", args.db or county_database(Path(folder)))] if "county" in wanted else []
+        if args.national and "national" in wanted:
+            scales.append(("national", args.national))
+        elif "national" in wanted:
+            print("No national figures: build the national demo with `pathway demo --scale national "
+                  "--db duckdb:////PATH/national.duckdb` and pass --national URL.")
+        for scale, url in scales:
+            # a view cache of this run's own, so nothing rendered by an earlier run is found
+            SERVER_ENV["PATHWAY_VIEW_CACHE"] = str(Path(folder) / f"views-{scale}")
+            if not args.no_metrics:
+                metric_table(scale, url, max(args.repeats, 3))
+            if not args.no_views:
+                web_table(scale, url, args.samples, args.repeats, views)
+            if args.users and scale == "county":
+                concurrent_users(scale, url, args.users, args.workers, args.seconds, args.samples)
+            if args.weight:
+                weight_table(url)
 
 
 if __name__ == "__main__":

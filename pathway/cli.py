@@ -150,6 +150,8 @@ def load(
         _audit(warehouse, "load", summary.outcome, {"file_name": summary.file_name,
                                                     "rows_loaded": summary.rows_loaded,
                                                     "rows_rejected": summary.rows_rejected})
+    if any(s.outcome == "loaded" for s in summaries):
+        _precompute(warehouse)
     raise typer.Exit(0 if all(s.outcome == "loaded" for s in summaries) else 1)
 
 
@@ -168,6 +170,7 @@ def demo(
     summaries = build_demo(warehouse, seed=seed, scale=scale, progress=sys.stdout.isatty())
     for summary in summaries:
         out.print(summary.describe(), highlight=False)
+    _precompute(warehouse)
     raise typer.Exit(0 if all(s.outcome == "loaded" for s in summaries) else 1)
 
 
@@ -371,6 +374,23 @@ def reference_replace(name: str, file: Path, db: Optional[str] = DbOption) -> No
         raise typer.Exit(1)
     _audit(warehouse, "reference_replace", "ok", {"table": name, "file": str(file), "rows": rows})
     out.print(f"ref_{name}: replaced with {rows} rows from {file}")
+    _precompute(warehouse)
+
+
+def _precompute(warehouse) -> None:
+    """Work out the dashboard's first-request answers for the new data (pathway.answers):
+    bounded by PATHWAY_PRECOMPUTE_SECONDS; what it leaves undone runs live when asked."""
+    if warehouse.settings.precompute_seconds <= 0:
+        return
+    from pathway.answers import precompute
+
+    try:
+        summary = precompute(warehouse)
+    except Exception as error:  # the load itself succeeded: say why the answers were not kept
+        err.print(f"[yellow]the dashboard's answers were not precomputed ({error}); "
+                  "they will be worked out when asked[/yellow]")
+        return
+    out.print(summary.describe(), highlight=False)
 
 
 def _audit(warehouse, event: str, outcome: str, details: dict) -> None:

@@ -240,17 +240,20 @@ def apply_disclosure(frame: pd.DataFrame, spec: DisclosureSpec,
     hidden = _hidden(table, spec, policy, values)
 
     out = frame.copy()
+    hidden_rows: dict[str, list[int]] = {}
+    for i, c in hidden:
+        hidden_rows.setdefault(c, []).append(i)
     shown: dict[str, np.ndarray] = {}
     for column in spec.counts:
         rounded = _round_half_up(values[column], policy.round_to)
-        rows = [i for i, c in hidden if c == column]
-        rounded[rows] = np.nan
+        rounded[hidden_rows.get(column, [])] = np.nan
         shown[column] = rounded
-        out[column] = pd.array(np.where(np.isnan(rounded), None, rounded), dtype="Int64")
+        missing = np.isnan(rounded)
+        out[column] = pd.arrays.IntegerArray(np.where(missing, 0, rounded).astype("int64"), missing)
     for rule in (*spec.proportions, *spec.derived, *spec.from_counts):
         gone = np.zeros(len(table), dtype=bool)
         for column in rule.counts:
-            gone[[i for i, c in hidden if c == column]] = True
+            gone[hidden_rows.get(column, [])] = True
         for column in rule.columns:
             out[column] = pd.to_numeric(out[column], errors="coerce").mask(gone)
 

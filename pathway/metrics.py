@@ -15,15 +15,17 @@ Defaults (contract section 5), worked out per run:
 from __future__ import annotations
 
 import datetime as dt
+import time
 import weakref
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Iterator, Mapping
 
 import numpy as np
 import pandas as pd
+import sqlalchemy as sa
 
-from pathway import catalogue
+from pathway import answers, catalogue
 from pathway.catalogue import Metric, named_sql, statements
 from pathway.db import Warehouse
 from pathway.disclosure import apply_disclosure
@@ -71,23 +73,66 @@ def describe_metric(name: str) -> dict[str, Any]:
 def run_metric(warehouse: Warehouse, name: str, params: Mapping[str, Any] | None = None, *,
                suppress: bool = True) -> pd.DataFrame:
     """One metric as a DataFrame with the contract's columns, intervals added and, unless
-    suppress=False, small counts hidden and counts rounded (contract section 6)."""
+    suppress=False, small counts hidden and counts rounded (contract section 6).
+
+    A suppressed answer precomputed for these parameters and this data version
+    (pathway.answers) is given back as stored; anything else runs live."""
     metric = _metric(name)
     steps = _STEPS.get(metric.name, MetricSteps())
-    _ensure_journey(warehouse)
+    version = ensure_journey(warehouse)
     with warehouse.connect() as conn:
-        binds = resolve_parameters(warehouse, metric, params, conn=conn)
+        binds = resolve_parameters(warehouse, metric, params, conn=conn, version=version)
         if steps.prepare:
             steps.prepare(warehouse, binds, params or {}, conn)
-        # the disclosure policy, for SQL that summarises across areas from disclosed counts
-        # (unsuppressed: the counts as they are)
-        policy = warehouse.settings.disclosure
-        binds["suppress_below"] = policy.suppress_below if suppress else 0
-        binds["round_to"] = policy.round_to if suppress else 1
-        sql = statements(named_sql(metric.sql_file, warehouse.dialect))[0]
-        used = catalogue.bind_names(sql)
-        frame = warehouse.query(sql, {k: v for k, v in binds.items() if k in used}, conn=conn)
-    frame = _plain_numbers(frame)
+        _disclosure_binds(warehouse, binds, suppress)
+        if suppress:
+            stored = answers.stored_answer(warehouse, conn, version, metric.name, binds)
+            if stored is not None:
+                # what Parquet does not keep: the spec the answer was disclosed under
+                stored.attrs["disclosure"] = metric.disclosure_for(binds)
+                stored.attrs["suppressed"] = True
+                return stored
+        frame = _sql_frame(*_sql_rows(warehouse, metric, binds, conn))
+    return _finish(warehouse, metric, frame, binds, suppress=suppress)
+
+
+def _disclosure_binds(warehouse: Warehouse, binds: dict, suppress: bool) -> None:
+    """The disclosure policy, for SQL that summarises across areas from disclosed counts
+    (unsuppressed: the counts as they are)."""
+    policy = warehouse.settings.disclosure
+    binds["suppress_below"] = policy.suppress_below if suppress else 0
+    binds["round_to"] = policy.round_to if suppress else 1
+
+
+def _sql_rows(warehouse: Warehouse, metric: Metric, binds: dict, conn) -> tuple[list[str], list]:
+    """The metric's named SQL run with its bound parameters: (column names, rows)."""
+    sql = _sql_of(metric.sql_file, warehouse.dialect)
+    used = catalogue.bind_names(sql)
+    result = conn.execute(sa.text(sql), {k: v for k, v in binds.items() if k in used})
+    return list(result.keys()), result.fetchall()
+
+
+def _sql_frame(columns: list[str], rows: list) -> pd.DataFrame:
+    return pd.DataFrame(rows, columns=columns)
+
+
+_SQL_TEXT: dict[tuple[str, str], str] = {}
+
+
+def _sql_of(file_name: str, dialect: str) -> str:
+    """A metric's first statement, read from queries/ once per process."""
+    key = (file_name, dialect)
+    if key not in _SQL_TEXT:
+        _SQL_TEXT[key] = statements(named_sql(file_name, dialect))[0]
+    return _SQL_TEXT[key]
+
+
+def _finish(warehouse: Warehouse, metric: Metric, frame: pd.DataFrame, binds: dict, *,
+            suppress: bool) -> pd.DataFrame:
+    """Intervals, the metric's own steps, order and (unless suppress=False) disclosure control."""
+    steps = _STEPS.get(metric.name, MetricSteps())
+    if not warehouse.is_duckdb:
+        frame = _plain_numbers(frame)
     frame = _with_intervals(frame, metric)
     if steps.derive:
         frame = steps.derive(frame, binds)
@@ -104,9 +149,99 @@ def run_metric(warehouse: Warehouse, name: str, params: Mapping[str, Any] | None
     return frame
 
 
+def first_request_answers(warehouse: Warehouse, name: str, requests: list[dict], done: set,
+                          policy, *, deadline: float, summary) -> Iterator[tuple[str, pd.DataFrame]]:
+    """(params key, suppressed answer) for each request not yet `done`, for pathway.answers.precompute.
+
+    One run over every area (area=all) is cut into each area's answer, and one over every ICB
+    (answers.EVERY_ICB) into each ICB's, when a live run of the first area (ICB) gives the same
+    rows, checked per metric; a metric that fails the check runs each area (ICB) live. Stops
+    starting new runs after `deadline` (time.perf_counter())."""
+    metric = _metric(name)
+    steps = _STEPS.get(metric.name, MetricSteps())
+    version = ensure_journey(warehouse)
+    with warehouse.connect() as conn:
+        area_codes = answers.PER_VERSION.get(warehouse, version, "area codes", lambda: {
+            row[0] for row in conn.execute(sa.text("select area_code from areas"))})
+        todo = []
+        for params in requests:
+            binds = resolve_parameters(warehouse, metric, params, conn=conn, version=version)
+            if steps.prepare:
+                steps.prepare(warehouse, binds, params, conn)
+            _disclosure_binds(warehouse, binds, suppress=True)
+            key = answers.params_key(binds, policy)
+            if (metric.name, key) not in done:
+                todo.append((binds, key))
+        # Per kind of scope (areas, ICBs): the one run every answer of that kind is cut from,
+        # and whether cutting gave the live answer for the first of them (None: not checked yet).
+        whole: dict[str, tuple[dict, list[str], dict[Any, list]] | None] = {}
+        cut_ok: dict[str, bool | None] = {"area": None, "ICB": None}
+        for binds, key in todo:
+            if time.perf_counter() > deadline:
+                return
+            area = binds.get("area")
+            kind = "area" if area in area_codes else "ICB" if area not in (None, "all") else None
+            rows_of = None
+            if kind and cut_ok[kind] is not False:
+                if kind not in whole:
+                    selector = "all" if kind == "area" else answers.EVERY_ICB
+                    whole[kind] = _rows_by_area(*_sql_rows(warehouse, metric, {**binds, "area": selector},
+                                                           conn), binds)
+                found = whole[kind]
+                if found is not None and _same_but_area(binds, found[0]):
+                    rows_of = found[2].get(area, [])
+                    if cut_ok[kind] is None:
+                        live = _sql_frame(*_sql_rows(warehouse, metric, binds, conn))
+                        cut_ok[kind] = _same_rows(live, _sql_frame(found[1], rows_of), metric)
+                        if cut_ok[kind]:
+                            summary.split_metrics.append(f"{metric.name} ({kind})")
+                        else:
+                            rows_of = None
+            if rows_of is not None:
+                frame = _sql_frame(whole[kind][1], rows_of)
+            else:
+                columns, rows = _sql_rows(warehouse, metric, binds, conn)
+                frame = _sql_frame(columns, rows)
+                if area == "all":
+                    whole["area"] = _rows_by_area(columns, rows, binds)
+            yield key, _finish(warehouse, metric, frame, binds, suppress=True)
+
+
+def _rows_by_area(columns: list[str], rows: list, binds: dict) -> tuple[dict, list[str], dict[Any, list]] | None:
+    """(binds, columns, rows of each area_code) of a run over many areas; None without area_code."""
+    if "area_code" not in columns:
+        return None
+    position = columns.index("area_code")
+    by_area: dict[Any, list] = {}
+    for row in rows:
+        by_area.setdefault(row[position], []).append(row)
+    return binds, columns, by_area
+
+
+def _same_but_area(binds: dict, other: dict) -> bool:
+    return {k: v for k, v in binds.items() if k != "area"} == {k: v for k, v in other.items() if k != "area"}
+
+
+def _same_rows(left: pd.DataFrame, right: pd.DataFrame, metric: Metric) -> bool:
+    """The same rows, whatever their order (floats to a hair: engines sum in any order)."""
+    if list(left.columns) != list(right.columns) or len(left) != len(right):
+        return False
+    keys = [k for k in metric.keys if k in left.columns] or list(left.columns)
+    try:
+        pd.testing.assert_frame_equal(left.sort_values(keys, kind="stable").reset_index(drop=True),
+                                      right.sort_values(keys, kind="stable").reset_index(drop=True),
+                                      check_exact=False, rtol=1e-9)
+    except (AssertionError, TypeError, ValueError):
+        return False
+    return True
+
+
 def resolve_parameters(warehouse: Warehouse, metric: Metric,
-                       params: Mapping[str, Any] | None, *, conn=None) -> dict[str, Any]:
-    """The bound SQL parameters for a run: checked, typed and with defaults filled in."""
+                       params: Mapping[str, Any] | None, *, conn=None,
+                       version: answers.DataVersion | None = None) -> dict[str, Any]:
+    """The bound SQL parameters for a run: checked, typed and with defaults filled in.
+
+    The defaults and the known areas are read once per data version (pathway.answers)."""
     given = {key: value for key, value in (params or {}).items() if value not in (None, "")}
     known = {p.name: p for p in metric.parameters}
     unknown = [key for key in given if key not in known]
@@ -133,9 +268,15 @@ def resolve_parameters(warehouse: Warehouse, metric: Metric,
     if not any(p.kind in ("area", "date") for p in metric.parameters):
         return binds
 
+    if conn is None:
+        with warehouse.connect() as own:
+            return resolve_parameters(warehouse, metric, params, conn=own, version=version)
+    version = version or answers.read_version(conn)
     load_day = warehouse.settings.day_of_loading()
-    defaults = warehouse.query(named_sql("_metric_defaults.sql"), {"load_day": load_day},
-                               conn=conn).iloc[0]
+    defaults = answers.PER_VERSION.get(
+        warehouse, version, ("defaults", load_day),
+        lambda: warehouse.query(named_sql("_metric_defaults.sql"), {"load_day": load_day},
+                                conn=conn).iloc[0])
     follow_up_days = int(defaults[f"follow_up_{metric.follow_up}"])
     binds["follow_up_days"] = follow_up_days
     as_at = binds.get("as_at") or _as_date(defaults["latest_activity_date"]) or load_day
@@ -156,8 +297,11 @@ def resolve_parameters(warehouse: Warehouse, metric: Metric,
 
     area = str(given.get("area", "all")).strip()
     if area != "all":
-        found = warehouse.query(named_sql("_area_known.sql"), {"area": area}, conn=conn)
-        if not int(found.iloc[0]["areas"]):
+        known = answers.PER_VERSION.get(
+            warehouse, version, ("area known", area),
+            lambda: bool(int(warehouse.query(named_sql("_area_known.sql"), {"area": area},
+                                             conn=conn).iloc[0]["areas"])))
+        if not known or area == answers.EVERY_ICB:
             raise MetricError(f"unknown area {area!r}: not an area code or ICB code "
                               "in the loaded areas table (or use area=all)")
     binds["area"] = area
@@ -170,16 +314,17 @@ def _with_intervals(frame: pd.DataFrame, metric: Metric) -> pd.DataFrame:
     out = frame.copy()
     for proportion in metric.proportions:
         low, high = proportion.intervals
-        numerator = pd.to_numeric(out[proportion.numerator], errors="coerce")
-        denominator = pd.to_numeric(out[proportion.denominator], errors="coerce").fillna(0)
+        numerator = pd.to_numeric(out[proportion.numerator], errors="coerce").to_numpy(float)
+        denominator = np.nan_to_num(pd.to_numeric(out[proportion.denominator], errors="coerce")
+                                    .to_numpy(float), nan=0.0)
         # A proportion that cannot be measured (an instrument without a reliable-change
         # value) has no numerator, so no interval either.
-        measurable = numerator.notna()
-        out[low], out[high] = np.nan, np.nan
+        measurable = ~np.isnan(numerator)
+        lows, highs = np.full(len(out), np.nan), np.full(len(out), np.nan)
         if measurable.any():
-            lows, highs = wilson_interval(numerator[measurable], denominator[measurable])
-            out.loc[measurable, low] = lows
-            out.loc[measurable, high] = highs
+            lows[measurable], highs[measurable] = wilson_interval(numerator[measurable],
+                                                                  denominator[measurable])
+        out[low], out[high] = lows, highs
     return out
 
 
@@ -187,7 +332,11 @@ def _plain_numbers(frame: pd.DataFrame) -> pd.DataFrame:
     """PostgreSQL returns numeric results as Decimal; make them floats like DuckDB's."""
     out = frame.copy()
     for column in out.columns:
-        if out[column].dtype == object and out[column].map(lambda v: isinstance(v, Decimal)).any():
+        if out[column].dtype != object:
+            continue
+        # a numeric column holds Decimals (or nulls) in every row: one value tells
+        present = out[column].dropna()
+        if len(present) and isinstance(present.iloc[0], Decimal):
             out[column] = pd.to_numeric(out[column].map(lambda v: None if v is None else float(v)))
     return out
 
@@ -211,26 +360,32 @@ def _metric(name: str) -> Metric:
 _JOURNEY_SEEN_BUILT: "weakref.WeakSet[Warehouse]" = weakref.WeakSet()
 
 
-def _ensure_journey(warehouse: Warehouse) -> None:
+def ensure_journey(warehouse: Warehouse) -> answers.DataVersion:
     """Build the journey tables when missing or older than the latest load (a fresh or
-    hand-filled warehouse, or a batch stopped between a file's commit and the rebuild)."""
+    hand-filled warehouse, or a batch stopped between a file's commit and the rebuild);
+    the data version they are current at (one round trip when they are)."""
     from pathway import journey
 
     warehouse.ensure_schema()
     with warehouse.connect() as conn:
+        version = answers.read_version(conn)
         # Whether every derived table exists is asked once per warehouse and process: a
         # rebuild drops and creates them in one transaction, so they cannot go missing after.
-        known_built = warehouse in _JOURNEY_SEEN_BUILT
-        if journey.is_current(conn, known_built=known_built) or (
-                warehouse.read_only and (known_built or journey.is_built(conn))):
+        built = warehouse in _JOURNEY_SEEN_BUILT or journey.is_built(conn)
+        if built and (version.journey_current or warehouse.read_only):
             _JOURNEY_SEEN_BUILT.add(warehouse)
-            return
+            return version
     if warehouse.read_only:
         raise MetricError("the journey tables have not been built yet: load data first "
                           "(pathway load or pathway demo)", is_usage=False)
     with warehouse.begin() as conn:
         journey.refresh(conn)
+        version = answers.read_version(conn)
     _JOURNEY_SEEN_BUILT.add(warehouse)
+    return version
+
+
+_ensure_journey = ensure_journey
 
 
 def _date(name: str, value: Any) -> dt.date:
@@ -408,7 +563,8 @@ def _economic_settings(warehouse: Warehouse, binds: dict, given: Mapping, conn) 
 
 
 def _check_price_year(warehouse: Warehouse, binds: dict, given: Mapping, conn) -> None:
-    years = list(warehouse.query(named_sql("_deflator_years.sql"), conn=conn)["price_year"])
+    years = answers.PER_VERSION.current(warehouse, "price years", lambda: list(
+        warehouse.query(named_sql("_deflator_years.sql"), conn=conn)["price_year"]))
     chosen = binds.get("price_year")
     if chosen is not None and chosen not in years:
         raise MetricError(f"parameter price_year={chosen!r} is not in ref_deflators "
@@ -461,8 +617,10 @@ def _trend_window(warehouse: Warehouse, binds: dict, given: Mapping, conn) -> No
     _check_measure_stage(warehouse, binds, given, conn)
     if given.get("from") not in (None, ""):
         return
-    found = warehouse.query(named_sql("_reference_parameter.sql"), {"name": "trend_window_months"},
-                            conn=conn)
+    found = answers.PER_VERSION.current(
+        warehouse, "trend window",
+        lambda: warehouse.query(named_sql("_reference_parameter.sql"), {"name": "trend_window_months"},
+                                conn=conn))
     if found.empty:
         # a warehouse made before the parameter shipped: the shipped default, not a failure
         shipped = read_reference_csv("parameters", reference_dir() / "parameters.csv")

@@ -8,7 +8,7 @@ than the load itself); PostgreSQL gets unique indexes, which its planner needs.
 
 from __future__ import annotations
 
-from sqlalchemy import (Boolean, Column, Date, DateTime, Double, Index, Integer,
+from sqlalchemy import (Boolean, Column, Date, DateTime, Double, Index, Integer, LargeBinary,
                         MetaData, Table, Text)
 from sqlalchemy.engine import Connection
 
@@ -128,6 +128,16 @@ journey_state = Table(
     "journey_state", metadata,
     Column("built_after_load_id", Integer, nullable=False),
     Column("built_at", DateTime),
+)
+
+# Metric answers worked out after a load for the views' first requests (pathway.answers), keyed
+# by the data version they were computed from: a later load makes them invisible at once.
+metric_answers = Table(
+    "metric_answers", metadata,
+    Column("data_version", Text, primary_key=True),
+    Column("metric", Text, primary_key=True),
+    Column("params_key", Text, primary_key=True),
+    Column("payload", LargeBinary, nullable=False),  # the answer as Parquet
 )
 
 # ---- reference tables (data/reference/*.csv, each row with its source) ----------------

@@ -21,6 +21,9 @@
 | trusted reverse proxies | PATHWAY_TRUSTED_PROXIES | none (addresses or networks, comma-separated) |
 | user header set by the proxy | PATHWAY_PROXY_USER_HEADER | X-Forwarded-User |
 | role of a proxy user with no account | PATHWAY_PROXY_DEFAULT_ROLE | none (refused) |
+| precompute time limit after a load, seconds | PATHWAY_PRECOMPUTE_SECONDS | 600 (0: no precompute) |
+| dashboard view cache folder | PATHWAY_VIEW_CACHE | a folder per database under the system temp folder |
+| time `pathway serve` spends rendering views before it serves, seconds | PATHWAY_VIEW_WARMUP_SECONDS | 120 (0: none) |
 """
 
 from __future__ import annotations
@@ -73,6 +76,9 @@ class Settings:
     trusted_proxies: tuple[str, ...] = ()
     proxy_user_header: str = "X-Forwarded-User"
     proxy_default_role: str | None = None
+    precompute_seconds: float = 600.0
+    view_cache_dir: Path | None = None
+    view_warmup_seconds: float = 120.0
 
     def day_of_loading(self) -> dt.date:
         """The day dates are checked against: an activity after it has not happened yet."""
@@ -108,6 +114,9 @@ def load_settings() -> Settings:
         trusted_proxies=tuple(p.strip() for p in _env("PATHWAY_TRUSTED_PROXIES", "").split(",") if p.strip()) or None,
         proxy_user_header=_env("PATHWAY_PROXY_USER_HEADER"),
         proxy_default_role=_env("PATHWAY_PROXY_DEFAULT_ROLE"),
+        precompute_seconds=float(_env("PATHWAY_PRECOMPUTE_SECONDS")) if _env("PATHWAY_PRECOMPUTE_SECONDS") else None,
+        view_cache_dir=Path(_env("PATHWAY_VIEW_CACHE")) if _env("PATHWAY_VIEW_CACHE") else None,
+        view_warmup_seconds=float(_env("PATHWAY_VIEW_WARMUP_SECONDS")) if _env("PATHWAY_VIEW_WARMUP_SECONDS") else None,
     )
 
 

@@ -513,13 +513,19 @@ from ref_contact_windows;
 
 -- Which areas a metric's `area` parameter selects, and the code each reports under:
 -- an area code selects itself; an ICB code selects its areas, reported as the ICB;
--- 'all' selects every area, each reported as itself.
+-- 'all' selects every area, each reported as itself. '(every ICB)' (not a code anyone can
+-- give: the metrics refuse it) selects every ICB's areas, each reported as its ICB, so that
+-- pathway.answers works out every ICB's answer in one run after a load.
 create view area_selection as
 select area_code as selector, area_code, area_code as report_code from areas
 union all
 select 'all' as selector, area_code, area_code as report_code from areas
 union all
 select icb_code as selector, area_code, icb_code as report_code
+from areas
+where icb_code is not null and icb_code <> area_code
+union all
+select '(every ICB)' as selector, area_code, icb_code as report_code
 from areas
 where icb_code is not null and icb_code <> area_code;
 

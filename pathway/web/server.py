@@ -4,6 +4,8 @@
 
 from __future__ import annotations
 
+import gc
+import logging
 from pathlib import Path
 
 import plotly.io.json as plotly_json
@@ -16,6 +18,7 @@ from pathway.settings import Settings, load_settings
 from pathway.web import access, headers
 from pathway.web import warehouse as web_data
 
+log = logging.getLogger(__name__)
 
 PAGES_DIR = Path(__file__).resolve().parent / "pages"
 TITLE = "Perinatal Pathway Analytics"
@@ -60,8 +63,24 @@ def create_app(db_url: str | None = None, *, read_only: bool = False, warehouse=
     app.server.config["MAX_CONTENT_LENGTH"] = _largest_request(settings)
     access.install(app.server, settings)
     headers.install(app)
+    _share_views_between_workers()
     _app = app
     return app
+
+
+def _share_views_between_workers() -> None:
+    """Every page's layout answered from the shared view cache (pathway.web.view_cache) when any
+    worker rendered it for the same URL and data version."""
+    import dash
+
+    from pathway.web.view_cache import cached_layout
+
+    for page in dash.page_registry.values():
+        if callable(page.get("layout")) and not hasattr(page["layout"], "__wrapped__"):
+            page["layout"] = cached_layout(page["path"], page["layout"], web_data.view_cache,
+                                           web_data.data_version, web_data.view_failed,
+                                           (web_data.record_fetches, web_data.fetched_so_far,
+                                            web_data.prefetch))
 
 
 def _largest_request(settings: Settings) -> int:
@@ -100,15 +119,28 @@ def prepare_database(db_url: str | None = None, *, scale: str = "county", seed: 
                 print("Rebuilding the journey tables (one row per pregnancy) ...", flush=True)
                 with warehouse.begin() as conn:
                     journey.refresh(conn)
+            _precompute_answers(warehouse)
             return False
         from pathway.demo import build_demo
 
         print(f"The database is empty: building the {scale} demo data set (seed {seed}) ...", flush=True)
         build_demo(warehouse, seed=seed, scale=scale, progress=True)
+        _precompute_answers(warehouse)
         return True
     finally:
         # Close every connection before gunicorn forks, so workers can open the file read-only.
         warehouse.dispose()
+
+
+def _precompute_answers(warehouse) -> None:
+    """The first-request answers for the current data, unless a load already stored them all."""
+    from pathway.answers import precompute
+
+    if warehouse.settings.precompute_seconds <= 0:
+        return
+    summary = precompute(warehouse, progress=lambda text: None)
+    if summary.answers:
+        print(summary.describe(), flush=True)
 
 
 def serve(host: str = "127.0.0.1", port: int = 8050, db_url: str | None = None, workers: int = 2) -> None:
@@ -131,8 +163,10 @@ def serve(host: str = "127.0.0.1", port: int = 8050, db_url: str | None = None, 
 
     class DashboardServer(BaseApplication):
         def load_config(self):
+            # preload: the app is made once, before the fork, so workers share its pages in memory
             for key, value in {"bind": f"{host}:{port}", "workers": max(1, int(workers)),
                                "timeout": 120, "accesslog": "-", "errorlog": "-",
+                               "preload_app": True, "post_worker_init": ready_worker,
                                # before each fork: no DuckDB threads for a worker to inherit
                                "pre_fork": lambda server, worker: close_duckdb_default_connection(),
                                }.items():
@@ -141,9 +175,78 @@ def serve(host: str = "127.0.0.1", port: int = 8050, db_url: str | None = None, 
         def load(self):
             return wsgi
 
+    def ready_worker(worker) -> None:
+        # Open this worker's warehouse and answer one figure before the first request does
+        # (read-only DuckDB connections cannot be opened before the fork and shared).
+        warm_up_worker()
+
+    warm_up_imports()
+    rendered, seconds = warm_views(load_settings().view_warmup_seconds)
+    if rendered:
+        print(f"Rendered {rendered} views for the first requests in {seconds:.0f} s", flush=True)
     print(f"Serving {TITLE} on http://{host}:{port}/ with {workers} worker(s); health at /health; "
           "sign-in required", flush=True)
+    # Objects made so far are never freed: moving them out of the collector's reach keeps it from
+    # writing to (and so copying) the pages the workers share after the fork.
+    gc.collect()
+    gc.freeze()
     DashboardServer().run()
+
+
+def warm_up_imports() -> None:
+    """Import, before the fork, what the first request would otherwise import in every worker."""
+    import duckdb  # noqa: F401
+    import pyarrow.parquet  # noqa: F401
+
+    from pathway import answers, metrics  # noqa: F401
+
+
+def warm_views(seconds: float) -> tuple[int, float]:
+    """Render every view for all areas, then every ICB, then every area, into the shared view cache
+    (pathway.web.view_cache; views already kept for this data version are skipped), until `seconds`
+    pass: a first click then costs what a repeat does. Runs once per data version, before the
+    fork; the connection it opened is closed before the workers open their own."""
+    import time
+
+    import dash
+
+    started = time.perf_counter()
+    if seconds <= 0 or _app is None or web_data.view_cache() is None:
+        return 0, 0.0
+    from pathway.web.view_cache import view_key
+
+    rendered = 0
+    try:
+        known = web_data.areas()
+        codes = list(known["area_code"])
+        icbs = sorted(set(known["icb_code"].dropna()) - set(codes))
+        pages = [(page["path"], page["layout"]) for page in dash.page_registry.values()
+                 if hasattr(page.get("layout"), "__wrapped__")]
+        kept = web_data.view_cache().keys(web_data.data_version() or "")
+        for query in [{}] + [{"area": code} for code in icbs + codes]:
+            for path, layout in pages:
+                if view_key(path, query) in kept:
+                    continue
+                if time.perf_counter() - started > seconds:
+                    return rendered, time.perf_counter() - started
+                # a request context per view, as a real request has (its own flask.g)
+                with _app.server.test_request_context():
+                    layout(**query)
+                rendered += 1
+    except Exception:  # warming is an optimisation: a failure leaves the views to be rendered when asked
+        log.exception("rendering the views before serving failed")
+    finally:
+        web_data.close_warehouse()
+    return rendered, time.perf_counter() - started
+
+
+def warm_up_worker() -> None:
+    """Open the warehouse and run one stored figure, so a worker's first request is not its slowest."""
+    try:
+        web_data.data_version()
+        web_data.fetch_metric("births", {"area": "all"})
+    except Exception:  # a warm-up must never stop a worker: the request will say what is wrong
+        log.exception("warming up the worker failed")
 
 
 def _prepare_sign_in(db_url: str, settings: Settings) -> None:

@@ -7,7 +7,6 @@ from __future__ import annotations
 import logging
 import os
 import threading
-import time
 from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping
@@ -21,19 +20,15 @@ log = logging.getLogger(__name__)
 
 _lock = threading.RLock()
 _config: dict[str, Any] = {"db_url": None, "read_only": False, "warehouse": None}
-_opened: dict[str, Any] = {"pid": None, "warehouse": None}
+_opened: dict[str, Any] = {"pid": None, "warehouse": None, "view_cache": None}
 
 # Metric answers (and what pages derive from them) are kept per process, keyed on the data
-# version: a load, from this dashboard or from `pathway load` in another process, starts afresh.
-# Reference tables can also be replaced without a load, so nothing is kept longer than
-# _CACHE_SECONDS either.
-_CACHE_SECONDS = 300
-_CACHE_SIZE = 1024
-_cache: "OrderedDict[tuple, tuple[float, Any]]" = OrderedDict()
-
-# The latest load and journey build: what a cached answer was computed from.
-_DATA_VERSION = sa.text("select (select coalesce(max(load_id), 0) from load_log), "
-                        "(select max(built_at) from journey_state)")
+# version: a load, from this dashboard or from `pathway load` in another process, a journey
+# rebuild or a replaced reference table starts afresh. Nothing expires on a clock; the least
+# recently used answers go first once the kept answers pass _CACHE_BYTES.
+_CACHE_BYTES = 256 * 1024 * 1024
+_cache: "OrderedDict[tuple, tuple[int, Any]]" = OrderedDict()
+_cache_bytes = [0]
 
 DATABASE_UNREACHABLE = "The database is not reachable, so this figure cannot be shown"
 
@@ -43,8 +38,9 @@ def configure(db_url: str | None = None, *, read_only: bool = False,
     """Say which database the dashboard reads (before the first request; tests pass a Warehouse)."""
     with _lock:
         _config.update(db_url=db_url, read_only=read_only, warehouse=warehouse)
-        _opened.update(pid=None, warehouse=None)
+        _opened.update(pid=None, warehouse=None, view_cache=None)
         _cache.clear()
+        _cache_bytes[0] = 0
 
 
 def web_warehouse() -> Warehouse:
@@ -62,6 +58,14 @@ def web_warehouse() -> Warehouse:
         return _opened["warehouse"]
 
 
+def close_warehouse() -> None:
+    """Close this process's connections (before gunicorn forks: each worker opens its own)."""
+    with _lock:
+        if _opened["warehouse"] is not None:
+            _opened["warehouse"].dispose()
+        _opened.update(pid=None, warehouse=None)
+
+
 def is_read_only() -> bool:
     return bool(_config["read_only"]) and _config["warehouse"] is None
 
@@ -70,6 +74,7 @@ def forget_cached_metrics() -> None:
     """Forget every kept answer (after a load through the Data page)."""
     with _lock:
         _cache.clear()
+        _cache_bytes[0] = 0
 
 
 @dataclass
@@ -94,24 +99,36 @@ def _metrics():
     return metrics
 
 
-def data_version() -> tuple | None:
-    """The latest load id and journey build, asked once per request (None when unreachable).
+def data_version() -> str | None:
+    """The data version (pathway.answers: latest load and journey build), asked once per request
+    (None when unreachable).
 
     Inside a Dash callback the answer is kept on flask.g, so the page's many figures cost one
     round trip between them; outside a request (tests, scripts) it is asked every time.
     """
     from flask import g, has_request_context
 
+    from pathway.answers import read_version
+
     if has_request_context() and "pathway_data_version" in g:
         return g.pathway_data_version
     try:
         with web_warehouse().connect() as conn:
-            version = tuple(conn.execute(_DATA_VERSION).one())
+            version = read_version(conn).key
     except (WarehouseError, sa.exc.SQLAlchemyError):
         version = None
     if has_request_context():
         g.pathway_data_version = version
     return version
+
+
+def _size_of(value: Any) -> int:
+    """Roughly how many bytes a kept answer holds (DataFrames by their memory use)."""
+    if isinstance(value, pd.DataFrame):
+        return int(value.memory_usage(index=True, deep=True).sum())
+    if isinstance(value, (list, tuple, dict, set)):
+        return 64 * (len(value) + 1)
+    return 256
 
 
 def kept(key: tuple, make: Callable[[], Any]) -> Any:
@@ -123,20 +140,51 @@ def kept(key: tuple, make: Callable[[], Any]) -> Any:
     if version is None:
         return make()
     full_key = (version, *key)
-    now = time.monotonic()
     with _lock:
         hit = _cache.get(full_key)
-        if hit and now - hit[0] < _CACHE_SECONDS:
+        if hit is not None:
             _cache.move_to_end(full_key)
             return hit[1]
     value = make()
     if value is not None:
+        size = _size_of(value)
         with _lock:
-            _cache[full_key] = (now, value)
-            _cache.move_to_end(full_key)
-            while len(_cache) > _CACHE_SIZE:
-                _cache.popitem(last=False)
+            old = _cache.pop(full_key, None)
+            if old is not None:
+                _cache_bytes[0] -= old[0]
+            _cache[full_key] = (size, value)
+            _cache_bytes[0] += size
+            while _cache_bytes[0] > _CACHE_BYTES and len(_cache) > 1:
+                _, (gone, _) = _cache.popitem(last=False)
+                _cache_bytes[0] -= gone
     return value
+
+
+def _note_failure() -> None:
+    """Say that this request showed a failure in words, so its view is not kept for others."""
+    from flask import g, has_request_context
+
+    if has_request_context():
+        g.pathway_view_failed = True
+
+
+def view_failed() -> bool:
+    from flask import g, has_request_context
+
+    return has_request_context() and bool(g.get("pathway_view_failed"))
+
+
+def view_cache():
+    """This database's shared view cache (pathway.web.view_cache), or None for a test's Warehouse."""
+    from pathway.web.view_cache import ViewCache, folder_for
+
+    with _lock:
+        if _config["warehouse"] is not None:
+            return None
+        if _opened.get("view_cache") is None:
+            settings = web_warehouse().settings
+            _opened["view_cache"] = ViewCache(folder_for(str(web_warehouse().url), settings.view_cache_dir))
+        return _opened["view_cache"]
 
 
 def _run_metric(name: str, params: dict) -> MetricResult:
@@ -166,11 +214,13 @@ def fetch_metric(name: str, params: Mapping[str, Any] | None = None) -> MetricRe
     params = dict(params or {})
     key = ("metric", name, tuple(sorted((k, str(v)) for k, v in params.items())))
     failure: list[MetricResult] = []
+    _note_fetch(name, params)
 
     def run() -> pd.DataFrame | None:
         result = _run_metric(name, params)
         if not result.ok:
             failure.append(result)  # said in words, never kept: the next request tries again
+            _note_failure()
             return None
         return result.frame
 
@@ -179,6 +229,49 @@ def fetch_metric(name: str, params: Mapping[str, Any] | None = None) -> MetricRe
         return failure[0]
     # A copy, so a page that adds columns cannot change what the next request is given.
     return MetricResult(name, frame.copy())
+
+
+def _note_fetch(name: str, params: dict) -> None:
+    from flask import g, has_request_context
+
+    if has_request_context() and g.get("pathway_fetches") is not None:
+        g.pathway_fetches.append([name, params])
+
+
+def record_fetches() -> None:
+    """Start noting which metrics this request fetches (fetched_so_far gives them back)."""
+    from flask import g, has_request_context
+
+    if has_request_context():
+        g.pathway_fetches = []
+
+
+def fetched_so_far() -> list:
+    from flask import g, has_request_context
+
+    return list(g.get("pathway_fetches") or []) if has_request_context() else []
+
+
+_PREFETCH_THREADS = 4
+
+
+def prefetch(requests: list) -> None:
+    """Fetch a page's metrics at once, each on its own thread and connection (DuckDB and
+    PostgreSQL both answer concurrent reads), so the page's render finds every answer kept."""
+    import contextvars
+    from concurrent.futures import ThreadPoolExecutor
+
+    if len(requests) < 2:
+        return
+    data_version()  # read once, before the threads share this request's answer
+
+    def fetch(request):
+        return fetch_metric(request[0], request[1])
+
+    # each fetch runs in its own copy of this request's context, so all share its data version
+    contexts = [contextvars.copy_context() for _ in requests]
+    with ThreadPoolExecutor(max_workers=min(_PREFETCH_THREADS, len(requests))) as pool:
+        list(pool.map(lambda pair: pair[0].run(fetch, pair[1]), zip(contexts, requests)))
 
 
 def fetch_economic_assumptions(params: Mapping[str, Any] | None = None) -> MetricResult:

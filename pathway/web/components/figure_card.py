@@ -15,7 +15,7 @@ from dash import MATCH, Input, Output, State, callback, ctx, dcc, html, no_updat
 from pathway.web import exports, ids
 from pathway.web.components.messages import NO_DATA, empty_state, error_state
 from pathway.web.components.tables import html_table, records
-from pathway.web.warehouse import MetricResult
+from pathway.web.warehouse import MetricResult, view_cache
 
 GRAPH_CONFIG = {"displaylogo": False, "responsive": True,
                 "modeBarButtonsToRemove": ["select2d", "lasso2d"],
@@ -62,8 +62,7 @@ def figure_card(card: str, title: str, *, figure: dict | None, table: pd.DataFra
                             className="btn btn-outline-primary btn-sm",
                             **{"aria-label": f"Download XLSX: {title}"}),
                 dcc.Download(id=_card_id(ids.CARD_DOWNLOAD_TYPE, card)),
-                dcc.Store(id=_card_id(ids.CARD_DATA_TYPE, card),
-                          data={"columns": [str(c) for c in table.columns], "rows": records(table)}),
+                dcc.Store(id=_card_id(ids.CARD_DATA_TYPE, card), data=download_data(table)),
             ], className="pathway-downloads"),
         ]
     if source:
@@ -75,11 +74,29 @@ def figure_card(card: str, title: str, *, figure: dict | None, table: pd.DataFra
                         id=_card_id(ids.CARD_TYPE, card), **{"aria-labelledby": f"{card}-title"})
 
 
+# A table longer than this (every area's rows) is kept on the server for its download, not sent
+# with every filter change: at national scale such rows were most of a page's answer.
+ROWS_SENT_WITH_PAGE = 200
+
+
+def download_data(table: pd.DataFrame) -> dict:
+    """What a card's store holds for its downloads: the rows, or the key they are kept under."""
+    data = {"columns": [str(c) for c in table.columns], "rows": records(table)}
+    if len(table) <= ROWS_SENT_WITH_PAGE:
+        return data
+    cache = view_cache()
+    key = cache.keep_rows(data) if cache is not None else None
+    return data if key is None else {"columns": data["columns"], "rows_key": key}
+
+
 def card_download(kind: str, card: str, stored: dict | None, context: dict | None = None) -> dict | None:
     """The dcc.Download payload for a card's rows as 'csv' or 'xlsx' (formulas made inert).
 
     `context` (exports.download_context: the area and the births period) is written into every row
     and into the file name, so a file read later still says what it covers."""
+    if stored and stored.get("rows_key"):
+        cache = view_cache()
+        stored = cache.rows(stored["rows_key"]) if cache is not None else None
     if not stored or not stored.get("rows"):
         return None
     frame = exports.with_context(exports.frame_from_records(stored["rows"], stored.get("columns")), context)

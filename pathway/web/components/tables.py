@@ -10,7 +10,11 @@ import pandas as pd
 from dash import html
 
 SUPPRESSED = "*"
-MAX_ROWS_ON_SCREEN = 200
+# A table up to SHOWN_WHOLE rows is shown whole; a longer one (every area's rows: at national
+# scale thousands, most of what a filter change would otherwise send) shows its first
+# MAX_ROWS_ON_SCREEN rows, and the download has them all.
+SHOWN_WHOLE = 60
+MAX_ROWS_ON_SCREEN = 25
 
 # Headings in the commissioner's words; other columns are shown with underscores as spaces.
 COLUMN_LABELS = {
@@ -138,8 +142,9 @@ def _table_cell(text: str) -> dict:
 
 
 def html_table(frame: pd.DataFrame, caption: str, table_id: Any = None) -> html.Div:
-    """An accessible table: a caption, column headers with scope, at most MAX_ROWS_ON_SCREEN rows."""
-    shown = frame.head(MAX_ROWS_ON_SCREEN)
+    """An accessible table: a caption, column headers with scope, and every row of a short table
+    or the first MAX_ROWS_ON_SCREEN of a long one."""
+    shown = frame if len(frame) <= SHOWN_WHOLE else frame.head(MAX_ROWS_ON_SCREEN)
     head = html.Thead(html.Tr([html.Th(label(str(c)), scope="col") for c in shown.columns]))
     body = html.Tbody([html.Tr([_table_cell(display(v)) for v in row])
                        for row in shown.to_numpy(dtype=object).tolist()])

@@ -1,0 +1,298 @@
+"""Answers kept per data version: what run_metric works out once per load, not once per call.
+
+The data version is the latest load and the journey build (load_log, journey_state): a load,
+a rebuild or a replaced reference table (which rebuilds the journey) starts a new one, so
+nothing kept here can outlive the data it came from, and nothing expires on a clock.
+
+- `PerVersion` keeps small values (the metric defaults, known area codes) per warehouse and
+  data version, in this process.
+- `precompute` works out, after a load, every catalogue metric for the default period for all
+  areas, every ICB and every area (the dashboard's first requests), and stores each answer in
+  the warehouse table metric_answers under the data version; `stored_answer` gives one back
+  when a run's parameters match. A missing, partial or stale set only means a live run.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+import threading
+import time
+import weakref
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from pathway.schema import metric_answers
+
+# One round trip: whether the journey is current (journey.is_current's rule) and what the
+# data version is. Refused loads change no data, so they do not count.
+_VERSION = sa.text(
+    "select (select coalesce(max(load_id), 0) from load_log where outcome = 'loaded'), "
+    "(select max(built_after_load_id) from journey_state), "
+    "(select max(built_at) from journey_state)")
+
+# The area selector (queries/_journey.sql area_selection) of every ICB at once, each reported as
+# itself: precompute's one run for all ICBs. Not a code a person can ask for (metrics refuse it).
+EVERY_ICB = "(every ICB)"
+
+# The marker row precompute writes last: the version's answers are all there.
+_COMPLETE = "(complete)"
+
+
+@dataclass(frozen=True)
+class DataVersion:
+    """The latest load and journey build a warehouse's answers are computed from."""
+
+    latest_load: int
+    built_after: int | None
+    built_at: Any
+
+    @property
+    def journey_current(self) -> bool:
+        return self.built_after is not None and self.built_after >= self.latest_load
+
+    @property
+    def key(self) -> str:
+        built = self.built_at.isoformat() if hasattr(self.built_at, "isoformat") else str(self.built_at)
+        return f"load {self.latest_load}; journey after load {self.built_after} at {built}"
+
+
+def read_version(conn: Connection) -> DataVersion:
+    latest, built_after, built_at = conn.execute(_VERSION).one()
+    return DataVersion(int(latest or 0), None if built_after is None else int(built_after), built_at)
+
+
+class PerVersion:
+    """Values worked out once per warehouse and data version (a new version forgets the old)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._kept: "weakref.WeakKeyDictionary[Any, tuple[str, dict]]" = weakref.WeakKeyDictionary()
+
+    def get(self, warehouse, version: DataVersion, key: Any, make: Callable[[], Any]) -> Any:
+        with self._lock:
+            kept = self._kept.get(warehouse)
+            if kept is None or kept[0] != version.key:
+                kept = (version.key, {})
+                self._kept[warehouse] = kept
+            if key in kept[1]:
+                return kept[1][key]
+        value = make()
+        with self._lock:
+            if self._kept.get(warehouse, ("",))[0] == version.key:
+                self._kept[warehouse][1][key] = value
+        return value
+
+    def current(self, warehouse, key: Any, make: Callable[[], Any]) -> Any:
+        """make(), kept under the data version this warehouse was last seen at in this process
+        (run_metric reads the version before its steps ask)."""
+        with self._lock:
+            kept = self._kept.get(warehouse)
+            if kept is not None and key in kept[1]:
+                return kept[1][key]
+        value = make()
+        with self._lock:
+            if kept is not None and self._kept.get(warehouse) is kept:
+                kept[1][key] = value
+        return value
+
+    def forget(self, warehouse) -> None:
+        with self._lock:
+            self._kept.pop(warehouse, None)
+
+
+PER_VERSION = PerVersion()
+
+
+# ---- the stored answers ---------------------------------------------------------------------
+def params_key(binds: dict[str, Any], policy) -> str:
+    """The resolved binds of a run (and the disclosure policy) as one text key: two requests
+    that resolve to the same binds, however they were asked, share one answer."""
+    def plain(value):
+        if isinstance(value, (dt.date, dt.datetime)):
+            return value.isoformat()
+        if isinstance(value, float):
+            return repr(value)  # exact: two different numbers never share an answer
+        return value
+    pairs = sorted((name, plain(value)) for name, value in binds.items())
+    return json.dumps({"binds": pairs, "suppress_below": policy.suppress_below,
+                       "round_to": policy.round_to}, default=str, separators=(",", ":"))
+
+
+def to_payload(frame: pd.DataFrame) -> bytes:
+    sink = io.BytesIO()
+    rows = frame.copy()
+    rows.attrs = {}  # the disclosure spec is code, not data: run_metric puts it back
+    pq.write_table(pa.Table.from_pandas(rows, preserve_index=False), sink, compression="zstd")
+    return sink.getvalue()
+
+
+def from_payload(payload: bytes) -> pd.DataFrame:
+    return pq.read_table(io.BytesIO(payload)).to_pandas()
+
+
+_STORE = PerVersion()
+
+
+def _stored_keys(warehouse, conn: Connection, version: DataVersion) -> set[tuple[str, str]] | None:
+    """The (metric, params_key) pairs stored for this version; None when there is no table."""
+    def read():
+        present = conn.execute(sa.text(
+            "select count(*) from information_schema.tables "
+            "where table_schema = current_schema() and table_name = 'metric_answers'")).scalar()
+        if not present:
+            return None
+        rows = conn.execute(sa.select(metric_answers.c.metric, metric_answers.c.params_key)
+                            .where(metric_answers.c.data_version == version.key)).all()
+        return {(r[0], r[1]) for r in rows}
+
+    keys = _STORE.get(warehouse, version, "keys", read)
+    if keys is not None and (_COMPLETE, "") not in keys:
+        # A precompute may still be writing this version's answers (another process): look again.
+        keys = read()
+        _STORE.forget(warehouse)
+        _STORE.get(warehouse, version, "keys", lambda: keys)
+    return keys
+
+
+def stored_answer(warehouse, conn: Connection, version: DataVersion, metric: str,
+                  binds: dict[str, Any]) -> pd.DataFrame | None:
+    """The stored (suppressed) answer for these binds and this data version, if precompute made one."""
+    key = params_key(binds, warehouse.settings.disclosure)
+    keys = _stored_keys(warehouse, conn, version)
+    if not keys or (metric, key) not in keys:
+        return None
+    payload = conn.execute(sa.select(metric_answers.c.payload).where(
+        metric_answers.c.data_version == version.key, metric_answers.c.metric == metric,
+        metric_answers.c.params_key == key)).scalar()
+    return None if payload is None else from_payload(payload)
+
+
+# ---- precompute -------------------------------------------------------------------------------
+@dataclass
+class PrecomputeSummary:
+    version: str = ""
+    answers: int = 0
+    already: int = 0
+    seconds: float = 0.0
+    complete: bool = False
+    split_metrics: list[str] = field(default_factory=list)
+
+    def describe(self) -> str:
+        state = "all of them" if self.complete else "stopped at the time limit; the rest run live"
+        return (f"precomputed {self.answers} metric answers for the dashboard's first requests in "
+                f"{self.seconds:.1f} s ({state})")
+
+
+def first_requests(warehouse, conn: Connection) -> list[tuple[str, list[dict[str, Any]]]]:
+    """Per metric, the parameters of the dashboard's first requests: each metric at its defaults
+    for all areas, then every ICB, then every area (economic_case with the scenario the page
+    starts from). Metrics without an area parameter are asked once."""
+    from pathway import catalogue
+
+    frame = pd.DataFrame(conn.execute(sa.text(
+        "select area_code, icb_code from areas order by area_code")).all(), columns=["area_code", "icb_code"])
+    icbs = sorted(set(frame["icb_code"].dropna()) - set(frame["area_code"]))
+    scopes = ["all"] + icbs + list(frame["area_code"])
+    extra = _economic_scenario(conn)
+    plan = []
+    for name, metric in catalogue.METRICS.items():
+        base = extra if name == "economic_case" else {}
+        if metric.parameter("area") is None:
+            plan.append((name, [dict(base)]))
+        else:
+            plan.append((name, [{**base, "area": scope} for scope in scopes]))
+    return plan
+
+
+def _economic_scenario(conn: Connection) -> dict[str, Any]:
+    """The economic case page's starting scenario (its inputs filled from the reference tables)."""
+    values = dict(conn.execute(sa.text(
+        "select name, value from ref_parameters where name in "
+        "('national_ambition_pct', 'effect_avoided_share')")).all())
+    year = conn.execute(sa.text("select max(price_year) from ref_deflators")).scalar()
+    scenario = {"need": "mid", "price_year": year}
+    if values.get("national_ambition_pct") is not None:
+        scenario["target_access_pct"] = round(float(values["national_ambition_pct"]), 6)
+    if values.get("effect_avoided_share") is not None:
+        scenario["effect"] = round(float(values["effect_avoided_share"]), 6)
+    return scenario
+
+
+def precompute(warehouse, *, seconds: float | None = None,
+               progress: Callable[[str], None] | None = None) -> PrecomputeSummary:
+    """Work out and store the first-request answers for the current data version.
+
+    Answers of older versions are deleted first. Each metric's answer for all areas is run once
+    unsuppressed and every area's answer cut from it, and likewise one run for every ICB
+    (checked against a live run of the first; a metric whose answers cannot be cut from the
+    whole runs area by area).
+    Answers are written as they are made, in small transactions, so an interrupted run leaves
+    a usable part; it stops starting new work after `seconds` (settings: precompute_seconds)."""
+    from pathway import metrics
+
+    started = time.perf_counter()
+    budget = warehouse.settings.precompute_seconds if seconds is None else seconds
+    deadline = started + budget
+    say = progress or (lambda text: None)
+    metrics.ensure_journey(warehouse)
+    summary = PrecomputeSummary()
+    with warehouse.begin() as conn:
+        version = read_version(conn)
+        summary.version = version.key
+        conn.execute(metric_answers.delete().where(metric_answers.c.data_version != version.key))
+        done = {(r[0], r[1]) for r in conn.execute(
+            sa.select(metric_answers.c.metric, metric_answers.c.params_key)
+            .where(metric_answers.c.data_version == version.key)).all()}
+        plan = first_requests(warehouse, conn)
+    if (_COMPLETE, "") in done:
+        summary.complete, summary.already = True, len(done) - 1
+        summary.seconds = time.perf_counter() - started
+        return summary
+    policy = warehouse.settings.disclosure
+    stopped = False
+    for name, requests in plan:
+        if time.perf_counter() > deadline:
+            stopped = True
+            break
+        say(f"precomputing {name}")
+        rows = []
+        for key, frame in metrics.first_request_answers(warehouse, name, requests, done, policy,
+                                                        deadline=deadline, summary=summary):
+            rows.append((key, frame))
+            if len(rows) >= 50:
+                summary.answers += _write(warehouse, version, name, rows)
+                rows = []
+        summary.answers += _write(warehouse, version, name, rows)
+        if time.perf_counter() > deadline:
+            stopped = True
+    if not stopped:
+        with warehouse.begin() as conn:
+            if read_version(conn).key == version.key:
+                conn.execute(metric_answers.insert().values(
+                    data_version=version.key, metric=_COMPLETE, params_key="", payload=b""))
+                summary.complete = True
+    _STORE.forget(warehouse)
+    summary.already = len(done)
+    summary.seconds = time.perf_counter() - started
+    return summary
+
+
+def _write(warehouse, version: DataVersion, metric: str, rows: list[tuple[str, pd.DataFrame]]) -> int:
+    if not rows:
+        return 0
+    with warehouse.begin() as conn:
+        # A load that landed meanwhile made these answers stale: drop them, not store them.
+        if read_version(conn).key != version.key:
+            return 0
+        conn.execute(metric_answers.insert(), [
+            {"data_version": version.key, "metric": metric, "params_key": key,
+             "payload": to_payload(frame)} for key, frame in rows])
+    return len(rows)

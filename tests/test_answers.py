@@ -1,0 +1,138 @@
+"""Precomputed first-request answers (pathway.answers): the same as live answers, invisible after a
+load, and a stopped precompute only means live runs."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+import pytest
+import sqlalchemy as sa
+
+from metric_fixtures import ALPHA, build_warehouse
+from pathway import answers, journey, metrics
+from pathway.metrics import run_metric
+
+
+def first_requests(warehouse):
+    with warehouse.connect() as conn:
+        return [(name, params) for name, requests in answers.first_requests(warehouse, conn)
+                for params in requests]
+
+
+def live(warehouse, name, params):
+    """The answer worked out from the SQL, whatever is stored."""
+    metric = metrics.catalogue.METRICS[name]
+    steps = metrics._STEPS.get(name, metrics.MetricSteps())
+    version = metrics.ensure_journey(warehouse)
+    with warehouse.connect() as conn:
+        binds = metrics.resolve_parameters(warehouse, metric, params, conn=conn, version=version)
+        if steps.prepare:
+            steps.prepare(warehouse, binds, params, conn)
+        metrics._disclosure_binds(warehouse, binds, suppress=True)
+        frame = metrics._sql_frame(*metrics._sql_rows(warehouse, metric, binds, conn))
+    return metrics._finish(warehouse, metric, frame, binds, suppress=True)
+
+
+def stored(warehouse, name, params):
+    metric = metrics.catalogue.METRICS[name]
+    steps = metrics._STEPS.get(name, metrics.MetricSteps())
+    with warehouse.connect() as conn:
+        version = answers.read_version(conn)
+        binds = metrics.resolve_parameters(warehouse, metric, params, conn=conn, version=version)
+        if steps.prepare:
+            steps.prepare(warehouse, binds, params, conn)
+        metrics._disclosure_binds(warehouse, binds, suppress=True)
+        return answers.stored_answer(warehouse, conn, version, name, binds)
+
+
+@pytest.fixture
+def warehouse(warehouse_url):
+    built = build_warehouse(warehouse_url)
+    yield built
+    built.dispose()
+
+
+def test_every_first_request_is_stored_and_equals_its_live_answer(warehouse):
+    summary = answers.precompute(warehouse)
+    requests = first_requests(warehouse)
+    # 12 metrics take an area: all, 2 ICBs and 3 areas each; data_quality and benchmarks once
+    assert len(requests) == 12 * 6 + 2
+    assert summary.complete and summary.answers == len(requests)
+    for name, params in requests:
+        kept = stored(warehouse, name, params)
+        assert kept is not None, (name, params)
+        pd.testing.assert_frame_equal(kept, live(warehouse, name, params), check_exact=False, rtol=1e-9,
+                                      obj=f"{name} {params}")
+        pd.testing.assert_frame_equal(run_metric(warehouse, name, params), kept, obj=f"{name} {params}")
+
+
+def test_the_page_and_the_catalogue_defaults_share_one_stored_answer(warehouse):
+    answers.precompute(warehouse)
+    # the economic case page passes its scenario; the command line leaves it to the defaults
+    with warehouse.connect() as conn:
+        scenario = answers._economic_scenario(conn)
+    by_page = stored(warehouse, "economic_case", {"area": ALPHA, **scenario})
+    assert by_page is not None
+    # equity's page names the measure, stage and tier it starts with: the catalogue's defaults
+    assert stored(warehouse, "equity", {"area": ALPHA, "metric": "specialist_access", "stage": "any",
+                                        "tier": "specialist"}) is not None
+
+
+def test_a_load_makes_the_stored_answers_invisible_at_once(warehouse):
+    answers.precompute(warehouse)
+    before = run_metric(warehouse, "births", {"area": ALPHA}, suppress=False)
+    with warehouse.begin() as conn:
+        binds = metrics.resolve_parameters(warehouse, metrics.catalogue.METRICS["births"], {}, conn=conn)
+        born = binds["date_to"] - dt.timedelta(days=10)
+        conn.execute(sa.text(
+            "insert into cohort (pregnancy_id, person_id, area_code, outcome, edd, birth_date) "
+            "values ('NEW1', 'person-NEW1', :area, 'live_birth', :d, :d)"), {"area": ALPHA, "d": born})
+        conn.execute(sa.text(
+            "insert into load_log (load_id, file_name, table_name, outcome) "
+            "values (99, 'cohort_new.csv', 'cohort', 'loaded')"))
+        journey.refresh(conn)
+    assert stored(warehouse, "births", {"area": ALPHA}) is None
+    after = run_metric(warehouse, "births", {"area": ALPHA}, suppress=False)
+    assert int(after["live_births"].iloc[0]) == int(before["live_births"].iloc[0]) + 1
+    # the next precompute replaces the old version's rows with the new one's
+    answers.precompute(warehouse)
+    versions = warehouse.query("select distinct data_version from metric_answers")
+    assert len(versions) == 1
+    assert stored(warehouse, "births", {"area": ALPHA}) is not None
+
+
+def test_a_precompute_stopped_part_way_leaves_live_answers_and_resumes(warehouse, monkeypatch):
+    finish = metrics._finish
+    calls = {"n": 0}
+
+    def stop_after_a_few(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] > 60:
+            raise KeyboardInterrupt
+        return finish(*args, **kwargs)
+
+    monkeypatch.setattr(metrics, "_finish", stop_after_a_few)
+    with pytest.raises(KeyboardInterrupt):
+        answers.precompute(warehouse)
+    monkeypatch.setattr(metrics, "_finish", finish)
+    requests = first_requests(warehouse)
+    kept = [stored(warehouse, name, params) is not None for name, params in requests]
+    assert 0 < sum(kept) < len(requests)
+    for name, params in requests:
+        pd.testing.assert_frame_equal(run_metric(warehouse, name, params), live(warehouse, name, params),
+                                      check_exact=False, rtol=1e-9, obj=f"{name} {params}")
+    summary = answers.precompute(warehouse)
+    assert summary.complete and summary.answers == len(requests) - sum(kept)
+
+
+def test_a_time_limit_of_nothing_stores_nothing(warehouse):
+    summary = answers.precompute(warehouse, seconds=0)
+    assert not summary.complete and summary.answers == 0
+    assert stored(warehouse, "births", {"area": "all"}) is None
+    assert not run_metric(warehouse, "births", {"area": "all"}).empty
+
+
+def test_the_every_icb_selector_is_not_an_area_anyone_can_ask_for(warehouse):
+    with pytest.raises(metrics.MetricError, match="unknown area"):
+        run_metric(warehouse, "births", {"area": answers.EVERY_ICB})

@@ -345,7 +345,7 @@ METRICS: dict[str, Metric] = _metrics(
         columns=("area_code", "service", "instrument", "paired", "mean_baseline", "mean_end",
                  "reliably_improved", "reliable_improvement_pct",
                  "reliably_deteriorated", "reliable_deterioration_pct",
-                 "cases_at_baseline", "recovered", "recovered_pct"),
+                 "cases_at_baseline", "recovered", "recovered_pct", "mean_change"),
         follow_up="pathway",
         disclosure=DisclosureSpec(
             counts=("paired", "reliably_improved", "reliably_deteriorated", "cases_at_baseline",
@@ -358,7 +358,7 @@ METRICS: dict[str, Metric] = _metrics(
                 Proportion("recovered_pct", "recovered", "cases_at_baseline",
                            ("recovered_ci_low", "recovered_ci_high")),
             ),
-            derived=(Derived(("mean_baseline", "mean_end"), ("paired",)),)),
+            derived=(Derived(("mean_baseline", "mean_end", "mean_change"), ("paired",)),)),
         source="contract v1 section 5; NHS Talking Therapies manual (reliable change, recovery)",
         order_by=("area_code", "service", "instrument"),
     ),

@@ -35,7 +35,10 @@ _TABLES_PRESENT = sa.text(
 # silently fall outside the pathway (or a metric come back empty), so refresh refuses to run.
 REQUIRED_PARAMETERS = ("conception_days_before_edd", "lmp_days_before_edd",
                        "booking_by_13_weeks_max_days", "default_follow_up_months",
-                       "waiting_time_standard_days")
+                       "waiting_time_standard_days", "spc_shift_run_length",
+                       "spc_trend_run_length", "perinatal_access_ambition_per_100_births",
+                       "perinatal_access_months_after_birth", "assessed_within_days",
+                       "treated_within_days")
 
 
 class JourneyError(ValueError):

@@ -39,8 +39,10 @@ SPECIAL_CAUSE_STYLE = {
     "concern": ("Special cause: concern", NHS_ORANGE, "diamond"),
     "neither": ("Special cause", NHS_PURPLE, "square"),
 }
-RULE_WORDS = {"outside_limits": "outside the limits", "run_of_7": "a run of 7 on one side of the mean",
-              "trend_of_6": "6 rising or falling", "two_of_three": "2 of 3 near a limit"}
+# run_of_7 and trend_of_6 keep their v1 column names; their lengths are reference data
+# (ref_parameters spc_shift_run_length and spc_trend_run_length, default 7 each).
+RULE_WORDS = {"outside_limits": "outside the limits", "run_of_7": "a run on one side of the mean",
+              "trend_of_6": "a run of points rising or falling", "two_of_three": "2 of 3 near a limit"}
 
 
 def variation_words(code: str | None) -> str:

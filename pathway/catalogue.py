@@ -219,6 +219,25 @@ PRICE_YEAR = Parameter(
     bind="price_year")
 
 
+# ---- parameters of the contract v1.1 metrics ----------------------------------------------
+ACCESS_MONTHS = Parameter(
+    "months", "number",
+    "how many month ends to show, the latest complete month up to as_at and the ones before "
+    "it; default 12",
+    bind="months", default="12", minimum=1, maximum=60)
+ACCESS_SERVICE = Parameter(
+    "service", "choice",
+    "perinatal_mh (the default: specialist community perinatal mental health teams and mother "
+    "and baby units, NHS England's MHS91) or maternal_mh (Maternal Mental Health Services, "
+    "counted the same way)",
+    bind="access_service", choices=("perinatal_mh", "maternal_mh"), default="perinatal_mh")
+CONTACT_UNIT = Parameter(
+    "unit", "choice",
+    "baby (the default: each baby of a pregnancy counts, twins twice, as OHID counts children) "
+    "or pregnancy (one per live birth, as contract v1 did)",
+    bind="unit", choices=("baby", "pregnancy"), default="baby")
+
+
 def _metrics(*metrics: Metric) -> dict[str, Metric]:
     return {metric.name: metric for metric in metrics}
 
@@ -460,6 +479,33 @@ METRICS: dict[str, Metric] = _metrics(
             counts=("numerator", "denominator"),
             derived=(Derived(("value", "ci_low", "ci_high"), ("numerator", "denominator")),)),
         source="contract v1 section 5; NHS England 'Making Data Count' (XmR charts)",
+        order_by=("area_code", "month"),
+    ),
+    Metric(
+        name="perinatal_access",
+        title="Perinatal mental health access (NHS England's measure)",
+        description="Women in contact with specialist perinatal mental health services in the "
+                    "12 months to each month end, counted as NHS England's MHS91 counts them "
+                    "(attended face to face or by video, conception to 24 months after birth, "
+                    "any pregnancy outcome), per 100 live births of the same 12 months, against "
+                    "the Long Term Plan ambition; service=maternal_mh counts Maternal Mental "
+                    "Health Services the same way. mode_unknown counts women counted only by "
+                    "contacts with no recorded mode: comparable with the published figure only at 0",
+        grain="area × month end",
+        keys=("area_code", "month"),
+        columns=("area_code", "service", "month", "window_start", "month_end", "accessed",
+                 "mode_unknown", "telephone_or_text_only", "live_births",
+                 "access_rate_per_100_births", "rate_ci_low", "rate_ci_high",
+                 "ambition_per_100_births"),
+        parameters=(AREA, AS_AT, ACCESS_MONTHS, ACCESS_SERVICE),
+        follow_up="birth",
+        disclosure=DisclosureSpec(
+            counts=("accessed", "mode_unknown", "telephone_or_text_only", "live_births"),
+            # women of any outcome over live births: a rate (Byar interval), not a proportion
+            derived=(Derived(("access_rate_per_100_births", "rate_ci_low", "rate_ci_high"),
+                             ("accessed", "live_births")),)),
+        source="contract v1.1 section 7.3; NHS England MHSDS MHS91 (published code); "
+               "NHS Long Term Plan ambition",
         order_by=("area_code", "month"),
     ),
     Metric(

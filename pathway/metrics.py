@@ -538,7 +538,30 @@ def _trend_limits_from_shown_months(frame: pd.DataFrame, binds: dict) -> pd.Data
     return _with_process_limits(out, binds.get("measure"), binds)[list(frame.columns)]
 
 
+# perinatal_access -------------------------------------------------------------------------------
+def _access_months(warehouse: Warehouse, binds: dict, given: Mapping, conn) -> None:
+    """The month ends shown: the latest complete month up to as_at (as_at itself when it is a
+    month end), and the `months` - 1 before it."""
+    as_at = pd.Timestamp(binds["as_at"])
+    binds["last_month_end"] = (as_at if as_at.is_month_end else as_at - pd.offsets.MonthEnd(1)).date()
+    months = binds.get("months")
+    if months is None or months != int(months):
+        raise MetricError(f"parameter months={months!r} must be a whole number of months")
+    binds["months"] = int(months)
+
+
+def _access_rate_intervals(frame: pd.DataFrame, binds: dict) -> pd.DataFrame:
+    """Byar's interval for the rate per 100 births (women of any outcome are not a subset of
+    live births, so a Wilson interval would not fit)."""
+    out = frame.copy()
+    accessed = pd.to_numeric(out["accessed"], errors="coerce").fillna(0)
+    births = pd.to_numeric(out["live_births"], errors="coerce").fillna(0)
+    out["rate_ci_low"], out["rate_ci_high"] = statistics.rate_interval(accessed, births, 100.0)
+    return out
+
+
 _STEPS: dict[str, MetricSteps] = {
+    "perinatal_access": MetricSteps(prepare=_access_months, derive=_access_rate_intervals),
     "equity": MetricSteps(prepare=_check_measure_stage, derive=_equity_rate_ratios,
                           after_disclosure=_equity_hide_ratios_of_hidden_references),
     "service_gaps": MetricSteps(derive=_service_gap_flags, after_disclosure=_service_gaps_hide_unmet),

@@ -509,6 +509,51 @@ METRICS: dict[str, Metric] = _metrics(
         order_by=("area_code", "month"),
     ),
     Metric(
+        name="risk_pathway",
+        title="Risk-based pathway",
+        description="Families with a risk recorded in pregnancy (each risk factor, and any): "
+                    "referred to a targeted or specialist service before birth, seen by one "
+                    "before birth, seen by the parent-infant team by the baby's first birthday, "
+                    "and the median days from the risk being recorded to first being seen",
+        grain="area × risk factor",
+        keys=("area_code", "risk_factor"),
+        columns=("area_code", "risk_factor", "cohort", "at_risk",
+                 "referred_antenatal", "referred_antenatal_pct",
+                 "seen_antenatal", "seen_antenatal_pct",
+                 "parent_infant_seen", "parent_infant_seen_pct",
+                 "seen_after_risk", "median_days_to_seen"),
+        follow_up="birth",
+        disclosure=DisclosureSpec(
+            counts=("cohort", "at_risk", "referred_antenatal", "seen_antenatal",
+                    "parent_infant_seen", "seen_after_risk"),
+            proportions=(
+                Proportion("referred_antenatal_pct", "referred_antenatal", "at_risk",
+                           ("referred_antenatal_ci_low", "referred_antenatal_ci_high")),
+                Proportion("seen_antenatal_pct", "seen_antenatal", "at_risk",
+                           ("seen_antenatal_ci_low", "seen_antenatal_ci_high")),
+                Proportion("parent_infant_seen_pct", "parent_infant_seen", "at_risk",
+                           ("parent_infant_seen_ci_low", "parent_infant_seen_ci_high")),
+            ),
+            derived=(Derived(("median_days_to_seen",), ("seen_after_risk",)),)),
+        source="contract v1.1 section 7.3; PIP UK (referral on the basis of risk, from before birth)",
+        order_by=("area_code", "factor_order", "risk_factor"),
+    ),
+    Metric(
+        name="partner_involvement",
+        title="Partners seen",
+        description="Of women with specialist perinatal access, those whose partner had an "
+                    "attended assessment or contact from conception to the baby's first birthday",
+        grain="area",
+        keys=("area_code",),
+        columns=("area_code", "accessed", "partner_seen", "partner_seen_pct", "ci_low", "ci_high"),
+        follow_up="pathway",
+        disclosure=DisclosureSpec(
+            counts=("accessed", "partner_seen"),
+            proportions=(Proportion("partner_seen_pct", "partner_seen", "accessed"),)),
+        source="contract v1.1 section 7.3; NHS Long Term Plan (partners offered assessment)",
+        order_by=("area_code",),
+    ),
+    Metric(
         name="data_quality",
         title="Data quality",
         description="Completeness of every contract column, values loaded but unusable, rows "

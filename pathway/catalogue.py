@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from pathway.disclosure import Derived, DisclosureSpec, Proportion, RowsAddUp
+from pathway.disclosure import ColumnsAddUp, Derived, DisclosureSpec, Proportion, RowsAddUp
 from pathway.resources import queries_dir
 
 
@@ -250,12 +250,15 @@ METRICS: dict[str, Metric] = _metrics(
         grain="area × period (grain=whole|month|quarter|year)",
         keys=("area_code", "period"),
         columns=("area_code", "period", "live_births", "pregnancies", "booked_by_13_weeks",
-                 "booked_by_13_weeks_pct"),
+                 "booking_known", "booking_missing", "booked_by_13_weeks_pct"),
         parameters=COMMON + (GRAIN,),
         follow_up="birth",
         disclosure=DisclosureSpec(
-            counts=("live_births", "pregnancies", "booked_by_13_weeks"),
-            proportions=(Proportion("booked_by_13_weeks_pct", "booked_by_13_weeks", "pregnancies"),)),
+            counts=("live_births", "pregnancies", "booked_by_13_weeks", "booking_known",
+                    "booking_missing"),
+            # contract v1.1: pregnancies without a booking date or EDD are out of the denominator
+            proportions=(Proportion("booked_by_13_weeks_pct", "booked_by_13_weeks", "booking_known"),),
+            additive=(ColumnsAddUp(total="pregnancies", parts=("booking_known", "booking_missing")),)),
         source="contract v1 section 5; NHS Maternity Statistics (gestation at booking)",
         order_by=("area_code", "period_start"),
     ),
@@ -276,10 +279,13 @@ METRICS: dict[str, Metric] = _metrics(
     Metric(
         name="mandated_contacts",
         title="Mandated health visitor contacts",
-        description="Live births with each mandated health visiting contact attended in its window",
+        description="Babies (unit=baby, the default: twins count twice) or live births "
+                    "(unit=pregnancy) with each mandated health visiting contact attended in "
+                    "its window",
         grain="area × contact",
         keys=("area_code", "contact_code"),
         columns=("area_code", "contact_code", "numerator", "denominator", "pct", "ci_low", "ci_high"),
+        parameters=COMMON + (CONTACT_UNIT,),
         follow_up="contact_windows",
         disclosure=DisclosureSpec(
             counts=("numerator", "denominator"),
@@ -345,11 +351,21 @@ METRICS: dict[str, Metric] = _metrics(
         grain="area × service",
         keys=("area_code", "service"),
         columns=("area_code", "service", "referrals", "seen", "median_days", "p90_days",
-                 "seen_within_28_days", "seen_within_28_days_pct", "ci_low", "ci_high"),
+                 "seen_within_28_days", "seen_within_28_days_pct", "ci_low", "ci_high",
+                 "assessed_within_14_days", "assessed_within_14_days_pct",
+                 "treated_within_42_days", "treated_within_42_days_pct"),
         follow_up="pathway",
         disclosure=DisclosureSpec(
-            counts=("referrals", "seen", "seen_within_28_days"),
-            proportions=(Proportion("seen_within_28_days_pct", "seen_within_28_days", "referrals"),),
+            counts=("referrals", "seen", "seen_within_28_days", "assessed_within_14_days",
+                    "treated_within_42_days"),
+            proportions=(
+                Proportion("seen_within_28_days_pct", "seen_within_28_days", "referrals"),
+                # NICE QS115 statement 6 (contract v1.1)
+                Proportion("assessed_within_14_days_pct", "assessed_within_14_days", "referrals",
+                           ("assessed_within_14_days_ci_low", "assessed_within_14_days_ci_high")),
+                Proportion("treated_within_42_days_pct", "treated_within_42_days", "referrals",
+                           ("treated_within_42_days_ci_low", "treated_within_42_days_ci_high")),
+            ),
             derived=(Derived(("median_days", "p90_days"), ("seen",)),)),
         source="contract v1 section 5; NHS England community mental health 4-week waits",
         order_by=("area_code", "service"),

@@ -8,7 +8,7 @@
 --   accessed = distinct women (person_id) with at least one attended contact, assessment or
 --   intervention of the service(s), with the woman herself or her family (not a partner's own
 --   contact), face to face, by video or of unknown mode, dated in the 12 months ending at the
---   month end and between conception and ref_parameters perinatal_access_months_after_birth
+--   month end (ref_parameters perinatal_access_window_months) and between conception and ref_parameters perinatal_access_months_after_birth
 --   (24) calendar months after birth (the EDD while there is no birth date), any outcome.
 --   Telephone, text and other contacts do not count (MHS91 counts face to face and video only).
 --   A woman counts once, in the area of her first counted contact in the window, as MHS91
@@ -30,21 +30,25 @@ with recursive month_starts as (
     where month_number < cast(:months as integer)
 ),
 
-windows as (
-    -- the 12 months ending at each month end: window_start .. month_end, inclusive
-    select
-        cast(month_start + interval '1 month' as date) - 1 as month_end,
-        cast(month_start + interval '1 month' - interval '12 months' as date) as window_start
-    from month_starts
-),
-
 settings as (
     select
+        max(case when name = 'perinatal_access_window_months' then cast(value as integer) end)
+            as window_months,
         max(case when name = 'perinatal_access_months_after_birth' then cast(value as integer) end)
             as months_after_birth,
         max(case when name = 'perinatal_access_ambition_per_100_births' then value end)
             as ambition_per_100_births
     from ref_parameters
+),
+
+windows as (
+    -- the 12 months ending at each month end: window_start .. month_end, inclusive
+    select
+        cast(month_start + interval '1 month' as date) - 1 as month_end,
+        cast(month_start + interval '1 month' - interval '1 month' * s.window_months as date)
+            as window_start
+    from month_starts
+    cross join settings s
 ),
 
 reporting_areas as (

@@ -67,7 +67,8 @@ with activity_events as (
         cast(null as text) as instrument,
         cast(null as float) as score,
         cast(null as text) as timepoint,
-        coalesce(a.infant_number, 1) as infant_number
+        coalesce(a.infant_number, 1) as infant_number,
+        coalesce(a.subject, 'birthing_parent') as subject
     from activity a
     left join ref_services s on s.service = a.service
 ),
@@ -86,7 +87,8 @@ measure_events as (
         m.instrument,
         m.score,
         m.timepoint,
-        coalesce(m.infant_number, 1) as infant_number
+        coalesce(m.infant_number, 1) as infant_number,
+        cast(null as text) as subject
     from measures m
     left join ref_services s on s.service = m.service
 ),
@@ -122,7 +124,7 @@ final as (
         event_id, source, pregnancy_id, area_code, event_date, days_from_birth,
         coalesce(stage, 'outside') as stage,
         service, activity_type, contact_code, attendance, tier,
-        instrument, score, timepoint, infant_number
+        instrument, score, timepoint, infant_number, subject
     from placed
 )
 
@@ -142,11 +144,13 @@ with booking_rule as (
 
 specialist_access as (
     -- contract: an attended assessment or intervention of perinatal_mh, maternal_mh or mbu
-    -- from conception to day 365 after birth (the antenatal, postnatal and infant stages).
+    -- from conception to day 365 after birth (the antenatal, postnatal and infant stages),
+    -- the woman's own (contract v1.1: a partner's assessment is not her access).
     select pregnancy_id, min(event_date) as specialist_access_date
     from events
     where source = 'activity'
       and attendance = 'attended'
+      and subject <> 'partner'
       and activity_type in ('assessment', 'intervention')
       and service in ('perinatal_mh', 'maternal_mh', 'mbu')
       and stage in ('antenatal', 'postnatal', 'infant')

@@ -175,8 +175,10 @@ TREND_MEASURE = Parameter(
     "the monthly measure: births (live births, the default), a reach measure as in equity "
     "(specialist_access, stage_reach, mood_screening, mandated_contacts.<contact_code>), "
     "or waiting_times (median days from referral to being seen by the service parameter's "
-    "service, by referral month)",
-    bind="measure", choices=("births",) + REACH_MEASURES + ("waiting_times",), default="births")
+    "service, by referral month), or risk_pathway.referred_antenatal (families with a risk "
+    "recorded who were referred before birth, by birth month)",
+    bind="measure", choices=("births",) + REACH_MEASURES + ("waiting_times", "risk_pathway.referred_antenatal"),
+    default="births")
 STAGE = Parameter(
     "stage", "choice",
     "for stage_reach and mood_screening: the pathway stage (ref_stages), or any (the default): "

@@ -401,7 +401,7 @@ def _trend_limits(frame: pd.DataFrame, binds: dict) -> pd.DataFrame:
     out = frame.copy()
     measure = binds.get("measure")
     out["ci_low"], out["ci_high"] = np.nan, np.nan
-    if measure in catalogue.REACH_MEASURES:
+    if measure in catalogue.REACH_MEASURES or measure == "risk_pathway.referred_antenatal":
         numerator = pd.to_numeric(out["numerator"], errors="coerce")
         denominator = pd.to_numeric(out["denominator"], errors="coerce").fillna(0)
         out["ci_low"], out["ci_high"] = wilson_interval(numerator.fillna(0), denominator)

@@ -353,8 +353,22 @@ contacts as (
     from journey_contacts
 ),
 
+-- contract v1.1 risk_pathway: a referral to a targeted or specialist service before birth
+-- (risk_pathway.sql counts it among families with a risk; trend charts it by month)
+risk_referrals as (
+    select pregnancy_id, area_code, 'risk_pathway.referred_antenatal' as measure, 'any' as stage,
+           'any' as tier, min(event_date) as first_reached_date
+    from events
+    where source = 'activity'
+      and activity_type = 'referral'
+      and tier in ('targeted', 'specialist')
+      and stage = 'antenatal'
+    group by pregnancy_id, area_code
+),
+
 final as (
     select * from specialist
+    union all select * from risk_referrals
     union all select * from reach_in_stage
     union all select * from reach_in_any_stage
     union all select * from mood_in_stage

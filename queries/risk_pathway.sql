@@ -66,13 +66,20 @@ help as (
       and event_date <= cast(:as_at as date)
 ),
 
+referred as (
+    -- the referral rule, written once in the journey (journey_reach_measures)
+    select pregnancy_id, area_code
+    from journey_reach_measures
+    where measure = 'risk_pathway.referred_antenatal'
+      and first_reached_date <= cast(:as_at as date)
+),
+
 per_pregnancy as (
     select
         r.report_code,
         r.risk_factor,
         r.pregnancy_id,
-        max(case when h.activity_type = 'referral' and h.stage = 'antenatal' then 1 else 0 end)
-            as referred_antenatal,
+        max(case when f.pregnancy_id is not null then 1 else 0 end) as referred_antenatal,
         max(case when h.attendance = 'attended'
                   and h.activity_type in ('contact', 'assessment', 'intervention')
                   and h.stage = 'antenatal' then 1 else 0 end) as seen_antenatal,
@@ -86,6 +93,7 @@ per_pregnancy as (
             as days_to_seen
     from at_risk r
     left join help h on h.pregnancy_id = r.pregnancy_id and h.area_code = r.area_code
+    left join referred f on f.pregnancy_id = r.pregnancy_id and f.area_code = r.area_code
     group by r.report_code, r.risk_factor, r.pregnancy_id
 ),
 

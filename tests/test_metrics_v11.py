@@ -343,3 +343,15 @@ def test_outcomes_show_only_mean_change_without_a_threshold(warehouse):
     # 12 is a case (8 or more), 6 is not: recovered; no reliable-change value, so no improvement
     assert (hads.cases_at_baseline, hads.recovered) == (1, 1)
     assert pd.isna(hads.reliably_improved)
+
+
+def test_trend_of_families_at_risk_referred_before_birth(warehouse):
+    frame = run_metric(warehouse, "trend",
+                       {"area": RISK, "from": "2023-01-01", "to": "2023-06-30", "as_at": AS_AT,
+                        "metric": "risk_pathway.referred_antenatal"}, suppress=False)
+    by_month = frame.set_index("month")
+    # live births with a risk: R1 (March, referred), R2 (April, referred), R3 (May, not);
+    # R4 has no flag present, R6 is not a live birth
+    assert list(by_month["denominator"]) == [0, 0, 1, 1, 1, 0]
+    assert list(by_month["numerator"]) == [0, 0, 1, 1, 0, 0]
+    assert list(by_month.loc[["2023-03", "2023-04", "2023-05"], "value"]) == [100, 100, 0]

@@ -107,7 +107,9 @@ def trend_card(filters: dict, metric: str | None):
                                empty_text="Choose an area or ICB in the filter to see its monthly trend.")
     frame = frame.sort_values("month")
     measure = str(frame["measure"].iloc[0]) if "measure" in frame.columns else (metric or "births")
-    value_title = {"births": "Live births", "waiting_times": "Median days to be seen"}.get(measure, "% of births")
+    value_title = {"births": "Live births", "waiting_times": "Median days to be seen",
+                   "risk_pathway.referred_antenatal": "% of families at risk referred before birth"
+                   }.get(measure, "% of births")
     special = frame[frame["special_cause"].fillna(False).astype(bool)]
     latest = frame["latest_variation"].dropna().iloc[-1] if frame["latest_variation"].notna().any() else None
     where = area_label(filters, area_names())
@@ -125,8 +127,9 @@ def trend_card(filters: dict, metric: str | None):
     return figure_card("trend", title, figure=spc_figure(frame, value_title), table=people_frame(shown, None),
                        summary=summary, extra=variation_icon(latest),
                        source="XmR chart (NHS England 'Making Data Count'): mean ± 2.66 × mean moving range; special "
-                              "cause: a point outside the limits, a run of 7 on one side of the mean, 6 rising or "
-                              "falling, or 2 of 3 in the outer third near a limit.")
+                              "cause: a point outside the limits, a run of 7 on one side of the mean, 7 rising or "
+                              "falling (run lengths from the reference table parameters), or 2 of 3 in the outer "
+                              "third near a limit.")
 
 
 @callback(Output("trend-card", "children"), Input(ids.TRENDS_METRIC, "value"), State(ids.URL, "search"),

@@ -224,8 +224,8 @@ PRICE_YEAR = Parameter(
 # ---- parameters of the contract v1.1 metrics ----------------------------------------------
 ACCESS_MONTHS = Parameter(
     "months", "number",
-    "how many month ends to show, the latest complete month up to as_at and the ones before "
-    "it; default 12",
+    "how many month ends to show: the latest month complete both up to as_at and in the "
+    "births recorded, and the ones before it; default 12",
     bind="months", default="12", minimum=1, maximum=60)
 ACCESS_SERVICE = Parameter(
     "service", "choice",

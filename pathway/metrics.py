@@ -540,10 +540,18 @@ def _trend_limits_from_shown_months(frame: pd.DataFrame, binds: dict) -> pd.Data
 
 # perinatal_access -------------------------------------------------------------------------------
 def _access_months(warehouse: Warehouse, binds: dict, given: Mapping, conn) -> None:
-    """The month ends shown: the latest complete month up to as_at (as_at itself when it is a
-    month end), and the `months` - 1 before it."""
-    as_at = pd.Timestamp(binds["as_at"])
-    binds["last_month_end"] = (as_at if as_at.is_month_end else as_at - pd.offsets.MonthEnd(1)).date()
+    """The month ends shown: the latest month complete both in the data (up to as_at) and in
+    the births recorded (so live births over the 12 months are whole), and the `months` - 1
+    before it."""
+    def month_end_on_or_before(day) -> pd.Timestamp:
+        day = pd.Timestamp(day)
+        return day if day.is_month_end else day - pd.offsets.MonthEnd(1)
+
+    last = month_end_on_or_before(binds["as_at"])
+    latest_birth = _as_date(warehouse.query(named_sql("_latest_birth.sql"), conn=conn).iloc[0, 0])
+    if latest_birth is not None:
+        last = min(last, month_end_on_or_before(latest_birth))
+    binds["last_month_end"] = last.date()
     months = binds.get("months")
     if months is None or months != int(months):
         raise MetricError(f"parameter months={months!r} must be a whole number of months")

@@ -49,6 +49,7 @@ Babies (E09000003):
      LOAF baseline 3, end 2; HADS anxiety baseline 12, end 6 (parent-infant team).
   T2 one baby born 2023-04-01: new birth visit day 14. perinatal team referral day 300,
      assessment day 366 (66 days, after the pathway's last day: still seen), intervention day 380.
+  T3 born 2024-12-31, nothing else: the latest birth recorded.
 """
 
 from __future__ import annotations
@@ -127,6 +128,8 @@ COHORT = [
     _pregnancy("R6", RISK, "ongoing", edd=D(2024, 3, 1), risk_date=D(2023, 9, 1)),
     _pregnancy("T1", BABIES, "live_birth", birth=T1_BIRTH, babies=2),
     _pregnancy("T2", BABIES, "live_birth", birth=T2_BIRTH),
+    # the latest birth recorded: perinatal_access's latest month end follows it
+    _pregnancy("T3", BABIES, "live_birth", birth=D(2024, 12, 31)),
 ]
 
 FLAGS = [("R1", "rf_domestic_abuse", True), ("R2", "rf_domestic_abuse", True),
@@ -243,6 +246,13 @@ def test_maternal_mental_health_access_is_counted_the_same_way(warehouse):
                        {"area": ACCESS, "as_at": AS_AT, "months": "1", "service": "maternal_mh"},
                        suppress=False)
     assert (frame.iloc[0].accessed, frame.iloc[0].live_births) == (1, 6)  # W7
+
+
+def test_perinatal_access_ends_at_the_latest_month_with_births_recorded(warehouse):
+    # as_at months after the last birth (T3, 2024-12-31): the rolling births would be short
+    frame = run_metric(warehouse, "perinatal_access",
+                       {"area": ACCESS, "as_at": "2025-06-30", "months": "1"}, suppress=False)
+    assert list(frame.month) == ["2024-12"]
 
 
 def test_perinatal_access_rolls_over_month_ends(warehouse):

@@ -119,7 +119,8 @@ def mood_screening_card(filters: dict, where: str):
 
 def specialist_access_cards(filters: dict, where: str, names: dict) -> list:
     result = fetch_metric("specialist_access", metric_params({**filters, "area": "all"}))
-    title = "Specialist perinatal mental health access against expected need"
+    title = ("Specialist perinatal mental health access against expected need (pathway measure: "
+             "births whose mother was assessed or treated, conception to the first birthday)")
     if not result.ok or result.empty:
         return [figure_card("coverage-specialist-access", title, figure=None, table=None, summary="",
                             result=result)]
@@ -277,12 +278,91 @@ def _region_of(area: str) -> tuple[str | None, str | None]:
         else (None, None)
 
 
+# ---- perinatal_access (contract v1.1): NHS England's measure beside the pathway measure ------
+ACCESS_COUNTS = ("Counts women of any pregnancy outcome in contact with the specialist community "
+                 "perinatal team or a mother and baby unit, face to face or by video, in the 12 months "
+                 "to each month end, from conception to 24 months after birth (NHS England's MHS91), "
+                 "per 100 live births of the same 12 months.")
+
+
+def perinatal_access_card(filters: dict, where: str):
+    """The MHS91-shaped rolling 12 months, month by month, against the ambition and beside the
+    pathway measure (specialist_access), each saying what it counts."""
+    title = "Perinatal mental health access as NHS England counts it (rolling 12 months)"
+    area = filters["area"]
+    result = fetch_metric("perinatal_access", {"area": area} if area != "all" else {})
+    if not result.ok or result.empty:
+        return figure_card("coverage-perinatal-access", title, figure=None, table=None, summary="",
+                           result=result)
+    frame = result.frame
+    if area != "all" and (frame["area_code"] == area).any():
+        rows = frame[frame["area_code"] == area].assign(rate=lambda f: f["access_rate_per_100_births"])
+    else:
+        # all areas: pooled from the counts shown (each woman counts in one area, her first contact's)
+        rows = pooled(frame, ["month"], "accessed", "live_births").rename(columns={"pct": "rate"})
+        for column in ("mode_unknown", "telephone_or_text_only"):
+            # a total resting on a hidden count is hidden too (contract 7.4)
+            values = pd.to_numeric(frame[column], errors="coerce")
+            rows[column] = values.groupby(frame["month"], sort=False).agg(
+                lambda v: v.sum() if v.notna().all() else float("nan")).to_numpy()
+    rows = rows.sort_values("month")
+    ambition = reference_parameter("perinatal_access_ambition_per_100_births")
+    pathway_pct = _pathway_access_pct(filters)
+    figure = chart([{"type": "scatter", "x": rows["month"].tolist(), "y": numbers(rows["rate"]),
+                     "mode": "lines+markers", "name": "NHS England's measure (MHS91 shape), per 100 births",
+                     "line": {"color": NHS_BLUE}, "marker": {"size": 7}}])
+    if ambition:
+        horizontal_line(figure, ambition, f"Long Term Plan ambition {ambition:g} per 100 births")
+    if pathway_pct is not None:
+        horizontal_line(figure, pathway_pct, f"Pathway measure (specialist access) {pathway_pct:.1f}%",
+                        colour=NHS_ORANGE, dash="dot")
+    styled(figure, x_title="12 months ending", y_title="Women per 100 live births")
+    latest = rows.iloc[-1]
+    unknown = pd.to_numeric(pd.Series([latest.get("mode_unknown")]), errors="coerce").iloc[0]
+    phone = pd.to_numeric(pd.Series([latest.get("telephone_or_text_only")]), errors="coerce").iloc[0]
+    summary = (f"In the 12 months to {latest['month']}, {where}: "
+               f"{_count_words(latest['accessed'])} women in contact, {_rate_words(latest['rate'])} per 100 "
+               f"live births against the ambition of {ambition:g}" if ambition else "")
+    summary += (f"; the pathway measure (specialist access, {period_words(filters)}) is "
+                f"{percent_text(pathway_pct)}" if pathway_pct is not None else "")
+    summary += (f". Seen only by telephone or text (not counted): {_count_words(phone)}. "
+                f"Counted by contacts of unknown mode: {_count_words(unknown)}"
+                + (" (comparable with the published figure only when this is 0)." if unknown != 0 else "."))
+    table = people_frame(rows[[c for c in ("area_code", "month", "window_start", "month_end", "accessed",
+                                           "mode_unknown", "telephone_or_text_only", "live_births",
+                                           "access_rate_per_100_births", "rate_ci_low", "rate_ci_high")
+                               if c in rows.columns]], "perinatal_access" if area != "all" else None)
+    return figure_card(
+        "coverage-perinatal-access", title, figure=figure, table=table, summary=summary,
+        source=ACCESS_COUNTS + " The pathway measure beside it counts live births of the period whose "
+               "mother had an attended assessment or treatment by the perinatal team, maternal mental "
+               "health service or a mother and baby unit, in any mode, from conception to the first "
+               "birthday. Ambition: NHS Long Term Plan (reference table parameters).")
+
+
+def _pathway_access_pct(filters: dict) -> float | None:
+    result = fetch_metric("specialist_access", metric_params(filters))
+    if not result.ok or result.empty:
+        return None
+    row = one_area_or_pooled(result.frame, filters["area"], [], "accessed", "live_births")
+    value = row["access_pct"].iloc[0] if "access_pct" in row.columns else row["pct"].iloc[0]
+    return None if pd.isna(value) else float(value)
+
+
+def _count_words(value) -> str:
+    return "*" if value is None or pd.isna(value) else f"{int(value):,}"
+
+
+def _rate_words(value) -> str:
+    return "*" if value is None or pd.isna(value) else f"{float(value):.1f}"
+
+
 def coverage_body(filters: dict) -> list:
     names = area_names()
     where = area_label(filters, names)
     return [stage_reach_card(filters, where), mandated_contacts_card(filters, where),
             mood_screening_card(filters, where), *specialist_access_cards(filters, where, names),
-            published_benchmarks_card(filters, where)]
+            perinatal_access_card(filters, where), published_benchmarks_card(filters, where)]
 
 
 def layout(**query):

@@ -298,13 +298,14 @@ def perinatal_access_card(filters: dict, where: str):
     if area != "all" and (frame["area_code"] == area).any():
         rows = frame[frame["area_code"] == area].assign(rate=lambda f: f["access_rate_per_100_births"])
     else:
-        # all areas: pooled from the counts shown (each woman counts in one area, her first contact's)
-        rows = pooled(frame, ["month"], "accessed", "live_births").rename(columns={"pct": "rate"})
-        for column in ("mode_unknown", "telephone_or_text_only"):
-            # a total resting on a hidden count is hidden too (contract 7.4)
-            values = pd.to_numeric(frame[column], errors="coerce")
-            rows[column] = values.groupby(frame["month"], sort=False).agg(
-                lambda v: v.sum() if v.notna().all() else float("nan")).to_numpy()
+        # all areas: summed from the counts shown (each woman counts in one area, her first
+        # contact's); a month resting on a hidden count is hidden (contract 7.4). A rate, not a
+        # proportion: women of any outcome may outnumber the births.
+        counts = frame[["accessed", "mode_unknown", "telephone_or_text_only", "live_births"]] \
+            .apply(pd.to_numeric, errors="coerce")
+        by_month = counts.groupby(frame["month"], sort=False)
+        rows = by_month.sum().where(by_month.count() == by_month.size().to_numpy()[:, None]).reset_index()
+        rows["rate"] = 100.0 * rows["accessed"] / rows["live_births"].where(rows["live_births"] > 0)
     rows = rows.sort_values("month")
     ambition = reference_parameter("perinatal_access_ambition_per_100_births")
     pathway_pct = _pathway_access_pct(filters)
@@ -341,10 +342,14 @@ def perinatal_access_card(filters: dict, where: str):
 
 
 def _pathway_access_pct(filters: dict) -> float | None:
-    result = fetch_metric("specialist_access", metric_params(filters))
+    """specialist_access for the filter's area, from the all-areas run the specialist card made."""
+    result = fetch_metric("specialist_access", metric_params({**filters, "area": "all"}))
     if not result.ok or result.empty:
         return None
-    row = one_area_or_pooled(result.frame, filters["area"], [], "accessed", "live_births")
+    frame = result.frame
+    if filters["area"] != "all" and not (frame["area_code"] == filters["area"]).any():
+        frame = frame[frame["area_code"].isin(_areas_of(filters["area"]))]   # an ICB: its areas
+    row = one_area_or_pooled(frame, filters["area"], [], "accessed", "live_births")
     value = row["access_pct"].iloc[0] if "access_pct" in row.columns else row["pct"].iloc[0]
     return None if pd.isna(value) else float(value)
 

@@ -15,7 +15,8 @@ from pathway.web.components.page import area_label, area_names, page
 from pathway.web.components.tables import people_frame
 from pathway.web.filters import filters_from_query, metric_params, read_filters
 from pathway.web.pages._pickers import metric_choices, metric_picker
-from pathway.web.warehouse import fetch_metric
+from pathway.statistics import RUN_LENGTH, TREND_LENGTH
+from pathway.web.warehouse import fetch_metric, reference_parameter
 
 PATH = "/trends"
 dash.register_page(__name__, path=PATH, name="Trends", title="Trends - Perinatal Pathway Analytics", order=6,
@@ -41,8 +42,11 @@ SPECIAL_CAUSE_STYLE = {
 }
 # run_of_7 and trend_of_6 keep their v1 column names; their lengths are reference data
 # (ref_parameters spc_shift_run_length and spc_trend_run_length, default 7 each).
-RULE_WORDS = {"outside_limits": "outside the limits", "run_of_7": "a run on one side of the mean",
-              "trend_of_6": "a run of points rising or falling", "two_of_three": "2 of 3 near a limit"}
+def rule_words() -> dict[str, str]:
+    shift = reference_parameter("spc_shift_run_length") or RUN_LENGTH
+    trend = reference_parameter("spc_trend_run_length") or TREND_LENGTH
+    return {"outside_limits": "outside the limits", "run_of_7": f"a run of {shift:g} on one side of the mean",
+            "trend_of_6": f"{trend:g} rising or falling", "two_of_three": "2 of 3 near a limit"}
 
 
 def variation_words(code: str | None) -> str:
@@ -84,7 +88,7 @@ def spc_figure(frame: pd.DataFrame, value_title: str = "Value") -> dict:
 
 
 def _rules(row) -> str:
-    return ", ".join(words for rule, words in RULE_WORDS.items() if bool(getattr(row, rule, False)))
+    return ", ".join(words for rule, words in rule_words().items() if bool(getattr(row, rule, False)))
 
 
 def trend_params(filters: dict, metric: str | None) -> dict:

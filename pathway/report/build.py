@@ -396,7 +396,7 @@ class _AreaReport:
                              "gestation (edd − 280 days); benchmark: NHS Maternity Statistics "
                              "deliveries by gestation at booking."))
         parts.append(self._comparison_table(
-            [("Booked by 12 weeks 6 days", shown["booked_by_13_weeks"], shown["pregnancies"],
+            [("Booked by 12 weeks 6 days", shown["booked_by_13_weeks"], shown["booking_known"],
               shown["booked_by_13_weeks_pct"], births, "booked_by_13_weeks_pct", picks, median)]))
         # mandated contacts, against Fingertips / OHID
         contacts = self.context.metric("mandated_contacts", self.area.code)

@@ -215,7 +215,7 @@ def local_figures(filters: dict) -> list[tuple[str, str, float | None]]:
     figures = []
     births = fetch_metric("births", metric_params(filters))
     if births.ok and not births.empty:
-        row = one_area_or_pooled(births.frame, filters["area"], [], "booked_by_13_weeks", "pregnancies")
+        row = one_area_or_pooled(births.frame, filters["area"], [], "booked_by_13_weeks", "booking_known")
         pct = row["booked_by_13_weeks_pct"] if "booked_by_13_weeks_pct" in row else row.get("pct")
         figures.append(("births.booked_by_13_weeks", "Booked by 12 weeks 6 days",
                         _first_number(pct)))

@@ -39,8 +39,8 @@ MAP_MEASURES = {
                         "denominator", {"contact_code": "new_birth_visit"}),
     "postnatal_mood_screening": ("Postnatal mood screening (% of births)", "mood_screening", "pct", "screened",
                                  "cohort", {"stage": "postnatal"}),
-    "booked_by_13_weeks": ("Booked by 12 weeks 6 days (% of pregnancies)", "births", "booked_by_13_weeks_pct",
-                           "booked_by_13_weeks", "pregnancies", {}),
+    "booked_by_13_weeks": ("Booked by 12 weeks 6 days (% of pregnancies with a booking date and EDD)", "births", "booked_by_13_weeks_pct",
+                           "booked_by_13_weeks", "booking_known", {}),
 }
 SCALE = [[0.0, "#e8f1fa"], [0.5, "#41b6e6"], [1.0, "#003087"]]
 # Coordinates rounded to about 10 metres: enough for a county map, and a much smaller page.

@@ -365,3 +365,11 @@ def test_trend_of_families_at_risk_referred_before_birth(warehouse):
     assert list(by_month["denominator"]) == [0, 0, 1, 1, 1, 0]
     assert list(by_month["numerator"]) == [0, 0, 1, 1, 0, 0]
     assert list(by_month.loc[["2023-03", "2023-04", "2023-05"], "value"]) == [100, 100, 0]
+
+
+def test_data_quality_shows_how_complete_contact_mode_is(warehouse):
+    frame = run_metric(warehouse, "data_quality", suppress=False)
+    mode = _one(frame, table="activity", column="contact_mode")
+    # 10 of the 37 activity rows carry a mode (W1-W4 and W6-W11): the rest count as unknown
+    assert (mode.rows, mode.completeness_pct) == (37, pytest.approx(100 * 10 / 37))
+    assert len(ACTIVITY) == 37

@@ -12,7 +12,7 @@ from pathway.web.components.page import area_label, area_names, page, period_wor
 from pathway.web.components.summaries import percent_text, pooled
 from pathway.web.components.tables import people_frame
 from pathway.web.filters import metric_params, narrow, read_filters
-from pathway.web.warehouse import fetch_metric
+from pathway.web.warehouse import fetch_metric, reference_table
 
 PATH = "/outcomes"
 dash.register_page(__name__, path=PATH, name="Outcomes", title="Outcomes - Perinatal Pathway Analytics",
@@ -28,6 +28,16 @@ MEASURES = [
 ]
 
 
+def _measurable(measure: str) -> set[str]:
+    """Instruments a measure applies to: reliable change needs ref_instruments.reliable_change,
+    recovery a case threshold (contract v1.1: a scale with neither shows only mean change)."""
+    instruments = reference_table("instruments")
+    if instruments.empty:
+        return set()
+    column = "case_threshold" if measure == "Recovery" else "reliable_change"
+    return set(instruments.loc[instruments[column].notna(), "instrument"])
+
+
 def outcome_rows(filters: dict):
     """One row per service, instrument and measure: pct with its interval (pooled for all areas)."""
     result = fetch_metric("outcomes", metric_params(filters))
@@ -36,15 +46,49 @@ def outcome_rows(filters: dict):
     frame = narrow(result.frame, filters, ("service",))
     long = []
     for measure, pct, numerator, denominator, low, high in MEASURES:
+        measured = frame[frame["instrument"].isin(_measurable(measure))]
+        if measured.empty:
+            continue
         if filters["area"] == "all":
-            rows = pooled(frame, ["service", "instrument"], numerator, denominator) \
+            rows = pooled(measured, ["service", "instrument"], numerator, denominator) \
                 .rename(columns={numerator: "people", denominator: "out_of"})
         else:
-            rows = frame.rename(columns={pct: "pct", low: "ci_low", high: "ci_high", numerator: "people",
+            rows = measured.rename(columns={pct: "pct", low: "ci_low", high: "ci_high", numerator: "people",
                                          denominator: "out_of"})
         rows = rows[["service", "instrument", "people", "out_of", "pct", "ci_low", "ci_high"]].assign(measure=measure)
         long.append(rows)
-    return pd.concat(long, ignore_index=True), result
+    return (pd.concat(long, ignore_index=True) if long else None), result
+
+
+def mean_change_card(filters: dict, where: str):
+    """Scales with no confirmed threshold or reliable change (LOAF, ASQ:SE-2, KIPS...): mean change
+    only, read with the scale's direction (contract v1.1)."""
+    title = "Mean change where no threshold is confirmed"
+    result = fetch_metric("outcomes", metric_params(filters))
+    instruments = reference_table("instruments")
+    if not result.ok or result.empty or instruments.empty:
+        return None
+    unthresholded = instruments[instruments["case_threshold"].isna() & instruments["reliable_change"].isna()]
+    better = dict(zip(unthresholded["instrument"], unthresholded["higher_is_better"]))
+    frame = narrow(result.frame, filters, ("service",))
+    rows = frame[frame["instrument"].isin(better)]
+    if filters["area"] == "all" or rows.empty:
+        # a mean over areas would rest on each area's paired count: shown per area only
+        return None if rows.empty else figure_card(
+            "outcomes-mean-change", title, figure=None, table=None, summary="",
+            empty_text="Choose an area to see the mean change of scales with no confirmed threshold.")
+    labels = service_labels()
+    rows = rows.assign(direction=[("higher is better" if better[i] else "lower is better")
+                                  for i in rows["instrument"]],
+                       service=rows["service"].map(lambda s: labels.get(s, s)))
+    summary = f"Mean change in {where}: " + "; ".join(
+        f"{r.service} {r.instrument} {'*' if pd.isna(r.mean_change) else f'{r.mean_change:+.1f}'} "
+        f"({r.direction}, {'*' if pd.isna(r.paired) else int(r.paired)} paired)" for r in rows.itertuples()) + "."
+    table = people_frame(rows[["service", "instrument", "paired", "mean_baseline", "mean_end", "mean_change",
+                               "direction"]], None)
+    return figure_card("outcomes-mean-change", title, figure=None, table=table, summary=summary,
+                       source="No case threshold or reliable change is confirmed for these scales "
+                              "(reference table instruments), so no improvement or recovery rate is given.")
 
 
 def outcomes_body(filters: dict) -> list:
@@ -52,10 +96,12 @@ def outcomes_body(filters: dict) -> list:
     where = area_label(filters, names)
     rows, result = outcome_rows(filters)
     title = "Reliable improvement, deterioration and recovery"
+    mean_change = mean_change_card(filters, where)
     if rows is None or rows.empty or rows["out_of"].fillna(0).eq(0).all():
-        return [figure_card("outcomes", title, figure=None, table=None, summary="",
-                            result=result if rows is None else None,
-                            empty_text="No paired baseline and end scores for this filter.")]
+        return [card for card in (figure_card("outcomes", title, figure=None, table=None, summary="",
+                                              result=result if not result.ok else None,
+                                              empty_text="No paired baseline and end scores for this filter."),
+                                  mean_change) if card is not None]
     rows = rows.assign(group=rows["service"].map(lambda s: labels.get(s, s)) + " · " + rows["instrument"])
     summary = f"Outcomes of paired scores for {period_words(filters)} in {where}: " + "; ".join(
         f"{r.group} {r.measure.lower()} {percent_text(r.pct)} of "
@@ -65,7 +111,7 @@ def outcomes_body(filters: dict) -> list:
                         table=people_frame(rows.drop(columns=["group"]), None), summary=summary,
                         source="First baseline and last end score of the same pregnancy, service and instrument; "
                                "reliable change and caseness thresholds from the reference table instruments "
-                               "(NHS Talking Therapies definitions).")]
+                               "(NHS Talking Therapies definitions)."), mean_change][:2 if mean_change else 1]
 
 
 def layout(**query):

@@ -4,7 +4,7 @@ and a v1 extract (without them) loads as before."""
 from __future__ import annotations
 
 from ingest_fixtures import (ACTIVITY_HEADER, ACTIVITY_ROWS, COHORT_HEADER, COHORT_ROWS,
-                             MEASURES_HEADER, MEASURES_ROWS, loaded_warehouse, new_warehouse,
+                             MEASURES_HEADER, MEASURES_ROWS, loaded_warehouse,
                              rows, write_activity, write_areas, write_cohort, write_csv,
                              write_measures)
 from pathway.ingest import load_file
@@ -32,8 +32,12 @@ def test_a_v1_extract_loads_with_the_v11_defaults(tmp_path):
     assert rows(warehouse, "SELECT DISTINCT infant_number FROM measures") == [(1,)]
 
 
-def test_new_columns_load_and_bad_values_are_quarantined(tmp_path):
-    warehouse = new_warehouse(tmp_path)
+def test_new_columns_load_and_bad_values_are_quarantined(tmp_path, warehouse_url):
+    # both warehouses: validation runs in DuckDB, the rows land in PostgreSQL by COPY
+    from pathway.db import Warehouse
+
+    warehouse = Warehouse(warehouse_url)
+    warehouse.ensure_schema()
     load_file(warehouse, write_areas(tmp_path))
     cohort_header = COHORT_HEADER + ["Number of Babies", "risk_identified_date"]
     cohort = [COHORT_ROWS[0] + ["2", "2024-02-01"], COHORT_ROWS[1] + ["", ""],
@@ -78,6 +82,7 @@ def test_new_columns_load_and_bad_values_are_quarantined(tmp_path):
         (3, "score", "'541' is outside the ASQSE2 range 0 to 540")]
     assert rows(warehouse, "SELECT measure_id, infant_number FROM measures ORDER BY 1") == [
         ("S1", 2), ("S4", 1), ("S5", 1)]  # PIR-GAS runs to 100 (contract v1.1)
+    warehouse.dispose()
 
 
 def test_a_v1_warehouse_gains_the_new_columns(tmp_path):

@@ -479,13 +479,13 @@ def test_a_page_runs_each_metric_once_however_many_figures_use_it(app, monkeypat
     # Coverage for one area: stage reach, mandated contacts and mood screening for the area and for all
     # areas (the benchmark), specialist access for all areas (the specialist card and the funnel
     # plot share it), and for the published-figures card the area's births and the benchmarks
-    # (it reuses the area's mandated contacts), and perinatal access for the area (beside the
-    # specialist access run it shares): 10 distinct runs for 8 figures.
-    assert len(runs) == len(set(runs)) == 10
+    # (it reuses the area's mandated contacts), perinatal access for the area (beside the
+    # specialist access run it shares) and partners seen for all areas: 11 distinct runs for 9 figures.
+    assert len(runs) == len(set(runs)) == 11
     # The same view again (a filter changed back) runs nothing: its answers are kept.
     with app.server.test_request_context():
         coverage.layout(area=NORTHTOWN, **PERIOD)
-    assert len(runs) == 10
+    assert len(runs) == 11
 
 
 def test_a_load_from_another_process_is_shown_at_the_next_request(tmp_path, monkeypatch):

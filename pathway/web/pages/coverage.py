@@ -341,6 +341,30 @@ def perinatal_access_card(filters: dict, where: str):
                "birthday. Ambition: NHS Long Term Plan (reference table parameters).")
 
 
+def partner_involvement_card(filters: dict, where: str, names: dict):
+    """Of women with specialist access, those whose partner was assessed or seen, by area."""
+    title = "Partners seen, of women with specialist perinatal access"
+    result = fetch_metric("partner_involvement", metric_params({**filters, "area": "all"}))
+    if not result.ok or result.empty:
+        return figure_card("coverage-partners", title, figure=None, table=None, summary="", result=result)
+    frame = result.frame.assign(area_name=lambda f: f["area_code"].map(lambda c: names.get(c, c)))
+    if filters["area"] != "all":
+        chosen = frame[frame["area_code"].isin(_areas_of(filters["area"]) | {filters["area"]})]
+        frame = chosen if not chosen.empty else frame
+    summary = (f"Women with specialist access whose partner had an attended assessment or contact, "
+               f"conception to the first birthday, {period_words(filters)}: " + "; ".join(
+                   f"{r.area_name} {percent_text(r.partner_seen_pct)} of "
+                   f"{'*' if pd.isna(r.accessed) else f'{int(r.accessed):,}'}" for r in frame.itertuples()) + ".")
+    return figure_card(
+        "coverage-partners", title,
+        figure=bars_with_interval(frame, x="area_name", value="partner_seen_pct", y_title="% of women with access"),
+        table=people_frame(frame[["area_code", "area_name", "accessed", "partner_seen", "partner_seen_pct",
+                                  "ci_low", "ci_high"]], "partner_involvement"),
+        summary=summary,
+        source="The NHS Long Term Plan offers partners of women in specialist perinatal care an assessment. "
+               "A partner's contact is one recorded with subject 'partner'.")
+
+
 def _pathway_access_pct(filters: dict) -> float | None:
     """specialist_access for the filter's area, from the all-areas run the specialist card made."""
     result = fetch_metric("specialist_access", metric_params({**filters, "area": "all"}))
@@ -367,7 +391,8 @@ def coverage_body(filters: dict) -> list:
     where = area_label(filters, names)
     return [stage_reach_card(filters, where), mandated_contacts_card(filters, where),
             mood_screening_card(filters, where), *specialist_access_cards(filters, where, names),
-            perinatal_access_card(filters, where), published_benchmarks_card(filters, where)]
+            perinatal_access_card(filters, where), partner_involvement_card(filters, where, names),
+            published_benchmarks_card(filters, where)]
 
 
 def layout(**query):

@@ -373,3 +373,16 @@ def test_data_quality_shows_how_complete_contact_mode_is(warehouse):
     # 10 of the 37 activity rows carry a mode (W1-W4 and W6-W11): the rest count as unknown
     assert (mode.rows, mode.completeness_pct) == (37, pytest.approx(100 * 10 / 37))
     assert len(ACTIVITY) == 37
+
+
+@pytest.mark.parametrize("params, message", [
+    ({"months": "0"}, "parameter months='0' is outside 1 to 60"),
+    ({"months": "1.5"}, "parameter months=1.5 must be a whole number of months"),
+    ({"service": "talking_therapies"}, "parameter service='talking_therapies' is not one of perinatal_mh, maternal_mh"),
+])
+def test_perinatal_access_refuses_bad_parameters_in_words(warehouse, params, message):
+    from pathway.metrics import MetricError
+
+    with pytest.raises(MetricError) as refused:
+        run_metric(warehouse, "perinatal_access", {"area": ACCESS, "as_at": AS_AT, **params})
+    assert str(refused.value) == message

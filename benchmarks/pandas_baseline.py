@@ -540,60 +540,81 @@ def service_gaps(t: RawTables, b: dict) -> pd.DataFrame:
 
 
 def economic_case(t: RawTables, b: dict) -> pd.DataFrame:
+    """Written out row by row, independently of pathway.economics (the cross-check)."""
     deflators = t.ref["deflators"].set_index("price_year")["index_value"].astype(float)
     price_year = b.get("price_year") or max(deflators.index)
-    effect = b.get("effect") if b.get("effect") is not None else t.parameter("effect_avoided_share")
-    target = (b.get("target_access_pct") if b.get("target_access_pct") is not None
-              else t.parameter("national_ambition_pct"))
+
+    def setting(bind, name):
+        return b.get(bind) if b.get(bind) is not None else t.parameter(name)
+
+    effect = setting("effect", "effect_avoided_share")
+    targets = {"specialist": setting("target_access_pct", "national_ambition_pct"),
+               "targeted": setting("targeted_target_pct", "targeted_target_pct")}
+    public_share = setting("public_share", "public_sector_share_of_cost")
+    nhs_share = setting("nhs_social_care_share", "nhs_social_care_share_of_cost")
 
     def uplift(year):
         return deflators[price_year] / deflators[year]
 
-    costs = t.ref["costs"]
-    k = t.ref["prevalence"].merge(costs, left_on="cost_condition", right_on="condition",
-                                  suffixes=("", "_cost"))
+    k = t.ref["economic_conditions"].sort_values("sort_order").merge(
+        t.ref["costs"], left_on="cost_condition", right_on="condition", how="left", suffixes=("", "_cost"))
     k["per_1000"] = k[f"per_1000_{b['need']}"].astype(float)
-    k["treating_tier"] = k["care_level"].fillna(k["treating_tier"])
-    u = k["price_year"].map(uplift)
-    k["cost_per_case_up"] = k["cost_per_case"] * u
-    for part in ("mother_cost", "child_cost", "public_sector_cost"):
-        k[f"{part}_per_case"] = k[part].astype(float) * u
+    services = t.ref["services"].set_index("service")["default_tier"]
+    mapping = t.ref["condition_services"].assign(tier=lambda m: m["service"].map(services))
     unit_costs = t.ref["unit_costs"].set_index("item")
     episode = {tier: unit_costs.loc[f"{tier}_episode", "cost"] * uplift(unit_costs.loc[f"{tier}_episode", "price_year"])
-               for tier in tiers(t) if f"{tier}_episode" in unit_costs.index}
+               for tier in ("specialist", "targeted")}
 
     cohort = live_births(t, b, b["follow_up_days"])
-    e = reaching(t, activity_of(t, cohort["pregnancy_id"]), b["as_at"])
-    e = e[e["stage"].isin(["antenatal", "postnatal", "infant"])].merge(
-        cohort[["pregnancy_id", "report_code"]], on="pregnancy_id")
-    tier_reached = e.groupby(["report_code", "tier"])["pregnancy_id"].nunique()
+    a = activity_of(t, cohort["pregnancy_id"])
+    a = a[(a["attendance"] == "attended") & a["activity_type"].isin(["assessment", "intervention"])
+          & a["stage"].isin(["antenatal", "postnatal", "infant"]) & (a["activity_date"] <= ts(b["as_at"]))
+          & a["service"].isin(mapping["service"])]
+    a = a.merge(cohort[["pregnancy_id", "report_code"]], on="pregnancy_id")
     births_by_area = cohort.groupby("report_code").size()
     rows = []
     for area in reporting_codes(t, b["area"]):
         births_here = int(births_by_area.get(area, 0))
+        here = a[a["report_code"] == area]
+        by_tier = {tier: here.loc[here["service"].map(services) == tier, "pregnancy_id"].nunique()
+                   for tier in ("specialist", "targeted")}
+        extra = {tier: max(targets[tier] * births_here / 100.0 - by_tier[tier], 0.0) for tier in by_tier}
         for _, c in k.iterrows():
-            same_tier = k[k["treating_tier"] == c["treating_tier"]]
-            share = c["per_1000"] / same_tier["per_1000"].sum() if same_tier["per_1000"].sum() else np.nan
+            costed = pd.notna(c["cost_per_case"])
+            cost = c["cost_per_case"] * uplift(c["price_year"]) if costed else np.nan
             expected = births_here * c["per_1000"] / 1000.0
-            tier_expected = births_here * same_tier["per_1000"].sum() / 1000.0
-            reached = int(tier_reached.get((area, c["treating_tier"]), 0))
-            extra = share * max(min(target * births_here / 100.0, tier_expected) - reached, 0)
-            cost = c["cost_per_case_up"]
-            episode_cost = episode.get(c["treating_tier"], np.nan)
-            avoided = extra * cost * effect
-            spend = extra * episode_cost
+            treating = set(mapping.loc[mapping["condition"] == c["condition"], "service"])
+            spend = extra_treated = extra_spend = 0.0
+            for tier in ("specialist", "targeted"):
+                tier_conditions = set(mapping.loc[mapping["tier"] == tier, "condition"])
+                if c["condition"] not in tier_conditions:
+                    continue
+                share = c["per_1000"] / k.loc[k["condition"].isin(tier_conditions), "per_1000"].sum()
+                spend += by_tier[tier] * share * episode[tier]
+                extra_treated += extra[tier] * share
+                extra_spend += extra[tier] * share * episode[tier]
+            avoided = extra_treated * cost * effect
+            avoided_public = avoided * public_share
             rows.append({
                 "area_code": area, "condition": c["condition"], "live_births": births_here,
                 "per_1000": c["per_1000"], "expected_cases": expected, "cost_per_case": cost,
-                "cost_of_illness": expected * cost, "mother_cost": expected * c["mother_cost_per_case"],
-                "child_cost": expected * c["child_cost_per_case"],
-                "public_sector_cost": expected * c["public_sector_cost_per_case"],
-                "treating_tier": c["treating_tier"], "tier_reached": reached, "treated": reached * share,
-                "episode_cost": episode_cost, "current_service_spend": reached * share * episode_cost,
-                "target_access_pct": target, "extra_treated": extra, "extra_spend": spend,
-                "avoided_cost": avoided, "net_benefit": avoided - spend,
-                "roi": avoided / spend if spend else np.nan, "effect": effect, "price_year": price_year})
-    return pd.DataFrame(rows)
+                "cost_of_illness": expected * cost,
+                "mother_cost": expected * c["mother_cost"] * uplift(c["price_year"]) if costed else np.nan,
+                "child_cost": expected * c["child_cost"] * uplift(c["price_year"]) if costed else np.nan,
+                "public_sector_cost": expected * cost * public_share,
+                "nhs_social_care_cost": expected * cost * nhs_share,
+                "treated": here.loc[here["service"].isin(treating), "pregnancy_id"].nunique(),
+                "specialist_treated": by_tier["specialist"], "targeted_treated": by_tier["targeted"],
+                "current_service_spend": spend, "target_access_pct": targets["specialist"],
+                "targeted_target_pct": targets["targeted"], "extra_treated": extra_treated,
+                "extra_spend": extra_spend, "avoided_cost": avoided, "avoided_public_cost": avoided_public,
+                "net_benefit": avoided - extra_spend, "net_benefit_public": avoided_public - extra_spend,
+                "roi_society": avoided / extra_spend if extra_spend else np.nan,
+                "roi_public": avoided_public / extra_spend if extra_spend else np.nan,
+                "effect": effect, "price_year": price_year})
+    out = pd.DataFrame(rows)
+    out["roi"] = out["roi_society"]
+    return out
 
 
 def trend(t: RawTables, b: dict) -> pd.DataFrame:

@@ -205,10 +205,26 @@ GAPS_BY = Parameter(
     bind="gaps_by", choices=("tier", "service"), default="tier")
 TARGET_ACCESS = Parameter(
     "target_access_pct", "number",
-    "the scenario's target: the percentage of live births treated by each condition's "
-    "treating tier (the units of specialist_access.access_pct), capped at the expected cases; "
-    "default ref_parameters national_ambition_pct (10)",
+    "the scenario's specialist-tier target: women treated by a specialist service as a percentage "
+    "of live births (the units of specialist_access.access_pct), not capped at expected need; "
+    "default ref_parameters national_ambition_pct (10, the NHS Long Term Plan ambition)",
     bind="target_access_pct", minimum=0, maximum=100)
+TARGETED_TARGET = Parameter(
+    "targeted_target_pct", "number",
+    "the scenario's targeted-tier target: women treated by a targeted service (NHS Talking "
+    "Therapies) as a percentage of live births; default ref_parameters targeted_target_pct "
+    "(12.5, illustrative)",
+    bind="targeted_target_pct", minimum=0, maximum=100)
+PUBLIC_SHARE = Parameter(
+    "public_share", "number",
+    "the public sector's share (0 to 1) of every condition's cost per case; default ref_parameters "
+    "public_sector_share_of_cost (1.7bn of 8.1bn, Bauer et al. 2014's overall figure)",
+    bind="public_share", minimum=0, maximum=1)
+NHS_SOCIAL_CARE_SHARE = Parameter(
+    "nhs_social_care_share", "number",
+    "the NHS and social care share (0 to 1) of every condition's cost per case; default "
+    "ref_parameters nhs_social_care_share_of_cost (1.2bn of 8.1bn)",
+    bind="nhs_social_care_share", minimum=0, maximum=1)
 EFFECT = Parameter(
     "effect", "number",
     "the share (0 to 1) of a case's long-term cost avoided by effective treatment; default "
@@ -451,30 +467,42 @@ METRICS: dict[str, Metric] = _metrics(
     Metric(
         name="economic_case",
         title="Economic case",
-        description="Per area and costed condition (ref_prevalence joined to ref_costs): "
-                    "expected cases, cost of illness (mother, child, public sector), people "
-                    "treated by the condition's tier and its spend, and the scenario of raising "
-                    "access to target_access_pct: extra treated, extra spend, avoided cost, net "
-                    "benefit and return on investment, in price_year pounds",
+        description="Per area and condition as Bauer et al. (2014) costed them (ref_economic_conditions, "
+                    "ref_costs): expected cases, the cost of illness to society (mother and child, "
+                    "lifetime) with its public-sector and NHS and social care parts, women treated by "
+                    "a service that treats the condition and the spend on them, and the scenario of "
+                    "raising specialist access to target_access_pct and targeted access to "
+                    "targeted_target_pct of live births: extra treated, extra spend, avoided cost, net "
+                    "benefit and return on investment for the public sector (roi_public) and for "
+                    "society (roi_society; roi is the same), in price_year pounds. Conditions Bauer did "
+                    "not cost (PTSD, adjustment disorders) are listed, not costed",
         grain="area × condition",
         keys=("area_code", "condition"),
-        columns=("area_code", "condition", "cost_condition", "live_births", "per_1000", "expected_cases",
-                 "cost_per_case", "cost_of_illness", "mother_cost", "child_cost",
-                 "public_sector_cost", "treating_tier", "tier_reached", "treated",
-                 "episode_cost", "current_service_spend", "target_access_pct", "extra_treated",
-                 "extra_spend", "avoided_cost", "net_benefit", "roi", "effect", "price_year"),
-        parameters=COMMON + (NEED, TARGET_ACCESS, EFFECT, PRICE_YEAR),
+        columns=("area_code", "condition", "condition_label", "costed", "live_births", "per_1000",
+                 "expected_cases", "cost_per_case", "cost_of_illness", "mother_cost", "child_cost",
+                 "public_sector_cost", "nhs_social_care_cost", "treated", "specialist_treated",
+                 "targeted_treated", "current_service_spend", "target_access_pct",
+                 "targeted_target_pct", "extra_treated", "extra_spend", "avoided_cost",
+                 "avoided_public_cost", "net_benefit", "net_benefit_public", "roi", "roi_society",
+                 "roi_public", "effect", "public_share", "nhs_social_care_share", "price_year"),
+        parameters=COMMON + (NEED, TARGET_ACCESS, TARGETED_TARGET, EFFECT, PRICE_YEAR, PUBLIC_SHARE,
+                              NHS_SOCIAL_CARE_SHARE),
         follow_up="pathway",
         disclosure=DisclosureSpec(
-            counts=("live_births", "tier_reached"),
+            counts=("live_births", "treated", "specialist_treated", "targeted_treated"),
             derived=(
-                # births x a published rate gives the birth count away
+                # births x a published rate gives the birth count away; after disclosure every
+                # figure is worked out again from the rounded counts (pathway.economics)
                 Derived(("expected_cases", "cost_of_illness", "mother_cost", "child_cost",
-                         "public_sector_cost"), ("live_births",)),
-                Derived(("treated", "current_service_spend", "extra_treated", "extra_spend",
-                         "avoided_cost", "net_benefit", "roi"), ("live_births", "tier_reached")))),
-        source="contract v1 section 5; domain notes 'The economic case'; Bauer et al. (2014); "
-               "Joint Commissioning Panel for Mental Health (2012); HM Treasury GDP deflators",
+                         "public_sector_cost", "nhs_social_care_cost"), ("live_births",)),
+                # (roi, roi_society and roi_public rest on the same counts; they are left out here only
+                # so their two decimals are printed as they are, and blanked with the spend they divide)
+                Derived(("current_service_spend", "extra_treated", "extra_spend", "avoided_cost",
+                         "avoided_public_cost", "net_benefit", "net_benefit_public"),
+                        ("live_births", "specialist_treated", "targeted_treated")))),
+        source="contract v1.1 section 7.3; domain notes 'The economic case'; Bauer et al. (2014); "
+               "Joint Commissioning Panel for Mental Health (2012); PSSRU Unit Costs of Health and "
+               "Social Care 2025; HM Treasury GDP deflators",
         order_by=("area_code", "condition_order"),
     ),
     Metric(

@@ -24,6 +24,8 @@ DERIVED_TABLES = ("events", "journey", "journey_reach_by_service", "journey_reac
                   "journey_mood_screens", "journey_service_reach", "journey_reach_measures",
                   "journey_referrals", "journey_funnel", "journey_scores", "journey_risk_flags",
                   "journey_risk_factor_names", "data_extent")
+# economic_case's treatment per pregnancy and service
+DERIVED_TABLES += ("journey_treatment",)
 DERIVED_VIEWS = ("pregnancy_dates", "reach_measures", "area_selection", "live_births")
 
 # One catalogue query instead of a reflection round trip per table: metrics ask before every run.

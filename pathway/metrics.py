@@ -29,7 +29,7 @@ from pathway.db import Warehouse
 from pathway.disclosure import apply_disclosure
 from pathway.reference import read_reference_csv
 from pathway.resources import reference_dir
-from pathway import statistics
+from pathway import economics, statistics
 from pathway.statistics import rate_ratio, wilson_interval
 
 
@@ -341,6 +341,34 @@ def _service_gaps_hide_unmet(frame: pd.DataFrame, binds: dict) -> pd.DataFrame:
 
 
 # economic_case --------------------------------------------------------------------------------
+# What economic_case binds when not given: (bind, the ref_parameters row it defaults to).
+_ECONOMIC_DEFAULTS = (("target_access_pct", "national_ambition_pct"),
+                      ("targeted_target_pct", "targeted_target_pct"),
+                      ("effect", "effect_avoided_share"),
+                      ("public_share", "public_sector_share_of_cost"),
+                      ("nhs_social_care_share", "nhs_social_care_share_of_cost"))
+
+
+def economic_parameters(warehouse: Warehouse, conn=None) -> dict[str, float]:
+    """Every ref_parameters value by name, topped up from the shipped file for rows a warehouse
+    made before they shipped lacks (the economic case's shares, targets and sensitivity ranges)."""
+    found = warehouse.query("select name, value from ref_parameters", conn=conn)
+    values = {str(n): float(v) for n, v in zip(found["name"], found["value"]) if v is not None}
+    shipped = read_reference_csv("parameters", reference_dir() / "parameters.csv")
+    for name, value in zip(shipped["name"], shipped["value"]):
+        values.setdefault(str(name), float(value))
+    return values
+
+
+def _economic_settings(warehouse: Warehouse, binds: dict, given: Mapping, conn) -> None:
+    """Check the price year; fill the targets, effect and shares not given from ref_parameters."""
+    _check_price_year(warehouse, binds, given, conn)
+    values = economic_parameters(warehouse, conn)
+    for bind, name in _ECONOMIC_DEFAULTS:
+        if binds.get(bind) is None:
+            binds[bind] = values.get(name)
+
+
 def _check_price_year(warehouse: Warehouse, binds: dict, given: Mapping, conn) -> None:
     years = list(warehouse.query(named_sql("_deflator_years.sql"), conn=conn)["price_year"])
     chosen = binds.get("price_year")
@@ -349,14 +377,34 @@ def _check_price_year(warehouse: Warehouse, binds: dict, given: Mapping, conn) -
                           f"(data/reference/deflators.csv): one of {', '.join(years)}")
 
 
+def _economic_figures(frame: pd.DataFrame, binds: dict) -> pd.DataFrame:
+    return economics.evaluate(frame)
+
+
+def _economic_figures_from_disclosed_counts(frame: pd.DataFrame, binds: dict) -> pd.DataFrame:
+    """Contract 7.4: every figure worked out again from the rounded counts people see (a hidden
+    count leaves what rests on it blank), money and people to 3 significant figures."""
+    out = frame.copy()
+    for column in ("live_births", "treated", "specialist_treated", "targeted_treated"):
+        out[column] = pd.to_numeric(out[column], errors="coerce").astype(float)
+    out = economics.disclosed(out)
+    for column in ("live_births", "treated", "specialist_treated", "targeted_treated"):
+        out[column] = frame[column]
+    return out[list(frame.columns) + [c for c in out.columns if c not in frame.columns]]
+
+
 def economic_assumptions(warehouse: Warehouse, params: Mapping[str, Any] | None = None) -> pd.DataFrame:
     """Every assumption behind economic_case for these parameters, one row per step, in order:
-    step, value, unit, source, status (sourced | check | illustrative | your setting)."""
+    step, value, unit, source, status (confirmed | secondary | sourced | check | illustrative |
+    assumption | your setting)."""
     metric = _metric("economic_case")
     _ensure_journey(warehouse)
     with warehouse.connect() as conn:
         binds = resolve_parameters(warehouse, metric, params, conn=conn)
-        _check_price_year(warehouse, binds, params or {}, conn)
+        given = {k: binds.get(k) for k, _ in _ECONOMIC_DEFAULTS}
+        _economic_settings(warehouse, binds, params or {}, conn)
+        for bind, _ in _ECONOMIC_DEFAULTS:
+            binds[f"{bind}_given"] = given[bind]
         sql = statements(named_sql("_economic_assumptions.sql"))[0]
         used = catalogue.bind_names(sql)
         frame = warehouse.query(sql, {k: v for k, v in binds.items() if k in used}, conn=conn)
@@ -573,7 +621,8 @@ _STEPS: dict[str, MetricSteps] = {
     "equity": MetricSteps(prepare=_check_measure_stage, derive=_equity_rate_ratios,
                           after_disclosure=_equity_hide_ratios_of_hidden_references),
     "service_gaps": MetricSteps(derive=_service_gap_flags, after_disclosure=_service_gaps_hide_unmet),
-    "economic_case": MetricSteps(prepare=_check_price_year),
+    "economic_case": MetricSteps(prepare=_economic_settings, derive=_economic_figures,
+                                 after_disclosure=_economic_figures_from_disclosed_counts),
     "trend": MetricSteps(prepare=_trend_window, derive=_trend_limits,
                          after_disclosure=_trend_limits_from_shown_months),
 }

@@ -276,6 +276,31 @@ _reference(
     Column("label", Text),
 )
 
+# The economic case's conditions as Bauer et al. (2014) costed them (economic_case, contract
+# v1.1 section 7.3): each with its prevalence and, when costed, the ref_costs row pricing it.
+# A condition with no cost_condition is listed as not costed, never priced with another's cost.
+_reference(
+    "economic_conditions",
+    Column("condition", Text, primary_key=True),
+    Column("sort_order", Integer, nullable=False),
+    Column("label", Text),
+    Column("per_1000_low", Double, nullable=False),
+    Column("per_1000_mid", Double, nullable=False),
+    Column("per_1000_high", Double, nullable=False),
+    Column("prevalence_basis", Text),              # bauer_2014 | jcpmh_2012 | ...
+    Column("cost_condition", Text),                # the ref_costs row; blank = not costed
+    Column("status", Text),                        # confirmed | secondary | check | assumption
+)
+# Which services treat which economic_case condition: `treated` counts women with an attended
+# assessment or intervention of one of them (not screening, not universal contacts).
+_reference(
+    "condition_services",
+    Column("condition", Text, primary_key=True),
+    Column("service", Text, primary_key=True),
+    Column("status", Text),
+    Column("rationale", Text),
+)
+
 # ---- published benchmarks (contract section 5 `benchmarks`; pathway.benchmarks loads them) --
 benchmarks = Table(
     "benchmarks", metadata,

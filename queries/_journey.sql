@@ -13,6 +13,7 @@ drop view if exists reach_measures;
 drop table if exists journey_risk_factor_names;
 drop table if exists journey_risk_flags;
 drop table if exists journey_scores;
+drop table if exists journey_treatment;
 drop table if exists journey_funnel;
 drop table if exists journey_referrals;
 drop table if exists journey_service_reach;
@@ -488,6 +489,19 @@ final as (
 
 -- Sorted by area so DuckDB's zone maps skip other areas' rows in one-area queries.
 select * from final order by area_code;
+
+-- Treatment per pregnancy and service (economic_case's `treated`): the first attended
+-- assessment or intervention from conception to day 365 (the antenatal, postnatal and infant
+-- stages), as specialist_access counts it; screening, contacts and referrals are not treatment.
+create table journey_treatment as
+select pregnancy_id, area_code, service, min(event_date) as first_treated_date
+from events
+where source = 'activity'
+  and attendance = 'attended'
+  and activity_type in ('assessment', 'intervention')
+  and stage in ('antenatal', 'postnatal', 'infant')
+group by pregnancy_id, area_code, service
+order by area_code;
 
 -- Baseline and end scores of courses of care (outcomes), with their stage; the service and
 -- instrument pairs found here, in any stage, are the rows outcomes shows.

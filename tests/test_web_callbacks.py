@@ -327,47 +327,91 @@ def test_trend_for_all_areas_asks_for_one_area_in_words(app):
 
 
 # ---- economic case -------------------------------------------------------------------------------
-# Northtown, 2012/13 prices (uplift 1), middle prevalence. Expected cases = 20 births x per 1,000 / 1,000:
-# postpartum psychosis and chronic SMI 0.04 each (GBP 53,000 a case), severe depression 0.6 (74,000),
-# mild-moderate depression and anxiety 2.5 and PTSD 0.6 (anxiety, 35,000).
-# Cost of illness 2 x 0.04 x 53,000 + 0.6 x 74,000 + 3.1 x 35,000 = 4,240 + 44,400 + 108,500 = 157,140.
-# Current spend: 10 treated by the specialist tier x GBP 2,800 = 28,000 (nobody by the targeted tier).
-# Target 10% of 20 births = 2 per tier: specialist is already above it (10, capped at its 0.68 cases);
-# targeted gains 2. Extra spend 2 x 650 = 1,300; avoided 2 x 35,000 x 0.5 = 35,000; net 33,700;
-# ROI 35,000 / 1,300 = 26.92.
-NORTHTOWN_SCENARIO = dict(target=10, effect=0.5, price_year="2012/13", need="mid")
+# Northtown, 2012/13 prices, middle prevalence, effect 0.5, targets 10% (specialist) and 12.5% (targeted).
+# Expected cases = 20 births x per 1,000 / 1,000: depression 1.9 (GBP 74,000 a case), anxiety alone 1.6
+# (35,000), psychosis 0.04 (53,000); PTSD 0.6 and adjustment disorders 4.5 are not costed.
+# Cost of illness 140,600 + 56,000 + 2,120 = 198,720 (GBP 199k); public sector x 0.2099 = 41,711.
+# Specialist: 10 of 20 treated (50%), above the 10% target: no one added. Targeted: none treated, so
+# 12.5% x 20 = 2.5 extra, shared 95 : 80 : 30 among depression, anxiety and PTSD; episode GBP 546 in
+# 2024/25 prices = 546 x 72.6 / 103.4 = 383.36 in 2012/13: extra spend 2.5 x 383.36 = 958.40.
+# Avoided (society) = 0.5 x 2.5 x (95 x 74,000 + 80 x 35,000) / 205 = 59,939.02; public x 0.2099 = 12,581.20.
+# Return: public 12,581.20 / 958.40 = 13.13, society 62.54; net public 11,622.80, society 58,980.62.
+R_2012 = 72.6 / 103.4
 
 
 def test_economic_case_totals_for_northtown_match_the_hand_arithmetic(app):
+    from pathway import economics
     from pathway.web.pages import economic_case
     from pathway.web.warehouse import fetch_metric
 
     params = economic_case.scenario_params({"area": NORTHTOWN, **PERIOD}, 10, 0.5, "2012/13", "mid")
-    totals = economic_case.scenario_totals(fetch_metric("economic_case", params).frame)
-    assert round(totals["cost_of_illness"]) == 157_140
-    # Mother 0.6 x 23,000 + 3.1 x 21,000 = 78,900; child 0.6 x 51,000 + 3.1 x 14,000 = 74,000 (psychosis unsplit).
-    assert (round(totals["mother_cost"]), round(totals["child_cost"])) == (78_900, 74_000)
-    assert round(totals["current_service_spend"]) == 28_000
-    assert (round(totals["extra_spend"]), round(totals["avoided_cost"]), round(totals["net_benefit"])) == \
-        (1_300, 35_000, 33_700)
-    assert round(totals["roi"], 2) == 26.92
+    totals = economics.totals(economics.evaluate(fetch_metric("economic_case", params).frame))
+    assert round(totals["cost_of_illness"]) == 198_720
+    # Mother 1.9 x 23,000 + 1.6 x 21,000 = 77,300; child 1.9 x 51,000 + 1.6 x 14,000 = 119,300 (psychosis unsplit).
+    assert (round(totals["mother_cost"]), round(totals["child_cost"])) == (77_300, 119_300)
+    assert totals["public_sector_cost"] == pytest.approx(198_720 * 0.2099)
+    assert totals["current_service_spend"] == pytest.approx(10 * 2080 * R_2012)
+    assert totals["extra_spend"] == pytest.approx(2.5 * 546 * R_2012)
+    assert totals["avoided_cost"] == pytest.approx(0.5 * 2.5 * 9_830_000 / 205)
+    assert round(totals["roi_public"], 2) == 13.13 and round(totals["roi_society"], 2) == 62.54
 
 
-def test_changing_the_scenario_recalculates_and_lists_the_setting_as_yours(app):
+def test_the_page_leads_with_the_public_sector_and_says_a_met_target_in_words(app):
     from pathway.web.pages import economic_case
 
-    text = text_of(economic_case.change_scenario(10, 0.5, "2012/13", "mid", f"?area={NORTHTOWN}&from=2024-01-01"
-                                                                            "&to=2024-12-31"))
-    assert "extra spend £1,300, avoided cost £35,000, net benefit £33,700" in text
-    assert "return on investment: 26.92 pounds avoided per pound spent" in text
-    assert "cost £157,140 over the long term" in text
-    # Every assumption with its status: the effect is the reader's own, episode costs illustrative,
-    # the psychosis cost and the deflator to be checked.
+    text = text_of(economic_case.change_scenario(10, 0.5, "2012/13", "mid", None, {},
+                                                 f"?area={NORTHTOWN}&from=2024-01-01&to=2024-12-31"))
+    assert ("returns \u00a313.13 avoided for every \u00a31 spent to the public sector" in text
+            or "returns £13.13 avoided for every £1 spent to the public sector" in text)
+    assert text.index("13.13") < text.index("62.54")  # the public sector first, society beside it
+    assert "already treat 50% of live births (10 of 20), at or above the 10% target" in text
+    assert "0.0 more people" not in text
+    # money to 3 significant figures, never to the pound
+    assert "199k" in text and "198,720" not in text
+    # every assumption with its status: the effect is the reader's own, episode costs illustrative,
+    # the psychosis cost and the deflator to be checked
     assert "your setting (this session)" in text and "illustrative: replace with your own" in text
     assert "check: a shipped default to confirm" in text and "Joint Commissioning Panel" in text
-    # Half the effect, half the avoided cost: 17,500 against the same 1,300.
-    assert "avoided cost £17,500" in text_of(economic_case.change_scenario(
-        10, 0.25, "2012/13", "mid", f"?area={NORTHTOWN}&from=2024-01-01&to=2024-12-31"))
+    assert "Totals count all 5 rows (no count is hidden)" in text
+
+
+def test_session_assumptions_change_the_figures_without_touching_the_warehouse(app):
+    from pathway.web.pages import economic_case
+
+    search = f"?area={NORTHTOWN}&from=2024-01-01&to=2024-12-31"
+    # the public-sector share raised to 0.5: the public return 59,939.02 x 0.5 / 958.40 = 31.27
+    text = text_of(economic_case.change_scenario(10, 0.5, "2012/13", "mid", None, {"public_share": 0.5}, search))
+    assert "31.27" in text and "public share = 0.5" in text
+    stored = economic_case.session_assumptions([None, 0.5], [
+        {"type": ids.ECONOMIC_EDIT_TYPE, "key": "per_1000:ptsd"}, {"type": ids.ECONOMIC_EDIT_TYPE, "key": "public_share"}])
+    assert stored == {"public_share": 0.5}
+
+
+def test_the_tornado_ranks_the_effect_first_for_northtown(app):
+    from pathway.web.pages import economic_case
+
+    text = text_of(economic_case.economic_results({"area": NORTHTOWN, **PERIOD}, 10, 0.5, "2012/13", "mid"))
+    assert "How sure is the return?" in text
+    assert "moves most with effect (share of cost avoided)" in text
+
+
+def test_all_areas_show_the_return_by_area_not_an_empty_chart(app):
+    from pathway.web.pages import economic_case
+
+    text = text_of(economic_case.economic_results({"area": "all", **PERIOD}, 10, 0.5, "2012/13", "mid"))
+    # every loaded area (tests above may load more than the two), each with its own return
+    assert re.search(r"The return per £1 in each of \d+ areas, public sector beside society: from "
+                     r"£[\d.]+ to £[\d.]+ for the public sector", text)
+    assert "economic-scenario" in text and "figure={" in text
+
+
+def test_targets_already_met_everywhere_are_said_in_words_not_drawn_as_an_empty_chart(app):
+    from pathway.web.pages import economic_case
+
+    text = text_of(economic_case.economic_results({"area": "all", **PERIOD}, 0, 0.5, "2012/13", "mid", 0))
+    assert re.search(r"Specialist perinatal services: (\d+) of \1 areas already treat at least 0% of live births "
+                     r"\(the scenario adds no one there\)", text)
+    assert "The return per £1 in each" not in text and "no extra spend, so no return to work out" in text
 
 
 def test_an_effect_outside_0_to_1_is_refused_in_words(app):

@@ -21,8 +21,8 @@ from pathway import catalogue
 from pathway.benchmarks import MISSING_TREATMENT, latest_published
 from pathway.db import Warehouse
 from pathway.disclosure import SUPPRESSED_MARK, format_for_people
-from pathway.metrics import MetricError, resolve_parameters, run_metric
-from pathway.report import template
+from pathway.metrics import MetricError, economic_assumptions, resolve_parameters, run_metric
+from pathway.report import economic, template
 from pathway.report.charts import Bar, bar_chart
 from pathway.statistics import compare_to_benchmark
 
@@ -673,27 +673,40 @@ class _AreaReport:
             frame = self.context.metric("economic_case", self.area.code)
         except (MetricError, FileNotFoundError) as error:
             return head + _unavailable("economic_case", str(error)) + "</section>"
-        shown = self.people(frame, "economic_case")
-        columns = {c: c.replace("_", " ").capitalize() for c in shown.columns
-                   if c != "area_code" and not c.endswith("_order")}
-        return (head + "<p>Expected cases = live births × prevalence; cost of illness = cases × "
-                "cost per case; the scenario raises access to the target and weighs avoided cost "
-                "against extra spend. Every assumption is listed under Assumptions.</p>"
-                + _table(shown, columns, numbers_as_money=True) + "</section>")
+        try:
+            steps = economic_assumptions(self.context.warehouse, {**self.context.params, "area": self.area.code})
+        except (MetricError, FileNotFoundError):
+            steps = None
+        conditions = self.context.reference("economic_conditions")
+        parameters = self.context.reference("parameters")
+        deflators = self.context.reference("deflators")
+        body = economic.section(
+            frame, dict(zip(conditions["condition"], conditions["label"])), self.area.label,
+            {str(n): float(v) for n, v in zip(parameters["name"], parameters["value"])},
+            {str(y): float(v) for y, v in zip(deflators["price_year"], deflators["index_value"])}, steps)
+        return head + body + "</section>"
 
     # -- assumptions and methods
     def assumptions(self) -> str:
         parts = ["<section id='assumptions' class='annex'><h2>Assumptions and their sources</h2>"]
-        for name, key, value in (("prevalence", "label", "per_1000_mid"), ("costs", "label", "cost_per_case"),
-                                 ("unit_costs", "label", "cost"), ("parameters", "description", "value"),
+        for name, key, value in (("prevalence", "label", "per_1000_mid"),
+                                 ("economic_conditions", "label", "per_1000_mid"),
+                                 ("costs", "label", "cost_per_case"), ("condition_services", "condition", "service"),
+                                 ("unit_costs", "label", "cost"), ("deflators", "price_year", "index_value"),
+                                 ("parameters", "description", "value"),
                                  ("contact_windows", "label", "window_end_offset_days"),
                                  ("instruments", "label", "case_threshold")):
             frame = self.context.reference(name)
             if frame.empty:
                 continue
-            keep = [c for c in (key, value, "price_year", "status", "source") if c in frame.columns]
+            keep = list(dict.fromkeys(c for c in (key, value, "price_year", "status", "rationale", "source")
+                                      if c in frame.columns))
+            shown = frame[keep].copy()
+            if pd.api.types.is_numeric_dtype(shown[value]):
+                # each value at its own precision: 0.72 is not 0.7
+                shown[value] = [economic.assumption_value(v) for v in shown[value]]
             parts.append(f"<h3>ref_{name}</h3>")
-            parts.append(_table(frame[keep], {c: c.replace("_", " ").capitalize() for c in keep}))
+            parts.append(_table(shown, {c: c.replace("_", " ").capitalize() for c in keep}))
         mapping = self.context.reference("benchmark_map")
         if len(mapping):
             parts.append("<h3>Published measures used as benchmarks (ref_benchmark_map)</h3>")

@@ -37,6 +37,9 @@ figcaption, .source { font-size: 8.5pt; color: #333; }
 .annex { break-before: page; }
 section { break-inside: auto; }
 svg.chart { max-width: 100%; height: auto; }
+table.economic { font-size: 8.5pt; }
+table.economic td.num { white-space: nowrap; }
+.annex td:last-child { overflow-wrap: anywhere; }
 """
 
 PAGE = Template("""<!DOCTYPE html>

@@ -49,6 +49,10 @@ ECONOMIC_PRICE_YEAR = "economic-price-year"
 ECONOMIC_NEED = "economic-need"
 ECONOMIC_RESULTS = "economic-results"
 ECONOMIC_ASSUMPTIONS = "economic-assumptions"
+ECONOMIC_TARGETED_TARGET = "economic-targeted-target"
+ECONOMIC_STORE = "economic-session-assumptions"   # dcc.Store (session): the assumptions a person changed
+ECONOMIC_EDIT_TYPE = "economic-edit"              # {"type": ECONOMIC_EDIT_TYPE, "key": assumption key}
+ECONOMIC_RESET = "economic-reset-assumptions"
 
 DATA_UPLOAD = "data-upload"
 DATA_UPLOAD_TABLE = "data-upload-table"

@@ -412,9 +412,11 @@ class _AreaReport:
             rows.append((label, shown["numerator"], shown["denominator"], shown["pct"], raw, "pct",
                          picks, median))
         parts.append("<h3>Mandated health visitor contacts</h3>")
-        parts.append(_figure(bar_chart(bars, title="Mandated contacts on time (% of live births)"),
-                             "Windows from ref_contact_windows; benchmarks: OHID health visitor "
-                             "service delivery metrics (Fingertips) where loaded."))
+        parts.append(_figure(bar_chart(bars, title="Mandated contacts on time (% of babies)"),
+                             "Windows from ref_contact_windows; counted per baby as OHID counts "
+                             "children (twins twice; the antenatal contact once per pregnancy); "
+                             "benchmarks: OHID health visitor service delivery metrics (Fingertips) "
+                             "where loaded."))
         parts.append(self._comparison_table(rows))
         # mood screening and specialist access
         mood = self.context.metric("mood_screening", self.area.code)

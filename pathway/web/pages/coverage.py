@@ -92,12 +92,14 @@ def mandated_contacts_card(filters: dict, where: str):
     shown = rows.drop(columns=[c for c in ("rows_hidden",) if c in rows.columns])
     return figure_card(
         "coverage-mandated-contacts", "Mandated health visitor contacts in their windows",
-        figure=bars_with_interval(rows, x="contact_code", x_labels=labels, y_title="% of births"),
+        figure=bars_with_interval(rows, x="contact_code", x_labels=labels, y_title="% of babies"),
         table=people_frame(shown, "mandated_contacts" if filters["area"] != "all" else None),
         summary=f"Mandated contacts in their windows for {period_words(filters)} in {where}: "
                 + _words(rows.assign(contact_code=rows["contact_code"].map(lambda c: labels.get(c, c))),
                          ["contact_code"]) + ".",
-        source="Windows from the reference table contact_windows (OHID health visitor service delivery metrics).")
+        source="Windows from the reference table contact_windows (OHID health visitor service delivery metrics). "
+               "Counted per baby, as OHID counts children: twins count twice; the antenatal contact, with "
+               "the mother, once per pregnancy.")
 
 
 def mood_screening_card(filters: dict, where: str):

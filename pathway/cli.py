@@ -1,4 +1,5 @@
-"""The `pathway` command line (contract section 4): load, demo, query, serve, report, reference.
+"""The `pathway` command line (contract section 4): load, demo, query, serve, report, reference,
+users (dashboard accounts) and audit (the audit log).
 
 Exit status: 0 success; 1 when any file was refused or a query failed for a reason the user can fix;
 2 on a usage error (unknown option, bad parameter).
@@ -19,9 +20,14 @@ app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Perinatal Pathway Analytics: load extracts, build the demo, query metrics, serve the dashboard.")
 reference_app = typer.Typer(no_args_is_help=True, help="Show or replace the sourced reference data.")
 app.add_typer(reference_app, name="reference")
+users_app = typer.Typer(no_args_is_help=True, help="Manage the dashboard's accounts (sign-in for `pathway serve`).")
+app.add_typer(users_app, name="users")
 
 out = Console(width=None if sys.stdout.isatty() else 200)
 err = Console(stderr=True)
+
+# A flag takes no value: metavar="" keeps typer from showing a <bool> value type in --help.
+FLAG = ""
 
 DbOption = typer.Option(None, "--db", help="SQLAlchemy URL (default: PATHWAY_DB_URL or duckdb:///data/pathway.duckdb).")
 
@@ -56,7 +62,7 @@ def _usage_error(message: str) -> None:
 @app.command()
 def load(
     files: List[Path] = typer.Argument(..., help="Extract files (CSV, XLSX, Parquet)."),
-    table: Optional[str] = typer.Option(None, "--table", help="areas, cohort, activity, measures (default: from file name or columns)."),
+    table: Optional[str] = typer.Option(None, "--table", help="areas, cohort, activity, measures, or benchmarks (published national figures) (default: from the file name or columns)."),
     max_reject_rate: Optional[float] = typer.Option(None, "--max-reject-rate", help="Refuse a file when more than this share of its rows is rejected (default 0.05)."),
     sheet: Optional[str] = typer.Option(None, "--sheet", help="XLSX sheet name (default: the first sheet)."),
     lookup_column: List[str] = typer.Option([], "--lookup-column", help="For a small-area lookup loaded as areas: ROLE=COLUMN, where ROLE is lsoa_code, la_code, la_name, icb_code, icb_name, region_code or region_name (repeatable)."),
@@ -74,6 +80,9 @@ def load(
     for summary in summaries:
         colour = "green" if summary.outcome == "loaded" else "red"
         out.print(f"[{colour}]{summary.describe()}[/{colour}]", highlight=False)
+        _audit(warehouse, "load", summary.outcome, {"file_name": summary.file_name,
+                                                    "rows_loaded": summary.rows_loaded,
+                                                    "rows_rejected": summary.rows_rejected})
     raise typer.Exit(0 if all(s.outcome == "loaded" for s in summaries) else 1)
 
 
@@ -100,8 +109,8 @@ def query(
     name: Optional[str] = typer.Argument(None, help="Metric name from the catalogue (see --list)."),
     param: List[str] = typer.Option([], "--param", help="KEY=VALUE, repeatable (area, from, to, as_at, ...)."),
     output_format: str = typer.Option("table", "--format", help="csv | json | table"),
-    no_suppress: bool = typer.Option(False, "--no-suppress", help="Show unsuppressed counts (for analysts with access to the unsuppressed data)."),
-    list_: bool = typer.Option(False, "--list", help="List the metric catalogue."),
+    no_suppress: bool = typer.Option(False, "--no-suppress", metavar=FLAG, help="Show unsuppressed counts (for analysts with access to the unsuppressed data)."),
+    list_: bool = typer.Option(False, "--list", metavar=FLAG, help="List the metric catalogue."),
     db: Optional[str] = DbOption,
 ) -> None:
     """Run one metric of the catalogue and print it."""
@@ -165,7 +174,7 @@ def serve(
 def report(
     area: Optional[str] = typer.Option(None, "--area", help="Area (or ICB) code of the report."),
     out_file: Optional[Path] = typer.Option(None, "--out", help="FILE.html or FILE.pdf (the suffix sets the format)."),
-    all_areas: bool = typer.Option(False, "--all-areas", help="Every loaded area's report (the monthly pack), into --out-dir."),
+    all_areas: bool = typer.Option(False, "--all-areas", metavar=FLAG, help="Every loaded area's report (the monthly pack), into --out-dir."),
     out_dir: Optional[Path] = typer.Option(None, "--out-dir", help="Folder for --all-areas: report_<area code>.<format>."),
     output_format: str = typer.Option("html", "--format", help="html | pdf, for --all-areas."),
     date_from: Optional[str] = typer.Option(None, "--from", help="First birth date of the cohort (YYYY-MM-DD)."),
@@ -245,7 +254,11 @@ def reference_list(db: Optional[str] = DbOption) -> None:
 def reference_replace(name: str, file: Path, db: Optional[str] = DbOption) -> None:
     """Replace one reference table (e.g. prevalence, costs) with your own sourced CSV."""
     from pathway.reference import ReferenceError, replace
+    from pathway.schema import REFERENCE_TABLES
 
+    if name not in REFERENCE_TABLES:
+        _usage_error(f"unknown reference table {name!r}: one of {', '.join(REFERENCE_TABLES)} "
+                     "(see `pathway reference list`)")
     warehouse = _warehouse(db)
     try:
         with warehouse.begin() as conn:
@@ -257,9 +270,155 @@ def reference_replace(name: str, file: Path, db: Optional[str] = DbOption) -> No
             if journey is not None:
                 journey.refresh(conn)
     except (ReferenceError, FileNotFoundError) as error:
+        _audit(warehouse, "reference_replace", "refused", {"table": name, "file": str(file), "why": str(error)})
         err.print(f"[red]{error}[/red]")
         raise typer.Exit(1)
+    _audit(warehouse, "reference_replace", "ok", {"table": name, "file": str(file), "rows": rows})
     out.print(f"ref_{name}: replaced with {rows} rows from {file}")
+
+
+def _audit(warehouse, event: str, outcome: str, details: dict) -> None:
+    """Record a command-line action under the operating-system user running it."""
+    import getpass
+
+    from pathway import audit
+
+    try:
+        who = getpass.getuser()
+    except (KeyError, OSError):
+        who = None
+    audit.record(warehouse, event, outcome, user=who, address="command line", details=details)
+
+
+@users_app.command("add")
+def users_add(
+    name: str = typer.Argument(..., help="User name (letters, digits and . _ @ -), e.g. an NHS e-mail address."),
+    role: str = typer.Option("viewer", "--role", help="viewer | data_manager"),
+    no_password: bool = typer.Option(False, "--no-password", metavar=FLAG, help="An account that signs in only through the trusted proxy."),
+    password_stdin: bool = typer.Option(False, "--password-stdin", metavar=FLAG, help="Read the password from standard input (for scripts)."),
+    db: Optional[str] = DbOption,
+) -> None:
+    """Add an account; the password is asked for twice (never given on the command line)."""
+    from pathway.accounts import AccountError, add_user
+
+    password = None if no_password else _read_password(password_stdin)
+    warehouse = _warehouse(db)
+    try:
+        account = add_user(warehouse, name, role, password)
+    except AccountError as error:
+        _usage_error(str(error))
+    _audit(warehouse, "users", "ok", {"action": "add", "account": account.user_name, "role": account.role})
+    out.print(f"{account.user_name}: added as {account.role}"
+              + ("" if account.has_password else " (signs in through the trusted proxy only)"), highlight=False)
+
+
+def _read_password(from_stdin: bool) -> str:
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    first = typer.prompt("Password", hide_input=True)
+    if typer.prompt("Password again", hide_input=True) != first:
+        _usage_error("the two passwords differ")
+    return first
+
+
+@users_app.command("remove")
+def users_remove(name: str, db: Optional[str] = DbOption) -> None:
+    """Remove an account (its sessions end within 30 seconds)."""
+    from pathway.accounts import AccountError, remove_user
+
+    warehouse = _warehouse(db)
+    try:
+        remove_user(warehouse, name)
+    except AccountError as error:
+        err.print(f"[red]{error}[/red]")
+        raise typer.Exit(1)
+    _audit(warehouse, "users", "ok", {"action": "remove", "account": name})
+    out.print(f"{name}: removed", highlight=False)
+
+
+@users_app.command("set-role")
+def users_set_role(name: str, role: str, db: Optional[str] = DbOption) -> None:
+    """Change an account's role: viewer or data_manager."""
+    from pathway.accounts import AccountError, check_role, set_role
+
+    warehouse = _warehouse(db)
+    try:
+        set_role(warehouse, name, check_role(role))
+    except AccountError as error:
+        err.print(f"[red]{error}[/red]")
+        raise typer.Exit(1 if "does not exist" in str(error) else 2)
+    _audit(warehouse, "users", "ok", {"action": "set-role", "account": name, "role": role})
+    out.print(f"{name}: now {role}", highlight=False)
+
+
+@users_app.command("set-password")
+def users_set_password(name: str, password_stdin: bool = typer.Option(False, "--password-stdin", metavar=FLAG),
+                       db: Optional[str] = DbOption) -> None:
+    """Give an account a new password (its sessions end)."""
+    from pathway.accounts import AccountError, set_password
+
+    password = _read_password(password_stdin)
+    warehouse = _warehouse(db)
+    try:
+        set_password(warehouse, name, password)
+    except AccountError as error:
+        err.print(f"[red]{error}[/red]")
+        raise typer.Exit(1 if "does not exist" in str(error) else 2)
+    _audit(warehouse, "users", "ok", {"action": "set-password", "account": name})
+    out.print(f"{name}: password changed", highlight=False)
+
+
+@users_app.command("list")
+def users_list(db: Optional[str] = DbOption) -> None:
+    """List the accounts and their roles."""
+    from pathway.accounts import list_users
+
+    found = list_users(_warehouse(db))
+    if not found:
+        out.print("No accounts yet: add one with `pathway users add NAME --role data_manager`.", highlight=False)
+    for account in found:
+        how = "password" if account.has_password else "trusted proxy only"
+        sys.stdout.write(f"{account.user_name}\t{account.role}\t{how}\n")  # tab-separated, for scripts
+
+
+@app.command()
+def audit(
+    since: Optional[str] = typer.Option(None, "--since", help="First day to list (YYYY-MM-DD, UTC); default: all."),
+    output_format: str = typer.Option("table", "--format", help="csv | table"),
+    db: Optional[str] = DbOption,
+) -> None:
+    """List the audit log: sign-ins and failures, uploads, downloads, reports, reference and account changes."""
+    import datetime as dt
+
+    from pathway import audit as audit_log
+    from pathway.db import Warehouse
+
+    try:
+        first_day = dt.date.fromisoformat(since) if since else None
+    except ValueError:
+        _usage_error(f"--since {since!r} is not a date (YYYY-MM-DD)")
+    if output_format not in ("csv", "table"):
+        _usage_error(f"--format {output_format!r}: choose csv or table")
+    try:
+        # Writable when no server holds the file: the dashboard's journal moves into the table.
+        warehouse = Warehouse(db)
+        warehouse.ensure_schema()
+        audit_log.import_journal(warehouse)
+    except Exception:  # WarehouseError, or DuckDB's lock while the dashboard serves the file
+        warehouse = _warehouse(db, read_only=True)  # read beside the server
+    frame = audit_log.read_events(warehouse, first_day)
+    frame = frame.assign(occurred_at=frame["occurred_at"].astype(str).str.slice(0, 19))
+    if output_format == "csv":
+        frame.to_csv(sys.stdout, index=False)
+        return
+    from rich.table import Table
+
+    table = Table(title=f"Audit log{' since ' + since if since else ''} (UTC), newest first")
+    for column in frame.columns:
+        table.add_column(column.replace("_", " "), overflow="fold")
+    for row in frame.itertuples(index=False):
+        table.add_row(*["" if v is None or v != v else str(v) for v in row])
+    out.print(table)
 
 
 def main() -> None:

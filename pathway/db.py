@@ -105,3 +105,16 @@ def _describe(warehouse: Warehouse, error: Exception) -> str:
     where = warehouse.url.render_as_string(hide_password=True)
     first_line = str(getattr(error, "orig", error)).strip().splitlines()[0]
     return f"database {where} is not reachable: {first_line}"
+
+
+def close_duckdb_default_connection() -> None:
+    """Close DuckDB's process-wide default connection (before a process forks).
+
+    duckdb_engine opens it (duckdb.cursor()) whenever an engine is made, and it runs its own
+    worker threads. A forked child inherits the connection but not the threads, and at exit
+    it aborts (SIGABRT or SIGSEGV) joining threads it never had. Closed here, a later use
+    opens a fresh one in whichever process needs it.
+    """
+    import duckdb
+
+    duckdb.default_connection().close()

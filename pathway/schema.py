@@ -1,4 +1,5 @@
-"""The warehouse schema: contract tables, quarantine, load log and reference tables.
+"""The warehouse schema: contract tables, quarantine, load log, reference tables, dashboard
+accounts and the audit log.
 
 Portable DDL for DuckDB and PostgreSQL. Fact tables carry no primary-key index in DuckDB
 (the loader keeps ids unique, and an index over ten million text keys costs more memory
@@ -326,6 +327,31 @@ benchmarks = Table(
     Column("missing_excluded", Double),             # published count left out of the denominator
     Column("note", Text),
     Column("load_id", Integer),
+)
+
+# ---- dashboard accounts and the audit log (pathway.accounts, pathway.audit) ------------
+# password_hash is an argon2id hash (argon2-cffi); it is empty for an account that signs in only
+# through the trusted reverse proxy. role: viewer | data_manager.
+users = Table(
+    "users", metadata,
+    Column("user_name", Text, primary_key=True),
+    Column("password_hash", Text),
+    Column("role", Text, nullable=False),
+    Column("created_at", DateTime),
+    Column("updated_at", DateTime),
+)
+
+# Who did what and when: sign-ins and failures, uploads, downloads, reports, reference changes.
+# occurred_at is UTC; details is a JSON object of the event's parameters (never a password).
+audit_log = Table(
+    "audit_log", metadata,
+    Column("event_id", Text, primary_key=True),
+    Column("occurred_at", DateTime, nullable=False),
+    Column("user_name", Text),
+    Column("address", Text),
+    Column("event", Text, nullable=False),
+    Column("outcome", Text, nullable=False),
+    Column("details", Text),
 )
 
 # PostgreSQL-only indexes (see module docstring).

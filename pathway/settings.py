@@ -9,6 +9,11 @@
 | smallest count shown | PATHWAY_SUPPRESS_BELOW | 8 (counts 1 to 7 are shown as *) |
 | rounding base | PATHWAY_ROUND_TO | 5 |
 | boundary GeoJSON | PATHWAY_BOUNDARIES | none (tile map) |
+| largest upload through the dashboard | PATHWAY_DASHBOARD_UPLOAD_LIMIT | 200 MB (bytes; contract 7.2) |
+| session signing key | PATHWAY_SECRET_KEY | a random key per server start (sign-ins end at a restart) |
+| trusted reverse proxies | PATHWAY_TRUSTED_PROXIES | none (addresses or networks, comma-separated) |
+| user header set by the proxy | PATHWAY_PROXY_USER_HEADER | X-Forwarded-User |
+| role of a proxy user with no account | PATHWAY_PROXY_DEFAULT_ROLE | none (refused) |
 """
 
 from __future__ import annotations
@@ -43,6 +48,11 @@ class Settings:
     duckdb_memory_limit: str = "1GB"
     disclosure: DisclosurePolicy = field(default_factory=DisclosurePolicy)
     boundaries_path: Path | None = None
+    dashboard_upload_limit: int = 200_000_000
+    secret_key: str | None = None
+    trusted_proxies: tuple[str, ...] = ()
+    proxy_user_header: str = "X-Forwarded-User"
+    proxy_default_role: str | None = None
 
     def with_overrides(self, **overrides) -> "Settings":
         """A copy with the given non-None values (command-line flags) applied."""
@@ -63,4 +73,9 @@ def load_settings() -> Settings:
             round_to=int(_env("PATHWAY_ROUND_TO", "5")),
         ),
         boundaries_path=Path(boundaries) if boundaries else None,
+        dashboard_upload_limit=int(_env("PATHWAY_DASHBOARD_UPLOAD_LIMIT")) if _env("PATHWAY_DASHBOARD_UPLOAD_LIMIT") else None,
+        secret_key=_env("PATHWAY_SECRET_KEY"),
+        trusted_proxies=tuple(p.strip() for p in _env("PATHWAY_TRUSTED_PROXIES", "").split(",") if p.strip()) or None,
+        proxy_user_header=_env("PATHWAY_PROXY_USER_HEADER"),
+        proxy_default_role=_env("PATHWAY_PROXY_DEFAULT_ROLE"),
     )

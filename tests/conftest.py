@@ -1,7 +1,7 @@
 """Shared test fixtures: a throwaway PostgreSQL server, warehouse URLs for both backends,
 headless Chromium for dash[testing] browser tests, and the shared published data folder.
 
-A test that needs a tool the machine lacks (PostgreSQL, Chromium) FAILS when the CI
+A test that needs a tool the machine lacks (PostgreSQL, Chromium, the shared data) FAILS when the CI
 environment variable is set and is skipped, with how to install it, everywhere else.
 PATHWAY_TEST_PG_BIN names a PostgreSQL bin folder when it is not under /usr/lib/postgresql
 (e.g. Homebrew); PATHWAY_SHARED_DATA names the shared published data folder.
@@ -88,6 +88,17 @@ def pytest_runtest_setup(item):
     from dash.testing.application_runners import BaseDashRunner
 
     BaseDashRunner._next_port = free_loopback_port()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Under CI a skip of any kind is a failure: CI installs every tool, so nothing may skip."""
+    outcome = yield
+    report = outcome.get_result()
+    if os.environ.get("CI") and report.skipped and not hasattr(report, "wasxfail"):
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        report.outcome = "failed"
+        report.longrepr = f"skipped, but CI is set, so this is a failure: {reason}"
 
 
 # ---- PostgreSQL -----------------------------------------------------------------------
@@ -243,11 +254,26 @@ def pytest_setup_options():
 
 
 # ---- shared published data ------------------------------------------------------------
+def shared_data_folder() -> Path:
+    """The shared published data: PATHWAY_SHARED_DATA, else ../shared/data beside the repository."""
+    return Path(os.environ.get("PATHWAY_SHARED_DATA") or REPO_ROOT.parent / "shared" / "data")
+
+
+def shared_file(relative: str) -> Path:
+    """One published file (a path or glob under the shared data folder); missing_tool when absent."""
+    folder = shared_data_folder()
+    found = sorted(folder.glob(relative)) if folder.is_dir() else []
+    if not found:
+        missing_tool(f"shared published data {relative!r} not found under {folder} "
+                     "(set PATHWAY_SHARED_DATA to its folder)")
+    return found[0]
+
+
 @pytest.fixture(scope="session")
 def shared_data() -> Path:
-    """../shared/data beside the repository (or PATHWAY_SHARED_DATA); skipped when absent."""
-    folder = Path(os.environ.get("PATHWAY_SHARED_DATA") or REPO_ROOT.parent / "shared" / "data")
+    """The shared published data folder; missing, it fails under CI and skips elsewhere."""
+    folder = shared_data_folder()
     if not folder.is_dir():
-        pytest.skip(f"shared published data not found at {folder} "
-                    "(set PATHWAY_SHARED_DATA to its folder)")
+        missing_tool(f"shared published data not found at {folder} "
+                     "(set PATHWAY_SHARED_DATA to its folder)")
     return folder

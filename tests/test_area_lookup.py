@@ -6,6 +6,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
+from conftest import shared_file
 from pathway.ingest.area_lookup import (AREAS_COLUMNS, AreaLookupError, LookupColumns,
                                         derive_areas, is_small_area_lookup,
                                         recognise_lookup_columns)
@@ -212,17 +213,15 @@ def test_authority_with_no_name_anywhere_is_an_error():
         derive_areas(lookup(rows), ONS_COLUMNS, source_name="lookup.csv")
 
 
-# ---- the published July 2022 lookup (../shared/data; skipped when absent) -------------
+# ---- the published July 2022 lookup (../shared/data; fails in CI when absent) -------------
 # SOURCE.md: 309 LAD22, 42 ICBs, 12 LADs split between two ICBs.
 SPLIT_LADS_2022 = {"E07000244", "E06000060", "E07000099", "E07000089", "E07000216", "E07000214",
                    "E07000209", "E07000212", "E07000180", "E07000029", "E07000163", "E07000225"}
 
 
 @pytest.fixture(scope="module")
-def july_2022(shared_data):
-    path = shared_data / "area-lookups-england" / "lsoa11_sicbl22_icb22_lad22_july2022.csv"
-    if not path.exists():
-        pytest.skip(f"{path} not found")
+def july_2022():
+    path = shared_file("area-lookups-england/lsoa11_sicbl22_icb22_lad22_july2022.csv")
     frame = pd.read_csv(path, dtype=str, keep_default_na=False)
     assert is_small_area_lookup(list(frame.columns))
     return derive_areas(frame, recognise_lookup_columns(list(frame.columns)), source_name=path.name)

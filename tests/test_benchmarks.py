@@ -218,7 +218,7 @@ def test_benchmarks_metric_filters_by_level_and_period(warehouse, tmp_path):
     assert benchmark(warehouse, metric="births.booked_by_13_weeks", period="2019-20").empty
 
 
-# ---- the real published files (skipped where ../shared is absent) ----------------------------
+# ---- the real published files (../shared/data; fails in CI when absent) ----------------------------
 
 def test_real_msds_2022_23_england_booking_by_12_weeks_6_days(warehouse, shared_data):
     path = shared_data / "msds" / "hosp-epis-stat-mat-msdscsv-2022-23.csv"

@@ -5,9 +5,8 @@ finds no serious or critical accessibility violations. Tests wait for text; none
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
+import base64
+import hashlib
 from pathlib import Path
 
 import pytest
@@ -16,6 +15,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
+from conftest import shared_file
 from test_web_fixtures import NORTHTOWN, PERIOD, SOUTHVALE, build_fixture_warehouse
 
 PAGES = {"/": "Overview", "/coverage": "Coverage", "/pathway-flow": "Pathway flow", "/outcomes": "Outcomes",
@@ -38,7 +38,7 @@ def fixture_warehouse(tmp_path_factory):
 def dashboard(dash_duo, fixture_warehouse):
     from pathway.web.server import create_app
 
-    app = create_app(warehouse=fixture_warehouse)
+    app = create_app(warehouse=fixture_warehouse, open_access=True)
     dash_duo.start_server(app)
     return dash_duo
 
@@ -165,17 +165,14 @@ def test_the_report_button_downloads_the_areas_report(dashboard):
     assert dashboard.get_logs() == []
 
 
-def test_the_map_draws_ons_boundaries_filtered_to_england(dash_duo, shared_data, tmp_path):
+def test_the_map_draws_ons_boundaries_filtered_to_england(dash_duo, tmp_path):
     from pathway.web.server import create_app
 
-    boundaries = next(iter(sorted((shared_data / "boundaries-england").glob("Counties_and_Unitary_Authorities*.geojson"))),
-                      None)
-    if boundaries is None:
-        pytest.skip("no counties and unitary authorities boundary file in the shared data")
+    boundaries = shared_file("boundaries-england/Counties_and_Unitary_Authorities*.geojson")
     # Hartlepool and Middlesbrough: real codes in the ONS file, which also holds Welsh and Scottish areas.
     warehouse = build_fixture_warehouse(tmp_path, codes=("E06000001", "E06000002"), boundaries=boundaries)
     try:
-        dash_duo.start_server(create_app(warehouse=warehouse))
+        dash_duo.start_server(create_app(warehouse=warehouse, open_access=True))
         open_page(dash_duo, f"/map?{PERIOD_QUERY}", "Map")
         dash_duo.wait_for_contains_text("#map-card", f"Boundaries from {boundaries.name}", timeout=WAIT)
         # One filled shape per polygon of the two areas, nothing from Wales or Scotland.
@@ -188,25 +185,27 @@ def test_the_map_draws_ons_boundaries_filtered_to_england(dash_duo, shared_data,
 
 
 # ---- accessibility -----------------------------------------------------------------------
+# axe-core is vendored (tests/vendor/axe-core, MPL-2.0), so the scan needs no npm at test time.
+AXE_CORE = Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js"
+AXE_CORE_VERSION = "4.14.1"
+# The Subresource Integrity hash axe-core publishes for this version (its sri-history.json).
+AXE_CORE_SHA256 = "KTSJmUUM3yhJqOcLeRL8LahahJ2jnA0NU5T1HUqe2Vw="
+
+
 @pytest.fixture(scope="session")
-def axe_script(tmp_path_factory) -> str:
-    """axe-core's axe.min.js: AXE_CORE_JS if set, else installed now from the npm registry."""
-    configured = os.environ.get("AXE_CORE_JS")
-    if configured and Path(configured).is_file():
-        return Path(configured).read_text()
-    npm = shutil.which("npm")
-    if npm is None:
-        message = "the accessibility scan needs axe-core: install Node.js and npm, or set AXE_CORE_JS"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
-    folder = tmp_path_factory.mktemp("axe")
-    result = subprocess.run([npm, "install", "--no-audit", "--no-fund", "--prefix", str(folder), "axe-core@4"],
-                            capture_output=True, text=True, timeout=300)
-    script = folder / "node_modules" / "axe-core" / "axe.min.js"
-    if result.returncode != 0 or not script.is_file():
-        pytest.fail(f"npm install axe-core failed: {result.stderr[-2000:]}")
-    return script.read_text()
+def axe_script() -> str:
+    """axe-core's axe.min.js, the vendored copy checked against its published hash."""
+    script = AXE_CORE.read_bytes()
+    assert base64.b64encode(hashlib.sha256(script).digest()).decode() == AXE_CORE_SHA256, (
+        f"{AXE_CORE} is not axe-core {AXE_CORE_VERSION} as published")
+    return script.decode("utf-8")
+
+
+def test_the_vendored_axe_core_is_the_version_noted_beside_it():
+    assert AXE_CORE.read_text(encoding="utf-8").startswith(f"/*! axe v{AXE_CORE_VERSION}")
+    notes = (AXE_CORE.parent / "README.md").read_text(encoding="utf-8")
+    assert f"axe-core {AXE_CORE_VERSION}" in notes and AXE_CORE_SHA256 in notes
+    assert "Mozilla Public License" in (AXE_CORE.parent / "LICENSE").read_text(encoding="utf-8")
 
 
 AXE_RUN = """

@@ -89,3 +89,42 @@ def test_db_url_from_the_environment(tmp_path, monkeypatch):
     monkeypatch.setenv("PATHWAY_DB_URL", f"duckdb:///{tmp_path / 'env.duckdb'}")
     assert run("load", write_areas(tmp_path)).exit_code == 0
     assert (tmp_path / "env.duckdb").exists()
+
+
+# ---- usage errors and help text ---------------------------------------------------------
+def test_replacing_an_unknown_reference_table_is_a_usage_error(tmp_path, db):
+    mine = write_csv(tmp_path / "mine.csv", ["code", "source"], [["a", "mine"]])
+    result = run("reference", "replace", "nosuch", mine, "--db", db)
+    assert result.exit_code == 2
+    assert "unknown reference table 'nosuch': one of stages, services" in " ".join(result.output.split())
+
+
+def test_load_help_names_every_table_it_loads_including_benchmarks():
+    text = " ".join(run("load", "--help").output.replace("│", " ").split())
+    assert "areas, cohort, activity, measures, or benchmarks (published national figures)" in text
+
+
+def every_command() -> list[list[str]]:
+    """Every command and subcommand of `pathway`, as the words that name it."""
+    import typer
+
+    def walk(command, words):
+        if hasattr(command, "commands"):   # a group (typer carries its own copy of click)
+            return [found for name, sub in command.commands.items() for found in walk(sub, words + [name])]
+        return [words]
+
+    return walk(typer.main.get_command(app), [])
+
+
+def test_every_command_is_checked_below():
+    assert {"load", "query", "report", "serve"} <= {words[0] for words in every_command()}
+    assert ["reference", "replace"] in every_command()
+
+
+@pytest.mark.parametrize("command", every_command(), ids=" ".join)
+def test_flags_show_no_value_type_in_help(command):
+    lines = run(*command, "--help").output.splitlines()
+    # Typer draws its own --help option with <bool>; every flag of ours takes no value.
+    assert [line for line in lines if "<bool>" in line and "--help" not in line] == []
+    if command == ["query"]:
+        assert any("--no-suppress" in line and "<" not in line for line in lines)

@@ -366,9 +366,6 @@ def test_columnar_scale_writes_parquet_holding_the_same_rows(small, tmp_path, mo
 
 
 def test_build_demo_loads_every_file_with_nothing_rejected(tmp_path):
-    ingest = pytest.importorskip("pathway.ingest")
-    if not hasattr(ingest, "load_files"):
-        pytest.skip("pathway.ingest.load_files is not written yet")
     warehouse = Warehouse(f"duckdb:///{tmp_path / 'w.duckdb'}")
     try:
         warehouse.ensure_schema()

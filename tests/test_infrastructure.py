@@ -107,6 +107,48 @@ def test_missing_postgres_fails_in_ci(session_without_postgres, monkeypatch):
     result.stdout.fnmatch_lines(["*PostgreSQL binaries (initdb, pg_ctl) not found*CI is set*"])
 
 
+NEEDS_SHARED_DATA = """
+import pytest
+from conftest import shared_file
+
+
+def test_needs_the_shared_folder(shared_data):
+    pass
+
+
+def test_needs_a_shared_file():
+    shared_file("msds/*.csv")
+
+
+def test_skips_of_its_own_accord():
+    pytest.skip("no reason")
+"""
+
+
+@pytest.fixture
+def session_without_shared_data(pytester, monkeypatch, tmp_path):
+    """A pytest run using our conftest where the shared published data folder is missing."""
+    pytester.makeconftest(Path(__file__).with_name("conftest.py").read_text())
+    pytester.makepyfile(test_needs_shared=NEEDS_SHARED_DATA)
+    monkeypatch.setenv("PATHWAY_SHARED_DATA", str(tmp_path / "no-shared-data-here"))
+    return pytester
+
+
+def test_missing_shared_data_and_any_skip_fail_in_ci(session_without_shared_data, monkeypatch):
+    monkeypatch.setenv("CI", "true")
+    result = session_without_shared_data.runpytest("-p", "no:cacheprovider")
+    result.assert_outcomes(errors=1, failed=2)
+    result.stdout.fnmatch_lines(["*shared published data not found at*no-shared-data-here*CI is set*",
+                                 "*'msds/*.csv' not found under*CI is set*",
+                                 "*skipped, but CI is set, so this is a failure*no reason*"])
+
+
+def test_missing_shared_data_skips_outside_ci(session_without_shared_data, monkeypatch):
+    monkeypatch.delenv("CI", raising=False)
+    result = session_without_shared_data.runpytest("-p", "no:cacheprovider", "-rs")
+    result.assert_outcomes(skipped=3)
+
+
 def test_missing_postgres_skips_outside_ci(session_without_postgres, monkeypatch):
     monkeypatch.delenv("CI", raising=False)
     result = session_without_postgres.runpytest("-p", "no:cacheprovider", "-rs")

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
+import tomllib
 import zipfile
 from pathlib import Path
 
@@ -21,3 +23,14 @@ def test_wheel_carries_every_query_reference_file_and_asset(tmp_path):
     assert len(expected) > 30
     assert [name for name in expected if name not in names] == []
     assert "pathway/cli.py" in names and "pathway/web/pages/overview.py" in names
+
+
+def test_statsmodels_is_only_a_test_dependency():
+    root = REPO
+    project = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    names = lambda requirements: {re.split(r"[<>=\[ ]", r, maxsplit=1)[0].lower() for r in requirements}
+    assert "statsmodels" not in names(project["dependencies"])
+    assert "statsmodels" in names(project["optional-dependencies"]["test"])
+    importing = [str(p.relative_to(root)) for p in (root / "pathway").rglob("*.py")
+                 if re.search(r"^\s*(import|from)\s+statsmodels", p.read_text(encoding="utf-8"), re.M)]
+    assert importing == []

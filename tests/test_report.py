@@ -3,8 +3,10 @@ the summary names a planted gap; the monthly pack fails clearly on an area with 
 
 from __future__ import annotations
 
+import io
 import re
 import shutil
+import subprocess
 from html import unescape
 from pathlib import Path
 
@@ -167,7 +169,7 @@ def test_chart_prints_a_star_for_a_suppressed_bar_and_uses_a_pattern():
 def test_pdf_is_a4_with_page_numbers_and_carries_figures_stars_and_sources(warehouse, tmp_path):
     from conftest import CHROMIUM_INSTALL_HINT, missing_tool
 
-    pypdf = pytest.importorskip("pypdf")  # the PDF text reader (pip install pypdf)
+    import pypdf  # the PDF text reader, in the test extra
     if shutil.which("chromium") is None:
         missing_tool(f"printing the PDF needs Chromium: {CHROMIUM_INSTALL_HINT}")
     out = tmp_path / "eastfield.pdf"
@@ -180,6 +182,27 @@ def test_pdf_is_a4_with_page_numbers_and_carries_figures_stars_and_sources(wareh
     assert "Eastfield (X60000002)" in text and "Parent-infant relationship team" in text
     assert " * " in text.replace("\n", " ")
     assert "Joint Commissioning Panel" in text and "msds-2022-23.csv" in text
+    # No typographic ligatures: a reader searching or copying the PDF finds the words as written.
+    assert "Data cut-off" in text and "Eastfield" in text
+    assert not set(text) & set("\ufb00\ufb01\ufb02\ufb03\ufb04\ufb05\ufb06"), "the PDF holds ligature glyphs"
+
+
+def test_pdf_is_set_in_the_font_the_report_names(warehouse, tmp_path):
+    from conftest import CHROMIUM_INSTALL_HINT, missing_tool
+
+    import pypdf
+    if shutil.which("chromium") is None:
+        missing_tool(f"printing the PDF needs Chromium: {CHROMIUM_INSTALL_HINT}")
+    fonts = subprocess.run(["fc-list", ":family=Liberation Sans", "family"], capture_output=True,
+                           text=True) if shutil.which("fc-list") else None
+    if fonts is None or "Liberation Sans" not in fonts.stdout:
+        missing_tool("the report's font is missing: apt-get install -y fonts-liberation2")
+    reader = pypdf.PdfReader(io.BytesIO(build_report(warehouse, EASTFIELD, fmt="pdf")))
+    embedded = {str(font.get_object()["/BaseFont"]).split("+")[-1]
+                for page in reader.pages for font in page["/Resources"]["/Font"].values()}
+    # the regular and bold faces at least, and no other family (an italic face may join them)
+    assert {"LiberationSans", "LiberationSans-Bold"} <= embedded
+    assert {font for font in embedded if not font.startswith("LiberationSans")} == set()
 
 
 def test_monthly_pack_fails_naming_the_area_with_no_data(demo_db, tmp_path):

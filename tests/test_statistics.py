@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -11,11 +9,10 @@ from scipy.stats import chi2
 from statsmodels.stats.contingency_tables import Table2x2
 from statsmodels.stats.proportion import proportion_confint
 
+from conftest import shared_file
 from pathway.statistics import (assurance, byar_interval, compare_to_benchmark, funnel_limits,
                                 rate_interval, rate_ratio, wilson_interval, xmr_chart)
 
-FINGERTIPS_94103 = Path("/work/shared/data/fingertips-reference/"
-                        "perinatal_mh_prevalence_94103_northwest_2019.csv")
 
 
 # ---- Wilson score interval ------------------------------------------------------------
@@ -76,9 +73,8 @@ def test_fingertips_94103_interval_is_not_wilson_on_its_counts():
     # domain.md: England 155,660 of 603,318 = 25.80% (95% CI 25.51-26.10). Wilson on those counts
     # gives 25.69-25.91, about a third of the published width: the published interval belongs to the
     # model behind this estimate, so it must be imported as published, not recalculated.
-    if not FINGERTIPS_94103.exists():
-        pytest.skip("shared Fingertips extract not available")
-    england = pd.read_csv(FINGERTIPS_94103).query("AreaCode == 'E92000001'").iloc[0]
+    fingertips = shared_file("fingertips-reference/perinatal_mh_prevalence_94103_northwest_2019.csv")
+    england = pd.read_csv(fingertips).query("AreaCode == 'E92000001'").iloc[0]
     assert 100 * england.Count / england.Denominator == pytest.approx(england.Value, abs=1e-4)
     low, high = wilson_interval(england.Count, england.Denominator)
     assert (low, high) == pytest.approx((25.690, 25.911), abs=1e-3)

@@ -28,7 +28,7 @@ def fixture_warehouse(tmp_path_factory):
 def app(fixture_warehouse):
     from pathway.web.server import create_app
 
-    return create_app(warehouse=fixture_warehouse)
+    return create_app(warehouse=fixture_warehouse, open_access=True)
 
 
 @pytest.fixture(autouse=True)

@@ -11,6 +11,8 @@ import math
 from dataclasses import dataclass, field
 from html import escape
 
+from pathway.report.template import FONT_FAMILY
+
 SUPPRESSED = "*"
 
 
@@ -63,7 +65,7 @@ def bar_chart(bars: list[Bar], *, title: str, unit: str = "%", maximum: float | 
     x = lambda v: label_width + plot_width * max(0.0, min(v, top)) / top
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" role="img" '
              f'viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
-             f'font-family="Helvetica, Arial, sans-serif" font-size="11">',
+             f'font-family="{FONT_FAMILY}" font-size="11">',
              f'<title>{escape(title)}</title>',
              '<defs><pattern id="hatch" width="6" height="6" patternUnits="userSpaceOnUse" '
              'patternTransform="rotate(45)"><rect width="6" height="6" fill="#d9d9d9"/>'

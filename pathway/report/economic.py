@@ -14,6 +14,7 @@ import pandas as pd
 
 from pathway import economics
 from pathway.economics import money_text, people_text
+from pathway.report.template import FONT_FAMILY
 
 
 def _ratio(value) -> str:
@@ -72,7 +73,7 @@ def tornado_svg(table: pd.DataFrame, base: float, title: str) -> str:
     height = 34 + row_height * len(rows) + 40
     width = label_width + plot_width + 10
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" role="img" viewBox="0 0 {width} {height}" '
-             f'width="{width}" height="{height}" font-family="Helvetica, Arial, sans-serif" font-size="10">',
+             f'width="{width}" height="{height}" font-family="{FONT_FAMILY}" font-size="10">',
              f"<title>{escape(title)}</title>",
              '<defs><pattern id="tornado-hatch" width="6" height="6" patternUnits="userSpaceOnUse" '
              'patternTransform="rotate(45)"><rect width="6" height="6" fill="#fff"/>'

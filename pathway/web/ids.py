@@ -8,6 +8,8 @@ URL = "url"                          # dcc.Location the filter bar writes the qu
 NAV = "site-navigation"
 NAV_LINK_TYPE = "nav-link"           # {"type": NAV_LINK_TYPE, "page": path}
 MAIN = "main-content"
+SIGNED_IN_AS = "signed-in-as"
+SIGN_OUT = "sign-out"
 
 # ---- filter bar (state lives in the URL query string) ---------------------------------
 FILTER_TYPE = "filter"               # {"type": FILTER_TYPE, "name": one of filters.FILTER_NAMES}
@@ -58,3 +60,8 @@ DATA_UPLOAD = "data-upload"
 DATA_UPLOAD_TABLE = "data-upload-table"
 DATA_UPLOAD_RESULT = "data-upload-result"
 DATA_LOAD_LOG = "data-load-log"
+DATA_AUDIT_LOG = "data-audit-log"
+
+# Components only a data manager's callbacks may name (pathway.web.access refuses the rest with
+# 403): uploads, the load log, quarantined rows, data quality and the audit log.
+DATA_MANAGER_ONLY = frozenset({DATA_UPLOAD, DATA_UPLOAD_TABLE, DATA_UPLOAD_RESULT, DATA_LOAD_LOG, DATA_AUDIT_LOG})

@@ -4,7 +4,6 @@
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 
 import plotly.io.json as plotly_json
@@ -13,10 +12,10 @@ from flask import jsonify
 from sqlalchemy.engine import make_url
 
 from pathway.resources import assets_dir
-from pathway.settings import load_settings
+from pathway.settings import Settings, load_settings
+from pathway.web import access, headers
 from pathway.web import warehouse as web_data
 
-log = logging.getLogger(__name__)
 
 PAGES_DIR = Path(__file__).resolve().parent / "pages"
 TITLE = "Perinatal Pathway Analytics"
@@ -24,15 +23,21 @@ TITLE = "Perinatal Pathway Analytics"
 _app: Dash | None = None
 
 
-def create_app(db_url: str | None = None, *, read_only: bool = False, warehouse=None) -> Dash:
-    """The Dash app, made once per process; a later call only points it at another database.
+def create_app(db_url: str | None = None, *, read_only: bool = False, warehouse=None,
+               open_access: bool = False, settings: Settings | None = None) -> Dash:
+    """The Dash app, made once per process; a later call only points it at another database and
+    says again how people get in.
 
+    Sign-in is on unless open_access (`python app.py` on loopback: one analyst, no accounts).
     Dash registers pages and `dash.callback`s globally, so a second Dash instance in the same
     process would miss the shared callbacks: one app per process, by design.
     """
     global _app
+    settings = settings or load_settings()
     web_data.configure(db_url, read_only=read_only, warehouse=warehouse)
+    access.configure(settings, open_access=open_access)
     if _app is not None:
+        _app.server.config["MAX_CONTENT_LENGTH"] = _largest_request(settings)
         return _app
     # Dash writes every layout and callback answer with plotly.io's JSON encoder. Its orjson engine
     # walks each dict in Python first and took a third of a filter change; the standard library's
@@ -51,13 +56,25 @@ def create_app(db_url: str | None = None, *, read_only: bool = False, warehouse=
     # The page language, for screen readers and WCAG 3.1.1.
     app.index_string = app.index_string.replace("<html>", '<html lang="en-GB">', 1)
     app.server.add_url_rule("/health", "health", _health)
+    # A dashboard upload arrives base64-encoded inside a JSON callback: 4/3 of the file, plus the rest.
+    app.server.config["MAX_CONTENT_LENGTH"] = _largest_request(settings)
+    access.install(app.server, settings)
+    headers.install(app)
     _app = app
     return app
 
 
+def _largest_request(settings: Settings) -> int:
+    return settings.dashboard_upload_limit * 4 // 3 + 1_000_000
+
+
 def _health():
+    """Open to anyone (load balancers): only whether the database answers, unless signed in."""
     report = web_data.health()
-    return jsonify(report), 200 if report["status"] == "ok" else 503
+    status = 200 if report["status"] == "ok" else 503
+    if not access.identify():
+        report = {"status": report["status"]}
+    return jsonify(report), status
 
 
 def prepare_database(db_url: str | None = None, *, scale: str = "county", seed: int = 2024) -> bool:
@@ -86,7 +103,6 @@ def prepare_database(db_url: str | None = None, *, scale: str = "county", seed: 
             return False
         from pathway.demo import build_demo
 
-        log.warning("the warehouse is empty: building the %s demo data set (seed %s)", scale, seed)
         print(f"The database is empty: building the {scale} demo data set (seed {seed}) ...", flush=True)
         build_demo(warehouse, seed=seed, scale=scale, progress=True)
         return True
@@ -99,29 +115,70 @@ def serve(host: str = "127.0.0.1", port: int = 8050, db_url: str | None = None, 
     """`pathway serve`: gunicorn with N workers, each with its own read-only warehouse, no debug mode."""
     from gunicorn.app.base import BaseApplication
 
-    db_url = db_url or load_settings().db_url
+    from pathway.db import close_duckdb_default_connection
+
+    settings = load_settings()
+    db_url = db_url or settings.db_url
     prepare_database(db_url)
+    _prepare_sign_in(db_url, settings)
     # DuckDB lets many processes read one file only when none of them writes.
     read_only = make_url(db_url).get_backend_name() == "duckdb"
-    wsgi = create_app(db_url, read_only=read_only).server
+    # One signing key for every worker (made here, before gunicorn forks, unless configured).
+    if not settings.secret_key:
+        import secrets
+        settings = settings.with_overrides(secret_key=secrets.token_hex(32))
+    wsgi = create_app(db_url, read_only=read_only, settings=settings).server
 
     class DashboardServer(BaseApplication):
         def load_config(self):
             for key, value in {"bind": f"{host}:{port}", "workers": max(1, int(workers)),
-                               "timeout": 120, "accesslog": "-", "errorlog": "-"}.items():
+                               "timeout": 120, "accesslog": "-", "errorlog": "-",
+                               # before each fork: no DuckDB threads for a worker to inherit
+                               "pre_fork": lambda server, worker: close_duckdb_default_connection(),
+                               }.items():
                 self.cfg.set(key, value)
 
         def load(self):
             return wsgi
 
-    print(f"Serving {TITLE} on http://{host}:{port}/ with {workers} worker(s); health at /health", flush=True)
+    print(f"Serving {TITLE} on http://{host}:{port}/ with {workers} worker(s); health at /health; "
+          "sign-in required", flush=True)
     DashboardServer().run()
 
 
+def _prepare_sign_in(db_url: str, settings: Settings) -> None:
+    """Before the workers start: move the audit journal into the warehouse (nothing else writes
+    now), and say how to add the first account when there is none."""
+    from pathway import accounts, audit
+    from pathway.db import Warehouse
+
+    warehouse = Warehouse(db_url)
+    try:
+        warehouse.ensure_schema()
+        audit.import_journal(warehouse)
+        if not accounts.list_users(warehouse) and not settings.trusted_proxies:
+            print("No dashboard accounts yet: add one with `pathway users add NAME --role data_manager` "
+                  "(or set PATHWAY_TRUSTED_PROXIES for a signing-in proxy).", flush=True)
+    finally:
+        warehouse.dispose()
+
+
 def run_development_server(db_url: str | None = None, host: str = "127.0.0.1", port: int = 8050) -> None:
-    """`python app.py`: one process, read-write (the Data page can load files), builds the demo if empty."""
+    """`python app.py`: one process, read-write (the Data page can load files), builds the demo if empty.
+
+    Open, with no sign-in, for one analyst on this computer only: it refuses any other address."""
+    from pathway.web.access import is_loopback
+
+    if not is_loopback(host):
+        raise SystemExit(f"python app.py runs without sign-in, so it serves this computer only (127.0.0.1), "
+                         f"not {host}. To share the dashboard use `pathway serve --host {host}`, which asks "
+                         "everyone to sign in.")
     prepare_database(db_url)
-    create_app(db_url).run(host=host, port=port, debug=False)
+    app = create_app(db_url, open_access=True)
+    print(f"Open for one analyst on this computer, without sign-in, at http://{host}:{port}/ "
+          "(to share the dashboard with a team, use `pathway serve`, which asks everyone to sign in).",
+          flush=True)
+    app.run(host=host, port=port, debug=False)
 
 
 __all__ = ["create_app", "serve", "prepare_database", "run_development_server"]

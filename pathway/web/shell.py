@@ -10,7 +10,34 @@ from pathway.web import ids
 
 
 def _pages() -> list[dict]:
-    return sorted(dash.page_registry.values(), key=lambda page: (page.get("order") or 0, page["name"]))
+    """The pages this person may open (the Data page is a data manager's), in menu order."""
+    from pathway.web.access import may_manage_data
+
+    pages = [page for page in dash.page_registry.values()
+             if page["path"] != "/data" or may_manage_data()]
+    return sorted(pages, key=lambda page: (page.get("order") or 0, page["name"]))
+
+
+def signed_in_bar() -> html.Div | None:
+    """Who is signed in, their role, and a sign-out button (a form POST with its CSRF token)."""
+    from flask import has_request_context
+    from flask_wtf.csrf import generate_csrf
+
+    from pathway.accounts import ROLE_WORDS
+    from pathway.web.access import SIGN_OUT, current_user
+
+    user = current_user() if has_request_context() else None
+    if user is None:
+        return None
+    if user.how == "open":
+        return html.P("Open on this computer only, without sign-in (python app.py).",
+                      className="pathway-header__user", id=ids.SIGNED_IN_AS)
+    who = html.Span(f"Signed in as {user.name} ({ROLE_WORDS.get(user.role, user.role)})", id=ids.SIGNED_IN_AS)
+    if user.how == "proxy":
+        return html.P(who, className="pathway-header__user")
+    return html.Form([who, dcc.Input(type="hidden", name="csrf_token", value=generate_csrf()),
+                      html.Button("Sign out", type="submit", id=ids.SIGN_OUT, className="btn btn-light btn-sm ms-2")],
+                     method="POST", action=SIGN_OUT, className="pathway-header__user")
 
 
 def shell() -> html.Div:
@@ -29,6 +56,7 @@ def shell() -> html.Div:
             html.A("Perinatal Pathway Analytics", href="/", className="pathway-header__title"),
             html.P("Perinatal and infant mental health pathway, from preconception to age one",
                    className="pathway-header__tagline"),
+            signed_in_bar(),
         ]), className="pathway-header"),
         html.Nav(dbc.Container(navigation), id=ids.NAV, className="pathway-nav",
                  **{"aria-label": "Dashboard pages"}),

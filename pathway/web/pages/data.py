@@ -1,5 +1,8 @@
 """Data: upload an extract in the browser (the same loader and rules as `pathway load`), see its
-summary and quarantined rows, the load log, and data-quality measures."""
+summary and quarantined rows, the load log, data-quality measures and the audit log.
+
+For data managers only: a viewer gets a sentence saying so, and pathway.web.access refuses a
+viewer's callback naming any of this page's components (ids.DATA_MANAGER_ONLY) with 403."""
 
 from __future__ import annotations
 
@@ -15,6 +18,7 @@ import pandas as pd
 from dash import Input, Output, State, callback, dcc, html
 
 from pathway.web import ids
+from pathway.web.access import may_manage_data, record_event
 from pathway.web.components.figure_card import figure_card
 from pathway.web.components.messages import empty_state, error_state
 from pathway.web.components.tables import html_table, people_frame
@@ -31,9 +35,21 @@ ACCEPTED = ".csv,.txt,.tsv,.xlsx,.parquet"
 
 
 def _safe_file_name(name: str | None) -> str:
-    """The uploaded file's own name (it names the table and appears in the load log), made safe."""
-    stem = Path(name or "upload.csv").name
-    return re.sub(r"[^A-Za-z0-9._\- ]+", "_", stem).strip() or "upload.csv"
+    """The uploaded file's own name (it names the table and appears in the load log), made safe:
+    no folders (either slash), no leading dots ('..', hidden files), only plain characters."""
+    stem = re.split(r"[\\/]", name or "")[-1]
+    stem = re.sub(r"[^A-Za-z0-9._\- ]+", "_", stem).strip().lstrip(".").strip()
+    return stem[:200] or "upload.csv"
+
+
+def upload_limit() -> int:
+    """The largest file a data manager may upload here (contract 7.2: 200 MB by default)."""
+    from pathway.web.access import policy
+    return policy().upload_limit
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / 1_000_000:,.0f} MB"
 
 
 def load_uploaded_file(contents: str | None, file_name: str | None):
@@ -43,26 +59,51 @@ def load_uploaded_file(contents: str | None, file_name: str | None):
     """
     if not contents:
         return None, "No file was received."
+    if not may_manage_data():
+        return None, "Only a data manager can load files."
     if is_read_only():
         return None, ("This dashboard is serving a read-only copy of the warehouse, so it cannot load files. "
                       "Load extracts with `pathway load FILE`, or run `python app.py` to load them here.")
-    try:
-        _, encoded = contents.split(",", 1)
-        raw = base64.b64decode(encoded, validate=False)
-    except (ValueError, binascii.Error):
-        return None, f"{_safe_file_name(file_name)}: the upload could not be read; try again."
+    name = _safe_file_name(file_name)
+    # The file's size from its base64 length, before decoding anything (4 characters per 3 bytes).
+    start = contents.find(",") + 1
+    if start == 0:
+        return None, f"{name}: the upload could not be read; try again."
+    size = (len(contents) - start) * 3 // 4 - contents.count("=", len(contents) - 2)
+    if size > upload_limit():
+        record_event("upload", "refused", {"file_name": name, "bytes": size, "why": "too large"})
+        return None, (f"{name} is {_megabytes(size)}, more than the {_megabytes(upload_limit())} the "
+                      "dashboard accepts: load it with `pathway load FILE`.")
     from pathway.db import WarehouseError
     from pathway.ingest import load_file
 
     with tempfile.TemporaryDirectory(prefix="pathway-upload-") as folder:
-        path = Path(folder) / _safe_file_name(file_name)
-        path.write_bytes(raw)
+        path = Path(folder) / name
+        try:
+            _write_decoded(contents, start, path)
+        except (ValueError, binascii.Error):
+            return None, f"{name}: the upload could not be read; try again."
         try:
             summary = load_file(web_warehouse(), path, display_name=path.name)
         except WarehouseError as error:
             return None, f"{DATABASE_UNREACHABLE} ({error})."
+    record_event("upload", summary.outcome, {"file_name": path.name, "bytes": size,
+                                             "table": summary.table,
+                                             "rows_loaded": summary.rows_loaded,
+                                             "rows_rejected": summary.rows_rejected})
     forget_cached_metrics()
     return summary, None
+
+
+_DECODE_CHUNK = 4 * 1024 * 1024  # characters, a multiple of 4
+
+
+def _write_decoded(contents: str, start: int, path: Path) -> None:
+    """Decode the base64 after `start` into `path` a few megabytes at a time, so the server holds
+    no second or third copy of a large upload (the payload itself is already in memory)."""
+    with path.open("wb") as out:
+        for offset in range(start, len(contents), _DECODE_CHUNK):
+            out.write(base64.b64decode(contents[offset:offset + _DECODE_CHUNK], validate=False))
 
 
 def upload_result(summary, message: str | None) -> list:
@@ -124,9 +165,11 @@ def data_quality_card():
 
 def data_body() -> list:
     upload_help = ("Drop an extract here or choose a file (CSV, XLSX or Parquet): areas, cohort, activity or "
-                   "measures. It is checked and loaded with the same rules as `pathway load`.")
+                   "measures. It is checked and loaded with the same rules as `pathway load`. Files up to "
+                   f"{_megabytes(upload_limit())}; a larger file is not sent (load it with `pathway load FILE`).")
     upload = dcc.Upload(
         id=ids.DATA_UPLOAD, accept=ACCEPTED, multiple=False, className="pathway-upload",
+        max_size=upload_limit(),
         children=html.Div([html.Strong("Upload an extract. "), upload_help,
                            html.Span(" Choose a file", className="btn btn-primary btn-sm ms-2")]),
         style={"border": "2px dashed #425563", "borderRadius": "4px", "padding": "1rem", "background": "white"},
@@ -142,12 +185,36 @@ def data_body() -> list:
         dbc.Card(dbc.CardBody([html.H2("Load log", className="h4"),
                                html.Div(load_log_block(), id=ids.DATA_LOAD_LOG)]), className="pathway-card mb-4"),
         data_quality_card(),
+        dbc.Card(dbc.CardBody([html.H2("Audit log", className="h4"),
+                               html.Div(audit_log_block(), id=ids.DATA_AUDIT_LOG)]), className="pathway-card mb-4"),
     ]
+
+
+def audit_log_block(limit: int = 100):
+    """The latest sign-ins, uploads, downloads, reports and reference changes, newest first."""
+    from pathway import audit
+
+    try:
+        frame = audit.read_events(web_warehouse(), limit=limit)
+    except Exception as error:  # the page must still render; say why
+        return error_state(f"{DATABASE_UNREACHABLE} ({str(error).splitlines()[0]}).")
+    if frame.empty:
+        return empty_state("Nothing has been recorded yet.")
+    frame = frame.assign(occurred_at=frame["occurred_at"].astype(str).str.slice(0, 19),
+                         event=frame["event"].map(lambda e: audit.EVENT_WORDS.get(e, e)))
+    frame.columns = ["Time (UTC)", "User", "Address", "Event", "Outcome", "Details"]
+    return html_table(frame.fillna(""), caption=f"Audit log: the latest {limit} events, newest first "
+                                                "(`pathway audit --since DATE` lists them all)")
 
 
 def layout(**query):
     from pathway.web.components.page import page
 
     filters, problems = read_filters(query)
+    if not may_manage_data():
+        return page("Data", "Loading extracts, the load log, data quality and the audit log are for data managers.",
+                    filters, problems, [empty_state("Your account is a viewer's: ask a data manager if you need "
+                                                    "to load an extract or check the data.")],
+                    path=PATH, show=())
     return page("Data", "Load extracts, see what every load did, and how complete the data are.",
                 filters, problems, data_body(), path=PATH, show=())

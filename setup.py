@@ -9,7 +9,8 @@ from pathlib import Path
 from setuptools import setup
 from setuptools.command.build_py import build_py
 
-BUNDLED = {"queries": "queries", "assets": "assets", "data/reference": "reference"}
+BUNDLED = {"queries": "queries", "assets": "assets", "data/reference": "reference",
+           "data/boundaries": "boundaries"}
 
 
 class BuildWithBundledData(build_py):

@@ -445,11 +445,12 @@ METRICS: dict[str, Metric] = _metrics(
     Metric(
         name="service_gaps",
         title="Service gaps",
-        description="stage_reach per area against a benchmark (a ref_reach_standards standard, "
-                    "else the median of all areas with births): the gap in percentage points, "
-                    "people unmet and a flag: no_service (none reached, births in the cohort, "
-                    "and a benchmark above 0), below_benchmark (the 95% Wilson interval wholly "
-                    "below the benchmark), ok, or no_cohort (no births to judge)",
+        description="stage_reach per area against a benchmark (the higher of a ref_reach_standards "
+                    "standard and the median of all areas with births): the gap in percentage points, "
+                    "people unmet and a flag: no_service (none reached, births in the cohort; "
+                    "by tier even where no area reaches anyone, by service only where some area "
+                    "does), below_benchmark (the 95% Wilson interval wholly below the benchmark), "
+                    "ok, or no_cohort (no births to judge)",
         grain="area × stage × tier (by=service: area × stage × service)",
         keys=("area_code", "stage", "tier", "service"),
         columns=("area_code", "stage", "tier", "service", "reached", "cohort", "pct", "ci_low",

@@ -317,8 +317,9 @@ def _equity_hide_ratios_of_hidden_references(frame: pd.DataFrame, binds: dict) -
 def _service_gap_flags(frame: pd.DataFrame, binds: dict) -> pd.DataFrame:
     """gap_pp = benchmark - pct; unmet = max(0, benchmark - pct) x cohort / 100, rounded down
     (= benchmark x cohort / 100 - reached, from the counts); flag, first that applies:
-    no_cohort (no births), no_service (none reached, benchmark above 0), below_benchmark
-    (upper 95% Wilson limit under the benchmark), ok."""
+    no_cohort (no births), no_service (births but none reached: by tier a gap even where every
+    area shares it, so the median benchmark is 0; by service only against a benchmark above 0),
+    below_benchmark (upper 95% Wilson limit under the benchmark), ok."""
     out = frame.copy()
     reached, cohort = out["reached"].to_numpy(float), out["cohort"].to_numpy(float)
     benchmark = pd.to_numeric(out["benchmark_pct"], errors="coerce").to_numpy(float)
@@ -327,8 +328,12 @@ def _service_gap_flags(frame: pd.DataFrame, binds: dict) -> pd.DataFrame:
     shortfall = np.nan_to_num(benchmark * cohort / 100 - reached + 1e-9, nan=0.0)
     out["unmet"] = np.floor(np.clip(shortfall, 0, None)).astype(int)
     ci_high = pd.to_numeric(out["ci_high"], errors="coerce").to_numpy(float)
+    # Every tier is expected in every stage, so a tier nobody reaches is a gap even where every area
+    # shares it; a single service need not work in every stage, so by service a gap needs a benchmark.
+    by_tier = (out["service"] == "all").to_numpy() if "service" in out.columns else np.ones(len(out), bool)
     out["flag"] = np.select(
-        [cohort == 0, (reached == 0) & (benchmark > 0), ci_high < benchmark],
+        # a hair of tolerance again: 100% reached has a Wilson upper limit of 99.99999..., not under 100
+        [cohort == 0, (reached == 0) & ((benchmark > 0) | by_tier), ci_high < benchmark - 1e-9],
         ["no_cohort", "no_service", "below_benchmark"], default="ok")
     return out
 

@@ -32,3 +32,8 @@ def reference_dir() -> Path:
 def assets_dir() -> Path:
     """CSS, images and scripts served by the dashboard."""
     return _first_existing(_CHECKOUT / "assets", _BUNDLED / "assets")
+
+
+def boundaries_dir() -> Path:
+    """The generalised ONS boundaries of England (ICBs, sub-ICB locations, local authorities)."""
+    return _first_existing(_CHECKOUT / "data" / "boundaries", _BUNDLED / "boundaries")

@@ -7,9 +7,9 @@
 -- Definition (contract v1 section 5): reached and cohort exactly as stage_reach (live births
 --   of the period with complete follow-up; attended screening, assessment, contact or
 --   intervention of the tier in the stage, from journey_reach); by service the same rule per
---   service (journey_service_reach). benchmark_pct = the ref_reach_standards standard for
---   the stage and tier where one is given, else the median pct of all loaded areas with births
---   in the cohort (whatever the area parameter). gap_pp, unmet and flag are worked out in
+--   service (journey_service_reach). benchmark_pct = the higher of the ref_reach_standards
+--   standard for the stage and tier (where one is given) and the median pct of all loaded areas
+--   with births in the cohort (whatever the area parameter). gap_pp, unmet and flag are worked out in
 --   pathway.metrics from these columns and the 95% Wilson interval.
 with stages as (
     select stage, sort_order as stage_order
@@ -114,12 +114,17 @@ area_medians as (
 ),
 
 benchmarks as (
+    -- the higher of the standard (where ref_reach_standards sets one) and the median: the median
+    -- alone hides a gap every area shares, the standard alone hides an area well behind its peers
     select
         m.stage,
         m.tier,
         m.service,
-        coalesce(st.standard_pct, m.median_pct) as benchmark_pct,
-        case when st.standard_pct is not null then 'standard (ref_reach_standards)'
+        case when st.standard_pct is not null and st.standard_pct > coalesce(m.median_pct, 0)
+             then st.standard_pct else m.median_pct
+        end as benchmark_pct,
+        case when st.standard_pct is not null and st.standard_pct > coalesce(m.median_pct, 0)
+             then 'standard: ' || st.label
              else 'median of ' || cast(m.areas as varchar) || ' areas'
         end as benchmark_source
     from area_medians m

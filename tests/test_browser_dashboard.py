@@ -18,7 +18,7 @@ from selenium.webdriver.support.ui import Select, WebDriverWait
 from conftest import shared_file
 from test_web_fixtures import NORTHTOWN, PERIOD, SOUTHVALE, build_fixture_warehouse
 
-PAGES = {"/": "Overview", "/coverage": "Coverage", "/pathway-flow": "Pathway flow", "/outcomes": "Outcomes",
+PAGES = {"/compare": "Compare areas", "/": "Overview", "/coverage": "Coverage", "/pathway-flow": "Pathway flow", "/outcomes": "Outcomes",
          "/equity": "Equity", "/service-gaps": "Service gaps", "/risk-pathway": "Risk pathway",
          "/trends": "Trends", "/map": "Map",
          "/economic-case": "Economic case", "/data": "Data"}
@@ -91,12 +91,13 @@ def test_a_copied_link_opens_the_same_view(dashboard):
     assert dashboard.get_logs() == []
 
 
-def _download(duo, card: str, kind: str) -> Path:
+def _download(duo, card: str, kind: str, area: str = "all") -> Path:
     button = duo.driver.find_element(By.XPATH, f"//button[@id='{{\"card\":\"{card}\",\"type\":\"figure-card-{kind}\"}}']")
     # By keyboard, as a keyboard user would (and immune to overlapping elements at a click point).
     button.send_keys(Keys.ENTER)
     folder = Path(duo.download_path)
-    name = f"pathway-{card}.{kind}"
+    # The file says what it covers: the figure, the area and the births period.
+    name = f"pathway-{card}-{area}-{PERIOD['from']}-to-{PERIOD['to']}.{kind}"
     wait_until(duo, lambda d: (folder / name).exists() and (folder / name).stat().st_size > 0,
                f"{name} was not downloaded")
     return folder / name
@@ -109,13 +110,17 @@ def test_csv_and_xlsx_downloads_contain_the_suppressed_figures(dashboard):
                                      {"behavior": "allow", "downloadPath": dashboard.download_path})
     open_page(dashboard, f"/coverage?area={SOUTHVALE}&{PERIOD_QUERY}", "Coverage")
     dashboard.wait_for_contains_text("#coverage-stage-reach-description", "in Southvale", timeout=WAIT)
-    rows = _download(dashboard, "coverage-stage-reach", "csv").read_text(encoding="utf-8-sig").splitlines()
+    rows = _download(dashboard, "coverage-stage-reach", "csv", SOUTHVALE).read_text(encoding="utf-8-sig").splitlines()
+    # Every row starts with what it covers: the area chosen, the births period and the data cut-off.
+    assert rows[0].startswith("filter_area_code,filter_area_name,births_from,births_to,data_cut_off,area_code,")
     # Southvale's infant universal reach is 5 people: suppressed, with its percentage.
-    infant = next(line for line in rows if line.startswith(f"{SOUTHVALE},infant,universal,"))
-    assert infant.split(",")[3:6] == ["*", "10", "*"]
-    book = openpyxl.load_workbook(_download(dashboard, "coverage-stage-reach", "xlsx"))
+    context = f"{SOUTHVALE},Southvale,{PERIOD['from']},{PERIOD['to']},"
+    infant = next(line for line in rows if line.startswith(context) and f",{SOUTHVALE},infant,universal," in line)
+    assert infant.split(",")[8:11] == ["*", "10", "*"]
+    book = openpyxl.load_workbook(_download(dashboard, "coverage-stage-reach", "xlsx", SOUTHVALE))
     cells = [[c.value for c in row] for row in book.active.iter_rows(min_row=2)]
-    assert [SOUTHVALE, "infant", "universal", "*", 10, "*"] in [row[:6] for row in cells]
+    assert [SOUTHVALE, "Southvale", PERIOD["from"], PERIOD["to"]] == cells[0][:4]
+    assert [SOUTHVALE, "infant", "universal", "*", 10, "*"] in [row[5:11] for row in cells]
     assert dashboard.get_logs() == []
 
 
@@ -158,7 +163,7 @@ def test_the_report_button_downloads_the_areas_report(dashboard):
     open_page(dashboard, f"/coverage?area={NORTHTOWN}&{PERIOD_QUERY}", "Coverage")
     dashboard.wait_for_contains_text("#coverage-stage-reach-description", "in Northtown", timeout=WAIT)
     dashboard.driver.find_element(By.ID, "report-download-html").send_keys(Keys.ENTER)
-    report = Path(dashboard.download_path) / f"pathway-report-{NORTHTOWN}.html"
+    report = Path(dashboard.download_path) / f"pathway-report-{NORTHTOWN}-{PERIOD['from']}-to-{PERIOD['to']}.html"
     dashboard.wait_for_contains_text("#report-download-message", f"Downloaded {report.name}", timeout=WAIT)
     wait_until(dashboard, lambda d: report.exists() and report.stat().st_size > 0, f"{report.name} was not downloaded")
     assert "Northtown" in report.read_text(encoding="utf-8")
@@ -175,9 +180,10 @@ def test_the_map_draws_ons_boundaries_filtered_to_england(dash_duo, tmp_path):
         dash_duo.start_server(create_app(warehouse=warehouse, open_access=True))
         open_page(dash_duo, f"/map?{PERIOD_QUERY}", "Map")
         dash_duo.wait_for_contains_text("#map-card", f"Boundaries from {boundaries.name}", timeout=WAIT)
-        # One filled shape per polygon of the two areas, nothing from Wales or Scotland.
+        # One filled shape per area, nothing from Wales or Scotland (the colour scale and labels have no code).
         traces = dash_duo.driver.execute_script(
-            "const g = document.querySelector('#map-card .js-plotly-plot'); return g.data.map(t => t.customdata[0]);")
+            "const g = document.querySelector('#map-card .js-plotly-plot');"
+            "return g.data.filter(t => t.customdata).map(t => t.customdata[0]);")
         assert set(traces) == {"E06000001", "E06000002"}
         assert dash_duo.get_logs() == []
     finally:

@@ -57,8 +57,10 @@ def test_no_service_when_nobody_is_reached_where_other_areas_reach_people(fixtur
     # Beta 0 of 2; Alpha 3 of 3: benchmark (100 + 0) / 2 = 50%; unmet = 50% x 2 - 0 = 1
     assert (beta.reached, beta.cohort, beta.benchmark_pct) == (0, 2, 50.0)
     assert (beta.flag, beta.unmet, beta.gap_pp) == ("no_service", 1, 50.0)
-    # nobody anywhere has targeted preconception care: a benchmark of 0 is no gap of Beta's
-    assert row(frame, area_code=BETA, stage="preconception", tier="targeted").flag == "ok"
+    # nobody anywhere has targeted preconception care: the median (0) hides a gap every area
+    # shares, so it is still flagged, with nobody counted unmet against a benchmark of 0
+    common = row(frame, area_code=BETA, stage="preconception", tier="targeted")
+    assert (common.benchmark_pct, common.flag, common.unmet) == (0.0, "no_service", 0)
     # Gamma has no births: nothing to judge, not 'ok'
     gamma = frame[frame.area_code == GAMMA]
     assert set(gamma.flag) == {"no_cohort"} and set(gamma.unmet) == {0}
@@ -84,9 +86,13 @@ def test_by_service_shows_an_area_without_a_team(fixture_warehouse):
     assert beta.benchmark_pct == pytest.approx(100 / 6)
     alpha = row(frame, area_code=ALPHA, stage="postnatal", service="perinatal_mh")
     assert (alpha.reached, alpha.flag) == (1, "ok")
+    # A service need not work in every stage: one no area uses in a stage is no gap of any area's
+    # (a mother and baby unit before conception), unlike a whole tier nobody reaches.
+    mbu = row(frame, area_code=BETA, stage="preconception", service="mbu")
+    assert (mbu.reached, mbu.benchmark_pct, mbu.flag) == (0, 0.0, "ok")
 
 
-def test_a_standard_in_reference_data_replaces_the_median(warehouse_url, tmp_path):
+def test_a_standard_in_reference_data_raises_the_benchmark_above_the_median(warehouse_url, tmp_path):
     warehouse = build_warehouse(warehouse_url)
     standards = tmp_path / "reach_standards.csv"
     standards.write_text("stage,tier,standard_pct,label,source\n"
@@ -96,7 +102,7 @@ def test_a_standard_in_reference_data_replaces_the_median(warehouse_url, tmp_pat
     frame = gaps(warehouse)
     alpha = row(frame, area_code=ALPHA, stage="antenatal", tier="universal")
     # 2 of 3: Wilson 95% interval 20.8% to 93.9%, wholly below 95%
-    assert alpha.benchmark_source == "standard (ref_reach_standards)"
+    assert alpha.benchmark_source == "standard: Local standard"
     assert alpha.ci_high == pytest.approx(93.85, abs=0.01)
     assert (alpha.benchmark_pct, alpha.flag) == (95.0, "below_benchmark")
     # unmet = max(0, 95 - 66.7) x 3 / 100 = 0.85, rounded down to 0
@@ -106,6 +112,20 @@ def test_a_standard_in_reference_data_replaces_the_median(warehouse_url, tmp_pat
     assert (beta.flag, beta.unmet) == ("below_benchmark", 0)
     # other cells keep the median
     assert row(frame, area_code=ALPHA, stage="postnatal", tier="universal").benchmark_pct == 50.0
+    warehouse.dispose()
+
+
+def test_a_standard_below_the_median_leaves_the_median(warehouse_url, tmp_path):
+    warehouse = build_warehouse(warehouse_url)
+    standards = tmp_path / "reach_standards.csv"
+    standards.write_text("stage,tier,standard_pct,label,source\n"
+                         "antenatal,universal,40,Low standard,Test commissioner\n")
+    with warehouse.begin() as conn:
+        reference.replace(conn, "reach_standards", standards)
+    alpha = row(gaps(warehouse), area_code=ALPHA, stage="antenatal", tier="universal")
+    # the median (66.7 + 50) / 2 = 58.3% is above the 40% standard, so it stays the benchmark
+    assert alpha.benchmark_pct == pytest.approx((200 / 3 + 50) / 2)
+    assert alpha.benchmark_source == "median of 2 areas"
     warehouse.dispose()
 
 

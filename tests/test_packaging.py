@@ -19,7 +19,8 @@ def test_wheel_carries_every_query_reference_file_and_asset(tmp_path):
     names = set(zipfile.ZipFile(wheel).namelist())
     expected = ([f"pathway/_bundled/queries/{p.name}" for p in (REPO / "queries").glob("*.sql")]
                 + [f"pathway/_bundled/reference/{p.name}" for p in (REPO / "data/reference").glob("*.csv")]
-                + [f"pathway/_bundled/assets/{p.name}" for p in (REPO / "assets").iterdir() if p.is_file()])
+                + [f"pathway/_bundled/assets/{p.name}" for p in (REPO / "assets").iterdir() if p.is_file()]
+                + [f"pathway/_bundled/boundaries/{p.name}" for p in (REPO / "data/boundaries").glob("*.geojson")])
     assert len(expected) > 30
     assert [name for name in expected if name not in names] == []
     assert "pathway/cli.py" in names and "pathway/web/pages/overview.py" in names

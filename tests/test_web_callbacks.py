@@ -137,24 +137,28 @@ def _card_rows(component, card: str) -> list[dict]:
     return found[0]
 
 
-def test_coverage_shows_northtown_postnatal_reach_and_compares_it_with_both_areas(app):
-    from pathway.web.pages import coverage
+def test_coverage_compares_northtown_postnatal_reach_with_the_service_gaps_benchmark(app):
+    from pathway.web.pages import coverage, service_gaps
 
     rows = _card_rows(coverage.layout(area=NORTHTOWN, **PERIOD), "coverage-stage-reach")
     postnatal = next(r for r in rows if r["stage"] == "postnatal" and r["tier"] == "universal")
-    # Northtown 10 of 20 = 50%; all areas pooled 20 of 30 = 66.7%, inside Northtown's interval 29.9-70.1.
+    # Northtown 10 of 20 = 50% (Wilson 29.9-70.1). The benchmark is Service gaps' own: the median of
+    # Northtown 50% and Southvale 100% = 75%, above the interval, so lower on both views.
     # Percentages reach people as text with one decimal place (pathway.disclosure.format_for_people).
     assert (postnatal["reached"], postnatal["cohort"], str(postnatal["pct"])) == (10, 20, "50.0")
-    assert postnatal["benchmark_pct"] == 66.7 and postnatal["comparison"] == "similar"
+    assert postnatal["benchmark_pct"] == 75.0 and postnatal["comparison"] == "lower"
+    gaps, _ = service_gaps.gap_rows({"area": NORTHTOWN, **PERIOD})
+    same = gaps[(gaps.stage == "postnatal") & (gaps.tier == "universal")].iloc[0]
+    assert (same.benchmark_pct, same.flag) == (75.0, "below_benchmark")
 
 
-def test_coverage_for_southvale_is_higher_than_all_areas(app):
+def test_coverage_for_southvale_is_similar_to_the_benchmark(app):
     from pathway.web.pages import coverage
 
     rows = _card_rows(coverage.layout(area=SOUTHVALE, **PERIOD), "coverage-stage-reach")
     postnatal = next(r for r in rows if r["stage"] == "postnatal" and r["tier"] == "universal")
-    # 10 of 10 = 100%, interval 72.2-100 lies above the pooled 66.7%.
-    assert str(postnatal["pct"]) == "100.0" and postnatal["comparison"] == "higher"
+    # 10 of 10 = 100%, interval 72.2-100 holds the 75% benchmark: similar.
+    assert str(postnatal["pct"]) == "100.0" and postnatal["comparison"] == "similar"
 
 
 def test_coverage_for_the_icb_adds_its_two_areas(app):
@@ -298,7 +302,8 @@ def test_trend_of_births_marks_march_and_the_run_after_it_as_special_cause(app):
     # Northtown's 20 births all fall in March 2024: 0, 0, 20, then 9 months of 0. Mean 20 / 12 = 1.67;
     # moving ranges 0, 20, 20 and eight 0s, mean 40 / 11 = 3.64; limits 1.67 ± 2.66 × 3.64 = -8.0 to 11.3.
     assert [r["value"] for r in rows] == [0, 0, 20] + [0] * 9
-    assert (rows[0]["mean"], rows[0]["lower_limit"], rows[0]["upper_limit"]) == (1.7, -8.0, 11.3)
+    # A count cannot fall below 0, so the lower limit (-8.0) is shown at 0, as the Making Data Count tools do.
+    assert (rows[0]["mean"], rows[0]["lower_limit"], rows[0]["upper_limit"]) == (1.7, 0, 11.3)
     # March is outside the limits; April to December are a run of 9 (7 or more) below the mean.
     assert [r["month"] for r in rows if r["special_cause"] == "yes"] == [f"2024-{m:02d}" for m in range(3, 13)]
     text = text_of(card)
@@ -313,17 +318,34 @@ def test_trend_special_cause_points_differ_by_shape_and_colour_from_the_series(a
     figure = _figure(trends.trend_card({"area": NORTHTOWN, **PERIOD}, "births"), "trend")
     # Figures are plain dicts, as dcc.Graph receives them.
     by_name = {trace["name"]: trace for trace in figure["data"]}
-    assert set(by_name) == {"Monthly value", "Mean", "Upper process limit", "Lower process limit", "Special cause"}
+    assert set(by_name) == {"Monthly value", "Mean", "Process limits", "Lower process limit", "Special cause"}
+    # The two limits share one legend entry: two entries drawn alike could not be told apart.
+    assert by_name["Process limits"]["showlegend"] and not by_name["Lower process limit"]["showlegend"]
     special = by_name["Special cause"]
     assert special["marker"]["symbol"] == "square"
     assert special["marker"]["color"] != by_name["Monthly value"]["marker"]["color"]
-    assert len(special["x"]) == 10 and by_name["Upper process limit"]["line"]["dash"] == "dash"
+    assert len(special["x"]) == 10 and by_name["Process limits"]["line"]["dash"] == "dash"
 
 
-def test_trend_for_all_areas_asks_for_one_area_in_words(app):
+def test_trend_for_all_areas_pools_the_areas_month_by_month(app):
     from pathway.web.pages import trends
 
-    assert "Choose an area or ICB in the filter" in text_of(trends.trend_card({"area": "all", **PERIOD}, "births"))
+    card = trends.trend_card({"area": "all", **PERIOD}, "births")
+    rows = _card_rows(card, "trend")
+    # Northtown's 20 and Southvale's 10 births all fall in March 2024: 0, 0, 30, then 9 months of 0.
+    # Mean 30 / 12 = 2.5; moving ranges 0, 30, 30 and eight 0s, mean 60 / 11 = 5.45;
+    # limits 2.5 ± 2.66 × 5.45 = -12.0 to 17.0.
+    assert [r["value"] for r in rows] == [0, 0, 30] + [0] * 9
+    assert (rows[0]["mean"], rows[0]["lower_limit"], rows[0]["upper_limit"]) == (2.5, 0, 17.0)  # -12.0 shown at 0
+    text = text_of(card)
+    assert "All areas are pooled" in text and "nan" not in text
+
+
+def test_trend_of_waiting_times_for_all_areas_asks_for_one_area_in_words(app):
+    from pathway.web.pages import trends
+
+    text = text_of(trends.trend_card({"area": "all", **PERIOD}, "waiting_times"))
+    assert "Choose an area or ICB in the filter" in text and "wider period" not in text
 
 
 # ---- economic case -------------------------------------------------------------------------------
@@ -434,7 +456,9 @@ def test_overview_lists_the_service_gaps_flags_and_links_to_the_gaps_page_with_f
         f"/service-gaps?area={NORTHTOWN}&from=2024-01-01&to=2024-12-31&stage=postnatal&tier=universal",
         f"/service-gaps?area={NORTHTOWN}&from=2024-01-01&to=2024-12-31&stage=infant&tier=universal",
         f"/service-gaps?area={SOUTHVALE}&from=2024-01-01&to=2024-12-31&stage=antenatal&tier=specialist"]
-    assert "reach 50.0% against a benchmark of 75.0% (below benchmark; people unmet: * (hidden" in text
+    assert "reach 50.0% against a benchmark of 75.0% (below the benchmark; people unmet: * (hidden" in text
+    # No area has any preconception reach: a gap they share, said apart from the three
+    assert "No area reaches anyone with universal services in the preconception stage" in text
 
 
 def test_service_gaps_table_sorts_by_reach_and_shows_only_gaps(app):
@@ -459,8 +483,8 @@ def test_report_download_gives_the_areas_html_report_for_the_period(app):
     from pathway.web.components.report_download import report_download
 
     payload, message = report_download(filters_from_query(f"?area={NORTHTOWN}&from=2024-01-01&to=2024-12-31"), "html")
-    assert payload["filename"] == f"pathway-report-{NORTHTOWN}.html" and message == \
-        f"Downloaded pathway-report-{NORTHTOWN}.html."
+    name = f"pathway-report-{NORTHTOWN}-2024-01-01-to-2024-12-31.html"
+    assert payload["filename"] == name and message == f"Downloaded {name}."
     html_text = base64.b64decode(payload["content"]).decode("utf-8")
     assert "Northtown" in html_text and "<html" in html_text.lower()
 
@@ -595,7 +619,7 @@ def test_coverage_shows_nhs_englands_access_measure_beside_the_pathway_measure(a
     # said to be of unknown mode; the births recorded end in March 2024, so the latest whole
     # month is February, whose 12 months hold no births (the rate is not shown)
     assert "In the 12 months to 2024-02, Northtown: 10 women in contact, * per 100 live births" in text
-    assert "the pathway measure (specialist access, births from 2024-01-01 to 2024-12-31) is 50.0%" in text
+    assert "the pathway measure (specialist access, births from 1 January 2024 to 31 December 2024) is 50.0%" in text
     assert "Counted by contacts of unknown mode: 10 (comparable with the published figure only when this is 0)" in text
     assert "face to face or by video" in text  # each figure says what it counts
 
@@ -611,3 +635,155 @@ def test_risk_pathway_page_and_trend_picker(app):
     assert risk_pathway.risk_factor_words("rf_domestic_abuse") == "Domestic abuse"
     labels = [o["label"] for o in metric_choices("trend")]
     assert "Risk-based pathway (referred antenatal)" in labels
+
+
+# ---- pickers kept in the URL -------------------------------------------------------------------
+def test_the_economic_scenario_is_written_to_the_url_and_read_back_from_it(app):
+    from pathway.web.pages import economic_case
+
+    search = economic_case.keep_scenario_in_url(12.5, 20, 0.2, "high", "2023/24", f"?area={NORTHTOWN}")
+    assert search == (f"?area={NORTHTOWN}&target=12.5&targeted=20&effect=0.2&need=high&price_year=2023%2F24")
+    filters = filters_from_query(search)
+    scenario = economic_case.scenario_from_url({"target_access_pct": 10.0, "targeted_target_pct": 15.0,
+                                                "effect": 0.1, "need": "mid", "price_year": "2012/13"}, filters)
+    assert scenario == {"target_access_pct": 12.5, "targeted_target_pct": 20.0, "effect": 0.2, "need": "high",
+                        "price_year": "2023/24"}
+
+
+def test_a_measure_picker_writes_its_choice_to_the_url_and_the_page_reads_it(app):
+    from pathway.web.pages import _pickers, equity
+
+    options = _pickers.metric_choices("equity")
+    assert _pickers.chosen_measure({"measure": "mood_screening"}, options) == "mood_screening"
+    # A measure this page does not offer (carried from another page's link) falls back to its first.
+    assert _pickers.chosen_measure({"measure": "births"}, options) == options[0]["value"]
+    assert "Mood screening by deprivation quintile" in text_of(equity.layout(measure="mood_screening", **PERIOD))
+
+
+# ---- issue 14: the readability rules, one behaviour each -----------------------------------------
+def test_all_stages_and_all_tiers_are_choices_that_clear_the_filter():
+    from pathway.web.components.filter_bar import ANY, search_for_filters
+
+    ids_ = [{"type": ids.FILTER_TYPE, "name": "stage"}, {"type": ids.FILTER_TYPE, "name": "tier"}]
+    # "All stages" has a value a native <select> shows (not ""), and choosing it removes the filter.
+    assert ANY == "all"
+    assert search_for_filters([ANY, "universal"], ids_, "?stage=postnatal&tier=targeted") == "?tier=universal"
+    assert read_filters("?stage=all&tier=all")[0] == {"area": "all"}
+
+
+def test_a_download_names_its_area_and_period_and_carries_them_in_every_row():
+    frame = pd.DataFrame({"stage": ["postnatal"], "pct": [50.0]})
+    context = {"area_code": NORTHTOWN, "area_name": "Northtown", "from": "2024-01-01", "to": "2024-12-31",
+               "as_at": "2025-12-31"}
+    assert exports.download_name("coverage-stage-reach", "csv", context) == \
+        f"pathway-coverage-stage-reach-{NORTHTOWN}-2024-01-01-to-2024-12-31.csv"
+    rows = exports.with_context(frame, context)
+    assert list(rows.columns) == ["filter_area_code", "filter_area_name", "births_from", "births_to", "data_cut_off",
+                                  "stage", "pct"]
+    assert rows.iloc[0].tolist() == [NORTHTOWN, "Northtown", "2024-01-01", "2024-12-31", "2025-12-31", "postnatal", 50.0]
+
+
+def test_tables_print_counts_with_thousands_separators():
+    from pathway.web.components.tables import display
+
+    assert [display(v) for v in (13490, 1000, 999, 3.456, "13490", "2024-01-01", None)] == \
+        ["13,490", "1,000", "999", "3.5", "13,490", "2024-01-01", ""]
+
+
+def test_the_first_36_series_never_share_both_colour_and_pattern():
+    from pathway.web.components.charts import series_style
+
+    pairs = [tuple(series_style(i).values()) for i in range(36)]
+    assert len(set(pairs)) == 36
+
+
+def test_a_hidden_reference_group_gives_ratios_against_everyone_instead():
+    from pathway.web.pages.equity import with_ratio_to_everyone
+
+    rows = pd.DataFrame({"group": ["1", "2", "5"], "pct": [4.0, 2.0, float("nan")],
+                         "rate_ratio": [float("nan")] * 3, "reference_group": ["5"] * 3})
+    out, used = with_ratio_to_everyone(rows, everyone_pct=3.0)
+    # 4 / 3 = 1.33 and 2 / 3 = 0.67; the hidden reference group stays hidden.
+    assert used and out["ratio_to_everyone"].tolist()[:2] == [1.33, 0.67] and pd.isna(out["ratio_to_everyone"].iloc[2])
+    shown = rows.assign(pct=[4.0, 2.0, 2.5], rate_ratio=[1.6, 0.8, 1.0])
+    assert with_ratio_to_everyone(shown, everyone_pct=3.0)[1] is False
+
+
+def test_the_demo_geography_is_one_reproducible_polygon_per_area_inside_the_oval():
+    from pathway.demo.areas import county_areas
+    from pathway.demo.geography import HEIGHT, WIDTH, demo_boundaries
+
+    pairs = [(a.area_code, a.icb_code) for a in county_areas()]
+    first, again = demo_boundaries(pairs), demo_boundaries(list(reversed(pairs)))
+    assert first == again and set(first) == {code for code, _ in pairs}
+    for rings in first.values():
+        (ring,) = rings
+        assert ring[0] == ring[-1] and len(ring) >= 4
+        assert all((x / (WIDTH / 2)) ** 2 + (y / (HEIGHT / 2)) ** 2 <= 1.005 for x, y in ring)
+
+
+def test_real_area_codes_find_the_shipped_ons_boundaries_with_no_setting():
+    from pathway.web.pages import map as map_page
+
+    # Hartlepool and Middlesbrough (unitary authorities) are in the district and county layers.
+    rings, name = map_page.shipped_boundaries(["E06000001", "E06000002", "X60000001"])
+    assert set(rings) == {"E06000001", "E06000002"} and name.endswith(".geojson")
+    icbs, icb_file = map_page.shipped_boundaries(["E54000050", "E54000008"])
+    assert set(icbs) == {"E54000050", "E54000008"} and icb_file == "icb.geojson"
+    # England lies between 49.8 and 55.9 degrees north, 6.4 west and 1.8 east.
+    points = [p for parts in icbs.values() for ring in parts for p in ring]
+    assert all(-6.5 < x < 1.9 and 49.8 < y < 56.0 for x, y in points)
+
+
+def test_the_map_legend_shows_the_colour_scale_and_marks_all_areas_figure():
+    from pathway.web.pages import map as map_page
+
+    values = pd.DataFrame({"area_code": ["A", "B"], "value": [2.0, 6.0], "ci_low": [1.0, 5.0], "ci_high": [3.0, 7.0],
+                           "comparison": ["worse", "better"], "benchmark": [4.0, 4.0]})
+    square = [[[0, 0], [1, 0], [1, 1], [0, 0]]]
+    figure = map_page.choropleth(values, {"A": "Alpha", "B": "Beta"}, {"A": square, "B": square}, "all")
+    bar = next(t for t in figure["data"] if t.get("marker", {}).get("showscale"))
+    assert bar["marker"]["colorbar"]["tickvals"] == [2.0, 6.0, 4.0]
+    assert bar["marker"]["colorbar"]["ticktext"] == ["2.0%", "6.0%", "◀ all areas 4.0%"]
+    by_comparison = map_page.choropleth(values, {}, {"A": square, "B": square}, "all", colour_by="comparison")
+    fills = [t["fillcolor"] for t in by_comparison["data"] if t.get("fill") == "toself"]
+    assert fills == ["#C00000", "#3D9A3F"]  # Fingertips' worse and better
+
+
+def test_the_spine_chart_centres_the_benchmark_and_puts_worse_on_the_left():
+    from pathway.web.pages.compare import _scaled
+
+    # Benchmark 50, areas from 30 to 60: the half-width is the further extreme, 20 points.
+    assert _scaled(50, 50, 20, flip=False) == 0.5
+    assert _scaled(30, 50, 20, flip=False) == 0.0 and _scaled(60, 50, 20, flip=False) == 0.75
+    # Lower is better: the scale turns round, so the worse (higher) value is on the left.
+    assert _scaled(60, 50, 20, flip=True) == 0.25
+
+
+def test_the_area_profile_sets_northtown_against_englands_published_value_when_loaded(tmp_path):
+    from test_benchmarks import FINGERTIPS_HEADER, fingertips_row, write
+
+    from pathway.ingest import load_file
+    from pathway.web import warehouse as web_data
+    from pathway.web.pages import compare
+
+    warehouse = build_fixture_warehouse(tmp_path)
+    published = write(tmp_path / "fingertips.csv", FINGERTIPS_HEADER, [fingertips_row(
+        90001, "New birth visits (NBVs) completed within 14 days", "E92000001", "England", "England",
+        86.4, 86.2, 86.5, 120000, 138889)])
+    assert load_file(warehouse, published, table="benchmarks").outcome == "loaded"
+    web_data.configure(warehouse=warehouse)
+    try:
+        rows = compare.profile_rows({"area": NORTHTOWN, **PERIOD}).set_index("key")
+        visit = rows.loc["new_birth_visit"]
+        # Northtown: 10 of 20 births visited by day 14 = 50% (Wilson 29.9-70.1), below England's 86.4%:
+        # worse (higher is better). The range of areas: Northtown 50% to Southvale 100% (10 of 10).
+        assert (visit.value, visit.benchmark, visit.benchmark_is) == (50.0, 86.4, "England (published)")
+        assert (visit.comparison, visit.lowest, visit.highest) == ("worse", 50.0, 100.0)
+        # With no published figure, specialist access is set against all areas pooled: 10 of 30 = 33.3%.
+        access = rows.loc["specialist_access"]
+        assert access.benchmark_is == "All areas" and round(access.benchmark, 1) == 33.3
+        assert "England's published figure: 86.4% (2023/24)" in text_of(
+            compare.compare_card({"area": NORTHTOWN, **PERIOD}, "new_birth_visit"))
+    finally:
+        warehouse.dispose()

@@ -51,6 +51,12 @@ svg.chart { max-width: 100%; height: auto; }
 table.economic { font-size: 8.5pt; }
 table.economic td.num { white-space: nowrap; }
 .annex td:last-child { overflow-wrap: anywhere; }
+/* Every table fits the A4 width: words in text cells may break (a long service or flag name), numbers
+   never do; headers wrap between words. */
+th { overflow-wrap: break-word; hyphens: auto; }
+td:not(.num) { overflow-wrap: anywhere; }
+td.num { white-space: nowrap; }
+table { max-width: 100%; }
 """
 
 PAGE = Template("""<!DOCTYPE html>

@@ -59,6 +59,32 @@ def xlsx_bytes(frame: pd.DataFrame, sheet_name: str = "data") -> bytes:
     return buffer.getvalue()
 
 
-def download_name(card_id: str, extension: str) -> str:
-    stem = re.sub(r"[^A-Za-z0-9_\-]+", "-", card_id).strip("-") or "figure"
+def _slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_\-]+", "-", str(text)).strip("-")
+
+
+def download_name(card_id: str, extension: str, context: Mapping[str, Any] | None = None) -> str:
+    """pathway-<figure>[-<area>-<from>-to-<to>].<extension>: a saved file says what it covers."""
+    stem = _slug(card_id) or "figure"
+    if context:
+        area = _slug(context.get("area_code") or "all") or "all"
+        stem += f"-{area}"
+        if context.get("from") and context.get("to"):
+            stem += f"-{_slug(context['from'])}-to-{_slug(context['to'])}"
     return f"pathway-{stem}.{extension}"
+
+
+# The columns a download carries before the figures: what the rows cover.
+CONTEXT_COLUMNS = {"area_code": "filter_area_code", "area_name": "filter_area_name", "from": "births_from",
+                   "to": "births_to", "as_at": "data_cut_off"}
+
+
+def with_context(frame: pd.DataFrame, context: Mapping[str, Any] | None) -> pd.DataFrame:
+    """The rows with the area, the births period and the data cut-off as their first columns."""
+    if not context:
+        return frame
+    out = frame.copy()
+    for position, (key, column) in enumerate(CONTEXT_COLUMNS.items()):
+        if column not in out.columns:
+            out.insert(position, column, context.get(key) or "")
+    return out

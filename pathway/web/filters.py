@@ -11,14 +11,18 @@ from datetime import date
 from typing import Any, Mapping
 from urllib.parse import parse_qs, urlencode
 
-FILTER_NAMES = ("area", "from", "to", "stage", "tier", "service")
+FILTER_NAMES = ("area", "from", "to", "stage", "tier", "service", "measure",
+                # the economic scenario, so a copied link reproduces it
+                "target", "targeted", "effect", "need", "price_year")
 COMMON_METRIC_PARAMS = ("area", "from", "to")
 ALL_AREAS = "all"
 
 # Codes are bound as parameters, never formatted into SQL; the pattern only keeps the URL tidy.
-_CODE = re.compile(r"^[A-Za-z0-9_\-]{1,40}$")
+# dots: measures such as mandated_contacts.new_birth_visit; slashes: price years such as 2023/24
+_CODE = re.compile(r"^[A-Za-z0-9_\-./]{1,60}$")
 _LABELS = {"area": "area", "from": "period from", "to": "period to", "stage": "stage",
-           "tier": "tier", "service": "service"}
+           "tier": "tier", "service": "service", "measure": "measure", "target": "specialist target",
+           "targeted": "targeted target", "effect": "effect", "need": "need", "price_year": "price year"}
 
 
 def parse_query(query: str | Mapping[str, Any] | None) -> dict[str, str]:
@@ -46,8 +50,8 @@ def read_filters(query: str | Mapping[str, Any] | None) -> tuple[dict[str, str],
     problems: list[str] = []
     for name in FILTER_NAMES:
         value = values.get(name, "")
-        if value == "":
-            continue
+        if value == "" or (value == ALL_AREAS and name != "area"):
+            continue  # 'all' stages, tiers or services is no filter
         if name in ("from", "to"):
             try:
                 date.fromisoformat(value)

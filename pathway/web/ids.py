@@ -65,3 +65,7 @@ DATA_AUDIT_LOG = "data-audit-log"
 # Components only a data manager's callbacks may name (pathway.web.access refuses the rest with
 # 403): uploads, the load log, quarantined rows, data quality and the audit log.
 DATA_MANAGER_ONLY = frozenset({DATA_UPLOAD, DATA_UPLOAD_TABLE, DATA_UPLOAD_RESULT, DATA_LOAD_LOG, DATA_AUDIT_LOG})
+
+COMPARE_METRIC = "compare-areas-indicator"
+COMPARE_SORT = "compare-areas-sort"
+COMPARE_CARD = "compare-areas-card"

@@ -7,6 +7,7 @@ import dash_bootstrap_components as dbc
 from dash import ALL, Input, Output, State, callback, dcc, html
 
 from pathway.web import ids
+from pathway.web.components.figure_card import loading
 
 
 def _pages() -> list[dict]:
@@ -60,11 +61,15 @@ def shell() -> html.Div:
         ]), className="pathway-header"),
         html.Nav(dbc.Container(navigation), id=ids.NAV, className="pathway-nav",
                  **{"aria-label": "Dashboard pages"}),
-        html.Main(dbc.Container(dash.page_container), id=ids.MAIN, tabIndex="-1"),
+        # New filters re-render the page: the old one is dimmed under a spinner meanwhile.
+        html.Main(dbc.Container(loading(dash.page_container)), id=ids.MAIN, tabIndex="-1"),
         html.Footer(dbc.Container([
             html.P("Counts from 1 to 7 are shown as * and other counts are rounded to the nearest 5 "
                    "(NHS England's disclosure rules); percentages and intervals use the unrounded counts."),
             html.P("Only aggregate figures are shown and downloaded: no person-level record leaves the warehouse."),
+            html.P("Map boundaries: Source: Office for National Statistics licensed under the Open Government "
+                   "Licence v.3.0. Contains OS data © Crown copyright and database right 2024.",
+                   className="pathway-attribution"),
         ]), className="pathway-footer"),
     ])
 

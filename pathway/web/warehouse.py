@@ -266,3 +266,20 @@ def health() -> dict[str, Any]:
     except (WarehouseError, sa.exc.SQLAlchemyError) as error:
         return {"status": "error", "database": "not reachable", "detail": str(error).splitlines()[0],
                 "rows": None}
+
+
+def resolved_period(filters: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The births period and data cut-off every metric uses for these filters: {'from', 'to', 'as_at'}
+    as dates (the defaults worked out as pathway.metrics does), or None when the warehouse cannot say."""
+    given = {name: filters[name] for name in ("from", "to") if filters.get(name)}
+
+    def read():
+        from pathway import catalogue
+        try:
+            binds = _metrics().resolve_parameters(web_warehouse(), catalogue.METRICS["stage_reach"], given)
+        except Exception as error:  # the heading then says the period in words only
+            log.warning("period for %s: %s", given, error)
+            return None
+        return {"from": binds["date_from"], "to": binds["date_to"], "as_at": binds["as_at"]}
+
+    return kept(("resolved period", tuple(sorted(given.items()))), read)

@@ -41,6 +41,39 @@ TRACE_TYPES = ("bar", "scatter", "heatmap")
 _UNUSED_LAYOUT = ("polar", "ternary", "scene", "geo")
 
 
+def series_style(index: int) -> dict:
+    """The colour and pattern of the index-th series: no two of the first 36 share both (colours cycle
+    every 6 series, patterns shift by one each time the colours come round)."""
+    colours, patterns = len(SERIES_COLOURS), len(PATTERNS)
+    return {"color": SERIES_COLOURS[index % colours], "pattern": PATTERNS[(index + index // colours) % patterns]}
+
+
+def wrapped(label, width: int = 22) -> str:
+    """A long category label broken over lines (Plotly's <br>), so on a phone the labels do not take
+    the plot's width: 'Specialist community perinatal mental health team' in three short lines."""
+    words, lines, line = str(label).split(), [], ""
+    for word in words:
+        if line and len(line) + 1 + len(word) > width:
+            lines.append(line)
+            line = word
+        else:
+            line = f"{line} {word}".strip()
+    lines.append(line)
+    return "<br>".join(lines)
+
+
+def plot_height(rows: int, *, per_row: int = 28, extra: int = 140, minimum: int = 320) -> int:
+    """A figure height sized to its content (rows of bars or categories), never under `minimum`."""
+    return max(minimum, extra + per_row * max(1, rows))
+
+
+def legend_on_top(figure: dict) -> dict:
+    """The legend above the plot, so it never covers axis labels (and sits where the eye starts)."""
+    figure["layout"]["legend"] = {"orientation": "h", "x": 0, "xanchor": "left", "y": 1.02, "yanchor": "bottom"}
+    figure["layout"].setdefault("margin", {})["t"] = max(figure["layout"].get("margin", {}).get("t", 20), 70)
+    return figure
+
+
 def _template() -> dict:
     full = pio.templates[pio.templates.default].to_plotly_json()
     return {"data": {kind: full["data"][kind] for kind in TRACE_TYPES if kind in full.get("data", {})},
@@ -86,7 +119,19 @@ def styled(figure: dict, *, title: str | None = None, y_title: str | None = None
         figure["layout"]["title"] = {"text": title}
     axis(figure, "xaxis", **_titled(x_title), showgrid=False, linecolor=NHS_DARK_GREY)
     axis(figure, "yaxis", **_titled(y_title), gridcolor="#e8edee", linecolor=NHS_DARK_GREY, zeroline=False)
+    # Numbers on value axes with thousands separators (1,400, not 1400); category and date axes untouched.
+    for name, key in (("xaxis", "x"), ("yaxis", "y")):
+        if _numeric_axis(figure, key):
+            figure["layout"][name].setdefault("tickformat", ",~f")
     return figure
+
+
+def _numeric_axis(figure: dict, key: str) -> bool:
+    for trace in figure["data"]:
+        values = [v for v in (trace.get(key) or []) if v is not None]
+        if values:
+            return all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values[:50])
+    return False
 
 
 def horizontal_line(figure: dict, level: float, text: str, *, colour: str = NHS_DARK_BLUE,
@@ -125,23 +170,35 @@ def _error_bars(frame: pd.DataFrame, value: str, low: str, high: str) -> dict | 
 def bars_with_interval(frame: pd.DataFrame, *, x: str, value: str = "pct", series: str | None = None,
                        low: str = "ci_low", high: str = "ci_high", y_title: str = "% of cohort",
                        x_labels: dict | None = None, horizontal: bool = False,
-                       reference_line: tuple[float, str] | None = None) -> dict:
-    """Grouped bars with 95% intervals; each series its own colour and pattern."""
+                       reference_line: tuple[float, str] | None = None, height: int | None = None,
+                       value_format: str = ".1f") -> dict:
+    """Grouped bars with 95% intervals; each series its own colour and pattern.
+
+    Horizontal bars are sized to their categories (one row each, labels in full, legend on top)."""
     traces = []
     groups = [(None, frame)] if series is None else list(frame.groupby(series, sort=False))
     for index, (name, rows) in enumerate(groups):
-        style = TIER_STYLE.get(str(name), {"color": SERIES_COLOURS[index % len(SERIES_COLOURS)],
-                                           "pattern": PATTERNS[index % len(PATTERNS)]})
+        style = TIER_STYLE.get(str(name), series_style(index))
         labels = [x_labels.get(v, v) if x_labels else v for v in rows[x]]
+        if horizontal:
+            labels = [wrapped(v) for v in labels]
         values = numbers(rows[value])
+        # A figure hidden by disclosure control is drawn as '*' on the axis, never as a silent gap.
+        hidden = [v is None for v in values]
+        shown = [0 if h else v for v, h in zip(values, hidden)]
+        hover = ["* (hidden by disclosure control)" if h else f"{v:{value_format}}" for v, h in zip(values, hidden)]
         trace = {
             "type": "bar", "name": str(name).capitalize() if name is not None else value,
-            "x": values if horizontal else labels, "y": labels if horizontal else values,
+            "x": shown if horizontal else labels, "y": labels if horizontal else shown,
             "orientation": "h" if horizontal else "v",
             "marker": {"color": style["color"], "pattern": {"shape": style["pattern"]}},
-            "hovertemplate": "%{x}: %{y:.1f}<extra>%{fullData.name}</extra>" if not horizontal else
-            "%{y}: %{x:.1f}<extra>%{fullData.name}</extra>",
+            "customdata": hover,
+            "hovertemplate": "%{x}: %{customdata}<extra>%{fullData.name}</extra>" if not horizontal
+            else "%{y}: %{customdata}<extra>%{fullData.name}</extra>",
         }
+        if any(hidden):
+            trace.update(text=["*" if h else "" for h in hidden], textposition="outside",
+                         textfont={"size": 16, "color": NHS_BLACK}, cliponaxis=False)
         errors = _error_bars(rows, value, low, high)
         if errors:
             trace["error_x" if horizontal else "error_y"] = errors
@@ -150,7 +207,14 @@ def bars_with_interval(frame: pd.DataFrame, *, x: str, value: str = "pct", serie
     if reference_line:
         level, text = reference_line
         (vertical_line if horizontal else horizontal_line)(result, level, text)
-    return styled(result, y_title=None if horizontal else y_title, x_title=y_title if horizontal else None)
+    if not horizontal:
+        return styled(result, y_title=y_title, height=height or 380)
+    categories = len(frame[x].unique()) if len(frame) else 1
+    styled(result, x_title=y_title,
+           height=height or plot_height(categories * max(1, len(groups)), per_row=22 if len(groups) > 1 else 34))
+    axis(result, "yaxis", autorange="reversed", automargin=True)
+    result["layout"]["margin"]["l"] = 20
+    return legend_on_top(result) if series is not None else result
 
 
 def funnel_steps(labels: Sequence[str], values: Sequence[float | None], *, title_text: str = "People") -> dict:

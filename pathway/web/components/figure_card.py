@@ -28,7 +28,9 @@ def _card_id(kind: str, card: str) -> dict:
 
 def figure_card(card: str, title: str, *, figure: dict | None, table: pd.DataFrame | None,
                 summary: str, source: str | None = None, result: MetricResult | None = None,
-                empty_text: str = NO_DATA, extra: Any = None) -> html.Section:
+                empty_text: str = NO_DATA, extra: Any = None,
+                empty_hint: str | None = "Try a wider period, another area or fewer filters.",
+                definition: Any = None) -> html.Section:
     """One card. `figure` is a plain-dict Plotly figure (pathway.web.components.charts); `table` holds
     the people-formatted rows ('*' for suppressed counts).
 
@@ -39,13 +41,14 @@ def figure_card(card: str, title: str, *, figure: dict | None, table: pd.DataFra
     if result is not None and result.message:
         body = [error_state(result.message)]
     elif table is None or table.empty:
-        body = [empty_state(empty_text, "Try a wider period, another area or fewer filters.")]
+        body = [empty_state(empty_text, empty_hint)]
     else:
         description_id = f"{card}-description"
         body = [
             html.P(summary, id=description_id, className="pathway-text-alternative"),
             html.Div(dcc.Graph(id=_card_id(ids.CARD_GRAPH_TYPE, card), figure=figure,
                                config=GRAPH_CONFIG, className="pathway-graph"),
+                     className="pathway-graph-scroll",
                      **{"aria-describedby": description_id}) if figure is not None else None,
             extra,
             html.Details([html.Summary("Show the figures as a table"),
@@ -65,19 +68,25 @@ def figure_card(card: str, title: str, *, figure: dict | None, table: pd.DataFra
         ]
     if source:
         body.append(html.P(source, className="pathway-source"))
+    if definition is not None:
+        body.append(definition)
     return html.Section(dbc.Card(dbc.CardBody([heading, *[b for b in body if b is not None]]),
                                  className="pathway-card mb-4"),
                         id=_card_id(ids.CARD_TYPE, card), **{"aria-labelledby": f"{card}-title"})
 
 
-def card_download(kind: str, card: str, stored: dict | None) -> dict | None:
-    """The dcc.Download payload for a card's rows as 'csv' or 'xlsx' (formulas made inert)."""
+def card_download(kind: str, card: str, stored: dict | None, context: dict | None = None) -> dict | None:
+    """The dcc.Download payload for a card's rows as 'csv' or 'xlsx' (formulas made inert).
+
+    `context` (exports.download_context: the area and the births period) is written into every row
+    and into the file name, so a file read later still says what it covers."""
     if not stored or not stored.get("rows"):
         return None
-    frame = exports.frame_from_records(stored["rows"], stored.get("columns"))
+    frame = exports.with_context(exports.frame_from_records(stored["rows"], stored.get("columns")), context)
     if kind == "xlsx":
-        return dcc.send_bytes(exports.xlsx_bytes(frame, sheet_name=card), exports.download_name(card, "xlsx"))
-    return dcc.send_bytes(exports.csv_bytes(frame), exports.download_name(card, "csv"))
+        return dcc.send_bytes(exports.xlsx_bytes(frame, sheet_name=card),
+                              exports.download_name(card, "xlsx", context))
+    return dcc.send_bytes(exports.csv_bytes(frame), exports.download_name(card, "csv", context))
 
 
 @callback(
@@ -85,11 +94,33 @@ def card_download(kind: str, card: str, stored: dict | None) -> dict | None:
     Input(_card_id(ids.CARD_CSV_TYPE, MATCH), "n_clicks"),
     Input(_card_id(ids.CARD_XLSX_TYPE, MATCH), "n_clicks"),
     State(_card_id(ids.CARD_DATA_TYPE, MATCH), "data"),
+    State(ids.URL, "search"),
     prevent_initial_call=True,
 )
-def download_figure_data(_csv_clicks, _xlsx_clicks, stored):
+def download_figure_data(_csv_clicks, _xlsx_clicks, stored, search=None):
     trigger = ctx.triggered_id
     if not trigger:
         return no_update
     kind = "xlsx" if trigger["type"] == ids.CARD_XLSX_TYPE else "csv"
-    return card_download(kind, trigger["card"], stored) or no_update
+    return card_download(kind, trigger["card"], stored, download_context(search)) or no_update
+
+
+def download_context(search: str | None) -> dict:
+    """The area (code and name), the births period and the data cut-off of the filters in the URL."""
+    from pathway.web.components.page import area_names
+    from pathway.web.filters import filters_from_query
+    from pathway.web.warehouse import resolved_period
+
+    filters = filters_from_query(search)
+    area = filters.get("area", "all")
+    period = resolved_period(filters) or {}
+    return {"area_code": area, "area_name": "All areas" if area == "all" else area_names().get(area, area),
+            **{key: (str(period[key]) if period.get(key) else filters.get(key, "")) for key in ("from", "to", "as_at")}}
+
+
+def loading(children: Any, component_id: str | None = None) -> dcc.Loading:
+    """A loading state around content a callback replaces: while new figures are worked out the old
+    ones are dimmed under a spinner, so a stale figure is never read as the answer to new filters."""
+    return dcc.Loading(html.Div(children, id=component_id) if component_id else children, type="default",
+                       delay_show=250, overlay_style={"visibility": "visible", "opacity": 0.3},
+                       color="#005eb8", parent_className="pathway-loading")

@@ -18,7 +18,9 @@ from pathway.web.filters import ALL_AREAS, FILTER_NAMES, merge_query
 from pathway.web.warehouse import areas, kept, reference_table
 
 ALL_FILTERS = ("area", "period", "stage", "tier", "service")
-ANY = ""
+# The "any stage/tier/service" choice. Not an empty value: a native <select> whose chosen option has
+# value "" is drawn blank by dbc.Select, so "All stages" would not show.
+ANY = ALL_AREAS
 
 
 def _filter_id(name: str) -> dict:
@@ -120,7 +122,7 @@ def search_for_filters(values: list, control_ids: list[dict], current_search: st
     for value, control in zip(values, control_ids):
         name = control["name"]
         if name in FILTER_NAMES:
-            changes[name] = value or None
+            changes[name] = None if value in (None, "", ANY) else value
     return merge_query(current_search, changes)
 
 

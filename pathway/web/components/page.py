@@ -10,7 +10,7 @@ from dash import html
 from pathway.web.components.filter_bar import ALL_FILTERS, filter_bar
 from pathway.web.components.messages import notices
 from pathway.web.components.report_download import report_buttons
-from pathway.web.warehouse import kept, reference_table
+from pathway.web.warehouse import kept, reference_table, resolved_period
 
 TITLE_SUFFIX = " - Perinatal Pathway Analytics"
 
@@ -19,6 +19,7 @@ def page(title: str, introduction: str, filters: Mapping[str, str], problems: li
          path: str, show: Iterable[str] = ALL_FILTERS) -> html.Div:
     return html.Div([
         html.H1(title),
+        period_heading(filters, names=area_names()),
         html.P(introduction, className="pathway-lede"),
         notices(problems),
         filter_bar(filters, show=show, page_path=path) if show else None,
@@ -79,7 +80,28 @@ def area_label(filters: Mapping[str, str], names: Mapping[str, str]) -> str:
     return "all areas" if area == "all" else names.get(area, area)
 
 
+def long_date(day) -> str:
+    """A date as people write it: 1 July 2024."""
+    return f"{day.day} {day:%B %Y}"
+
+
+def period_heading(filters: Mapping[str, str], names: Mapping[str, str] | None = None) -> html.P:
+    """The line under every view's heading: the area, the births period and the data cut-off, as dates."""
+    where = area_label(filters, names or {})
+    resolved = resolved_period(filters)
+    if resolved is None:
+        text = f"{where[:1].upper()}{where[1:]}: {period_words(filters)}."
+    else:
+        text = (f"{where[:1].upper()}{where[1:]}: births from {long_date(resolved['from'])} to "
+                f"{long_date(resolved['to'])}; data up to {long_date(resolved['as_at'])} (the cut-off).")
+    return html.P(text, className="pathway-period", id="page-period")
+
+
 def period_words(filters: Mapping[str, str]) -> str:
+    """The births period in words, with its dates (the defaults worked out when no dates are chosen)."""
+    resolved = resolved_period(filters)
+    if resolved is not None:
+        return f"births from {long_date(resolved['from'])} to {long_date(resolved['to'])}"
     if filters.get("from") and filters.get("to"):
         return f"births from {filters['from']} to {filters['to']}"
     if filters.get("from"):

@@ -46,7 +46,13 @@ def report_download(filters: dict, fmt: str = "html") -> tuple[dict | None, str]
     except Exception:  # the page stays usable; the detail goes to the server log
         log.exception("report for %s (%s) failed", area, fmt)
         return None, "The report could not be made; the detail is in the server log."
-    name = f"pathway-report-{area}.{fmt}"
+    from pathway.web.exports import download_name
+    from pathway.web.warehouse import resolved_period
+
+    # The file says what it covers: pathway-report-<area>-<from>-to-<to>.html
+    period = resolved_period(filters) or {}
+    name = download_name("report", fmt, {"area_code": area, "from": str(period.get("from") or ""),
+                                         "to": str(period.get("to") or "")})
     return dcc.send_bytes(content, name), f"Downloaded {name}."
 
 

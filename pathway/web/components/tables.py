@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from typing import Any
 
 import pandas as pd
@@ -23,6 +24,10 @@ COLUMN_LABELS = {
     "need_met_pct": "Need met %", "benchmark_pct": "Benchmark %", "gap_pp": "Gap (points)",
     "unmet": "Unmet (people)", "flag": "Flag", "comparison": "Compared with benchmark",
     "rate_ratio": "Rate ratio", "dimension": "Dimension", "group": "Group",
+    "benchmark_source": "Benchmark from", "rate_ratio_ci_low": "Rate ratio 95% CI low",
+    "rate_ratio_ci_high": "Rate ratio 95% CI high", "reference_group": "Compared with",
+    "seen_within_28_days_pct": "Seen within 28 days %", "median_days": "Median days", "p90_days": "90th percentile days",
+    "service_name": "Service", "value": "Value", "people": "People", "out_of": "Out of", "measure": "Measure",
 }
 
 
@@ -101,6 +106,27 @@ def _json_value(value: Any) -> Any:
     return value.isoformat() if hasattr(value, "isoformat") else value
 
 
+def display(value: Any) -> str:
+    """A cell as people read it: thousands separated (13,490), one decimal at most, '' when blank."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, (int, float)) and not (isinstance(value, float) and math.isnan(value)):
+        if float(value).is_integer():
+            return f"{int(value):,}"
+        return f"{value:,.1f}"
+    text = str(value)
+    # Numbers that arrive as text (a formatted column) get their separators too.
+    if _PLAIN_NUMBER.match(text):
+        number = float(text)
+        return f"{int(number):,}" if number.is_integer() and "." not in text else f"{number:,.1f}"
+    return text
+
+
+_PLAIN_NUMBER = re.compile(r"^-?\d{4,}(\.\d+)?$")
+
+
 def _table_cell(text: str) -> dict:
     """A <td> exactly as Dash sends html.Td(text) to the browser.
 
@@ -114,7 +140,7 @@ def html_table(frame: pd.DataFrame, caption: str, table_id: Any = None) -> html.
     """An accessible table: a caption, column headers with scope, at most MAX_ROWS_ON_SCREEN rows."""
     shown = frame.head(MAX_ROWS_ON_SCREEN)
     head = html.Thead(html.Tr([html.Th(label(str(c)), scope="col") for c in shown.columns]))
-    body = html.Tbody([html.Tr([_table_cell("" if v is None else str(v)) for v in row])
+    body = html.Tbody([html.Tr([_table_cell(display(v)) for v in row])
                        for row in shown.to_numpy(dtype=object).tolist()])
     caption_text = caption
     if len(frame) > len(shown):

@@ -16,6 +16,7 @@ from pathway.web.components.summaries import one_area_or_pooled, percent_text, p
 from pathway.web.components.tables import people_frame
 from pathway.web.filters import metric_params, narrow, read_filters
 from pathway.benchmarks import MISSING_TREATMENT, latest_published
+from pathway.web.indicators import INDICATORS, definition_panel, metric_definition
 from pathway.web.warehouse import areas, fetch_metric, reference_parameter
 
 PATH = "/coverage"
@@ -53,11 +54,39 @@ def _in_stage_order(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.assign(_o=frame["stage"].map(order)).sort_values("_o", kind="stable").drop(columns="_o")
 
 
-def _words(frame: pd.DataFrame, label_columns: list[str], pct: str = "pct") -> str:
-    return "; ".join(" ".join(str(getattr(r, c)) for c in label_columns) + f" {percent_text(getattr(r, pct))}"
-                     + (f" ({r.comparison} than all areas)" if getattr(r, "comparison", "") in ("higher", "lower")
-                        else " (similar to all areas)" if getattr(r, "comparison", "") == "similar" else "")
-                     for r in frame.itertuples())
+def compared_words(comparison, against: str = "all areas") -> str:
+    """'higher than all areas', 'similar to all areas', '' when not compared (grammar per word)."""
+    if comparison in ("higher", "lower", "better", "worse"):
+        return f"{comparison} than {against}"
+    if comparison == "similar":
+        return f"similar to {against}"
+    return ""
+
+
+def _words(frame: pd.DataFrame, label_columns: list[str], pct: str = "pct", against: str = "all areas") -> str:
+    def one(r) -> str:
+        words = compared_words(getattr(r, "comparison", ""), against)
+        return (" ".join(str(getattr(r, c)) for c in label_columns) + f" {percent_text(getattr(r, pct))}"
+                + (f" ({words})" if words else ""))
+    return "; ".join(one(r) for r in frame.itertuples())
+
+
+def gaps_benchmark(rows: pd.DataFrame, filters: dict) -> pd.DataFrame:
+    """The area's reach rows compared with the Service gaps benchmark of the same stage and tier (the
+    reach standard or the median of all areas), so both views judge a cell the same way."""
+    gaps = fetch_metric("service_gaps", metric_params(filters))
+    if not gaps.ok or gaps.empty:
+        return rows.assign(benchmark_pct=float("nan"), comparison="not compared")
+    own = gaps.frame[gaps.frame["area_code"] == filters["area"]] if (gaps.frame["area_code"] == filters["area"]).any() \
+        else gaps.frame
+    bench = own.drop_duplicates(["stage", "tier"])[["stage", "tier", "benchmark_pct"]]
+    out = rows.drop(columns=[c for c in ("benchmark_pct", "comparison") if c in rows.columns]) \
+        .merge(bench, on=["stage", "tier"], how="left")
+    out["comparison"] = compare_to_benchmark(pd.to_numeric(out["pct"], errors="coerce"),
+                                             pd.to_numeric(out["ci_low"], errors="coerce"),
+                                             pd.to_numeric(out["ci_high"], errors="coerce"),
+                                             pd.to_numeric(out["benchmark_pct"], errors="coerce"))
+    return out
 
 
 def stage_reach_card(filters: dict, where: str):
@@ -66,7 +95,8 @@ def stage_reach_card(filters: dict, where: str):
         return figure_card("coverage-stage-reach", "Reach by stage and tier", figure=None, table=None,
                            summary="", result=result)
     rows = one_area_or_pooled(result.frame, filters["area"], ["stage", "tier"], "reached", "cohort")
-    rows = with_comparison(rows, all_areas_rows("stage_reach", filters, result), ["stage", "tier"], "reached", "cohort")
+    if filters["area"] != "all":  # all areas is the benchmark's own population: nothing to compare with
+        rows = gaps_benchmark(rows, filters)
     rows = _in_stage_order(narrow(rows, filters, ("stage", "tier")))
     shown = rows.drop(columns=[c for c in ("rows_hidden",) if c in rows.columns])
     return figure_card(
@@ -74,8 +104,14 @@ def stage_reach_card(filters: dict, where: str):
         figure=bars_with_interval(rows, x="stage", series="tier", y_title="% of births reached")
         if not rows.empty else None,
         table=people_frame(shown, "stage_reach" if filters["area"] != "all" else None),
-        summary=f"Reach of {period_words(filters)} in {where}: " + _words(rows, ["tier", "stage"]) + ".",
-        source="Comparison: 'higher' or 'lower' when the 95% interval excludes the all-areas figure.")
+        summary=f"Reach of {period_words(filters)} in {where}: "
+                + _words(rows, ["tier", "stage"], against="the benchmark") + ".",
+        source="Comparison (when one area or ICB is chosen): 'higher' or 'lower' when the 95% interval excludes "
+               "the benchmark, the same benchmark as the Service gaps view (the median of all areas, or a reach "
+               "standard where one is set and higher).",
+        definition=metric_definition("stage_reach", period_words(filters),
+                                     numerator="live births reached by an attended service of the tier in the stage",
+                                     denominator="live births in the period with a year of follow-up"))
 
 
 def mandated_contacts_card(filters: dict, where: str):
@@ -84,8 +120,9 @@ def mandated_contacts_card(filters: dict, where: str):
         return figure_card("coverage-mandated-contacts", "Mandated health visitor contacts in their windows",
                            figure=None, table=None, summary="", result=result)
     rows = one_area_or_pooled(result.frame, filters["area"], ["contact_code"], "numerator", "denominator")
-    rows = with_comparison(rows, all_areas_rows("mandated_contacts", filters, result), ["contact_code"],
-                           "numerator", "denominator")
+    if filters["area"] != "all":
+        rows = with_comparison(rows, all_areas_rows("mandated_contacts", filters, result), ["contact_code"],
+                               "numerator", "denominator")
     labels = {"antenatal_hv_contact": "Antenatal (from 28 weeks)", "new_birth_visit": "New birth visit (14 days)",
               "six_eight_week_review": "6-8 week review", "twelve_month_review": "12-month review",
               "twelve_month_review_by_15_months": "12-month review by 15 months"}
@@ -97,9 +134,12 @@ def mandated_contacts_card(filters: dict, where: str):
         summary=f"Mandated contacts in their windows for {period_words(filters)} in {where}: "
                 + _words(rows.assign(contact_code=rows["contact_code"].map(lambda c: labels.get(c, c))),
                          ["contact_code"]) + ".",
-        source="Windows from the reference table contact_windows (OHID health visitor service delivery metrics). "
-               "Counted per baby, as OHID counts children: twins count twice; the antenatal contact, with "
-               "the mother, once per pregnancy.")
+        source="Each contact's window (for example the new birth visit within 14 days of birth) is the one OHID's "
+               "health visitor service delivery metrics use, kept in the reference data. Counted per baby, as "
+               "OHID counts children: twins count twice; the antenatal contact, with the mother, once per pregnancy.",
+        definition=metric_definition("mandated_contacts", period_words(filters),
+                                     numerator="babies with the contact attended in its window",
+                                     denominator="babies born alive whose window has ended by the cut-off"))
 
 
 def mood_screening_card(filters: dict, where: str):
@@ -108,15 +148,19 @@ def mood_screening_card(filters: dict, where: str):
         return figure_card("coverage-mood-screening", "Mood screening", figure=None, table=None, summary="",
                            result=result)
     rows = one_area_or_pooled(result.frame, filters["area"], ["stage"], "screened", "cohort")
-    rows = _in_stage_order(with_comparison(rows, all_areas_rows("mood_screening", filters, result), ["stage"],
-                                           "screened", "cohort"))
+    if filters["area"] != "all":
+        rows = with_comparison(rows, all_areas_rows("mood_screening", filters, result), ["stage"], "screened", "cohort")
+    rows = _in_stage_order(rows)
     shown = rows.drop(columns=[c for c in ("rows_hidden",) if c in rows.columns])
     return figure_card(
         "coverage-mood-screening", "Mood screening (Whooley, GAD-2, EPDS or PHQ-9)",
         figure=bars_with_interval(rows, x="stage", y_title="% of births screened"),
         table=people_frame(shown, "mood_screening" if filters["area"] != "all" else None),
         summary=f"Births with a mood screen in {where}: " + _words(rows, ["stage"]) + ".",
-        source="NICE CG192 recommends asking about mood at booking and in the postnatal period.")
+        source="NICE CG192 recommends asking about mood at booking and in the postnatal period.",
+        definition=metric_definition("mood_screening", period_words(filters),
+                                     numerator="live births whose mother had a mood screening score in the stage",
+                                     denominator="live births in the period"))
 
 
 def specialist_access_cards(filters: dict, where: str, names: dict) -> list:
@@ -144,12 +188,14 @@ def specialist_access_cards(filters: dict, where: str, names: dict) -> list:
     cards = [figure_card(
         "coverage-specialist-access", title, figure=bars, table=table,
         summary=f"Share of live births whose mother was assessed or treated by a specialist perinatal service, "
-                f"{where}: " + "; ".join(f"{r.area_name} {percent_text(r.access_pct)} ({r.comparison} than all areas; "
-                                          f"need met {percent_text(r.need_met_pct)})" for r in selected.itertuples())
+                f"{where}: " + "; ".join(f"{r.area_name} {percent_text(r.access_pct)} ("
+                                          + (f"{compared_words(r.comparison)}; " if compared_words(r.comparison) else "")
+                                          + f"need met {percent_text(r.need_met_pct)})" for r in selected.itertuples())
                 + (f". The dashed line is the NHS Long Term Plan national ambition of about {ambition:g}% of births."
                    if ambition else "."),
         source="Expected need: live births × specialist-need prevalence (Joint Commissioning Panel for Mental "
-               "Health 2012, reference table prevalence). National ambition: NHS Long Term Plan (2019).")]
+               "Health 2012, reference table prevalence). National ambition: NHS Long Term Plan (2019).",
+        definition=definition_panel(INDICATORS["specialist_access"], period_words(filters)))]
     cards.append(funnel_card(frame, bench_pct, filters))
     return cards
 
@@ -202,7 +248,8 @@ def funnel_card(frame: pd.DataFrame, bench_pct: float, filters: dict):
         table=table, summary=(f"Each area's specialist access against its number of births, with control limits "
                               f"around the all-areas figure of {percent_text(bench_pct)}. Outside the 99.8% limits: "
                               + (", ".join(outside) if outside else "none") + "."),
-        source="Funnel limits: OHID method (PHEindicatormethods phe_funnels), 95% and 99.8%.")
+        source="Funnel limits at 95% and 99.8% around the all-areas figure, by the method OHID's Fingertips "
+               "profiles use (the PHEindicatormethods R package).")
 
 
 CONTACT_LABELS = {"antenatal_hv_contact": "Antenatal contact from 28 weeks",
@@ -258,8 +305,10 @@ def published_benchmarks_card(filters: dict, where: str):
         f"{r['figure']} {r['this area']} against {r['published']} {r['published value']} ({r['period']})"
         for r in rows) + "." if rows else "")
     return figure_card("coverage-published", title, figure=None, table=table, summary=summary,
-                       empty_text="No published figures loaded for these measures: import NHS Maternity "
-                                  "Statistics or Fingertips files with `pathway load --table benchmarks FILE`.",
+                       empty_text="No published figures are loaded for these measures yet.",
+                       empty_hint="To set England and region values beside these figures, download the NHS "
+                                  "Maternity Statistics or OHID Fingertips file and load it with: "
+                                  "pathway load --table benchmarks FILE (or on the Data page, as table 'benchmarks').",
                        source="Published files imported with pathway load --table benchmarks (NHS Maternity "
                               "Statistics, OHID Fingertips). " + MISSING_TREATMENT)
 

@@ -17,7 +17,7 @@ import textwrap
 import dash
 import dash_bootstrap_components as dbc
 import pandas as pd
-from dash import ALL, Input, Output, State, callback, ctx, dcc, html
+from dash import ALL, Input, Output, State, callback, ctx, dcc, html, no_update
 
 from pathway import economics
 from pathway.economics import money_text
@@ -28,7 +28,7 @@ from pathway.web.components.figure_card import figure_card
 from pathway.web.components.messages import error_state
 from pathway.web.components.page import area_label, area_names, page, period_words
 from pathway.web.components.tables import html_table
-from pathway.web.filters import filters_from_query, metric_params, read_filters
+from pathway.web.filters import filters_from_query, merge_query, metric_params, read_filters
 from pathway.web.warehouse import fetch_economic_assumptions, fetch_metric, reference_parameter, reference_table
 
 PATH = "/economic-case"
@@ -442,9 +442,37 @@ def change_scenario(target, effect, price_year, need, targeted, stored, search):
     return economic_results(filters_from_query(search), target, effect, price_year, need, targeted, stored)
 
 
+# The scenario's inputs and their names in the URL (?target=12&effect=0.2&price_year=2023/24 ...).
+SCENARIO_IN_URL = {"target": ("target_access_pct", float), "targeted": ("targeted_target_pct", float),
+                   "effect": ("effect", float), "need": ("need", str), "price_year": ("price_year", str)}
+
+
+def scenario_from_url(defaults: dict, filters: dict) -> dict:
+    """The scenario's starting values: the reference defaults, replaced by any given in the URL."""
+    scenario = dict(defaults)
+    for name, (key, kind) in SCENARIO_IN_URL.items():
+        if filters.get(name):
+            try:
+                scenario[key] = kind(filters[name])
+            except ValueError:
+                continue  # the default stays; the scenario panel shows it
+    return scenario
+
+
+@callback(Output(ids.URL, "search", allow_duplicate=True), Input(ids.ECONOMIC_TARGET, "value"),
+          Input(ids.ECONOMIC_TARGETED_TARGET, "value"), Input(ids.ECONOMIC_EFFECT, "value"),
+          Input(ids.ECONOMIC_NEED, "value"), Input(ids.ECONOMIC_PRICE_YEAR, "value"), State(ids.URL, "search"),
+          prevent_initial_call=True)
+def keep_scenario_in_url(target, targeted, effect, need, price_year, search):
+    """Each scenario change is written to the URL, so a copied link or the back button brings it back."""
+    new = merge_query(search, {"target": target, "targeted": targeted, "effect": effect, "need": need,
+                               "price_year": price_year})
+    return no_update if new == (search or "") else new
+
+
 def layout(**query):
     filters, problems = read_filters(query)
-    defaults = default_scenario()
+    defaults = scenario_from_url(default_scenario(), filters)
     body = [scenario_panel(defaults),
             html.Div(economic_results(filters, defaults["target_access_pct"], defaults["effect"],
                                       defaults["price_year"], defaults["need"], defaults["targeted_target_pct"]),

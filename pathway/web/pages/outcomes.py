@@ -12,6 +12,7 @@ from pathway.web.components.page import area_label, area_names, page, period_wor
 from pathway.web.components.summaries import percent_text, pooled
 from pathway.web.components.tables import people_frame
 from pathway.web.filters import metric_params, narrow, read_filters
+from pathway.web.indicators import metric_definition
 from pathway.web.warehouse import fetch_metric, reference_table
 
 PATH = "/outcomes"
@@ -91,27 +92,58 @@ def mean_change_card(filters: dict, where: str):
                               "(reference table instruments), so no improvement or recovery rate is given.")
 
 
+def _people(value) -> str:
+    return "*" if value is None or pd.isna(value) else f"{value:,.0f}"
+
+
+def measure_range(rows: pd.DataFrame, measure: str) -> str:
+    """One sentence per measure: its lowest and highest service and instrument (hidden figures left out)."""
+    shown = rows.assign(_pct=pd.to_numeric(rows["pct"], errors="coerce")).dropna(subset=["_pct"]).sort_values("_pct")
+    if shown.empty:
+        return f"{measure}: every figure hidden."
+    low, high = shown.iloc[0], shown.iloc[-1]
+    if len(shown) == 1:
+        return f"{measure} {percent_text(low.pct)} ({low.group}, of {_people(low.out_of)})."
+    return (f"{measure} from {percent_text(low.pct)} ({low.group}, of {_people(low.out_of)}) to "
+            f"{percent_text(high.pct)} ({high.group}, of {_people(high.out_of)}).")
+
+
 def outcomes_body(filters: dict) -> list:
     names, labels = area_names(), service_labels()
     where = area_label(filters, names)
     rows, result = outcome_rows(filters)
     title = "Reliable improvement, deterioration and recovery"
     mean_change = mean_change_card(filters, where)
-    if rows is None or rows.empty or rows["out_of"].fillna(0).eq(0).all():
-        return [card for card in (figure_card("outcomes", title, figure=None, table=None, summary="",
-                                              result=result if not result.ok else None,
-                                              empty_text="No paired baseline and end scores for this filter."),
-                                  mean_change) if card is not None]
+    if rows is not None and not rows.empty:
+        # A measure with nobody to judge (no paired scores, no case at baseline) is not a 0%: leave it out.
+        rows = rows[pd.to_numeric(rows["out_of"], errors="coerce").fillna(-1) != 0]
+    if rows is None or rows.empty:
+        return [card for card in (
+            figure_card("outcomes", title, figure=None, table=None, summary="",
+                        result=result if not result.ok else None,
+                        empty_text="No paired baseline and end scores for this filter.",
+                        empty_hint="Outcomes need a baseline and an end score of the same instrument; "
+                                   "try another service or a wider period."),
+            mean_change) if card is not None]
     rows = rows.assign(group=rows["service"].map(lambda s: labels.get(s, s)) + " · " + rows["instrument"])
-    summary = f"Outcomes of paired scores for {period_words(filters)} in {where}: " + "; ".join(
-        f"{r.group} {r.measure.lower()} {percent_text(r.pct)} of "
-        f"{'*' if pd.isna(r.out_of) else int(r.out_of)}" for r in rows.itertuples()) + "."
+    summary = f"Outcomes of paired scores for {period_words(filters)} in {where}, by service and instrument: " + \
+        " ".join(measure_range(rows[rows["measure"] == measure], measure) for measure in rows["measure"].unique()) + \
+        " Every figure, with the number of people it rests on, is in the table."
+    table = people_frame(rows.drop(columns=["group"]), None)
+    table = table.assign(service=table["service"].map(lambda s: labels.get(s, s)))
     return [figure_card("outcomes", title,
-                        figure=bars_with_interval(rows, x="group", series="measure", y_title="% of paired scores"),
-                        table=people_frame(rows.drop(columns=["group"]), None), summary=summary,
+                        figure=bars_with_interval(rows, x="group", series="measure", horizontal=True,
+                                                  y_title="% of paired scores (recovery: % of cases at baseline)"),
+                        table=table, summary=summary,
                         source="First baseline and last end score of the same pregnancy, service and instrument; "
-                               "reliable change and caseness thresholds from the reference table instruments "
-                               "(NHS Talking Therapies definitions)."), mean_change][:2 if mean_change else 1]
+                               "reliable change and caseness thresholds from the instruments' reference table "
+                               "(NHS Talking Therapies definitions). Reliable deterioration: lower is better.",
+                        definition=metric_definition("outcomes", period_words(filters),
+                                                     numerator="people reliably improved, reliably deteriorated, or "
+                                                               "recovered (a case at baseline, not at the end)",
+                                                     denominator="people with a paired baseline and end score "
+                                                                 "(recovery: those who were a case at baseline)")),
+            mean_change][:2 if mean_change else 1]
 
 
 def layout(**query):

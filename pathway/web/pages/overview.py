@@ -71,6 +71,7 @@ def reach_by_stage(filters: dict) -> tuple[pd.DataFrame | None, object]:
 
 # The service_gaps metric's flags that mean a gap (ok and no_cohort do not).
 GAP_FLAGS = ("no_service", "below_benchmark")
+FLAG_WORDS = {"no_service": "no service", "below_benchmark": "below the benchmark", "ok": "at or above the benchmark"}
 
 
 def largest_gaps(filters: dict, count: int = 3) -> tuple[pd.DataFrame | None, object]:
@@ -81,10 +82,24 @@ def largest_gaps(filters: dict, count: int = 3) -> tuple[pd.DataFrame | None, ob
     if not result.ok or result.empty:
         return None, result
     frame = result.frame[result.frame["flag"].isin(GAP_FLAGS)].copy()
+    # A gap every area shares (no one reached anywhere, so a benchmark of 0) is listed apart.
+    frame = frame[pd.to_numeric(frame["benchmark_pct"], errors="coerce").fillna(0) > 0]
     frame["_unmet"] = pd.to_numeric(frame["unmet"], errors="coerce").fillna(-1)
     frame["_gap"] = pd.to_numeric(frame["gap_pp"], errors="coerce").fillna(-1)
     return frame.sort_values(["_unmet", "_gap"], ascending=False, kind="stable").head(count) \
         .drop(columns=["_unmet", "_gap"]), result
+
+
+def shared_gaps(filters: dict) -> list[str]:
+    """Stage and tier cells no area reaches at all ('no services for targeted preconception care anywhere')."""
+    result = fetch_metric("service_gaps", metric_params({**filters, "area": "all"}))
+    if not result.ok or result.empty:
+        return []
+    frame = result.frame
+    benchmark = pd.to_numeric(frame["benchmark_pct"], errors="coerce").fillna(0)
+    shared = frame[(frame["flag"] == "no_service") & (benchmark == 0)]
+    cells = shared.drop_duplicates(["stage", "tier"])
+    return [f"{row.tier} services in the {row.stage} stage" for row in cells.itertuples()]
 
 
 def gap_links(gaps: pd.DataFrame, filters: dict, names: dict) -> html.Ol:
@@ -97,7 +112,7 @@ def gap_links(gaps: pd.DataFrame, filters: dict, names: dict) -> html.Ol:
         words = (f"{names.get(row.area_code, row.area_code)}: {row.tier} services in the {row.stage} "
                  f"stage reach {percent_text(pd.to_numeric(row.pct, errors='coerce'))} against a benchmark of "
                  f"{percent_text(pd.to_numeric(row.benchmark_pct, errors='coerce'))} "
-                 f"({str(row.flag).replace('_', ' ')}; {unmet})")
+                 f"({FLAG_WORDS.get(row.flag, row.flag)}; {unmet})")
         items.append(html.Li(dcc.Link(words, href="/service-gaps" + query_string(link_filters))))
     return html.Ol(items, id=ids.OVERVIEW_GAPS)
 
@@ -129,7 +144,7 @@ def overview_body(filters: dict) -> list:
         if reach is not None and not reach.empty else None,
         table=table, summary=summary, result=result if reach is None else None,
         source="Reach: at least one attended screening, assessment, contact or intervention in the stage "
-               "(contract metric stage_reach). Error bars are 95% Wilson intervals."))
+               "(the same reach as the Coverage view). Error bars are 95% Wilson intervals."))
 
     if reach is not None and not reach.empty:
         universal = reach[reach["tier"] == "universal"]
@@ -151,10 +166,15 @@ def overview_body(filters: dict) -> list:
         gaps_block = empty_state("No gaps: every stage and tier is at or above its benchmark.")
     else:
         gaps_block = gap_links(gaps, filters, names)
+    common = shared_gaps(filters)
+    shared_block = html.P("No area reaches anyone with " + "; ".join(common) + ": a gap every area shares, "
+                          "which a comparison with the other areas cannot show.", id="overview-shared-gaps") \
+        if common else None
     body.append(dbc.Card(dbc.CardBody([html.H2("The three largest gaps", className="h4"),
                                        html.P("Where most people miss out, against the median of all "
-                                              "areas. Each links to the service gaps view."),
-                                       gaps_block]), className="pathway-card mb-4"))
+                                              "areas (or a reach standard where one is set). Each links to "
+                                              "the service gaps view."),
+                                       gaps_block, shared_block]), className="pathway-card mb-4"))
     return body
 
 

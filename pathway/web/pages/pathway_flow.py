@@ -6,12 +6,14 @@ from __future__ import annotations
 import dash
 import pandas as pd
 
-from pathway.web.components.charts import PATTERNS, SERIES_COLOURS, bars_with_interval, chart, numbers, styled
+from pathway.web.components.charts import (axis, bars_with_interval, chart, legend_on_top, numbers, plot_height,
+                                           series_style, styled, wrapped)
 from pathway.web.components.figure_card import figure_card
 from pathway.web.components.page import area_label, area_names, page, period_words, service_labels
-from pathway.web.components.summaries import percent_text
+from pathway.web.components.summaries import percent_text, pooled
 from pathway.web.components.tables import people_frame
 from pathway.web.filters import metric_params, narrow, read_filters
+from pathway.web.indicators import metric_definition
 from pathway.web.warehouse import fetch_metric
 
 PATH = "/pathway-flow"
@@ -36,12 +38,36 @@ def flow_rows(filters: dict):
 
 
 def flow_figure(frame: pd.DataFrame, labels: dict) -> dict:
-    traces = [{"type": "bar", "name": labels.get(row.service, row.service), "x": [STEP_LABELS[s] for s in STEPS],
-               "y": numbers([getattr(row, s) for s in STEPS]),
-               "marker": {"color": SERIES_COLOURS[index % len(SERIES_COLOURS)],
-                          "pattern": {"shape": PATTERNS[index % len(PATTERNS)]}}}
-              for index, row in enumerate(frame.itertuples())]
-    return styled(chart(traces, barmode="group"), y_title="People")
+    """Services down the side, one bar per step: each step its own colour and pattern (distinct pairs)."""
+    names = [wrapped(labels.get(service, service)) for service in frame["service"]]
+    traces = []
+    for index, step in enumerate(STEPS):
+        style = series_style(index)
+        traces.append({"type": "bar", "orientation": "h", "name": STEP_LABELS[step], "y": names,
+                       "x": numbers(frame[step]),
+                       "marker": {"color": style["color"], "pattern": {"shape": style["pattern"]}},
+                       "hovertemplate": "%{y}: %{x:,.0f} " + STEP_LABELS[step].lower() + "<extra></extra>"})
+    figure = styled(chart(traces, barmode="group"), x_title="People",
+                    height=plot_height(len(names) * len(STEPS), per_row=9, extra=160))
+    axis(figure, "xaxis", tickformat=",d")
+    axis(figure, "yaxis", autorange="reversed", automargin=True)
+    figure["layout"]["margin"]["l"] = 20
+    return legend_on_top(figure)
+
+
+def _count(value) -> str:
+    return "*" if value is None or pd.isna(value) else f"{value:,.0f}"
+
+
+def flow_summary(frame: pd.DataFrame, labels: dict, filters: dict, where: str) -> str:
+    """A short text alternative: the people at each step over all services, then the services with most."""
+    totals = {step: pd.to_numeric(frame[step], errors="coerce").sum(min_count=1) for step in STEPS}
+    referred = frame.assign(referrals=pd.to_numeric(frame["referred"], errors="coerce")).sort_values("referrals", ascending=False)
+    top = [f"{labels.get(r.service, r.service)} ({_count(r.referrals)})" for r in referred.head(3).itertuples() if pd.notna(r.referrals)]
+    return (f"People at each step for {period_words(filters)} in {where}, over all services (hidden counts left out): "
+            + ", ".join(f"{STEP_LABELS[s].lower()} {_count(totals[s])}" for s in STEPS) + ". "
+            + ("Most referrals: " + ", ".join(top) + ". " if top else "")
+            + "Every service's counts are in the table.")
 
 
 def pathway_flow_body(filters: dict) -> list:
@@ -53,38 +79,71 @@ def pathway_flow_body(filters: dict) -> list:
         cards.append(figure_card("pathway-flow", "From screening to treatment", figure=None, table=None, summary="",
                                  result=result if frame is None else None))
     else:
-        summary = f"People at each step for {period_words(filters)} in {where}: " + "; ".join(
-            f"{labels.get(r.service, r.service)}: " + ", ".join(
-                f"{STEP_LABELS[s].lower()} {'*' if pd.isna(getattr(r, s)) else int(getattr(r, s))}" for s in STEPS)
-            for r in frame.itertuples()) + "."
+        table = people_frame(frame, "referral_funnel" if filters["area"] != "all" else None)
+        table = table.assign(service=table["service"].map(lambda s: labels.get(s, s)))
         cards.append(figure_card("pathway-flow", "From screening to treatment, by service",
-                                 figure=flow_figure(frame, labels),
-                                 table=people_frame(frame, "referral_funnel" if filters["area"] != "all" else None),
-                                 summary=summary, source="Contract metric referral_funnel. For all areas the shown "
-                                 "(rounded) counts are added up, leaving out hidden ones."))
-    waits = fetch_metric("waiting_times", metric_params(filters))
-    title = "Waiting times from referral to first attended contact"
-    if not waits.ok or waits.empty:
-        cards.append(figure_card("waiting-times", title, figure=None, table=None, summary="", result=waits))
-        return cards
-    rows = narrow(waits.frame, filters, ("service",))
-    if filters["area"] != "all":
-        rows = rows[rows["area_code"] == filters["area"]] if (rows["area_code"] == filters["area"]).any() else rows
-    rows = rows.assign(service_name=rows["service"].map(lambda s: labels.get(s, s)),
-                       area_name=rows["area_code"].map(lambda c: names.get(c, c)))
-    rows = rows.assign(label=rows["service_name"] + (" · " + rows["area_name"] if filters["area"] == "all" else ""))
-    cards.append(figure_card(
-        "waiting-times", title,
-        figure=bars_with_interval(rows, x="label", value="seen_within_28_days_pct",
-                                  y_title="% of referrals seen within 28 days"),
-        table=people_frame(rows.drop(columns=["label"]), None),
-        summary=f"Referrals seen within 28 days in {where}: " + "; ".join(
-            f"{r.label} {percent_text(r.seen_within_28_days_pct)}"
-            f" (median {'*' if pd.isna(r.median_days) else f'{r.median_days:.0f}'} days)"
-            for r in rows.itertuples()) + ".",
-        source="Days to the first attended assessment, contact or intervention with the same service on or after "
-               "the referral (contract metric waiting_times)."))
+                                 figure=flow_figure(frame, labels), table=table,
+                                 summary=flow_summary(frame, labels, filters, where),
+                                 source="For all areas the shown (rounded) counts of each area are added up, "
+                                        "leaving out hidden ones.",
+                                 definition=metric_definition("referral_funnel", period_words(filters))))
+    cards.append(waiting_times_card(filters, where, labels))
     return cards
+
+
+def waiting_rows(filters: dict) -> tuple[pd.DataFrame | None, object]:
+    """One row per service: the area's own waits, or for all areas (or an ICB's areas) the share seen within
+    28 days pooled from the shown counts (medians cannot be pooled, so they are left to the table)."""
+    waits = fetch_metric("waiting_times", metric_params(filters))
+    if not waits.ok or waits.empty:
+        return None, waits
+    rows = narrow(waits.frame, filters, ("service",))
+    if filters["area"] != "all" and (rows["area_code"] == filters["area"]).any():
+        return rows[rows["area_code"] == filters["area"]], waits
+    pooled_rows = pooled(rows, ["service"], "seen_within_28_days", "referrals") \
+        .rename(columns={"pct": "seen_within_28_days_pct"})
+    return pooled_rows, waits
+
+
+def waiting_times_card(filters: dict, where: str, labels: dict):
+    title = "Referrals seen within 28 days, by service"
+    rows, waits = waiting_rows(filters)
+    if rows is None or rows.empty:
+        return figure_card("waiting-times", title, figure=None, table=None, summary="", result=waits)
+    # A service nobody was referred to has no waits to show (not a hidden figure): left out, and said.
+    no_referrals = rows[pd.to_numeric(rows["referrals"], errors="coerce") == 0]
+    rows = rows[pd.to_numeric(rows["referrals"], errors="coerce") != 0]
+    if rows.empty:
+        return figure_card("waiting-times", title, figure=None, table=None, summary="",
+                           empty_text="No referrals to any service for this filter.",
+                           empty_hint="Referrals are counted from the extract's activity rows of type referral.")
+    rows = rows.assign(service_name=rows["service"].map(lambda s: labels.get(s, s)))
+    rows = rows.assign(_p=pd.to_numeric(rows["seen_within_28_days_pct"], errors="coerce")) \
+        .sort_values("_p", ascending=False, na_position="last").drop(columns="_p")
+    shown = rows.dropna(subset=["seen_within_28_days_pct"])
+    summary = f"Share of referrals seen within 28 days in {where}, {period_words(filters)}: "
+    if shown.empty:
+        summary += "every service's figure is hidden by disclosure control."
+    else:
+        best, worst = shown.iloc[0], shown.iloc[-1]
+        summary += (f"{len(shown)} services shown, from {best.service_name} {percent_text(best.seen_within_28_days_pct)} "
+                    f"to {worst.service_name} {percent_text(worst.seen_within_28_days_pct)}. Every service, with its "
+                    "median and 90th percentile days, is in the table.")
+    if not no_referrals.empty:
+        summary += " No referrals to: " + ", ".join(labels.get(s, s) for s in no_referrals["service"]) + "."
+    table_columns = [c for c in ("service_name", "referrals", "seen", "seen_within_28_days", "seen_within_28_days_pct",
+                                 "ci_low", "ci_high", "median_days", "p90_days") if c in rows.columns]
+    return figure_card(
+        "waiting-times", title,
+        figure=bars_with_interval(rows, x="service_name", value="seen_within_28_days_pct", horizontal=True,
+                                  y_title="% seen within 28 days"),
+        table=people_frame(rows[table_columns], None),
+        summary=summary,
+        source="Seen: the first attended assessment, contact or intervention with the same service on or after "
+               "the referral. For all areas the share is pooled from each area's shown counts; medians are "
+               "per area and are not pooled.",
+        definition=metric_definition("waiting_times", period_words(filters), numerator="referrals seen within 28 days",
+                                     denominator="referrals in the period"))
 
 
 def layout(**query):

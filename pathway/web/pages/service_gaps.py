@@ -15,6 +15,7 @@ from pathway.web.components.figure_card import figure_card
 from pathway.web.components.page import area_label, area_names, page, period_words, stage_order, tier_order
 from pathway.web.components.tables import html_table, people_frame
 from pathway.web.filters import filters_from_query, metric_params, narrow, read_filters
+from pathway.web.indicators import metric_definition
 from pathway.web.warehouse import areas, fetch_metric
 
 PATH = "/service-gaps"
@@ -24,7 +25,10 @@ dash.register_page(__name__, path=PATH, name="Service gaps", title="Service gaps
 # The service_gaps flags that mean a gap (ok, and no_cohort where there are no births to judge, do not).
 GAP_FLAGS = ("no_service", "below_benchmark")
 # Flags are shown as words and symbols as well as colour (WCAG 1.4.1).
-FLAG_MARK = {"no_service": "✕ no service", "below_benchmark": "▼ below", "ok": "✓ ok"}
+FLAG_MARK = {"no_service": "✕ no service", "below_benchmark": "▼ below", "ok": "✓ ok", "no_cohort": "no births"}
+# The flag column of the tables, in words.
+FLAG_WORDS = {"no_service": "✕ no service", "below_benchmark": "▼ below the benchmark",
+              "ok": "✓ at or above the benchmark", "no_cohort": "no births to judge"}
 # A sequential blue scale, light to NHS dark blue; text colour is chosen per cell for contrast.
 HEAT_SCALE = [[0.0, "#f0f4f5"], [0.5, "#41b6e6"], [1.0, "#003087"]]
 
@@ -67,25 +71,42 @@ def heatmap(frame: pd.DataFrame, names: dict) -> dict:
         "hovertemplate": "%{y}<br>%{x}: %{z:.1f}% reached<extra></extra>"}])
     axis(figure, "xaxis", side="top", tickangle=-30)
     axis(figure, "yaxis", autorange="reversed")
-    return styled(figure, height=max(320, 60 + 48 * len(rows)))
+    # The stage and tier labels stand rotated above the cells: room for them comes on top of the rows.
+    return styled(figure, height=max(400, 190 + 48 * len(rows)))
 
 
 # How the gaps table can be sorted: (label, column, smallest first). Suppressed cells sort last.
 SORTS = {"unmet": ("Most people unmet", "unmet", False), "gap": ("Largest gap", "gap_pp", False),
          "reach": ("Lowest reach", "pct", True), "area": ("Area, stage and tier", None, True)}
-SHOW = {"gaps": "Gaps only (no service or below the benchmark)", "all": "Every cell"}
+SHOW = {"gaps": "Gaps against the benchmark (no service or below it)",
+        "shared": "Gaps every area shares (no one reached anywhere)", "all": "Every cell"}
 TABLE_COLUMNS = ["area_code", "area_name", "stage", "tier", "pct", "benchmark_pct", "gap_pp", "unmet", "flag"]
+
+
+def is_shared_gap(frame: pd.DataFrame) -> pd.Series:
+    """Cells with no service where no area reaches anyone (a benchmark of 0): a gap every area shares,
+    which a median benchmark alone would call 'ok'."""
+    benchmark = pd.to_numeric(frame["benchmark_pct"], errors="coerce").fillna(0)
+    return (frame["flag"] == "no_service") & (benchmark == 0)
 
 
 def sorted_gap_rows(frame: pd.DataFrame, names: dict, sort: str, show: str) -> pd.DataFrame:
     """The rows as people see them, in the chosen order (a native table, so no grid script to load)."""
+    shared = is_shared_gap(frame)
     if show == "gaps":
-        frame = frame[frame["flag"].isin(GAP_FLAGS)]
+        frame = frame[frame["flag"].isin(GAP_FLAGS) & ~shared]
+    elif show == "shared":
+        frame = frame[shared]
     _, column, ascending = SORTS.get(sort, SORTS["unmet"])
     if column:
         frame = frame.assign(_key=pd.to_numeric(frame[column], errors="coerce")) \
             .sort_values("_key", ascending=ascending, na_position="last", kind="stable").drop(columns="_key")
-    return people_frame(frame.assign(area_name=frame["area_code"].map(lambda c: names.get(c, c)))[TABLE_COLUMNS], None)
+    return flag_words(people_frame(frame.assign(area_name=frame["area_code"].map(lambda c: names.get(c, c)))
+                                   [TABLE_COLUMNS], None))
+
+
+def flag_words(frame: pd.DataFrame) -> pd.DataFrame:
+    return frame.assign(flag=frame["flag"].map(lambda f: FLAG_WORDS.get(f, f))) if "flag" in frame.columns else frame
 
 
 def gaps_table(filters: dict, sort: str = "unmet", show: str = "gaps") -> html.Div:
@@ -122,22 +143,34 @@ def service_gaps_body(filters: dict) -> list:
     if frame is None or frame.empty:
         return [figure_card("service-gaps", title, figure=None, table=None, summary="",
                             result=result if frame is None else None)]
-    table = people_frame(frame.assign(area_name=frame["area_code"].map(lambda c: names.get(c, c)))
-                         [["area_code", "area_name", "stage", "tier", "pct", "benchmark_pct", "gap_pp",
-                           "unmet", "flag"]], None)
-    flagged = frame[frame["flag"].isin(GAP_FLAGS)]
+    table = flag_words(people_frame(frame.assign(area_name=frame["area_code"].map(lambda c: names.get(c, c)))
+                                    [["area_code", "area_name", "stage", "tier", "pct", "benchmark_pct", "gap_pp",
+                                      "unmet", "flag", "benchmark_source"]], None))
+    shared = is_shared_gap(frame)
+    flagged = frame[frame["flag"].isin(GAP_FLAGS) & ~shared]
     summary = (f"{len(flagged)} of {len(frame)} area, stage and tier cells for {period_words(filters)} in {where} "
-               f"are below their benchmark or have no service. ")
+               f"are below their benchmark or have no service where other areas have one. ")
+    if shared.any():
+        cells = frame[shared].drop_duplicates(["stage", "tier"])
+        summary += ("No area reaches anyone with " + "; ".join(f"{r.tier} services in the {r.stage} stage"
+                                                                for r in cells.itertuples()) + ": a gap every area shares. ")
     worst = flagged.assign(_u=pd.to_numeric(flagged["unmet"], errors="coerce")).sort_values("_u", ascending=False).head(3)
     if not worst.empty:
         summary += "Most people unmet: " + "; ".join(
-            f"{names.get(r.area_code, r.area_code)} {r.tier} {r.stage} ({str(r.flag).replace('_', ' ')})"
+            f"{names.get(r.area_code, r.area_code)} {r.tier} {r.stage} ({FLAG_WORDS.get(r.flag, r.flag)[2:]})"
             for r in worst.itertuples()) + "."
     return [figure_card("service-gaps", title, figure=heatmap(frame, names), table=table, summary=summary,
                         extra=html.Div([html.H3("Sort the gaps", className="h5 mt-3"), gaps_table_controls(),
                                         html.Div(gaps_table(filters), id=ids.GAPS_TABLE, **{"aria-live": "polite"})]),
-                        source="Benchmark: the median of all areas (or a standard in reference data). Flags: "
-                               "✕ no service, ▼ below benchmark, ✓ ok. Unmet: people below the benchmark.")]
+                        source="Benchmark: the median of all areas, or the reach standard in the reference data "
+                               "where one is set and higher. Flags: ✕ no service (nobody reached, even where no "
+                               "area reaches anyone), ▼ below the benchmark (the 95% interval wholly below it), "
+                               "✓ at or above it. Unmet: people below the benchmark. Coverage compares reach with "
+                               "the same benchmark.",
+                        definition=metric_definition("service_gaps", period_words(filters),
+                                                     numerator="live births reached by an attended service of the "
+                                                               "tier in the stage",
+                                                     denominator="live births in the period with a year of follow-up"))]
 
 
 def layout(**query):

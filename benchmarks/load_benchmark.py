@@ -6,6 +6,9 @@ temporary folder, then times, each in a fresh child process so peak memory is it
   2. the pathway loader on the activity file (after loading the matching cohort): validating
      and storing it in one transaction, then rebuilding the journey tables that every load
      batch ends with
+  3. the loader on the same file with one quoted line break in its first row: DuckDB's
+     parallel reader cannot count physical lines across those, so the whole file is streamed
+     through Python's csv module in batches (contract 7.2)
 and prints rows/s and peak RSS (os.wait4's ru_maxrss of the child).
 
     python benchmarks/load_benchmark.py              # 1M rows
@@ -16,6 +19,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -79,6 +83,18 @@ def write_extracts(folder: Path, activity_rows: int) -> tuple[Path, Path, Path]:
     return areas, cohort_path, activity_path
 
 
+def with_quoted_line_break(activity: Path) -> Path:
+    """A copy of the file whose first row's last field holds a quoted line break."""
+    target = activity.with_name(activity.stem + "_multiline.csv")
+    with open(activity, "rb") as source, open(target, "wb") as out:
+        out.write(source.readline())
+        first = source.readline().rstrip(b"\r\n")
+        head, _, last = first.rpartition(b",")
+        out.write(head + b',"' + last.strip(b'"') + b'\nsecond line"\n')
+        shutil.copyfileobj(source, out, 8 << 20)
+    return target
+
+
 def run_child(argv: list[str]) -> tuple[float, float, str]:
     """Seconds and peak RSS (MiB) of one child process; its output for errors."""
     started = time.perf_counter()
@@ -130,9 +146,18 @@ def benchmark(activity_rows: int, folder: Path) -> list[tuple]:
         raise SystemExit(timings["message"])
     load_seconds, journey_seconds = timings["load"], timings["journey"]
     both = load_seconds + journey_seconds
+
+    multiline_url = f"duckdb:///{folder / f'pathway_multiline_{activity_rows}.duckdb'}"
+    _, multiline_rss, output = run_child([sys.executable, "-c", LOADER_CHILD, multiline_url,
+                                          str(areas), str(cohort), str(with_quoted_line_break(activity))])
+    multiline = json.loads(output.strip().splitlines()[-1])
+    if multiline["outcome"] != "loaded":
+        raise SystemExit(multiline["message"])
     return [(activity_rows, "duckdb read_csv", plain_seconds, plain_rss, 1.0),
             (activity_rows, "pathway load", load_seconds, load_rss, load_seconds / plain_seconds),
-            (activity_rows, "+ journey rebuild", both, load_rss, both / plain_seconds)]
+            (activity_rows, "+ journey rebuild", both, load_rss, both / plain_seconds),
+            (activity_rows, "load, line breaks", multiline["load"], multiline_rss,
+             multiline["load"] / plain_seconds)]
 
 
 def main(sizes: list[int]) -> None:

@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from pathway.disclosure import ColumnsAddUp, Derived, DisclosureSpec, Proportion, RowsAddUp
+from pathway.disclosure import (ColumnsAddUp, Derived, DisclosureSpec, FromCounts, Proportion, Recomputed,
+                                RowsAddUp, Summary)
 from pathway.resources import queries_dir
 
 
@@ -57,9 +58,17 @@ COMMON = (AREA, FROM, TO, AS_AT)
 
 
 # ---- disclosure, invariants -------------------------------------------------------------
-# Each metric's DisclosureSpec (pathway.disclosure) says which columns are counts, which
-# percentages rest on which counts (each gets a 95% Wilson interval in its two interval
-# columns, worked out in pathway.metrics), and which statistics give counts away.
+# Each metric's DisclosureSpec (pathway.disclosure) says what every output column is (contract
+# 7.4; tests/test_disclosure_attack.py fails on an undeclared numeric column):
+#   counts=...                      people or events: 1-7 hidden, others rounded to 5
+#   proportions=(Proportion(...),)  a percentage or rate per 100 of two counts, with its interval
+#   derived=(Derived(...),)         a statistic over the people counted (median, mean score)
+#   from_counts=(FromCounts(...),)  proportional to counts (expected cases, costs): shown as if
+#                                   worked out from the shown counts; Recomputed(...) when a
+#                                   metrics.py step works it out again from them
+#   summaries=(Summary(...),)       across areas or months, from disclosed values or a series
+#   labels=...                      codes, names, order keys, reference values, flags
+#   additive=...                    parts and totals shown together (secondary suppression)
 
 
 # Follow-up rules: how many days after birth a metric needs before a birth can count.
@@ -85,6 +94,13 @@ class Metric:
     disclosure: DisclosureSpec = field(default_factory=lambda: DisclosureSpec(counts=()))
     source: str = "contract v1 section 5"
     order_by: tuple[str, ...] = field(default=())
+    # a metric whose columns mean different things by its `metric` parameter (trend: a count,
+    # a percentage or a median) declares each meaning: ((measure, spec), ...); others use `disclosure`
+    disclosure_by_measure: tuple[tuple[str, DisclosureSpec], ...] = ()
+
+    def disclosure_for(self, binds: dict) -> DisclosureSpec:
+        """The disclosure spec of one run (its bound parameters)."""
+        return dict(self.disclosure_by_measure).get(binds.get("measure"), self.disclosure)
 
     @property
     def sql_file(self) -> str:
@@ -255,6 +271,29 @@ CONTACT_UNIT = Parameter(
     "or pregnancy (one per live birth, as contract v1 did)",
     bind="unit", choices=("baby", "pregnancy"), default="baby")
 
+# trend's columns by measure: the XmR mean and limits come from the unrounded monthly series
+# (contract 7.3) and are only rounded; the plotted value is disclosed like any figure.
+_TREND_LABELS = ("area_code", "month", "measure", "special_cause", "outside_limits", "run_of_7",
+                 "trend_of_6", "two_of_three", "variation", "latest_variation")
+_TREND_LIMITS = (Summary(("mean", "upper_limit", "lower_limit"), unit="number"),)
+# a mean of monthly births to a decimal place, times the months, is their total births to
+# within one or two: whole births leave several totals possible
+_TREND_BIRTH_LIMITS = (Summary(("mean", "upper_limit", "lower_limit"), unit="whole"),)
+TREND_REACH = DisclosureSpec(
+    counts=("numerator", "denominator"),
+    proportions=(Proportion("value", "numerator", "denominator"),),
+    summaries=_TREND_LIMITS, labels=_TREND_LABELS)
+# births: the value is the month's live births, shown as that count is (rounded, 1-7 hidden)
+TREND_BIRTHS = DisclosureSpec(
+    counts=("numerator", "value"),
+    derived=(Derived(("ci_low", "ci_high"), ("numerator",)),),
+    summaries=_TREND_BIRTH_LIMITS, labels=_TREND_LABELS + ("denominator",))
+# waiting times: the value is the median days over those seen (numerator) of the referrals
+TREND_WAITS = DisclosureSpec(
+    counts=("numerator", "denominator"),
+    derived=(Derived(("value", "ci_low", "ci_high"), ("numerator",)),),
+    summaries=_TREND_LIMITS, labels=_TREND_LABELS)
+
 
 def _metrics(*metrics: Metric) -> dict[str, Metric]:
     return {metric.name: metric for metric in metrics}
@@ -276,7 +315,8 @@ METRICS: dict[str, Metric] = _metrics(
                     "booking_missing"),
             # contract v1.1: pregnancies without a booking date or EDD are out of the denominator
             proportions=(Proportion("booked_by_13_weeks_pct", "booked_by_13_weeks", "booking_known"),),
-            additive=(ColumnsAddUp(total="pregnancies", parts=("booking_known", "booking_missing")),)),
+            additive=(ColumnsAddUp(total="pregnancies", parts=("booking_known", "booking_missing")),),
+            labels=("area_code", "period", "period_start")),
         source="contract v1 section 5; NHS Maternity Statistics (gestation at booking)",
         order_by=("area_code", "period_start"),
     ),
@@ -291,7 +331,8 @@ METRICS: dict[str, Metric] = _metrics(
         follow_up="pathway",
         disclosure=DisclosureSpec(
             counts=("reached", "cohort"),
-            proportions=(Proportion("pct", "reached", "cohort"),)),
+            proportions=(Proportion("pct", "reached", "cohort"),),
+            labels=("area_code", "stage", "tier", "stage_order", "tier_order")),
         order_by=("area_code", "stage_order", "tier_order"),
     ),
     Metric(
@@ -307,7 +348,8 @@ METRICS: dict[str, Metric] = _metrics(
         follow_up="contact_windows",
         disclosure=DisclosureSpec(
             counts=("numerator", "denominator"),
-            proportions=(Proportion("pct", "numerator", "denominator"),)),
+            proportions=(Proportion("pct", "numerator", "denominator"),),
+            labels=("area_code", "contact_code", "sort_order")),
         source="contract v1 section 5; OHID health visitor service delivery metrics",
         order_by=("area_code", "sort_order"),
     ),
@@ -322,7 +364,8 @@ METRICS: dict[str, Metric] = _metrics(
         follow_up="postnatal",
         disclosure=DisclosureSpec(
             counts=("screened", "cohort"),
-            proportions=(Proportion("pct", "screened", "cohort"),)),
+            proportions=(Proportion("pct", "screened", "cohort"),),
+            labels=("area_code", "stage", "stage_order")),
         source="contract v1 section 5; NICE CG192",
         order_by=("area_code", "stage_order"),
     ),
@@ -340,10 +383,12 @@ METRICS: dict[str, Metric] = _metrics(
         disclosure=DisclosureSpec(
             counts=("live_births", "accessed"),
             proportions=(Proportion("access_pct", "accessed", "live_births"),),
-            # expected_need is live births x a published rate, so it would give a hidden
-            # live-birth count away; need met rests on both counts.
-            derived=(Derived(("expected_need",), ("live_births",)),
-                     Derived(("need_met_pct",), ("accessed", "live_births")))),
+            # expected_need is live births x a published rate, so it is worked out from the shown
+            # births (else it gives the unrounded count back); need met from both shown counts.
+            from_counts=(FromCounts(("expected_need",), per=("live_births",)),
+                         FromCounts(("need_met_pct",), per=("accessed",), over=("live_births",),
+                                    unit="percent")),
+            labels=("area_code",)),
         source="contract v1 section 5; Joint Commissioning Panel for Mental Health (2012) prevalence",
         order_by=("area_code",),
     ),
@@ -358,7 +403,8 @@ METRICS: dict[str, Metric] = _metrics(
                  "treated", "completed"),
         follow_up="pathway",
         disclosure=DisclosureSpec(
-            counts=("screened", "screen_positive", "referred", "assessed", "treated", "completed")),
+            counts=("screened", "screen_positive", "referred", "assessed", "treated", "completed"),
+            labels=("area_code", "service")),
         order_by=("area_code", "service"),
     ),
     Metric(
@@ -384,7 +430,8 @@ METRICS: dict[str, Metric] = _metrics(
                 Proportion("treated_within_42_days_pct", "treated_within_42_days", "referrals",
                            ("treated_within_42_days_ci_low", "treated_within_42_days_ci_high")),
             ),
-            derived=(Derived(("median_days", "p90_days"), ("seen",)),)),
+            derived=(Derived(("median_days", "p90_days"), ("seen",)),),
+            labels=("area_code", "service")),
         source="contract v1 section 5; NHS England community mental health 4-week waits",
         order_by=("area_code", "service"),
     ),
@@ -411,7 +458,8 @@ METRICS: dict[str, Metric] = _metrics(
                 Proportion("recovered_pct", "recovered", "cases_at_baseline",
                            ("recovered_ci_low", "recovered_ci_high")),
             ),
-            derived=(Derived(("mean_baseline", "mean_end", "mean_change"), ("paired",)),)),
+            derived=(Derived(("mean_baseline", "mean_end", "mean_change"), ("paired",)),),
+            labels=("area_code", "service", "instrument", "higher_is_better")),
         source="contract v1 section 5; NHS Talking Therapies manual (reliable change, recovery)",
         order_by=("area_code", "service", "instrument"),
     ),
@@ -435,9 +483,14 @@ METRICS: dict[str, Metric] = _metrics(
             # each dimension's groups add up to its 'all' row (risk_factor, one row per rf_
             # flag, overlaps and has no 'all' row)
             additive=(RowsAddUp(columns=("cohort", "reached"), along="group", total="all",
-                                within=("area_code", "dimension")),),
-            derived=(Derived(("rate_ratio", "rate_ratio_ci_low", "rate_ratio_ci_high"),
-                             ("cohort", "reached")),)),
+                                within=("area_code", "dimension"),
+                                hide_last_where_equal=("group", "reference_group")),),
+            # worked out again from the shown counts (pathway.metrics), so a ratio of two
+            # percentages at full precision cannot pin either group's counts
+            from_counts=(Recomputed(("rate_ratio", "rate_ratio_ci_low", "rate_ratio_ci_high"),
+                                    ("cohort", "reached"), unit="ratio"),),
+            labels=("area_code", "measure", "dimension", "group", "reference_group",
+                    "reference_dimension", "dimension_order", "group_order")),
         source="contract v1 section 5; groups and reference groups in ref_equity_groups; "
                "rate ratio with a Katz log interval",
         order_by=("dimension_order", "group_order", "group"),
@@ -458,10 +511,17 @@ METRICS: dict[str, Metric] = _metrics(
         parameters=COMMON + (GAPS_BY,),
         follow_up="pathway",
         disclosure=DisclosureSpec(
-            counts=("reached", "cohort", "unmet"),
+            counts=("reached", "cohort"),
             proportions=(Proportion("pct", "reached", "cohort"),),
-            # the gap is the benchmark minus pct, so it gives pct away
-            derived=(Derived(("gap_pp",), ("reached", "cohort")),)),
+            # the benchmark is the median of the areas' percentages of their shown counts (or a
+            # standard): never one area's exact percentage
+            summaries=(Summary(("benchmark_pct",)),),
+            # the gap (benchmark - shown pct) and people unmet (benchmark x shown cohort - shown
+            # reached) are worked out from what is shown (pathway.metrics)
+            from_counts=(Recomputed(("gap_pp",), ("reached", "cohort"), unit="percent"),
+                         Recomputed(("unmet",), ("reached", "cohort"), unit="whole")),
+            labels=("area_code", "stage", "tier", "service", "benchmark_source", "flag",
+                    "stage_order", "tier_order")),
         source="contract v1 section 5; stage_reach's definition (journey_reach)",
         order_by=("area_code", "stage_order", "tier_order", "service"),
     ),
@@ -491,16 +551,28 @@ METRICS: dict[str, Metric] = _metrics(
         follow_up="pathway",
         disclosure=DisclosureSpec(
             counts=("live_births", "treated", "specialist_treated", "targeted_treated"),
-            derived=(
-                # births x a published rate gives the birth count away; after disclosure every
-                # figure is worked out again from the rounded counts (pathway.economics)
-                Derived(("expected_cases", "cost_of_illness", "mother_cost", "child_cost",
-                         "public_sector_cost", "nhs_social_care_cost"), ("live_births",)),
-                # (roi, roi_society and roi_public rest on the same counts; they are left out here only
-                # so their two decimals are printed as they are, and blanked with the spend they divide)
-                Derived(("current_service_spend", "extra_treated", "extra_spend", "avoided_cost",
-                         "avoided_public_cost", "net_benefit", "net_benefit_public"),
-                        ("live_births", "specialist_treated", "targeted_treated")))),
+            # births x a published rate gives the birth count away: after disclosure every figure
+            # is worked out again from the rounded counts (pathway.economics, via pathway.metrics),
+            # money and people to 3 significant figures
+            from_counts=(
+                Recomputed(("expected_cases",), ("live_births",), unit="three_figures"),
+                Recomputed(("cost_of_illness", "mother_cost", "child_cost", "public_sector_cost",
+                            "nhs_social_care_cost"), ("live_births",), unit="money"),
+                Recomputed(("extra_treated", "specialist_extra", "targeted_extra"),
+                           ("live_births", "specialist_treated", "targeted_treated"), unit="three_figures"),
+                Recomputed(("current_service_spend", "extra_spend", "avoided_cost", "avoided_public_cost",
+                            "net_benefit", "net_benefit_public"),
+                           ("live_births", "specialist_treated", "targeted_treated"), unit="money")),
+            # returns: ratios of money figures worked out from the shown counts, blanked with the
+            # spend they divide (pathway.economics), printed to 2 decimal places
+            derived=(Derived(("roi", "roi_society", "roi_public"), (), decimals=2),),
+            labels=("area_code", "condition", "condition_label", "costed", "per_1000", "cost_per_case",
+                    "target_access_pct", "targeted_target_pct", "effect", "public_share",
+                    "nhs_social_care_share", "price_year", "condition_order", "per_1000_low",
+                    "per_1000_mid", "per_1000_high", "mother_cost_per_case", "child_cost_per_case",
+                    "cost_uplift", "treated_by_specialist", "treated_by_targeted",
+                    "specialist_episode_cost", "targeted_episode_cost", "specialist_share",
+                    "targeted_share")),
         source="contract v1.1 section 7.3; domain notes 'The economic case'; Bauer et al. (2014); "
                "Joint Commissioning Panel for Mental Health (2012); PSSRU Unit Costs of Health and "
                "Social Care 2025; HM Treasury GDP deflators",
@@ -522,9 +594,9 @@ METRICS: dict[str, Metric] = _metrics(
                  "latest_variation"),
         parameters=COMMON + (TREND_MEASURE, STAGE, TIER, SERVICE),
         follow_up="pathway",
-        disclosure=DisclosureSpec(
-            counts=("numerator", "denominator"),
-            derived=(Derived(("value", "ci_low", "ci_high"), ("numerator", "denominator")),)),
+        disclosure=TREND_BIRTHS,
+        disclosure_by_measure=tuple((m, TREND_REACH) for m in REACH_MEASURES)
+        + (("waiting_times", TREND_WAITS),),
         source="contract v1 section 5; NHS England 'Making Data Count' (XmR charts)",
         order_by=("area_code", "month"),
     ),
@@ -550,7 +622,9 @@ METRICS: dict[str, Metric] = _metrics(
             counts=("accessed", "mode_unknown", "telephone_or_text_only", "live_births"),
             # women of any outcome over live births: a rate (Byar interval), not a proportion
             derived=(Derived(("access_rate_per_100_births", "rate_ci_low", "rate_ci_high"),
-                             ("accessed", "live_births")),)),
+                             ("accessed", "live_births")),),
+            labels=("area_code", "service", "month", "window_start", "month_end",
+                    "ambition_per_100_births")),
         source="contract v1.1 section 7.3; NHS England MHSDS MHS91 (published code); "
                "NHS Long Term Plan ambition",
         order_by=("area_code", "month"),
@@ -581,7 +655,8 @@ METRICS: dict[str, Metric] = _metrics(
                 Proportion("parent_infant_seen_pct", "parent_infant_seen", "at_risk",
                            ("parent_infant_seen_ci_low", "parent_infant_seen_ci_high")),
             ),
-            derived=(Derived(("median_days_to_seen",), ("seen_after_risk",)),)),
+            derived=(Derived(("median_days_to_seen",), ("seen_after_risk",)),),
+            labels=("area_code", "risk_factor", "factor_order")),
         source="contract v1.1 section 7.3; PIP UK (referral on the basis of risk, from before birth)",
         order_by=("area_code", "factor_order", "risk_factor"),
     ),
@@ -596,7 +671,8 @@ METRICS: dict[str, Metric] = _metrics(
         follow_up="pathway",
         disclosure=DisclosureSpec(
             counts=("accessed", "partner_seen"),
-            proportions=(Proportion("partner_seen_pct", "partner_seen", "accessed"),)),
+            proportions=(Proportion("partner_seen_pct", "partner_seen", "accessed"),),
+            labels=("area_code",)),
         source="contract v1.1 section 7.3; NHS Long Term Plan (partners offered assessment)",
         order_by=("area_code",),
     ),
@@ -611,7 +687,10 @@ METRICS: dict[str, Metric] = _metrics(
                  "last_load"),
         parameters=(),
         follow_up="birth",
-        disclosure=DisclosureSpec(counts=("invalid", "quarantined")),
+        # rows and completeness describe the loaded files, not people in an area
+        disclosure=DisclosureSpec(counts=("invalid", "quarantined"),
+                                  labels=("table", "column", "rows", "completeness_pct",
+                                          "last_load", "sort_order")),
         source="contract v1 sections 1-3",
         order_by=("sort_order",),
     ),
@@ -640,7 +719,11 @@ METRICS: dict[str, Metric] = _metrics(
         follow_up="birth",
         # Published figures were disclosure-controlled by their publisher (counts 1-7 suppressed,
         # others rounded to 5): they are shown as published, suppressed ones as '*'.
-        disclosure=DisclosureSpec(counts=()),
+        disclosure=DisclosureSpec(counts=(), labels=(
+            "metric", "category", "population", "source_file", "period", "org_level", "org_code",
+            "org_name", "numerator", "denominator", "pct", "ci_low", "ci_high", "ci_method",
+            "value", "suppressed", "missing_excluded", "indicator_id", "indicator_name", "note",
+            "layout", "load_id", "level_order")),
         source="NHS England NHS Maternity Statistics; OHID Fingertips; NHS England MHSDS",
         order_by=("metric", "category", "period", "level_order", "org_code"),
     ),

@@ -14,6 +14,7 @@ from typing import List, Optional
 
 import typer
 from rich.console import Console
+from rich.text import Text
 
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
@@ -23,25 +24,91 @@ app.add_typer(reference_app, name="reference")
 users_app = typer.Typer(no_args_is_help=True, help="Manage the dashboard's accounts (sign-in for `pathway serve`).")
 app.add_typer(users_app, name="users")
 
-out = Console(width=None if sys.stdout.isatty() else 200)
-err = Console(stderr=True)
+# No markup and no emoji codes: messages carry users' text (headers, file names, area names),
+# which must print as written (`:x:` or `[bold]` in a header stays literal). Styles go in
+# Text objects instead.
+out = Console(width=None if sys.stdout.isatty() else 200, markup=False, emoji=False)
+err = Console(stderr=True, markup=False, emoji=False, soft_wrap=True)   # paths stay whole
 
 # A flag takes no value: metavar="" keeps typer from showing a <bool> value type in --help.
 FLAG = ""
 
-DbOption = typer.Option(None, "--db", help="SQLAlchemy URL (default: PATHWAY_DB_URL or duckdb:///data/pathway.duckdb).")
+DbOption = typer.Option(None, "--db", help="SQLAlchemy URL (default: PATHWAY_DB_URL, else data/pathway.duckdb under PATHWAY_HOME or the current folder).")
 
 
-def _warehouse(db: str | None, *, read_only: bool = False):
+def _warehouse(db: str | None, *, read_only: bool = False, needs_data: bool = True):
+    """The warehouse a command works on. Read-only commands (query, report, reference list)
+    open an embedded DuckDB file read-only, beside a running dashboard, and never create one:
+    a missing or empty warehouse is reported with its full path (exit 1)."""
     from pathway.db import Warehouse, WarehouseError
+    from pathway.settings import default_db_path
 
     try:
         warehouse = Warehouse(db, read_only=read_only)
+        if db is None and warehouse.duckdb_path == default_db_path():
+            # the default file under PATHWAY_HOME: say which, since it depends on the folder
+            err.print(Text(f"Warehouse: {warehouse.duckdb_path}", style="dim"))
+        if read_only:
+            try:
+                _refuse_missing_or_empty(warehouse, needs_data)
+            except WarehouseError as error:
+                if "different configuration" not in str(error):
+                    raise
+                # This process itself has the file open for writing (a script or test calling
+                # the commands in turn): read through that, as DuckDB allows one way per process.
+                warehouse.dispose()
+                warehouse = Warehouse(db)
         warehouse.ensure_schema()
         return warehouse
     except WarehouseError as error:
-        err.print(f"[red]{error}[/red]")
+        err.print(Text(str(error), style="red"))
         raise typer.Exit(1)
+
+
+def _refuse_missing_or_empty(warehouse, needs_data: bool) -> None:
+    import sqlalchemy as sa
+
+    path = warehouse.duckdb_path
+    if path is not None and not path.exists():
+        _fail(f"there is no warehouse at {path}: load data first (`pathway load FILE` or "
+              "`pathway demo`), or name one with --db or PATHWAY_DB_URL")
+    with warehouse.connect() as conn:
+        tables = set(sa.inspect(conn).get_table_names())
+        loaded = "load_log" in tables and conn.execute(sa.text(
+            "SELECT count(*) FROM load_log WHERE outcome = 'loaded'")).scalar()
+    if "load_log" not in tables or (needs_data and not loaded):
+        _fail(f"the warehouse {warehouse.where()} is empty: nothing has been loaded into it "
+              "yet (`pathway load FILE` or `pathway demo`)")
+    if needs_data:
+        _rebuild_stale_journey(warehouse)
+
+
+def _rebuild_stale_journey(warehouse) -> None:
+    """A load stopped between its commit and the journey rebuild leaves the journey stale:
+    rebuild it when nothing else holds the file (else answer from the journey as built)."""
+    from dataclasses import replace
+
+    from pathway import journey
+    from pathway.db import Warehouse, WarehouseError
+
+    with warehouse.connect() as conn:
+        if journey.is_current(conn):
+            return
+    warehouse.dispose()           # one process opens a DuckDB file one way at a time
+    writer = Warehouse(warehouse.url.render_as_string(hide_password=False), hold_file=False,
+                       settings=replace(warehouse.settings, lock_wait_seconds=0))
+    try:
+        with writer.begin() as conn:
+            journey.refresh(conn)
+    except WarehouseError:
+        pass
+    finally:
+        writer.dispose()
+
+
+def _fail(message: str) -> None:
+    err.print(Text(message, style="red"))
+    raise typer.Exit(1)
 
 
 def _key_values(items: list[str], option: str) -> dict[str, str]:
@@ -55,7 +122,7 @@ def _key_values(items: list[str], option: str) -> dict[str, str]:
 
 
 def _usage_error(message: str) -> None:
-    err.print(f"[red]error:[/red] {message}")
+    err.print(Text.assemble(("error:", "red"), f" {message}"))
     raise typer.Exit(2)
 
 
@@ -79,7 +146,7 @@ def load(
                            sheet=sheet, progress=sys.stdout.isatty(), lookup_columns=mapping or None)
     for summary in summaries:
         colour = "green" if summary.outcome == "loaded" else "red"
-        out.print(f"[{colour}]{summary.describe()}[/{colour}]", highlight=False)
+        out.print(Text(summary.describe(), style=colour))
         _audit(warehouse, "load", summary.outcome, {"file_name": summary.file_name,
                                                     "rows_loaded": summary.rows_loaded,
                                                     "rows_rejected": summary.rows_rejected})
@@ -109,7 +176,7 @@ def query(
     name: Optional[str] = typer.Argument(None, help="Metric name from the catalogue (see --list)."),
     param: List[str] = typer.Option([], "--param", help="KEY=VALUE, repeatable (area, from, to, as_at, ...)."),
     output_format: str = typer.Option("table", "--format", help="csv | json | table"),
-    no_suppress: bool = typer.Option(False, "--no-suppress", metavar=FLAG, help="Show unsuppressed counts (for analysts with access to the unsuppressed data)."),
+    no_suppress: bool = typer.Option(False, "--no-suppress", metavar=FLAG, help="Show unsuppressed counts (for analysts with access to the unsuppressed data); the output's first line says so (JSON: an object with a disclosure field and the rows)."),
     list_: bool = typer.Option(False, "--list", metavar=FLAG, help="List the metric catalogue."),
     db: Optional[str] = DbOption,
 ) -> None:
@@ -119,7 +186,7 @@ def query(
 
     if list_:
         for metric in catalogue.METRICS.values():
-            out.print(f"[bold]{metric.name}[/bold]  ({metric.grain})  {metric.description}", highlight=False)
+            out.print(Text.assemble((metric.name, "bold"), f"  ({metric.grain})  {metric.description}"))
         return
     if not name:
         _usage_error("name a metric, or use --list")
@@ -128,28 +195,38 @@ def query(
     if output_format not in ("csv", "json", "table"):
         _usage_error(f"--format {output_format!r}: choose csv, json or table")
     params = _key_values(param, "--param")
-    warehouse = _warehouse(db, read_only=False)
+    warehouse = _warehouse(db, read_only=True)
     try:
         frame = run_metric(warehouse, name, params, suppress=not no_suppress)
     except MetricError as error:
-        err.print(f"[red]{name}:[/red] {error}")
+        err.print(Text.assemble((f"{name}:", "red"), f" {error}"))
         raise typer.Exit(2 if getattr(error, "is_usage", True) else 1)
     _print_frame(frame, name, output_format, suppressed=not no_suppress)
+
+
+# Contract 7.4: unsuppressed output says so in its first line, whatever the format.
+UNSUPPRESSED_NOTE = ("NOT DISCLOSURE-CONTROLLED (--no-suppress): exact counts, small numbers "
+                     "not hidden; not for publication or sharing")
 
 
 def _print_frame(frame, name: str, output_format: str, *, suppressed: bool) -> None:
     from pathway.export import frame_for_people, records_for_json
 
     if output_format == "json":
-        sys.stdout.write(json.dumps(records_for_json(frame), indent=2, default=str) + "\n")
+        records = json.dumps(records_for_json(frame), indent=2, default=str)
+        if not suppressed:  # an object whose first line carries the note, then the rows
+            records = f'{{"disclosure": {json.dumps(UNSUPPRESSED_NOTE)},\n"rows": {records}}}'
+        sys.stdout.write(records + "\n")
         return
     people = frame_for_people(frame, name) if suppressed else frame
     if output_format == "csv":
+        if not suppressed:
+            sys.stdout.write(f"# {UNSUPPRESSED_NOTE}\n")
         people.to_csv(sys.stdout, index=False)
         return
     from rich.table import Table
 
-    table = Table(title=name, show_lines=False)
+    table = Table(title=name if suppressed else f"{name}: {UNSUPPRESSED_NOTE}", show_lines=False)
     for column in people.columns:
         table.add_column(str(column), overflow="fold")
     for row in people.itertuples(index=False):
@@ -193,15 +270,15 @@ def report(
             _usage_error("--all-areas needs --out-dir DIR")
         if output_format not in ("html", "pdf"):
             _usage_error(f"--format {output_format!r}: choose html or pdf")
-        _report_pack(_warehouse(db), out_dir, output_format, params)
+        _report_pack(_warehouse(db, read_only=True), out_dir, output_format, params)
         return
     if out_file is None or out_file.suffix.lower() not in (".html", ".pdf"):
         _usage_error("--out must name a .html or .pdf file")
-    warehouse = _warehouse(db)
+    warehouse = _warehouse(db, read_only=True)
     try:
         document = build_report(warehouse, area, params, fmt=out_file.suffix.lower().lstrip("."))
     except RuntimeError as error:  # ReportError (no such area, no data), PdfError
-        err.print(f"[red]report:[/red] {error}")
+        err.print(Text.assemble(("report:", "red"), f" {error}"))
         raise typer.Exit(1)
     out_file.parent.mkdir(parents=True, exist_ok=True)
     out_file.write_bytes(document)
@@ -230,12 +307,31 @@ def _report_pack(warehouse, out_dir: Path, output_format: str, params: dict) -> 
             result = build_pack(warehouse, out_dir, fmt=output_format, params=params, on_area=on_area)
             progress.update(task, completed=total, description="done")
     except ReportError as error:
-        err.print(f"[red]report:[/red] {error}")
+        err.print(Text.assemble(("report:", "red"), f" {error}"))
         raise typer.Exit(1)
     out.print(f"{len(result.written)} of {total} area reports written to {out_dir}", highlight=False)
     for code, why in result.failed.items():
-        err.print(f"[red]area {code} failed:[/red] {why}", highlight=False)
+        err.print(Text.assemble((f"area {code} failed:", "red"), f" {why}"), highlight=False)
     raise typer.Exit(0 if result.ok else 1)
+
+
+@app.command("audit-disclosure")
+def audit_disclosure(db: Optional[str] = DbOption) -> None:
+    """Attack every metric's shown output (contract 7.4) and say whether any hidden or rounded count comes back."""
+    from pathway.disclosure_audit import audit_warehouse
+
+    warehouse = _warehouse(db, read_only=True)  # a read-only command, as `query` is
+    result = audit_warehouse(warehouse, progress=lambda line: err.print(line, highlight=False))
+    for line in result.summary_lines():
+        out.print(line, highlight=False)
+    for line in result.not_covered:
+        out.print(f"not attacked: {line}", highlight=False)
+    for found in result.recovered:
+        out.print(f"recovered: {found.channel}, {found.table}, row {found.row + 1}, {found.column}: "
+                  f"shown {found.shown}, worked back to {found.true_value} by {found.attack}"
+                  + (f" ({found.evidence})" if found.evidence else ""),
+                  highlight=False)
+    raise typer.Exit(1 if result.recovered else 0)
 
 
 @reference_app.command("list")
@@ -244,7 +340,7 @@ def reference_list(db: Optional[str] = DbOption) -> None:
     from pathway.reference import read_table
     from pathway.schema import REFERENCE_TABLES
 
-    warehouse = _warehouse(db)
+    warehouse = _warehouse(db, read_only=True, needs_data=False)
     with warehouse.connect() as conn:
         for name in REFERENCE_TABLES:
             out.print(f"{name}: {len(read_table(conn, name))} rows")
@@ -271,7 +367,7 @@ def reference_replace(name: str, file: Path, db: Optional[str] = DbOption) -> No
                 journey.refresh(conn)
     except (ReferenceError, FileNotFoundError) as error:
         _audit(warehouse, "reference_replace", "refused", {"table": name, "file": str(file), "why": str(error)})
-        err.print(f"[red]{error}[/red]")
+        err.print(Text(str(error), style="red"))
         raise typer.Exit(1)
     _audit(warehouse, "reference_replace", "ok", {"table": name, "file": str(file), "rows": rows})
     out.print(f"ref_{name}: replaced with {rows} rows from {file}")
@@ -401,7 +497,11 @@ def audit(
         _usage_error(f"--format {output_format!r}: choose csv or table")
     try:
         # Writable when no server holds the file: the dashboard's journal moves into the table.
-        warehouse = Warehouse(db)
+        # (Not waiting for the file: a serving dashboard holds it for as long as it runs.)
+        from dataclasses import replace as with_setting
+
+        from pathway.settings import load_settings
+        warehouse = Warehouse(db, settings=with_setting(load_settings(), lock_wait_seconds=0))
         warehouse.ensure_schema()
         audit_log.import_journal(warehouse)
     except Exception:  # WarehouseError, or DuckDB's lock while the dashboard serves the file

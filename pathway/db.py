@@ -5,6 +5,8 @@ Everything else asks a Warehouse for a connection; nothing else calls create_eng
 
 from __future__ import annotations
 
+import re
+import time
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator, Mapping
@@ -12,6 +14,7 @@ from typing import Any, Iterator, Mapping
 import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine, make_url
+from sqlalchemy.pool import NullPool
 
 from pathway.settings import Settings, load_settings
 
@@ -21,13 +24,19 @@ class WarehouseError(RuntimeError):
 
 
 class Warehouse:
-    """A SQLAlchemy engine on the configured URL, with the schema made on first use."""
+    """A SQLAlchemy engine on the configured URL, with the schema made on first use.
+
+    An embedded DuckDB file takes one writer or many readers at a time. `hold_file=False`
+    opens it per connection and closes it after (a long-running writer such as the
+    dashboard run by `python app.py`), so read-only commands can open it between requests;
+    opening a file another process holds is retried for settings.lock_wait_seconds."""
 
     def __init__(self, url: str | None = None, *, read_only: bool = False,
-                 settings: Settings | None = None):
+                 settings: Settings | None = None, hold_file: bool = True):
         self.settings = settings or load_settings()
         self.url = make_url(url or self.settings.db_url)
         self.read_only = read_only
+        self.hold_file = hold_file
         self.dialect = self.url.get_backend_name()
         if self.dialect not in ("duckdb", "postgresql"):
             raise WarehouseError(f"unsupported database {self.url.render_as_string()}: "
@@ -45,8 +54,35 @@ class Warehouse:
             }
             if self.read_only:
                 connect_args["read_only"] = True
-            return sa.create_engine(self.url, connect_args=connect_args)
+            pooling = {} if self.hold_file else {"poolclass": NullPool}
+            engine = sa.create_engine(self.url, connect_args=connect_args, **pooling)
+            sa.event.listen(engine, "do_connect", self._wait_for_lock)
+            return engine
         return sa.create_engine(self.url, pool_pre_ping=True)
+
+    def _wait_for_lock(self, dialect, record, cargs, cparams):
+        """Open the DuckDB file, waiting while another process holds it (a load finishing)."""
+        deadline = time.monotonic() + self.settings.lock_wait_seconds
+        while True:
+            try:
+                return dialect.connect(*cargs, **cparams)
+            except Exception as error:
+                if not is_lock_conflict(error) or time.monotonic() >= deadline:
+                    raise
+                time.sleep(0.05)
+
+    @property
+    def duckdb_path(self) -> Path | None:
+        """The embedded DuckDB file in full, or None (PostgreSQL, in-memory)."""
+        database = self.url.database if self.is_duckdb else None
+        if not database or database == ":memory:":
+            return None
+        return Path(database).expanduser().resolve()
+
+    def where(self) -> str:
+        """The warehouse in words for messages: its file in full, else its URL without password."""
+        path = self.duckdb_path
+        return str(path) if path else self.url.render_as_string(hide_password=True)
 
     @property
     def is_duckdb(self) -> bool:
@@ -101,9 +137,19 @@ def _frame(result) -> pd.DataFrame:
     return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
 
 
+def is_lock_conflict(error: Exception) -> bool:
+    return "Conflicting lock" in str(error) or "Could not set lock" in str(error)
+
+
 def _describe(warehouse: Warehouse, error: Exception) -> str:
-    where = warehouse.url.render_as_string(hide_password=True)
+    where = warehouse.where()
     first_line = str(getattr(error, "orig", error)).strip().splitlines()[0]
+    if is_lock_conflict(error):
+        holder = re.search(r"\(PID (\d+)\)", str(error))
+        return (f"the warehouse {where} is in use by another process"
+                + (f" (process {holder.group(1)})" if holder else "")
+                + ": a DuckDB file takes one process writing or several reading, not both; "
+                  "try again when that one has finished")
     return f"database {where} is not reachable: {first_line}"
 
 

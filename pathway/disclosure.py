@@ -12,15 +12,23 @@ same table. apply_disclosure then
    together checks that no hidden cell is fixed by the shown cells (in two-way tables a cell can
    be pinned by a chain of groups even when each group hides two), hiding more until none is;
 3. rounds the shown counts to the nearest round_to;
-4. hides each percentage, interval or other statistic that rests on a hidden count.
+4. hides each percentage, interval or other statistic that rests on a hidden count;
+5. (contract 7.4) shows nothing from which a hidden or rounded count can be worked back:
+   percentages and intervals at a precision their rounded denominator supports (one decimal
+   place from a denominator of 4,000, else whole percent), computed from the unrounded counts
+   unless that lets percentage x denominator pin a count, and then from the shown counts;
+   figures derived from counts (expected cases, costs, need met) from the shown counts, money
+   to 3 significant figures; statistics over people (medians, means, rate ratios) rounded.
 
-Percentages and intervals arrive already computed from the unrounded counts and are not recomputed.
+Every output column is declared once, in the metric catalogue: a count, a percentage of which
+counts, a figure derived from which counts, a summary across areas, or a label
+(`DisclosureSpec.undeclared` names a numeric column that is none of these).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterable
+from typing import Callable, Iterable
 
 import numpy as np
 import pandas as pd
@@ -57,6 +65,46 @@ class Derived:
 
     columns: tuple[str, ...]
     counts: tuple[str, ...]
+    decimals: int = 1
+
+
+@dataclass(frozen=True)
+class FromCounts:
+    """Figures proportional to counts: expected cases = live births x a rate, a cost = cases x a
+    unit cost, need met = accessed / expected need. Shown as if worked out from the shown counts
+    (value x shown / true for each count in `per`, x true / shown for each in `over`), so they give
+    back nothing the counts do not show; hidden with any of those counts; `unit` sets the shown
+    precision (money and three_figures: 3 significant figures; people: 1 decimal place; percent
+    and whole: no decimal places; ratio: 2 decimal places)."""
+
+    columns: tuple[str, ...]
+    per: tuple[str, ...]
+    over: tuple[str, ...] = ()
+    unit: str = "people"
+
+    @property
+    def counts(self) -> tuple[str, ...]:
+        return (*self.per, *self.over)
+
+
+@dataclass(frozen=True)
+class Recomputed:
+    """Figures the metric works out again from the shown counts after disclosure (a step in
+    pathway.metrics, e.g. the economic scenario's extra people treated); hidden with any of
+    `counts`, shown at the precision of `unit`."""
+
+    columns: tuple[str, ...]
+    counts: tuple[str, ...]
+    unit: str = "people"
+
+
+@dataclass(frozen=True)
+class Summary:
+    """A summary across areas or months (a benchmark median, an XmR mean and limits), worked out
+    from disclosed values or from a whole series (contract 7.3); only rounded here, to `unit`."""
+
+    columns: tuple[str, ...]
+    unit: str = "percent"
 
 
 @dataclass(frozen=True)
@@ -88,6 +136,9 @@ class RowsAddUp:
     total: object = "all"
     within: tuple[str, ...] = ()
     total_at: tuple[tuple[str, object], ...] = ()
+    # (column, other column): a part whose two are equal is hidden to protect another only when
+    # no other part can be (equity's reference group, which every rate ratio divides by)
+    hide_last_where_equal: tuple[str, str] | None = None
 
 
 Additive = ColumnsAddUp | RowsAddUp
@@ -117,6 +168,26 @@ class DisclosureSpec:
     proportions: tuple[Proportion, ...] = ()
     additive: tuple[Additive, ...] = ()
     derived: tuple[Derived, ...] = ()
+    from_counts: tuple[FromCounts | Recomputed, ...] = ()
+    summaries: tuple[Summary, ...] = ()
+    # columns that are not figures about people: codes, names, order keys, reference values
+    # (a rate per 1,000, a unit cost), parameters, flags
+    labels: tuple[str, ...] = ()
+
+    def declared(self) -> set[str]:
+        """Every column this spec says what it is."""
+        names = set(self.counts) | set(self.labels)
+        for p in self.proportions:
+            names |= {p.pct, *p.intervals}
+        for rule in (*self.derived, *self.from_counts, *self.summaries):
+            names |= set(rule.columns)
+        return names
+
+    def undeclared(self, frame: pd.DataFrame) -> list[str]:
+        """Numeric columns of `frame` the spec does not declare (each must be, contract 7.4)."""
+        return [c for c in frame.columns if c not in self.declared()
+                and (pd.api.types.is_numeric_dtype(frame[c]) and not pd.api.types.is_bool_dtype(frame[c])
+                     or pd.to_numeric(frame[c], errors="coerce").notna().any())]
 
     def __post_init__(self):
         counts = set(self.counts)
@@ -129,8 +200,8 @@ class DisclosureSpec:
     def _count_references(self) -> Iterable[tuple[str, tuple[str, ...]]]:
         for p in self.proportions:
             yield f"percentage {p.pct!r}", p.counts
-        for d in self.derived:
-            yield f"statistics {', '.join(d.columns)}", d.counts
+        for d in (*self.derived, *self.from_counts):
+            yield f"figures {', '.join(d.columns)}", d.counts
         for a in self.additive:
             if isinstance(a, ColumnsAddUp):
                 yield f"total {a.total!r}", (a.total, *a.parts)
@@ -156,9 +227,12 @@ class DisclosureError(ValueError):
 # ---- public functions -----------------------------------------------------------------
 
 def apply_disclosure(frame: pd.DataFrame, spec: DisclosureSpec,
-                     policy: DisclosurePolicy | None = None) -> pd.DataFrame:
+                     policy: DisclosurePolicy | None = None,
+                     recompute: Callable[[pd.DataFrame], pd.DataFrame] | None = None) -> pd.DataFrame:
     """A copy of `frame` safe to show people: count columns become nullable Int64 with hidden
-    counts as <NA> (null in JSON), shown counts rounded; dependent percentages and statistics NaN."""
+    counts as <NA> (null in JSON), shown counts rounded; dependent percentages and statistics NaN;
+    every other figure at a precision that gives no count back (contract 7.4). `recompute`, if
+    given, works the spec's Recomputed figures out again from the shown counts."""
     policy = policy or DisclosurePolicy()
     _check_columns(frame, spec)
     table = frame.reset_index(drop=True)
@@ -166,44 +240,169 @@ def apply_disclosure(frame: pd.DataFrame, spec: DisclosureSpec,
     hidden = _hidden(table, spec, policy, values)
 
     out = frame.copy()
+    shown: dict[str, np.ndarray] = {}
     for column in spec.counts:
-        shown = _round_half_up(values[column], policy.round_to)
+        rounded = _round_half_up(values[column], policy.round_to)
         rows = [i for i, c in hidden if c == column]
-        shown[rows] = np.nan
-        out[column] = pd.array(np.where(np.isnan(shown), None, shown), dtype="Int64")
-    for rule in (*spec.proportions, *spec.derived):
-        counts = rule.counts
+        rounded[rows] = np.nan
+        shown[column] = rounded
+        out[column] = pd.array(np.where(np.isnan(rounded), None, rounded), dtype="Int64")
+    for rule in (*spec.proportions, *spec.derived, *spec.from_counts):
         gone = np.zeros(len(table), dtype=bool)
-        for column in counts:
+        for column in rule.counts:
             gone[[i for i, c in hidden if c == column]] = True
         for column in rule.columns:
             out[column] = pd.to_numeric(out[column], errors="coerce").mask(gone)
+
+    _disclose_percentages(out, table, spec, policy, values, shown)
+    for rule in spec.from_counts:
+        if isinstance(rule, FromCounts):
+            factor = np.ones(len(table))
+            with np.errstate(divide="ignore", invalid="ignore"):
+                for c in rule.per:
+                    factor *= np.where(values[c] > 0, shown[c] / values[c], 1.0)
+                for c in rule.over:
+                    factor *= np.where(shown[c] > 0, values[c] / shown[c], 1.0)
+            for column in rule.columns:
+                out[column] = pd.to_numeric(out[column], errors="coerce") * factor
+    if recompute is not None:
+        out = recompute(out)
+    for rule in spec.from_counts:
+        for column in rule.columns:
+            out[column] = _to_unit(out[column], rule.unit)
+    for rule in spec.derived:
+        for column in rule.columns:
+            out[column] = pd.to_numeric(out[column], errors="coerce").round(rule.decimals)
+    for rule in spec.summaries:
+        for column in rule.columns:
+            out[column] = _to_unit(out[column], rule.unit)
+    out.attrs["disclosure"] = spec
     return out
+
+
+# ---- precision (contract 7.4) ---------------------------------------------------------
+
+# NHS Digital shows a percentage to one decimal place only from a denominator of about 4,000.
+ONE_DECIMAL_FROM = 4000
+
+
+def percent_step(shown_denominator) -> np.ndarray:
+    """The precision of a percentage or interval over this shown denominator: 0.1 or 1."""
+    d = np.asarray(shown_denominator, dtype=float)
+    return np.where(d >= ONE_DECIMAL_FROM, 0.1, 1.0)
+
+
+def _to_unit(values, unit: str) -> pd.Series:
+    numbers = pd.to_numeric(pd.Series(values), errors="coerce").astype(float)
+    v = numbers.to_numpy()
+    if unit in ("money", "three_figures"):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            magnitude = np.where((v != 0) & np.isfinite(v), np.floor(np.log10(np.abs(v))), 0)
+        step = 10.0 ** (magnitude - 2)
+        rounded = np.sign(v) * _round_half_up(np.abs(v) / step, 1) * step
+        # 3 significant figures as people write them: 1,230,000 not 1229999.9999
+        rounded = np.array([float(f"{x:.3g}") if np.isfinite(x) else x for x in rounded])
+    elif unit == "percent":
+        rounded = _round_half_up(v, 1)
+    elif unit == "ratio":
+        rounded = _round_half_up(v, 0.01)
+    elif unit == "whole":
+        rounded = _round_half_up(v, 1)
+    else:  # people, days, scores
+        rounded = _round_half_up(v, 0.1)
+    return pd.Series(np.round(rounded, 6), index=pd.Series(values).index if isinstance(values, pd.Series) else None)
+
+
+def _disclose_percentages(out: pd.DataFrame, table: pd.DataFrame, spec: DisclosureSpec,
+                          policy: DisclosurePolicy, values: dict, shown: dict) -> None:
+    """Each percentage and interval at the precision its shown denominator supports, from the
+    unrounded counts; where percentage x denominator would then pin a true count (the attack of
+    pathway.disclosure_audit), the rows sharing that denominator are worked out from the shown
+    counts instead, which gives nothing back."""
+    from pathway.disclosure_audit import percentage_pins
+    from pathway.statistics import wilson_interval
+
+    areas = table["area_code"].to_numpy() if "area_code" in table else None
+    for p in spec.proportions:
+        n_true, d_true = values[p.numerator], values[p.denominator]
+        n_shown, d_shown = shown[p.numerator], shown[p.denominator]
+        step = percent_step(d_shown)
+        from_shown = np.zeros(len(table), dtype=bool)
+        raw = {c: pd.to_numeric(out[c], errors="coerce").to_numpy(dtype=float) for c in p.columns}
+        with np.errstate(divide="ignore", invalid="ignore"):
+            pct_shown_counts = np.where(d_shown > 0, 100 * n_shown / d_shown, np.nan)
+        low_shown, high_shown = wilson_interval(np.nan_to_num(np.minimum(n_shown, d_shown)),
+                                                np.nan_to_num(d_shown))
+        alternative = dict(zip(p.columns, (pct_shown_counts, low_shown, high_shown)))
+        for _ in range(len(table) + 1):
+            result = {}
+            for c in p.columns:
+                chosen = np.where(from_shown, alternative.get(c, raw[c]), raw[c])
+                chosen = np.where(np.isnan(raw[c]), np.nan, chosen)
+                result[c] = _round_half_up(chosen / step, 1) * step
+            pinned = percentage_pins(n_shown, d_shown, result[p.pct],
+                                     [result[c] for c in p.intervals], step, policy,
+                                     groups=areas, truth=(n_true, d_true),
+                                     secondary=bool(spec.additive))
+            pinned &= ~from_shown
+            if not pinned.any():
+                break
+            # the whole group sharing the pinned denominator goes, or the others still pin it
+            for i in np.flatnonzero(pinned):
+                same = (d_shown == d_shown[i]) if areas is None else \
+                    ((d_shown == d_shown[i]) & (areas == areas[i]))
+                from_shown |= same
+        for c in p.columns:
+            out[c] = np.round(result[c], 6)
 
 
 def format_for_people(frame: pd.DataFrame, spec: DisclosureSpec, decimals: int = 1) -> pd.DataFrame:
     """The output of apply_disclosure as people read it (tables, CSV, XLSX): '*' for a hidden count
-    and for a percentage or statistic hidden with it, percentages rounded to `decimals` places
-    (half up), a blank where a percentage cannot be calculated (no denominator)."""
+    and for a percentage or statistic hidden with it, each figure printed at the precision
+    apply_disclosure gave it (a percentage to one decimal place only over a shown denominator of
+    4,000 or more, else `decimals` at most), a blank where a figure cannot be calculated."""
     out = frame.copy()
     for column in spec.counts:
         out[column] = [SUPPRESSED_MARK if pd.isna(v) else int(v) for v in frame[column]]
-    for rule in (*spec.proportions, *spec.derived):
+    rules = [*spec.proportions, *spec.derived, *spec.from_counts]
+    for rule in rules:
         gone = np.zeros(len(frame), dtype=bool)
         for column in rule.counts:
             gone |= frame[column].isna().to_numpy()
         for column in rule.columns:
             numbers = pd.to_numeric(frame[column], errors="coerce").to_numpy(dtype=float)
             if isinstance(rule, Proportion):
-                numbers = _round_half_up(numbers, 10.0 ** -decimals)
+                step = percent_step(pd.to_numeric(frame[rule.denominator], errors="coerce")
+                                    .to_numpy(dtype=float, na_value=np.nan))
+                places = np.where(step < 1, min(decimals, 1), 0)
+            elif isinstance(rule, Derived):
+                places = np.full(len(frame), rule.decimals)
+            else:
+                places = _unit_places(numbers, rule.unit)
             # Text, not floats: 83.3 must not print as 83.30000000000001.
-            out[column] = [SUPPRESSED_MARK if g else ("" if np.isnan(v) else _shown(v, decimals))
-                           for g, v in zip(gone, numbers)]
+            out[column] = [SUPPRESSED_MARK if g else ("" if np.isnan(v) else _shown(v, int(k)))
+                           for g, v, k in zip(gone, numbers, places)]
+    for rule in spec.summaries:
+        for column in rule.columns:
+            numbers = pd.to_numeric(frame[column], errors="coerce").to_numpy(dtype=float)
+            out[column] = ["" if np.isnan(v) else _shown(v, int(k))
+                           for v, k in zip(numbers, _unit_places(numbers, rule.unit))]
     return out
 
 
+def _unit_places(numbers: np.ndarray, unit: str) -> np.ndarray:
+    if unit in ("money", "three_figures"):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            magnitude = np.where((numbers != 0) & np.isfinite(numbers),
+                                 np.floor(np.log10(np.abs(numbers))), 2)
+        return np.clip(2 - magnitude, 0, None)
+    return np.full(len(numbers), {"percent": 0, "whole": 0, "ratio": 2}.get(unit, 1))
+
+
 def _shown(value: float, decimals: int) -> str:
-    return str(int(value)) if float(value).is_integer() and decimals == 0 else f"{value:.{decimals}f}"
+    if decimals <= 0:
+        return str(int(_round_half_up(np.array([value]), 1)[0]))
+    return f"{value:.{decimals}f}"
 
 
 def hidden_cells(frame: pd.DataFrame, spec: DisclosureSpec,
@@ -222,10 +421,29 @@ def _hidden(table: pd.DataFrame, spec: DisclosureSpec, policy: DisclosurePolicy,
     groups = additive_groups(table, spec)
     while True:
         _close_single_gaps(groups, values, hidden)
-        pinned = _pinned_cells(groups, values, hidden)
+        pinned = _pinned_cells(groups, values, hidden) or \
+            _pinned_by_rounding(groups, values, hidden, policy)
         # One at a time: hiding a partner for one pinned cell often frees a whole chain of them.
         if not pinned or not _hide_partner(pinned[0], groups, values, hidden):
             return hidden
+
+
+def _pinned_by_rounding(groups: list[AdditiveGroup], values, hidden: set[Cell],
+                        policy: DisclosurePolicy) -> list[Cell]:
+    """Cells a reader can work back exactly from rounded parts and totals (parts of 12, 12, 12
+    and 12 shown as 10 each with a total of 48 shown as 50: the total can only be 48, and every
+    part 12). Hidden cells count as anything from 1 up."""
+    from pathway.disclosure_audit import count_domain, sum_bounds
+
+    if not groups:
+        return []
+    cells = {c for g in groups for c in g.cells}
+    shown = {c: (np.nan if c in hidden else _round_half_up(np.array([values[c[1]][c[0]]]),
+                                                          policy.round_to)[0]) for c in cells}
+    domains = {c: count_domain(v, policy, secondary=True) for c, v in shown.items()
+               if not (c not in hidden and np.isnan(values[c[1]][c[0]]))}
+    return sorted(c for c, (low, high) in sum_bounds(groups, domains).items()
+                  if low == high and low == values[c[1]][c[0]] and shown[c] != low)
 
 
 # ---- additive groups ------------------------------------------------------------------
@@ -236,6 +454,7 @@ class AdditiveGroup:
 
     total: Cell
     parts: tuple[Cell, ...]
+    last_resort: frozenset[int] = frozenset()  # rows hidden as partners only when nothing else is
 
     @property
     def cells(self) -> tuple[Cell, ...]:
@@ -266,6 +485,11 @@ def _row_groups(table: pd.DataFrame, rule: RowsAddUp) -> list[AdditiveGroup]:
     for i in np.flatnonzero(~is_total):
         parts_by_key.setdefault(keys[i], []).append(int(i))
     override = dict(rule.total_at)
+    last_resort = frozenset()
+    if rule.hide_last_where_equal and set(rule.hide_last_where_equal) <= set(table.columns):
+        a, b = rule.hide_last_where_equal
+        last_resort = frozenset(int(i) for i in np.flatnonzero(
+            (table[a].astype(str) == table[b].astype(str)).to_numpy()))
     groups = []
     for key, part_rows in parts_by_key.items():
         total_key = tuple(override.get(col, value) for col, value in zip(rule.within, key))
@@ -277,7 +501,8 @@ def _row_groups(table: pd.DataFrame, rule: RowsAddUp) -> list[AdditiveGroup]:
         if not found:
             continue  # no total shown for these rows: nothing to work back from
         for column in rule.columns:
-            groups.append(AdditiveGroup((found[0], column), tuple((i, column) for i in part_rows)))
+            groups.append(AdditiveGroup((found[0], column), tuple((i, column) for i in part_rows),
+                                        last_resort & frozenset(part_rows)))
     return groups
 
 
@@ -298,11 +523,12 @@ def _close_single_gaps(groups: list[AdditiveGroup], values, hidden: set[Cell]) -
 
 
 def _hide_second(group: AdditiveGroup, values, hidden: set[Cell]) -> bool:
-    """Hide the smallest shown non-zero part of the group (else its total). True if one was hidden."""
+    """Hide the smallest shown non-zero part of the group (else its total), a last-resort part
+    only when no other is left. True if one was hidden."""
     candidates = [c for c in group.parts
                   if not _unknown(c, values, hidden) and values[c[1]][c[0]] > 0]
     if candidates:
-        hidden.add(min(candidates, key=lambda c: (values[c[1]][c[0]], c[0], c[1])))
+        hidden.add(min(candidates, key=lambda c: (c[0] in group.last_resort, values[c[1]][c[0]], c[0], c[1])))
         return True
     if not _unknown(group.total, values, hidden) and values[group.total[1]][group.total[0]] > 0:
         hidden.add(group.total)
@@ -364,7 +590,8 @@ def _round_half_up(values: np.ndarray, base: float) -> np.ndarray:
     if base <= 0:
         return values.copy()
     # Half up (not the banker's rounding of round()), so 12.5 -> 15 the same on every engine.
-    return np.floor(values / base + 0.5) * base
+    # A hair of tolerance: 12.25 / 0.1 is 122.49999999999999 in floating point.
+    return np.floor(values / base + 0.5 + 1e-9) * base
 
 
 def _check_columns(frame: pd.DataFrame, spec: DisclosureSpec) -> None:

@@ -13,7 +13,8 @@ from pathway.disclosure import format_for_people
 
 def frame_for_people(frame: pd.DataFrame, metric_name: str) -> pd.DataFrame:
     """The suppressed frame with '*' in every hidden count and in what rests on it."""
-    return format_for_people(frame, METRICS[metric_name].disclosure)
+    # the spec the metric ran with (trend's depends on its measure), else the catalogue's
+    return format_for_people(frame, frame.attrs.get("disclosure") or METRICS[metric_name].disclosure)
 
 
 def records_for_json(frame: pd.DataFrame) -> list[dict[str, Any]]:

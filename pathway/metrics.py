@@ -3,8 +3,8 @@ parameters, then add Wilson intervals and apply disclosure control, once, on the
 
 Defaults (contract section 5), worked out per run:
 - area: all (one row per area);
-- as_at: the latest activity date in the warehouse (the latest measure date when there is
-  no activity; today when the warehouse is empty);
+- as_at: the latest activity date in the warehouse on or before the day of loading (the
+  latest measure date when there is none; the day of loading when the warehouse is empty);
 - to: as_at minus the metric's follow-up days (catalogue.FOLLOW_UP_RULES), so every birth
   in the period has complete follow-up by as_at;
 - from: to minus ref_parameters default_follow_up_months (12) calendar months, plus one day
@@ -79,6 +79,11 @@ def run_metric(warehouse: Warehouse, name: str, params: Mapping[str, Any] | None
         binds = resolve_parameters(warehouse, metric, params, conn=conn)
         if steps.prepare:
             steps.prepare(warehouse, binds, params or {}, conn)
+        # the disclosure policy, for SQL that summarises across areas from disclosed counts
+        # (unsuppressed: the counts as they are)
+        policy = warehouse.settings.disclosure
+        binds["suppress_below"] = policy.suppress_below if suppress else 0
+        binds["round_to"] = policy.round_to if suppress else 1
         sql = statements(named_sql(metric.sql_file, warehouse.dialect))[0]
         used = catalogue.bind_names(sql)
         frame = warehouse.query(sql, {k: v for k, v in binds.items() if k in used}, conn=conn)
@@ -87,10 +92,15 @@ def run_metric(warehouse: Warehouse, name: str, params: Mapping[str, Any] | None
     if steps.derive:
         frame = steps.derive(frame, binds)
     frame = _in_order(frame, metric)
+    spec = metric.disclosure_for(binds)
     if suppress:
-        frame = apply_disclosure(frame, metric.disclosure, warehouse.settings.disclosure)
+        recompute = (lambda shown: steps.from_shown_counts(shown, binds)) \
+            if steps.from_shown_counts else None
+        frame = apply_disclosure(frame, spec, warehouse.settings.disclosure, recompute=recompute)
         if steps.after_disclosure:
             frame = steps.after_disclosure(frame, binds)
+    frame.attrs["disclosure"] = spec
+    frame.attrs["suppressed"] = suppress
     return frame
 
 
@@ -123,10 +133,12 @@ def resolve_parameters(warehouse: Warehouse, metric: Metric,
     if not any(p.kind in ("area", "date") for p in metric.parameters):
         return binds
 
-    defaults = warehouse.query(named_sql("_metric_defaults.sql"), conn=conn).iloc[0]
+    load_day = warehouse.settings.day_of_loading()
+    defaults = warehouse.query(named_sql("_metric_defaults.sql"), {"load_day": load_day},
+                               conn=conn).iloc[0]
     follow_up_days = int(defaults[f"follow_up_{metric.follow_up}"])
     binds["follow_up_days"] = follow_up_days
-    as_at = binds.get("as_at") or _as_date(defaults["latest_activity_date"]) or dt.date.today()
+    as_at = binds.get("as_at") or _as_date(defaults["latest_activity_date"]) or load_day
     binds["as_at"] = as_at
     # One default period for every metric, so the views of a dashboard page describe the
     # same births: the last months whose whole pathway (to age one) is complete by as_at.
@@ -259,12 +271,19 @@ def _as_date(value: Any) -> dt.date | None:
 # A metric whose figures need more than SQL and Wilson intervals (rate ratios, flags against an
 # interval, XmR limits) names its extra steps here; run_metric calls them in this order:
 # prepare (check and add binds, before the SQL), derive (after the intervals, on unrounded
-# counts), after_disclosure (hide what a suppressed count would give away).
+# counts), from_shown_counts (inside disclosure: work the spec's Recomputed figures out again
+# from the shown counts), after_disclosure (hide what a suppressed count would give away).
 @dataclass(frozen=True)
 class MetricSteps:
     prepare: Callable[..., None] | None = None
     derive: Callable[[pd.DataFrame, dict], pd.DataFrame] | None = None
     after_disclosure: Callable[[pd.DataFrame, dict], pd.DataFrame] | None = None
+    from_shown_counts: Callable[[pd.DataFrame, dict], pd.DataFrame] | None = None
+
+
+def _numbers(frame: pd.DataFrame, column: str) -> np.ndarray:
+    """A column as floats, hidden counts (<NA>) as NaN."""
+    return pd.to_numeric(frame[column], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
 
 
 def _check_measure_stage(warehouse: Warehouse, binds: dict, given: Mapping, conn) -> None:
@@ -290,7 +309,7 @@ def _reference_rows(frame: pd.DataFrame) -> list[int | None]:
 def _equity_rate_ratios(frame: pd.DataFrame, binds: dict) -> pd.DataFrame:
     """Each group's reach against its reference group's (same area), with a Katz 95% interval."""
     out = frame.copy()
-    reached, cohort = out["reached"].to_numpy(float), out["cohort"].to_numpy(float)
+    reached, cohort = _numbers(out, "reached"), _numbers(out, "cohort")
     against = _reference_rows(out)
     n0 = np.array([np.nan if i is None else reached[i] for i in against])
     d0 = np.array([np.nan if i is None else cohort[i] for i in against])
@@ -324,6 +343,9 @@ def _service_gap_flags(frame: pd.DataFrame, binds: dict) -> pd.DataFrame:
     reached, cohort = out["reached"].to_numpy(float), out["cohort"].to_numpy(float)
     benchmark = pd.to_numeric(out["benchmark_pct"], errors="coerce").to_numpy(float)
     out["gap_pp"] = benchmark - pd.to_numeric(out["pct"], errors="coerce").to_numpy(float)
+    # the flag judges against the exact median (a yes or no gives no count back), so a gap
+    # shows the same whether or not the figures are disclosure-controlled; it is not shown
+    yardstick = pd.to_numeric(out.pop("flag_benchmark_pct"), errors="coerce").to_numpy(float)
     # a hair of tolerance: 50% of 4 births is 2 people exactly, not 1.9999999
     shortfall = np.nan_to_num(benchmark * cohort / 100 - reached + 1e-9, nan=0.0)
     out["unmet"] = np.floor(np.clip(shortfall, 0, None)).astype(int)
@@ -333,15 +355,26 @@ def _service_gap_flags(frame: pd.DataFrame, binds: dict) -> pd.DataFrame:
     by_tier = (out["service"] == "all").to_numpy() if "service" in out.columns else np.ones(len(out), bool)
     out["flag"] = np.select(
         # a hair of tolerance again: 100% reached has a Wilson upper limit of 99.99999..., not under 100
-        [cohort == 0, (reached == 0) & ((benchmark > 0) | by_tier), ci_high < benchmark - 1e-9],
+        [cohort == 0, (reached == 0) & ((yardstick > 0) | by_tier), ci_high < yardstick - 1e-9],
         ["no_cohort", "no_service", "below_benchmark"], default="ok")
     return out
 
 
-def _service_gaps_hide_unmet(frame: pd.DataFrame, binds: dict) -> pd.DataFrame:
-    """unmet is the benchmark share of the cohort less those reached: hidden with either count."""
+def _service_gaps_from_shown(frame: pd.DataFrame, binds: dict) -> pd.DataFrame:
+    """The gap and people unmet from what is shown (contract 7.4): gap_pp = benchmark - shown
+    pct; unmet = benchmark x shown cohort / 100 - shown reached (at least 0), hidden with either
+    count and, being a number of people, hidden from 1 to 7 and rounded like a count. The flag
+    keeps its judgement of the unrounded interval against the exact median."""
     out = frame.copy()
-    out["unmet"] = out["unmet"].mask(out["reached"].isna() | out["cohort"].isna())
+    reached, cohort = _numbers(out, "reached"), _numbers(out, "cohort")
+    benchmark = _numbers(out, "benchmark_pct")
+    out["gap_pp"] = benchmark - _numbers(out, "pct")
+    with np.errstate(invalid="ignore"):
+        unmet = np.clip(benchmark * cohort / 100 - reached + 1e-9, 0, None)
+    unmet = np.where(np.isnan(reached) | np.isnan(cohort), np.nan, np.floor(np.nan_to_num(unmet, nan=0.0)))
+    base = max(int(binds.get("round_to", 1)), 1)
+    small = (unmet >= 1) & (unmet < int(binds.get("suppress_below", 0)))
+    out["unmet"] = np.where(small, np.nan, np.floor(unmet / base + 0.5) * base)
     return out
 
 
@@ -582,15 +615,6 @@ def _variation(special: np.ndarray, side: np.ndarray, improvement: statistics.Im
     return np.where(special, flagged, "common_cause").astype(object)
 
 
-def _trend_limits_from_shown_months(frame: pd.DataFrame, binds: dict) -> pd.DataFrame:
-    """Limits from the months people can see: a mean over a hidden month would give it away.
-    A count measure (births) shows its rounded count as its value."""
-    out = frame.copy()
-    if binds.get("measure") == "births":
-        out["value"] = pd.to_numeric(out["numerator"], errors="coerce").astype(float)
-    return _with_process_limits(out, binds.get("measure"), binds)[list(frame.columns)]
-
-
 # perinatal_access -------------------------------------------------------------------------------
 def _access_months(warehouse: Warehouse, binds: dict, given: Mapping, conn) -> None:
     """The month ends shown: the latest month complete both in the data (up to as_at) and in
@@ -624,10 +648,10 @@ def _access_rate_intervals(frame: pd.DataFrame, binds: dict) -> pd.DataFrame:
 _STEPS: dict[str, MetricSteps] = {
     "perinatal_access": MetricSteps(prepare=_access_months, derive=_access_rate_intervals),
     "equity": MetricSteps(prepare=_check_measure_stage, derive=_equity_rate_ratios,
+                          from_shown_counts=_equity_rate_ratios,
                           after_disclosure=_equity_hide_ratios_of_hidden_references),
-    "service_gaps": MetricSteps(derive=_service_gap_flags, after_disclosure=_service_gaps_hide_unmet),
+    "service_gaps": MetricSteps(derive=_service_gap_flags, from_shown_counts=_service_gaps_from_shown),
     "economic_case": MetricSteps(prepare=_economic_settings, derive=_economic_figures,
                                  after_disclosure=_economic_figures_from_disclosed_counts),
-    "trend": MetricSteps(prepare=_trend_window, derive=_trend_limits,
-                         after_disclosure=_trend_limits_from_shown_months),
+    "trend": MetricSteps(prepare=_trend_window, derive=_trend_limits),
 }

@@ -263,7 +263,7 @@ _reference(
     Column("standard_pct", Double, nullable=False),
     Column("label", Text),
 )
-# Which published measure means which catalogue figure (pathway.benchmarks reads it).
+# Which published measure means which catalogue figure (pathway.published reads it).
 _reference(
     "benchmark_map",
     Column("figure", Text, primary_key=True),
@@ -302,7 +302,7 @@ _reference(
     Column("rationale", Text),
 )
 
-# ---- published benchmarks (contract section 5 `benchmarks`; pathway.benchmarks loads them) --
+# ---- published benchmarks (contract section 5 `benchmarks`; pathway.published loads them) --
 benchmarks = Table(
     "benchmarks", metadata,
     Column("metric", Text, nullable=False),

@@ -2,7 +2,14 @@
 
 | setting | environment variable | default |
 |---|---|---|
-| database URL | PATHWAY_DB_URL | duckdb:///data/pathway.duckdb (relative to the working directory) |
+| database URL | PATHWAY_DB_URL | duckdb:/// + data/pathway.duckdb under PATHWAY_HOME, as a full path |
+| home folder of the default database | PATHWAY_HOME | the current directory |
+| the day of loading (dates after it have not happened) | PATHWAY_LOAD_DAY | today |
+| largest file `pathway load` reads | PATHWAY_MAX_FILE_BYTES | 2 GiB |
+| largest XLSX inflation (uncompressed size / file size) | PATHWAY_XLSX_MAX_RATIO | 20 |
+| largest XLSX uncompressed size | PATHWAY_XLSX_MAX_BYTES | 4 GiB |
+| most columns in a file | PATHWAY_MAX_COLUMNS | 500 |
+| how long to wait for a DuckDB file another process is writing | PATHWAY_LOCK_WAIT_SECONDS | 10 |
 | maximum reject rate | PATHWAY_MAX_REJECT_RATE | 0.05 |
 | reference data folder | PATHWAY_REFERENCE_DIR | the shipped data/reference |
 | DuckDB memory limit | PATHWAY_DUCKDB_MEMORY | 1GB |
@@ -18,6 +25,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -25,6 +33,12 @@ from pathlib import Path
 from pathway.resources import reference_dir
 
 DEFAULT_DB_PATH = Path("data") / "pathway.duckdb"
+GIB = 1 << 30
+
+
+def default_db_path() -> Path:
+    """data/pathway.duckdb under PATHWAY_HOME (default: the current directory), in full."""
+    return (Path(_env("PATHWAY_HOME", ".")).expanduser() / DEFAULT_DB_PATH).resolve()
 
 
 def _env(name: str, default: str | None = None) -> str | None:
@@ -42,17 +56,27 @@ class DisclosurePolicy:
 
 @dataclass(frozen=True)
 class Settings:
-    db_url: str = field(default_factory=lambda: f"duckdb:///{DEFAULT_DB_PATH}")
+    db_url: str = field(default_factory=lambda: f"duckdb:///{default_db_path()}")
     max_reject_rate: float = 0.05
     reference_dir: Path = field(default_factory=reference_dir)
     duckdb_memory_limit: str = "1GB"
     disclosure: DisclosurePolicy = field(default_factory=DisclosurePolicy)
     boundaries_path: Path | None = None
+    load_day: dt.date | None = None           # None: today (tests fix it)
+    max_file_bytes: int = 2 * GIB
+    xlsx_max_ratio: float = 20.0
+    xlsx_max_bytes: int = 4 * GIB
+    max_columns: int = 500
+    lock_wait_seconds: float = 10.0
     dashboard_upload_limit: int = 200_000_000
     secret_key: str | None = None
     trusted_proxies: tuple[str, ...] = ()
     proxy_user_header: str = "X-Forwarded-User"
     proxy_default_role: str | None = None
+
+    def day_of_loading(self) -> dt.date:
+        """The day dates are checked against: an activity after it has not happened yet."""
+        return self.load_day or dt.date.today()
 
     def with_overrides(self, **overrides) -> "Settings":
         """A copy with the given non-None values (command-line flags) applied."""
@@ -73,9 +97,20 @@ def load_settings() -> Settings:
             round_to=int(_env("PATHWAY_ROUND_TO", "5")),
         ),
         boundaries_path=Path(boundaries) if boundaries else None,
+        load_day=dt.date.fromisoformat(_env("PATHWAY_LOAD_DAY")) if _env("PATHWAY_LOAD_DAY") else None,
+        max_file_bytes=_int_env("PATHWAY_MAX_FILE_BYTES"),
+        xlsx_max_ratio=float(_env("PATHWAY_XLSX_MAX_RATIO")) if _env("PATHWAY_XLSX_MAX_RATIO") else None,
+        xlsx_max_bytes=_int_env("PATHWAY_XLSX_MAX_BYTES"),
+        max_columns=_int_env("PATHWAY_MAX_COLUMNS"),
+        lock_wait_seconds=float(_env("PATHWAY_LOCK_WAIT_SECONDS")) if _env("PATHWAY_LOCK_WAIT_SECONDS") else None,
         dashboard_upload_limit=int(_env("PATHWAY_DASHBOARD_UPLOAD_LIMIT")) if _env("PATHWAY_DASHBOARD_UPLOAD_LIMIT") else None,
         secret_key=_env("PATHWAY_SECRET_KEY"),
         trusted_proxies=tuple(p.strip() for p in _env("PATHWAY_TRUSTED_PROXIES", "").split(",") if p.strip()) or None,
         proxy_user_header=_env("PATHWAY_PROXY_USER_HEADER"),
         proxy_default_role=_env("PATHWAY_PROXY_DEFAULT_ROLE"),
     )
+
+
+def _int_env(name: str) -> int | None:
+    value = _env(name)
+    return int(value) if value else None

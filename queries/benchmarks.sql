@@ -3,7 +3,7 @@
 -- Parameters: metric (a catalogue figure such as births.booked_by_13_weeks, or a published
 --   indicator's own name; all = every one), org_level (national, region, provider, area or all),
 --   period (as published, e.g. 2022-23; all = every period).
--- Definition (contract v1 section 5): the rows of `benchmarks` as pathway.benchmarks imported them
+-- Definition (contract v1 section 5): the rows of `benchmarks` as pathway.published imported them
 --   from NHS Maternity Statistics, Fingertips and MHSDS files. pct comes from the published counts
 --   with a Wilson interval (ci_method wilson) or is the published value with its published
 --   interval (ci_method published); suppressed figures have no value and suppressed = true;

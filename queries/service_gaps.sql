@@ -3,13 +3,15 @@
 --   gaps_by = service, one row per area x stage x service (ref_services; tier = the service's
 --   default tier), so an area without a team (no parent-infant team) shows as a gap.
 -- Parameters: area, date_from, date_to, as_at, follow_up_days (the end of the infant stage),
---   gaps_by (tier or service).
+--   gaps_by (tier or service), suppress_below and round_to (the disclosure policy).
 -- Definition (contract v1 section 5): reached and cohort exactly as stage_reach (live births
 --   of the period with complete follow-up; attended screening, assessment, contact or
 --   intervention of the tier in the stage, from journey_reach); by service the same rule per
 --   service (journey_service_reach). benchmark_pct = the higher of the ref_reach_standards
 --   standard for the stage and tier (where one is given) and the median pct of all loaded areas
---   with births in the cohort (whatever the area parameter). gap_pp, unmet and flag are worked out in
+--   with births in the cohort (whatever the area parameter), each area's pct worked out from its
+--   counts as disclosed (suppress_below, round_to: the disclosure policy; areas with a hidden
+--   count left out); the flag judges against the same with the exact median. gap_pp, unmet and flag are worked out in
 --   pathway.metrics from these columns and the 95% Wilson interval.
 with stages as (
     select stage, sort_order as stage_order
@@ -101,16 +103,40 @@ area_cells as (
         on rs.area_code = a.area_code and rs.stage = s.stage and rs.service = u.service
 ),
 
-area_medians as (
+shown_cells as (
+    -- each area's counts as people are shown them (contract 7.4: a benchmark across areas is
+    -- worked out from disclosed values): 1 to suppress_below - 1 hidden (left out), others
+    -- rounded half up to round_to; the median of unrounded percentages would be one area's
+    -- exact figure. Unsuppressed runs bind suppress_below 0 and round_to 1: the counts as they are.
     select
         stage,
         tier,
         service,
-        percentile_cont(0.5) within group (order by 100.0 * reached / cohort) as median_pct,
-        count(*) as areas
+        reached,
+        cohort,
+        floor(reached / cast(greatest(:round_to, 1) as double precision) + 0.5)
+            * greatest(:round_to, 1) as shown_reached,
+        floor(cohort / cast(greatest(:round_to, 1) as double precision) + 0.5)
+            * greatest(:round_to, 1) as shown_cohort,
+        not (reached between 1 and cast(:suppress_below as integer) - 1
+             or cohort between 1 and cast(:suppress_below as integer) - 1) as is_shown
     from area_cells
     where cohort > 0
-    group by stage, tier, service
+),
+
+area_medians as (
+    select
+        u.stage,
+        u.tier,
+        u.service,
+        percentile_cont(0.5) within group (order by 100.0 * c.shown_reached / c.shown_cohort)
+            filter (where c.is_shown and c.shown_cohort > 0) as median_pct,
+        count(*) filter (where c.is_shown and c.shown_cohort > 0) as areas,
+        -- the flag's yardstick: the median of the exact percentages, never shown
+        percentile_cont(0.5) within group (order by 100.0 * c.reached / c.cohort) as exact_median_pct
+    from (select s.stage, u.tier, u.service from stages s cross join units u) u
+    left join shown_cells c on c.stage = u.stage and c.tier = u.tier and c.service = u.service
+    group by u.stage, u.tier, u.service
 ),
 
 benchmarks as (
@@ -123,8 +149,12 @@ benchmarks as (
         case when st.standard_pct is not null and st.standard_pct > coalesce(m.median_pct, 0)
              then st.standard_pct else m.median_pct
         end as benchmark_pct,
+        case when st.standard_pct is not null and st.standard_pct > coalesce(m.exact_median_pct, 0)
+             then st.standard_pct else m.exact_median_pct
+        end as flag_benchmark_pct,
         case when st.standard_pct is not null and st.standard_pct > coalesce(m.median_pct, 0)
              then 'standard: ' || st.label
+             when m.areas = 0 then 'no benchmark: every area has a hidden count'
              else 'median of ' || cast(m.areas as varchar) || ' areas'
         end as benchmark_source
     from area_medians m
@@ -159,6 +189,7 @@ final as (
         r.cohort,
         100.0 * r.reached / nullif(r.cohort, 0) as pct,
         b.benchmark_pct,
+        b.flag_benchmark_pct,
         b.benchmark_source,
         r.stage_order,
         r.tier_order

@@ -207,7 +207,7 @@ def build_warehouse(url: str, **rows) -> Warehouse:
     warehouse.ensure_schema()
     with warehouse.begin() as conn:
         insert_rows(conn, **rows)
-        # one published figure (as pathway.benchmarks imports it), for the benchmarks metric
+        # one published figure (as pathway.published imports it), for the benchmarks metric
         conn.execute(sa.insert(schema.benchmarks), [_complete(schema.benchmarks, PUBLISHED_BENCHMARK)])
     return warehouse
 

@@ -498,9 +498,11 @@ def test_figure_downloads_and_reports_are_recorded_with_their_parameters(app, wa
                        {"id": ids_["xlsx"], "property": "n_clicks", "value": None}],
             "changedPropIds": [f"{csv_id}.n_clicks"],
             "state": [{"id": ids_["data"], "property": "data",
-                       "value": {"columns": ["area_code", "reached"], "rows": [{"area_code": NORTHTOWN, "reached": 10}]}}]}
+                       "value": {"columns": ["area_code", "reached"], "rows": [{"area_code": NORTHTOWN, "reached": 10}]}},
+                      {"id": "url", "property": "search", "value": ""}]}
     answer = client.post("/_dash-update-component", json=body, headers=csrf_header(client))
-    assert answer.status_code == 200 and f'"filename":"pathway-{card}.csv"' in answer.text
+    # the file is named for what it covers: the figure, the area (all) and the births period
+    assert answer.status_code == 200 and f'"filename":"pathway-{card}-all-' in answer.text
     event = audit.read_events(warehouse).iloc[0]
     assert (event.user_name, event.event, json.loads(event.details)) == ("vera", "download", {"figure": card, "format": "csv"})
     callback(client, "..report-download.data...report-download-message.children..",

@@ -8,9 +8,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from pathway.benchmarks import load_benchmark_file
 from pathway.db import Warehouse
 from pathway.metrics import run_metric
+from pathway.published import load_benchmark_file
 
 MISSING = "Missing value / Value outside reporting parameters"
 MSDS_HEADER = "Period,Dimension,Org_Level,Org_Code,Org_Name,Measure,Count_Of,Value"

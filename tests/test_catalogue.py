@@ -11,7 +11,9 @@ from pathway.catalogue import METRICS, bind_names, named_sql, statements
 
 METRIC_NAMES = sorted(METRICS)
 # Binds run_metric supplies besides the declared parameters' own.
-WORKED_OUT_BINDS = {"follow_up_days", "area", "date_from", "date_to", "as_at"}
+WORKED_OUT_BINDS = {"follow_up_days", "area", "date_from", "date_to", "as_at",
+                    # the disclosure policy, for summaries across areas of disclosed counts
+                    "suppress_below", "round_to"}
 # Binds pathway.metrics works out from a declared parameter (which journey_reach_measures
 # rows a reach measure reads): the parameter counts as used when its worked-out bind is.
 WORKED_OUT_FROM = {"reach_stage": "stage", "reach_tier": "tier", "last_month_end": "as_at"}

@@ -67,8 +67,25 @@ def test_query_json_shows_suppressed_counts_as_null_and_no_suppress_shows_them(l
             "--param", "to=2024-12-31", "--format", "json", "--db", loaded_db]
     (row,) = json.loads(run(*args).output)
     assert row["live_births"] is None and row["pregnancies"] is None   # 1 and 2: both under 8
-    (raw,) = json.loads(run(*args, "--no-suppress").output)
+    output = run(*args, "--no-suppress").output
+    assert output.splitlines()[0].startswith('{"disclosure": "NOT DISCLOSURE-CONTROLLED')
+    (raw,) = json.loads(output)["rows"]
     assert (raw["live_births"], raw["pregnancies"]) == (1, 2)
+
+
+@pytest.mark.parametrize("output_format, first", [
+    ("csv", "# NOT DISCLOSURE-CONTROLLED (--no-suppress)"),
+    ("table", "births: NOT DISCLOSURE-CONTROLLED (--no-suppress)"),
+])
+def test_no_suppress_says_so_in_the_first_line(loaded_db, output_format, first):
+    result = run("query", "births", "--param", "area=E06000001", "--no-suppress",
+                 "--format", output_format, "--db", loaded_db)
+    assert result.exit_code == 0
+    assert result.output.strip().splitlines()[0].strip().startswith(first)
+    # and suppressed output has no such line
+    shown = run("query", "births", "--param", "area=E06000001", "--format", output_format,
+                "--db", loaded_db).output
+    assert "NOT DISCLOSURE-CONTROLLED" not in shown
 
 
 def test_query_csv_writes_a_star_for_a_suppressed_count(loaded_db):
@@ -128,3 +145,12 @@ def test_flags_show_no_value_type_in_help(command):
     assert [line for line in lines if "<bool>" in line and "--help" not in line] == []
     if command == ["query"]:
         assert any("--no-suppress" in line and "<" not in line for line in lines)
+
+
+def test_audit_disclosure_prints_what_it_tried_per_channel_and_exits_0_when_nothing_comes_back(loaded_db):
+    result = run("audit-disclosure", "--db", loaded_db)
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.output.split())
+    for channel in ("pathway query CSV:", "pathway query JSON:", "dashboard tables and downloads:"):
+        assert channel in text
+    assert "0 counts recovered" in text and "recovered:" not in text

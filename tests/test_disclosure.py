@@ -191,14 +191,16 @@ def test_format_for_people_marks_hidden_cells_with_a_star():
     assert list(out["reached"]) == ["*", 10, 0]
     assert list(out["cohort"]) == [40, 40, 0]
     assert out["pct"].iloc[0] == "*" and out["ci_low"].iloc[0] == "*"
-    assert out["pct"].iloc[1] == "30.0"  # written as text: one decimal place, no float noise
+    assert out["pct"].iloc[1] == "30"  # written as text: whole percent under 4,000, no float noise
     assert out["pct"].iloc[2] == ""  # 0 of 0: no percentage to hide, none to show
 
 
 def test_format_for_people_rounds_percentages_half_up():
-    frame = reach_table([49], [400])  # 12.25% -> 12.3 (round() would give 12.2)
+    # 490 of 4,000 is 12.25%: one decimal place from a denominator of 4,000, half up to 12.3
+    # (round() would give 12.2); 49 of 400 is the same share, shown to the whole percent.
+    frame = reach_table([490, 49], [4000, 400])
     out = format_for_people(apply_disclosure(frame, REACH), REACH)
-    assert out["pct"].iloc[0] == "12.3"
+    assert list(out["pct"]) == ["12.3", "12"]
 
 
 def test_json_shows_hidden_cells_as_null():

@@ -101,7 +101,8 @@ def test_each_code_lists_codes_match_the_reference_data(code_list):
 
 
 # ---- what the doc says the loader does -------------------------------------------------------
-def test_every_documented_reject_reason_is_one_the_loader_gives(tmp_path):
+def test_every_documented_reject_reason_is_one_the_loader_gives(tmp_path, monkeypatch):
+    monkeypatch.setenv("PATHWAY_LOAD_DAY", "2025-12-31")   # the day of loading the doc's example names
     warehouse = new_warehouse(tmp_path)
     try:
         load = lambda path: load_file(warehouse, path, max_reject_rate=1.0)
@@ -124,18 +125,23 @@ def test_every_documented_reject_reason_is_one_the_loader_gives(tmp_path):
                         "infant_number"], [
                            ["A1", "P0000010", "psychology", "assessment", "2025-02-01", ""],
                            ["A2", "P0000099", "gp", "contact", "2025-02-01", ""],
-                           ["A3", "P0000010", "health_visiting", "contact", "2025-02-01", "2"]]))
+                           ["A3", "P0000010", "gp", "contact", "1850-01-01", ""],
+                           ["A4", "P0000010", "gp", "contact", "2199-01-01", ""],
+                           ["A5", "P0000010", "health_visiting", "contact", "2025-02-01", "2"]]))
         load(write_csv(tmp_path / "measures.csv",
                        ["measure_id", "pregnancy_id", "instrument", "score", "measure_date", "timepoint"], [
                            ["S1", "P0000010", "EPDS", "31", "2025-02-01", "baseline"],
                            ["S2", "P0000010", "EPDS", "n/a", "2025-02-01", "baseline"]]))
+        load(write_csv(tmp_path / "measures_nul.csv",
+                       ["measure_id", "pregnancy_id", "instrument", "score", "measure_date", "timepoint",
+                        "service"], [["S3", "P0000010", "EPDS", "3", "2025-02-01", "baseline", "gp\0"]]))
         given = set(warehouse.query("select reason from rejects")["reason"])
     finally:
         warehouse.dispose()
     reasons_table = doc_text().split("Every reason the loader gives", 1)[1].split("\n\n", 2)[1]
     documented = [re.search(r"`([^`]+)`", row.split("|")[3]).group(1)
                   for row in reasons_table.splitlines()[2:]]
-    assert len(documented) == 14
+    assert len(documented) == 17
     assert [reason for reason in documented if reason not in given] == []
 
 

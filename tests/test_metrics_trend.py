@@ -99,13 +99,14 @@ def test_a_month_beyond_the_limits_is_special_cause(warehouse_url):
     # births have no better direction: the icon says 'neither', high
     assert set(frame.latest_variation) == {"neither_high"}
 
-    # Suppressed: the twelve 1-birth months are hidden, so the limits come from the months
-    # shown (10 alone: mean 10, no moving range), or 13 x 1.69 - 10 would give them away
+    # Suppressed: the twelve 1-birth months are hidden; the limits still come from the
+    # unrounded series (contract 7.3), shown to whole births so 13 x the mean gives no
+    # total back: mean 1.69 -> 2, upper limit 3.69 -> 4
     shown = run_metric(warehouse, "trend", {**period, "area": ALPHA}).set_index("month")
     assert shown.loc["2023-01":"2023-12", "value"].isna().all()
     assert shown.loc["2024-01", "value"] == 10 and shown.loc["2024-01", "numerator"] == 10
-    assert set(shown["mean"]) == {10.0}
-    assert shown.upper_limit.isna().all()
+    assert set(shown["mean"]) == {2.0} and set(shown["upper_limit"]) == {4.0}
+    assert shown.loc["2024-01", "outside_limits"] and shown.loc["2024-01", "special_cause"]
     warehouse.dispose()
 
 

@@ -14,12 +14,12 @@ import pytest
 from typer.testing import CliRunner
 
 from pathway import catalogue
-from pathway.benchmarks import load_benchmark_file
 from pathway.cli import app
 from pathway.db import Warehouse
 from pathway.demo import PLANTED_GAPS, build_demo
 from pathway.export import frame_for_people
 from pathway.metrics import run_metric
+from pathway.published import load_benchmark_file
 from pathway.report import ReportError, build_report
 from pathway.report.charts import Bar, bar_chart
 

@@ -144,8 +144,9 @@ def test_coverage_compares_northtown_postnatal_reach_with_the_service_gaps_bench
     postnatal = next(r for r in rows if r["stage"] == "postnatal" and r["tier"] == "universal")
     # Northtown 10 of 20 = 50% (Wilson 29.9-70.1). The benchmark is Service gaps' own: the median of
     # Northtown 50% and Southvale 100% = 75%, above the interval, so lower on both views.
-    # Percentages reach people as text with one decimal place (pathway.disclosure.format_for_people).
-    assert (postnatal["reached"], postnatal["cohort"], str(postnatal["pct"])) == (10, 20, "50.0")
+    # Percentages reach people as text, whole percent under a denominator of 4,000
+    # (contract 7.4; pathway.disclosure.format_for_people).
+    assert (postnatal["reached"], postnatal["cohort"], str(postnatal["pct"])) == (10, 20, "50")
     assert postnatal["benchmark_pct"] == 75.0 and postnatal["comparison"] == "lower"
     gaps, _ = service_gaps.gap_rows({"area": NORTHTOWN, **PERIOD})
     same = gaps[(gaps.stage == "postnatal") & (gaps.tier == "universal")].iloc[0]
@@ -158,7 +159,7 @@ def test_coverage_for_southvale_is_similar_to_the_benchmark(app):
     rows = _card_rows(coverage.layout(area=SOUTHVALE, **PERIOD), "coverage-stage-reach")
     postnatal = next(r for r in rows if r["stage"] == "postnatal" and r["tier"] == "universal")
     # 10 of 10 = 100%, interval 72.2-100 holds the 75% benchmark: similar.
-    assert str(postnatal["pct"]) == "100.0" and postnatal["comparison"] == "similar"
+    assert str(postnatal["pct"]) == "100" and postnatal["comparison"] == "similar"
 
 
 def test_coverage_for_the_icb_adds_its_two_areas(app):
@@ -166,7 +167,7 @@ def test_coverage_for_the_icb_adds_its_two_areas(app):
 
     rows = _card_rows(coverage.layout(area=ICB, **PERIOD), "coverage-stage-reach")
     postnatal = next(r for r in rows if r["stage"] == "postnatal" and r["tier"] == "universal")
-    assert (postnatal["reached"], postnatal["cohort"], str(postnatal["pct"])) == (20, 30, "66.7")
+    assert (postnatal["reached"], postnatal["cohort"], str(postnatal["pct"])) == (20, 30, "67")
 
 
 def test_small_counts_reach_the_page_and_downloads_as_stars(app):
@@ -183,7 +184,7 @@ def test_stage_and_tier_filters_narrow_the_reach_table(app):
 
     rows = _card_rows(coverage.layout(area=NORTHTOWN, stage="antenatal", tier="specialist", **PERIOD),
                       "coverage-stage-reach")
-    assert [(r["stage"], r["tier"], r["reached"], str(r["pct"])) for r in rows] == [("antenatal", "specialist", 10, "50.0")]
+    assert [(r["stage"], r["tier"], r["reached"], str(r["pct"])) for r in rows] == [("antenatal", "specialist", 10, "50")]
 
 
 def test_specialist_access_lists_each_area_against_need(app):
@@ -191,7 +192,7 @@ def test_specialist_access_lists_each_area_against_need(app):
 
     rows = _card_rows(coverage.layout(**PERIOD), "coverage-specialist-access")
     access = {r["area_code"]: (r["accessed"], r["live_births"], str(r["access_pct"])) for r in rows}
-    assert access == {NORTHTOWN: (10, 20, "50.0"), SOUTHVALE: (0, 10, "0.0")}
+    assert access == {NORTHTOWN: (10, 20, "50"), SOUTHVALE: (0, 10, "0")}
 
 
 def test_overview_funnel_counts_births_then_universal_reach_by_stage(app):
@@ -300,10 +301,11 @@ def test_trend_of_births_marks_march_and_the_run_after_it_as_special_cause(app):
     card = trends.trend_card({"area": NORTHTOWN, **PERIOD}, "births")
     rows = _card_rows(card, "trend")
     # Northtown's 20 births all fall in March 2024: 0, 0, 20, then 9 months of 0. Mean 20 / 12 = 1.67;
-    # moving ranges 0, 20, 20 and eight 0s, mean 40 / 11 = 3.64; limits 1.67 ± 2.66 × 3.64 = -8.0 to 11.3.
+    # moving ranges 0, 20, 20 and eight 0s, mean 40 / 11 = 3.64; limits 1.67 ± 2.66 × 3.64 = -8.0 to 11.3,
+    # shown to whole births (contract 7.4: twelve times a mean to one decimal would give the total back).
     assert [r["value"] for r in rows] == [0, 0, 20] + [0] * 9
     # A count cannot fall below 0, so the lower limit (-8.0) is shown at 0, as the Making Data Count tools do.
-    assert (rows[0]["mean"], rows[0]["lower_limit"], rows[0]["upper_limit"]) == (1.7, 0, 11.3)
+    assert (rows[0]["mean"], rows[0]["lower_limit"], rows[0]["upper_limit"]) == (2, 0, 11)
     # March is outside the limits; April to December are a run of 9 (7 or more) below the mean.
     assert [r["month"] for r in rows if r["special_cause"] == "yes"] == [f"2024-{m:02d}" for m in range(3, 13)]
     text = text_of(card)
@@ -448,13 +450,14 @@ def test_overview_lists_the_service_gaps_flags_and_links_to_the_gaps_page_with_f
     from pathway.web.pages import overview
 
     text = text_of(overview.layout(**PERIOD))
-    # service_gaps against the median of the two areas: Northtown postnatal universal 50% against 75%
-    # (below benchmark), Northtown infant universal 0% against 25% and Southvale antenatal specialist
-    # 0% against 25% (no service). Each unmet count (5 and 2.5 people) is small, so hidden.
+    # service_gaps against the median of the two areas' shown percentages (contract 7.4): Northtown
+    # postnatal universal 50% against 75% (below benchmark) and Southvale antenatal specialist 0%
+    # against 25% (no service). Each unmet count (5 and 2.5 people) is small, so hidden. Northtown's
+    # infant universal 0% is no longer among them: Southvale's infant reach (5) is hidden, so the
+    # benchmark there rests on Northtown alone (0%) and the gap is listed as one every area shares.
     links = re.findall(r"href='([^']+)'", text.split(ids.OVERVIEW_GAPS)[0].rsplit("Ol(", 1)[-1])
     assert links == [
         f"/service-gaps?area={NORTHTOWN}&from=2024-01-01&to=2024-12-31&stage=postnatal&tier=universal",
-        f"/service-gaps?area={NORTHTOWN}&from=2024-01-01&to=2024-12-31&stage=infant&tier=universal",
         f"/service-gaps?area={SOUTHVALE}&from=2024-01-01&to=2024-12-31&stage=antenatal&tier=specialist"]
     assert "reach 50.0% against a benchmark of 75.0% (below the benchmark; people unmet: * (hidden" in text
     # No area has any preconception reach: a gap they share, said apart from the three
@@ -466,9 +469,10 @@ def test_service_gaps_table_sorts_by_reach_and_shows_only_gaps(app):
 
     frame, _ = service_gaps.gap_rows({"area": ICB, **PERIOD})
     rows = service_gaps.sorted_gap_rows(frame, {}, "reach", "gaps")
-    # The three flagged cells, lowest reach first (0%, 0%, then 50%).
+    # The flagged cells against a benchmark above 0, lowest reach first (0%, then 50%); Northtown's
+    # infant universal 0% is measured against its own 0% (Southvale's 5 is hidden, contract 7.4).
     assert [(r.area_code, r.stage, r.tier) for r in rows.itertuples()] == [
-        (NORTHTOWN, "infant", "universal"), (SOUTHVALE, "antenatal", "specialist"), (NORTHTOWN, "postnatal", "universal")]
+        (SOUTHVALE, "antenatal", "specialist"), (NORTHTOWN, "postnatal", "universal")]
     assert len(service_gaps.sorted_gap_rows(frame, {}, "area", "all")) == 24  # 2 areas x 4 stages x 3 tiers
 
 
@@ -586,7 +590,7 @@ def test_coverage_sets_the_local_figure_beside_the_published_england_value(tmp_p
     # by 12 weeks 6 days as 600 + 200 of 1,000 deliveries with a known gestation = 80.0%.
     from test_benchmarks import msds_file
 
-    from pathway.benchmarks import load_benchmark_file
+    from pathway.published import load_benchmark_file
     from pathway.web import warehouse as web_data
     from pathway.web.pages import coverage
 

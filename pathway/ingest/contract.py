@@ -7,6 +7,7 @@ ref_services, ref_instruments).
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from dataclasses import dataclass, field
 
@@ -20,6 +21,8 @@ class Field:
     'service' from ref_services and 'instrument' from ref_instruments).
     low/high: the contract's own bounds for integers (contract section 1, not domain data).
     default: the canonical code a blank value stands for.
+    days_after_loading: for dates, how many days after the day of loading a value may be
+    (0: none, it has happened; None: no limit). Every date before EARLIEST_DATE is refused.
     """
 
     name: str
@@ -29,6 +32,7 @@ class Field:
     low: int | None = None
     high: int | None = None
     default: str | None = None
+    days_after_loading: int | None = None
 
 
 @dataclass(frozen=True)
@@ -54,6 +58,11 @@ class TableContract:
         return next(f for f in self.fields if f.name == name)
 
 
+# Contract 7.2: a date before 1900 is implausible; an activity, measure or birth date after the
+# day of loading has not happened yet; an edd may be up to 44 weeks after it.
+EARLIEST_DATE = dt.date(1900, 1, 1)
+EDD_WEEKS_AHEAD = 44
+
 AREAS = TableContract(
     name="areas",
     key="area_code",
@@ -75,8 +84,8 @@ COHORT = TableContract(
         Field("person_id", required=True),
         Field("area_code", required=True),
         Field("booking_date", "date"),
-        Field("edd", "date"),
-        Field("birth_date", "date"),
+        Field("edd", "date", days_after_loading=EDD_WEEKS_AHEAD * 7),
+        Field("birth_date", "date", days_after_loading=0),
         Field("outcome", "code", code_list="outcome"),
         Field("parent_age", "integer", low=10, high=60),
         Field("ethnic_group", "code", code_list="ethnic_group"),
@@ -97,7 +106,7 @@ ACTIVITY = TableContract(
         Field("pregnancy_id", required=True),
         Field("service", "code", required=True, code_list="service"),
         Field("activity_type", "code", required=True, code_list="activity_type"),
-        Field("activity_date", "date", required=True),
+        Field("activity_date", "date", required=True, days_after_loading=0),
         Field("contact_code", "code", code_list="contact_code"),
         Field("attendance", "code", code_list="attendance", default="attended"),
         Field("tier", "code", code_list="tier"),
@@ -120,7 +129,7 @@ MEASURES = TableContract(
         Field("pregnancy_id", required=True),
         Field("instrument", "code", required=True, code_list="instrument"),
         Field("score", "number", required=True),
-        Field("measure_date", "date", required=True),
+        Field("measure_date", "date", required=True, days_after_loading=0),
         Field("timepoint", "code", required=True, code_list="timepoint"),
         Field("service", "code", code_list="service"),
         Field("infant_number", "integer", low=1, high=8, default="1"),

@@ -12,11 +12,9 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import json
 import sys
 import tempfile
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Iterator
 
@@ -27,10 +25,14 @@ from sqlalchemy.engine import Connection
 from pathway import schema
 from pathway.db import Warehouse, native_duckdb
 from pathway.ingest import area_lookup, reading, upsert, validation
+from pathway.ingest.crash_points import reached
+from pathway.ingest.limits import Limits, TooBig
 from pathway.ingest.contract import (LOAD_ORDER, RISK_FACTOR_PREFIX, TABLES, header_key,
                                      snake_case, table_from_file_name)
 from pathway.ingest.reading import SourceFile, Unreadable
 from pathway.ingest.validation import ColumnPlan
+from pathway.load_log import LoadSummary, next_load_id, write_load_log
+from pathway.published import load_benchmark_file, published_layout
 
 REJECTS_SHOWN = 1000
 _COPY_BATCH_ROWS = 200_000
@@ -38,65 +40,6 @@ _COPY_BATCH_ROWS = 200_000
 
 class LoadRefused(Exception):
     """A whole file is refused; the message names the file and says what is wrong."""
-
-
-@dataclass
-class LoadSummary:
-    load_id: int
-    file_name: str
-    table: str | None
-    outcome: str                      # 'loaded' | 'refused'
-    message: str | None = None
-    rows_read: int = 0
-    rows_loaded: int = 0              # new rows inserted
-    rows_replaced: int = 0
-    rows_unchanged: int = 0
-    rows_rejected: int = 0
-    rows_waiting: int = 0             # orphans quarantined until their pregnancy arrives
-    rows_released: int = 0            # earlier orphans loaded by this load
-    ignored_columns: list[str] = field(default_factory=list)
-    encoding: str | None = None
-    delimiter: str | None = None
-    started_at: dt.datetime | None = None
-    ended_at: dt.datetime | None = None
-    rejects: pd.DataFrame = field(default_factory=lambda: _empty_rejects())
-    notes: list[str] = field(default_factory=list)   # e.g. authorities split across ICBs
-
-    def describe(self) -> str:
-        """The one-paragraph summary the command line prints."""
-        if self.outcome == "refused":
-            # every refusal message already names the file
-            said = "refused" in self.message or "nothing of" in self.message
-            return self.message if said else f"{self.message}. Refused: nothing of it was loaded."
-        parts = [f"{self.file_name}: loaded into {self.table}: {self.rows_read:,} rows read, "
-                 f"{self.rows_loaded:,} new, {self.rows_replaced:,} replaced, "
-                 f"{self.rows_unchanged:,} unchanged, {self.rows_rejected:,} rejected"]
-        if self.rows_waiting:
-            parts.append(f", {self.rows_waiting:,} waiting for their pregnancy in cohort")
-        if self.rows_released:
-            parts.append(f", {self.rows_released:,} earlier waiting rows released")
-        parts.append(".")
-        if self.encoding == "windows-1252":
-            parts.append(" Read as Windows-1252 text (it is not UTF-8).")
-        if self.ignored_columns:
-            parts.append(f" Ignored columns: {', '.join(self.ignored_columns)}.")
-        for note in self.notes:
-            parts.append(f" {note}")
-        if len(self.rejects):
-            shown = self.rejects.head(5)
-            lines = [f"{self.file_name} line {r.line_number}, column {r.column_name}: {r.reason}"
-                     for r in shown.itertuples()]
-            more = self.rows_rejected - len(shown)
-            parts.append(" Rejected: " + "; ".join(lines)
-                         + (f"; and {more:,} more rows (see the rejects table)." if more > 0 else "."))
-        return "".join(parts)
-
-
-def _empty_rejects() -> pd.DataFrame:
-    return pd.DataFrame({"line_number": pd.Series(dtype="int64"),
-                         "column_name": pd.Series(dtype="object"),
-                         "value": pd.Series(dtype="object"),
-                         "reason": pd.Series(dtype="object")})
 
 
 # ---- public entry points ---------------------------------------------------------------
@@ -123,6 +66,7 @@ def load_files(warehouse: Warehouse, paths: Iterable, *, table: str | None = Non
         with _progress(progress, "journey") as status, warehouse.begin() as conn:
             status("rebuilding the pathway journey")
             _refresh_journey(conn)
+            reached("rebuilding")
     return [summaries[i] for i in range(len(paths))]
 
 
@@ -130,13 +74,14 @@ def load_file(warehouse: Warehouse, path, *, table: str | None = None,
               max_reject_rate: float | None = None, sheet: str | None = None,
               progress: bool = False, display_name: str | None = None,
               lookup_columns: dict[str, str] | None = None,
-              refresh_journey: bool = True) -> LoadSummary:
+              refresh_journey: bool = True, limits: Limits | None = None) -> LoadSummary:
     """Load one extract file in one transaction. Bad input never raises: it is refused and logged.
 
     An areas file may be an ONS small-area lookup (LSOA -> sub-ICB -> ICB -> local authority):
     its authorities are derived by best fit and loaded as areas; `lookup_columns` maps roles
     (lsoa_code, la_code, la_name, icb_code, icb_name, region_code, region_name) to its headers
-    where they are not recognised."""
+    where they are not recognised. `limits` (default: the warehouse settings' command-line
+    limits) refuses a file too big or too wide before it is read."""
     path = Path(path)
     name = display_name or path.name
     threshold = warehouse.settings.max_reject_rate if max_reject_rate is None else max_reject_rate
@@ -148,7 +93,8 @@ def load_file(warehouse: Warehouse, path, *, table: str | None = None,
             _progress(progress, name) as status:
         try:
             status(f"reading {name}")
-            source = reading.inspect_file(path, name, sheet=sheet, workdir=Path(workdir))
+            source = reading.inspect_file(path, name, sheet=sheet, workdir=Path(workdir),
+                                          limits=limits or Limits.from_settings(warehouse.settings))
             if _is_published_benchmarks(source, table):
                 return _load_published(warehouse, path, name)
             summary.encoding, summary.delimiter = source.encoding, source.delimiter
@@ -166,8 +112,10 @@ def load_file(warehouse: Warehouse, path, *, table: str | None = None,
                 if refresh_journey:
                     status("rebuilding the pathway journey")
                     _refresh_journey(conn)
+                    reached("rebuilding", name)
+            reached("committed", name)
             return summary
-        except (Unreadable, LoadRefused, area_lookup.AreaLookupError) as refusal:
+        except (Unreadable, TooBig, LoadRefused, area_lookup.AreaLookupError) as refusal:
             summary.message = str(refusal)
         finally:
             reading.remove_temp_files(source)
@@ -237,8 +185,6 @@ def plan_columns(source: SourceFile, table: str) -> ColumnPlan:
 
 def _is_published_benchmarks(source: SourceFile, table: str | None) -> bool:
     """`--table benchmarks`, or no table named and the header of a published layout."""
-    from pathway.benchmarks import published_layout  # it builds on this module
-
     if table == "benchmarks":
         return True
     return table is None and table_from_file_name(source.display_name) is None \
@@ -247,8 +193,6 @@ def _is_published_benchmarks(source: SourceFile, table: str | None) -> bool:
 
 def _load_published(warehouse: Warehouse, path: Path, name: str) -> LoadSummary:
     """Published benchmark files feed no journey table, so no rebuild follows them."""
-    from pathway.benchmarks import load_benchmark_file
-
     return load_benchmark_file(warehouse, path, display_name=name)
 
 
@@ -311,6 +255,7 @@ def _load(conn: Connection, warehouse: Warehouse, source: SourceFile, plan: Colu
     with _staging_duckdb(conn, warehouse, workdir) as duck:
         status(f"staging {name}")
         _stage(duck, source, plan)
+        reached("reading", name)
         _refuse_nhs_numbers(duck, plan, name)
 
         status(f"checking {name}")
@@ -319,12 +264,15 @@ def _load(conn: Connection, warehouse: Warehouse, source: SourceFile, plan: Colu
         summary.rows_read = duck.execute(f"SELECT count(*) FROM {reading.STAGING}").fetchone()[0]
         if summary.rows_read == 0:
             raise LoadRefused(f"{name} is empty: it has a header but no data rows")
-        _run(duck, *validation.problems_sql(plan))
+        _run(duck, *validation.problems_sql(plan, warehouse.settings.day_of_loading()))
+        reached("validating", name)
         summary.rows_rejected = duck.execute(
             "SELECT count(DISTINCT line_number) FROM load_problems").fetchone()[0]
         summary.rejects = duck.execute(
-            f"SELECT line_number, column_name, value, reason FROM load_problems "
-            f"ORDER BY line_number, column_name LIMIT {REJECTS_SHOWN}").df()
+            "SELECT line_number, column_name, replace(value, chr(0), $nul) AS value, "
+            "replace(reason, chr(0), $nul) AS reason FROM load_problems "
+            f"ORDER BY line_number, column_name LIMIT {REJECTS_SHOWN}",
+            {"nul": validation.NUL_SHOWN_AS}).df()
         rate = summary.rows_rejected / summary.rows_read
         if rate > threshold:
             first = summary.rejects.iloc[0]
@@ -343,11 +291,12 @@ def _load(conn: Connection, warehouse: Warehouse, source: SourceFile, plan: Colu
 
         status(f"loading {name} into {contract.name}")
         counts = upsert.upsert(conn, contract)
+        reached("upserting", name)
         summary.rows_loaded, summary.rows_replaced = counts.loaded, counts.replaced
         summary.rows_unchanged = counts.unchanged
         if contract.waiting_table:
             summary.rows_waiting = upsert.insert_waiting(conn, contract)
-        upsert.insert_rejects(conn)
+        upsert.insert_rejects(conn, contract.name, source.sha256)
         summary.rows_released = upsert.release_waiting(conn)
         # A failed load rolls back, which drops these too.
         if warehouse.is_duckdb:
@@ -482,27 +431,6 @@ def _refresh_journey(conn: Connection) -> None:
     journey.refresh(conn)
 
 
-# ---- load log ------------------------------------------------------------------------------
-
-def next_load_id(conn: Connection) -> int:
-    """The id the next load_log row takes (extract and published-benchmark loads alike)."""
-    return int(conn.execute(sa.text("SELECT coalesce(max(load_id), 0) + 1 FROM load_log")).scalar())
-
-
-def write_load_log(conn: Connection, summary: LoadSummary, sha256: str | None) -> None:
-    """One load_log row for a load, loaded or refused."""
-    conn.execute(schema.load_log.insert().values(
-        load_id=summary.load_id, file_name=summary.file_name, sha256=sha256,
-        table_name=summary.table, rows_read=summary.rows_read, rows_loaded=summary.rows_loaded,
-        rows_replaced=summary.rows_replaced, rows_unchanged=summary.rows_unchanged,
-        rows_rejected=summary.rows_rejected, rows_waiting=summary.rows_waiting,
-        rows_released=summary.rows_released,
-        ignored_columns=json.dumps(summary.ignored_columns) if summary.ignored_columns else None,
-        encoding=summary.encoding, delimiter=summary.delimiter,
-        started_at=summary.started_at, ended_at=summary.ended_at,
-        outcome=summary.outcome, message=summary.message))
-
-
 def _now() -> dt.datetime:
     return dt.datetime.now()
 
@@ -516,6 +444,8 @@ def _progress(enabled: bool, name: str):
         yield lambda text: None
         return
     from rich.console import Console
+    from rich.text import Text
 
-    with Console().status(f"loading {name}") as spinner:
-        yield lambda text: spinner.update(text)
+    # Text, not markup: a file name is the user's and prints as written.
+    with Console(emoji=False).status(Text(f"loading {name}")) as spinner:
+        yield lambda text: spinner.update(Text(text))

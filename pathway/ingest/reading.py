@@ -17,7 +17,11 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
+
+from pathway.ingest.limits import Limits
+from pathway.load_log import file_sha256
 
 STAGING = "load_staging"
 CSV_SUFFIXES = (".csv", ".txt", ".tsv")
@@ -26,8 +30,12 @@ PARQUET_SUFFIXES = (".parquet", ".pq")
 DELIMITERS = {",": "comma", ";": "semicolon", "\t": "tab"}
 # Excel counts days from 1899-12-30 (which also absorbs its 1900 leap-year bug).
 EXCEL_EPOCH = dt.date(1899, 12, 30)
+UK_TIME_ZONE = "Europe/London"
 _CHUNK_BYTES = 8 << 20
+_CSV_BATCH_ROWS = 50_000
+_QUOTE, _NEWLINE = ord('"'), ord("\n")
 _XLSX_CHUNK_ROWS = 50_000
+_NUL_STAND_IN = "\ue000"
 
 
 class Unreadable(Exception):
@@ -45,50 +53,58 @@ class SourceFile:
     delimiter: str | None = None      # ',', ';' or '\t'
     sheet: str | None = None
     readable_path: Path | None = None  # a UTF-8 copy when the original needed transcoding
+    codec: str | None = None          # the Python codec of a CSV
+    quoted_newlines: bool = False     # a quoted CSV field holds a line break
+    column_types: list[str] | None = None   # Parquet: DuckDB's type of each column
     temp_files: list[Path] = field(default_factory=list)
 
 
-def inspect_file(path: Path, display_name: str, *, sheet: str | None, workdir: Path) -> SourceFile:
-    """Checksum the file, find its format, encoding, delimiter and header (cheap, streamed)."""
+def inspect_file(path: Path, display_name: str, *, sheet: str | None, workdir: Path,
+                 limits: Limits | None = None) -> SourceFile:
+    """Checksum the file, find its format, encoding, delimiter and header (cheap, streamed).
+
+    With limits, a file too big or too wide is refused before it is read (limits.TooBig)."""
     if not path.exists():
         raise Unreadable(f"{display_name} cannot be read: there is no such file")
     if path.is_dir():
         raise Unreadable(f"{display_name} cannot be read: it is a folder, not a file")
+    if limits is not None:
+        limits.check_file_size(display_name, path.stat().st_size)
     suffix = path.suffix.lower()
     if suffix in CSV_SUFFIXES:
-        return _inspect_csv(path, display_name, workdir)
+        return _inspect_csv(path, display_name, workdir, limits)
     if suffix in XLSX_SUFFIXES:
-        return _inspect_xlsx(path, display_name, sheet)
-    if suffix in PARQUET_SUFFIXES:
-        return _inspect_parquet(path, display_name)
+        if limits is not None:
+            limits.check_xlsx(display_name, path)
+        source = _inspect_xlsx(path, display_name, sheet)
+    elif suffix in PARQUET_SUFFIXES:
+        source = _inspect_parquet(path, display_name)
+    else:
+        source = None
+    if source is not None:
+        if limits is not None:
+            limits.check_columns(display_name, len(source.headers))
+        return source
     raise Unreadable(f"{display_name} is not a supported format ({suffix or 'no extension'}): "
                      "use .csv, .txt, .tsv, .xlsx or .parquet")
 
 
-def file_sha256(path: Path) -> str | None:
-    try:
-        digest = hashlib.sha256()
-        with open(path, "rb") as handle:
-            for chunk in iter(lambda: handle.read(_CHUNK_BYTES), b""):
-                digest.update(chunk)
-        return digest.hexdigest()
-    except OSError:
-        return None
-
-
 # ---- CSV ----------------------------------------------------------------------------
 
-def _inspect_csv(path: Path, display_name: str, workdir: Path) -> SourceFile:
+def _inspect_csv(path: Path, display_name: str, workdir: Path,
+                 limits: Limits | None) -> SourceFile:
     digest = hashlib.sha256()
     utf8 = codecs.getincrementaldecoder("utf-8")()
     is_utf8, has_blank_lines, size, tail = True, False, 0, b""
-    first = b""
+    first, quote_parity, quoted_newline = b"", 0, False
     with open(path, "rb") as handle:
         for chunk in iter(lambda: handle.read(_CHUNK_BYTES), b""):
             digest.update(chunk)
             size += len(chunk)
             if len(first) < 65536:
                 first += chunk[:65536]
+            if not quoted_newline and (quote_parity or b'"' in chunk):
+                quoted_newline, quote_parity = _quoted_line_break(chunk, quote_parity)
             if is_utf8:
                 try:
                     utf8.decode(chunk)
@@ -99,6 +115,8 @@ def _inspect_csv(path: Path, display_name: str, workdir: Path) -> SourceFile:
             if b"\n\n" in window or b"\n\r\n" in window:
                 has_blank_lines = True
             tail = chunk[-2:]
+        if quote_parity:
+            quoted_newline = True   # a last line's unclosed quote: the csv module says so
         if is_utf8:
             try:
                 utf8.decode(b"", final=True)
@@ -123,12 +141,30 @@ def _inspect_csv(path: Path, display_name: str, workdir: Path) -> SourceFile:
                          "but it is blank")
     source = SourceFile(path=path, display_name=display_name, format="csv",
                         sha256=digest.hexdigest(), headers=headers, encoding=encoding,
-                        delimiter=delimiter)
+                        delimiter=delimiter, codec=codec, quoted_newlines=quoted_newline)
+    if limits is not None:
+        limits.check_columns(display_name, len(headers))
+    if quoted_newline:
+        return source   # read by the csv module, which decodes and counts lines itself
     if not is_utf8 or has_blank_lines:
         source.readable_path = _rewrite_as_utf8(path, display_name, codec, delimiter,
                                                 len(headers), workdir, has_blank_lines)
         source.temp_files.append(source.readable_path)
     return source
+
+
+def _quoted_line_break(chunk: bytes, parity: int) -> tuple[bool, int]:
+    """Whether a line break in this chunk lies inside a quoted field, and the quote parity
+    at its end (odd: a quoted field is open), given the parity at its start.
+
+    RFC 4180 lets a quoted field hold line breaks; DuckDB's parallel reader cannot count
+    physical lines across them. A running count of double quotes is odd exactly inside a
+    quoted field (a doubled quote adds two), so counting is enough: numpy does it at memory
+    speed (8-bit counts wrap, parity survives)."""
+    data = np.frombuffer(chunk, dtype=np.uint8)
+    counts = np.cumsum(data == _QUOTE, dtype=np.uint8)
+    inside = (counts[data == _NEWLINE] + parity) & 1
+    return bool(inside.any()), int(counts[-1] + parity) & 1 if len(counts) else parity
 
 
 def _rewrite_as_utf8(path: Path, display_name: str, codec: str, delimiter: str,
@@ -161,6 +197,9 @@ def _cleaned(width: int, source_sql: str) -> str:
 
 
 def stage_csv(duck, source: SourceFile) -> None:
+    if source.quoted_newlines:
+        _stage_csv_by_records(duck, source)
+        return
     columns = {f"c{i}": "VARCHAR" for i in range(len(source.headers))}
     try:
         duck.execute(_cleaned(len(source.headers),
@@ -181,9 +220,87 @@ def _csv_problem(error: Exception) -> str:
         line, expected, found = match.groups()
         return f"line {line} has {found} fields but the header has {expected}"
     match = re.search(r"CSV Error on Line: (\d+)", text)
-    first = text.strip().splitlines()[0] if text.strip() else type(error).__name__
-    # Never echo the offending line itself: it may hold an identifier.
-    return f"line {match.group(1)} is malformed" if match else first
+    lines = text.strip().splitlines()
+    first = lines[0] if lines else type(error).__name__
+    if not match:
+        return first
+    # DuckDB names what is wrong after echoing the offending line ("Original Line: ..."),
+    # which may hold an identifier and is never shown.
+    said = [line.strip() for line in lines[1:] if line.strip()]
+    why = next((line for line in said if not line.startswith("Original Line")), "").rstrip(".")
+    if why.startswith("Possible fixes") or why.startswith("file ="):
+        why = ""
+    why = _DUCKDB_WORDS.get(why, why)
+    return f"line {match.group(1)} is malformed" + (f": {why}" if why else "")
+
+
+_DUCKDB_WORDS = {
+    "Value with unterminated quote found":
+        'a quoted field is not closed properly (a " inside a quoted field is written "")',
+}
+
+
+def _stage_csv_by_records(duck, source: SourceFile) -> None:
+    """Stream a CSV whose quoted fields hold line breaks with the csv module, in batches.
+
+    Each record's line_number is the file's physical line where the record starts (the line
+    after the previous record's last), so messages point at what an editor shows. Values are
+    cleaned here as _cleaned does in SQL (spaces trimmed, blank as NULL, blank rows dropped),
+    so the batches go straight into staging: one copy of the file, as DuckDB's reader makes."""
+    width, name = len(source.headers), source.display_name
+    names = [f"c{i}" for i in range(width)]
+    duck.execute(f"CREATE OR REPLACE TEMP TABLE {STAGING} (line_number BIGINT, "
+                 + ", ".join(f"{n} VARCHAR" for n in names) + ")")
+    saw_nul = [False]
+
+    def physical_lines(handle):
+        # csv (Python 3.11) refuses NUL bytes: they pass as U+E000 and are put back in the
+        # record, where the row rules quarantine them (contract 7.2).
+        for line in handle:
+            if "\0" in line:
+                saw_nul[0] = True
+                line = line.replace("\0", _NUL_STAND_IN)
+            yield line
+
+    try:
+        with open(source.path, encoding=source.codec or "utf-8-sig", newline="") as handle:
+            reader = csv.reader(physical_lines(handle), delimiter=source.delimiter or ",",
+                                quotechar='"', doublequote=True, strict=True)
+            next(reader, None)            # the header
+            batch: list[list] = []
+            start = reader.line_num + 1
+            for record in reader:
+                if len(record) > width:
+                    raise Unreadable(f"{name} cannot be read: line {start} has {len(record)} "
+                                     f"fields but the header has {width}")
+                if saw_nul[0]:
+                    record = [v.replace(_NUL_STAND_IN, "\0") for v in record]
+                values = [v.strip(" ") or None for v in record]   # DuckDB's trim: spaces only
+                if any(v is not None for v in values):
+                    batch.append([start] + values + [None] * (width - len(values)))
+                saw_nul[0] = False
+                start = reader.line_num + 1
+                if len(batch) >= _CSV_BATCH_ROWS:
+                    _append(duck, names, batch, STAGING)
+                    batch = []
+            if batch:
+                _append(duck, names, batch, STAGING)
+    except csv.Error as error:
+        raise Unreadable(f"{name} cannot be read: line {start} is malformed: "
+                         f"{_csv_module_problem(str(error))}") from None
+    except UnicodeDecodeError as error:
+        raise Unreadable(f"{name} cannot be read: it is neither UTF-8 nor Windows-1252 text "
+                         f"(byte {error.object[error.start:error.start + 1]!r})") from None
+
+
+def _csv_module_problem(text: str) -> str:
+    """The csv module's complaint in words a person can act on."""
+    if "unexpected end of data" in text or "EOF" in text:
+        return "a quoted field is opened with \" but never closed before the file ends"
+    if "expected after" in text:
+        return "a closing \" is followed by more text before the next delimiter " \
+               "(write a quote inside a quoted field as \"\")"
+    return text
 
 
 # ---- Parquet ------------------------------------------------------------------------
@@ -199,12 +316,28 @@ def _inspect_parquet(path: Path, display_name: str) -> SourceFile:
         first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         raise Unreadable(f"{display_name} cannot be read as Parquet: {first}") from None
     return SourceFile(path=path, display_name=display_name, format="parquet",
-                      sha256=file_sha256(path), headers=[row[0] for row in described])
+                      sha256=file_sha256(path), headers=[row[0] for row in described],
+                      column_types=[row[1] for row in described])
+
+
+def _parquet_text(position: int, column_type: str) -> str:
+    """A Parquet column as text; timestamps as their date in UK local time (contract 7.2).
+
+    A timestamp with a time zone (what pandas and Spark write) is an instant: its date is the
+    day it was in London (2023-06-30 23:30 UTC is 2023-07-01 BST). One without a zone is
+    already a local time, so its date is its own."""
+    column = f"#{position + 1}"
+    if column_type == "TIMESTAMP WITH TIME ZONE":
+        return f"strftime(timezone('{UK_TIME_ZONE}', {column}), '%Y-%m-%d')"
+    if column_type.startswith("TIMESTAMP"):
+        return f"strftime(CAST({column} AS TIMESTAMP), '%Y-%m-%d')"
+    return f"CAST({column} AS VARCHAR)"
 
 
 def stage_parquet(duck, source: SourceFile) -> None:
     # #n is DuckDB's positional column reference: the file's own column names stay out of SQL.
-    select = ", ".join(f"CAST(#{i + 1} AS VARCHAR) AS c{i}" for i in range(len(source.headers)))
+    types = source.column_types or ["VARCHAR"] * len(source.headers)
+    select = ", ".join(f"{_parquet_text(i, types[i])} AS c{i}" for i in range(len(source.headers)))
     try:
         duck.execute(_cleaned(len(source.headers),
                               f"SELECT row_number() OVER () + 1 AS line_number, {select} "
@@ -275,13 +408,13 @@ def stage_xlsx(duck, source: SourceFile, date_positions: set[int]) -> None:
     duck.execute("DROP TABLE load_sheet")
 
 
-def _append(duck, names: list[str], batch: list[list]) -> None:
+def _append(duck, names: list[str], batch: list[list], table: str = "load_sheet") -> None:
     columns = list(zip(*batch))
     chunk = pa.table({"line_number": pa.array(columns[0], type=pa.int64()),
                       **{n: pa.array(list(c), type=pa.string()) for n, c in zip(names, columns[1:])}})
     duck.register("load_xlsx_chunk", chunk)
     try:
-        duck.execute("INSERT INTO load_sheet SELECT * FROM load_xlsx_chunk")
+        duck.execute(f"INSERT INTO {table} SELECT * FROM load_xlsx_chunk")
     finally:
         duck.unregister("load_xlsx_chunk")
 

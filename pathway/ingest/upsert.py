@@ -15,6 +15,7 @@ from sqlalchemy.engine import Connection
 
 from pathway import schema
 from pathway.ingest.contract import TABLES, TableContract
+from pathway.load_log import forget_earlier_rejects
 
 # The only names these statements are ever built from (allow-list).
 _SOURCES = ("load_incoming", "load_released")
@@ -107,7 +108,10 @@ def insert_waiting(conn: Connection, contract: TableContract) -> int:
     return _scalar(conn, "SELECT count(*) FROM load_waiting")
 
 
-def insert_rejects(conn: Connection) -> None:
+def insert_rejects(conn: Connection, table: str, sha256: str | None) -> None:
+    """This load's rejected rows replace those of earlier loads of the same file (same content,
+    same table), so a reload does not count its rejects twice."""
+    forget_earlier_rejects(conn, table, sha256)
     columns = ", ".join(c.name for c in schema.rejects.columns)
     conn.execute(sa.text(f"INSERT INTO rejects ({columns}) SELECT {columns} FROM load_rejects"))
 

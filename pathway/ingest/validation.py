@@ -8,11 +8,12 @@ The lookups the rules need are the load_* relations made by the loader (see LOOK
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from dataclasses import dataclass, field
 
 from pathway import schema
-from pathway.ingest.contract import (FALSE_WORDS, OUTCOME_IF_BORN, OUTCOME_IF_NOT_BORN,
+from pathway.ingest.contract import (EARLIEST_DATE, FALSE_WORDS, OUTCOME_IF_BORN, OUTCOME_IF_NOT_BORN,
                                      OUTCOMES_WITH_BIRTH, TRUE_WORDS, Field, TableContract)
 from pathway.ingest.reading import STAGING
 
@@ -198,6 +199,11 @@ def final_columns(plan: ColumnPlan) -> list[tuple[str, str]]:
 
 # ---- the rules: one UNION ALL of per-rule reject queries over the rows with a problem ----
 
+# A NUL byte (character 0) cannot be stored in PostgreSQL text: its row is quarantined, and the
+# rejects table shows it as NUL_SHOWN_AS so nothing holding one reaches the warehouse.
+_NUL_WORDS = " holds a NUL byte (character 0, shown as <NUL>), which no database text can store"
+NUL_SHOWN_AS = "<NUL>"
+
 _NOT_VALID = {
     "date": "is not a date",
     "integer": "is not a whole number",
@@ -206,13 +212,17 @@ _NOT_VALID = {
 }
 
 
-def problems_sql(plan: ColumnPlan) -> tuple[str, dict]:
-    """CREATE load_problems (line_number, column_name, value, reason, record_id)."""
+def problems_sql(plan: ColumnPlan, day_of_loading: dt.date) -> tuple[str, dict]:
+    """CREATE load_problems (line_number, column_name, value, reason, record_id).
+
+    Dates are checked against the day of loading (contract 7.2): before 1900 is implausible,
+    an event after that day has not happened yet, an edd may lie a set number of days ahead."""
     contract, key = plan.contract, plan.contract.key
     params: dict = {}
     rules: list[tuple[str, str, str, str]] = []   # (column_sql, value_sql, reason_sql, where)
     for f in contract.fields:
         raw, col = f"raw_{f.name}", _literal(f.name)
+        rules.append((col, raw, f"{_quoted(raw)} || '{_NUL_WORDS}'", f"contains({raw}, chr(0))"))
         if f.required:
             rules.append((col, "CAST(NULL AS VARCHAR)", "'blank, but a value is required'",
                           f"{raw} IS NULL"))
@@ -224,6 +234,20 @@ def problems_sql(plan: ColumnPlan) -> tuple[str, dict]:
             rules.append((col, raw, f"{_quoted(raw)} || ' is outside {int(f.low)} to {int(f.high)}'",
                           f"{f.name} IS NOT NULL AND ({f.name} < {int(f.low)} "
                           f"OR {f.name} > {int(f.high)})"))
+        if f.kind == "date":
+            params["earliest_date"] = EARLIEST_DATE
+            rules.append((col, raw, f"{_quoted(raw)} || ' is an implausible date (before 1900)'",
+                          f"{f.name} < $earliest_date"))
+        if f.kind == "date" and f.days_after_loading is not None:
+            latest = day_of_loading + dt.timedelta(days=f.days_after_loading)
+            params[f"latest_{f.name}"] = latest
+            words = ("is a date in the future (after the day of loading, "
+                     f"{day_of_loading.isoformat()})" if f.days_after_loading == 0 else
+                     f"is a date in the future (more than {f.days_after_loading // 7} weeks "
+                     f"after the day of loading, {day_of_loading.isoformat()})")
+            params[f"future_{f.name}"] = f" {words}"
+            rules.append((col, raw, f"{_quoted(raw)} || $future_{_name(f.name)}",
+                          f"{f.name} > $latest_{_name(f.name)}"))
     if "known_area" in contract.extra_rules:
         rules.append(("'area_code'", "raw_area_code",
                       f"{_quoted('raw_area_code')} || ' is not a known area (load it in an areas file first)'",
@@ -252,6 +276,8 @@ def problems_sql(plan: ColumnPlan) -> tuple[str, dict]:
                       "AND infant_number > babies_of_pregnancy"))
     for i, (rf_name, _) in enumerate(plan.risk_factors):
         params[f"rf_name_{i}"] = rf_name
+        rules.append((f"$rf_name_{i}", f"raw_rf_{i}", f"{_quoted(f'raw_rf_{i}')} || '{_NUL_WORDS}'",
+                      f"contains(raw_rf_{i}, chr(0))"))
         rules.append((f"$rf_name_{i}", f"raw_rf_{i}",
                       f"{_quoted(f'raw_rf_{i}')} || ' is not yes/no (use true/false, yes/no, y/n or 1/0)'",
                       f"raw_rf_{i} IS NOT NULL AND rf_{i} IS NULL"))
@@ -334,10 +360,11 @@ def quarantine_sql(plan: ColumnPlan, load_id: int, file_name: str) -> tuple[str,
         "CREATE OR REPLACE TEMP TABLE load_rejects AS "
         "SELECT CAST($load_id AS INTEGER) AS load_id, CAST($file_name AS VARCHAR) AS file_name, "
         f"{_literal(contract.name)} AS table_name, CAST(line_number AS INTEGER) AS line_number, "
-        "column_name, value, reason, record_id, status FROM ("
+        "column_name, replace(value, chr(0), $nul) AS value, replace(reason, chr(0), $nul) AS reason, "
+        "replace(record_id, chr(0), $nul) AS record_id, status FROM ("
         "SELECT line_number, column_name, value, reason, record_id, 'rejected' AS status "
         f"FROM load_problems{waiting}) ORDER BY line_number, column_name",
-        {"load_id": load_id, "file_name": file_name})
+        {"load_id": load_id, "file_name": file_name, "nul": NUL_SHOWN_AS})
 
 
 TEMP_TABLES = ("load_problems", "load_valid", "load_incoming", "load_incoming_rf",

@@ -18,11 +18,11 @@ import numpy as np
 import pandas as pd
 
 from pathway import catalogue
-from pathway.benchmarks import MISSING_TREATMENT, latest_published
 from pathway.db import Warehouse
 from pathway.disclosure import SUPPRESSED_MARK, format_for_people
 from pathway.metrics import MetricError, economic_assumptions, resolve_parameters, run_metric
 from pathway.report import economic, template
+from pathway.published import MISSING_TREATMENT, latest_published
 from pathway.report.charts import Bar, bar_chart
 from pathway.statistics import compare_to_benchmark
 
@@ -175,7 +175,7 @@ class _AreaReport:
         return name in catalogue.METRICS
 
     def people(self, frame: pd.DataFrame, name: str) -> pd.DataFrame:
-        return format_for_people(frame, catalogue.METRICS[name].disclosure)
+        return format_for_people(frame, frame.attrs.get("disclosure") or catalogue.METRICS[name].disclosure)
 
     def benchmark_marks(self, metric: str, category: str = "") -> tuple[dict[str, float], list[dict]]:
         """England, region and the area's own published values for one figure (latest period)."""

@@ -53,7 +53,10 @@ def web_warehouse() -> Warehouse:
         if _config["warehouse"] is not None:
             return _config["warehouse"]
         if _opened["warehouse"] is None or _opened["pid"] != os.getpid():
-            warehouse = Warehouse(_config["db_url"], read_only=_config["read_only"])
+            # A writing dashboard (`python app.py`) opens the file per request and lets it go
+            # after, so read-only commands (`pathway query`) can open it in between.
+            warehouse = Warehouse(_config["db_url"], read_only=_config["read_only"],
+                                  hold_file=_config["read_only"])
             warehouse.ensure_schema()
             _opened.update(pid=os.getpid(), warehouse=warehouse)
         return _opened["warehouse"]

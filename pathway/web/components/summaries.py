@@ -58,3 +58,19 @@ def percent_text(value) -> str:
     """A percentage as people read it in text alternatives and tables: one decimal and a % sign,
     or '*' where disclosure control hid it."""
     return "*" if value is None or pd.isna(value) else f"{value:.1f}%"
+
+
+def left_out_words(frame: pd.DataFrame, columns: Sequence[str], noun: str = "rows") -> str:
+    """What a total over `frame` leaves out, in words for the page: '' when nothing, else e.g.
+    '2 of 24 rows are left out of these totals: a count in them is hidden because it is small
+    (or would let a small count be worked out)'."""
+    present = [c for c in columns if c in frame.columns]
+    if frame is None or frame.empty or not present:
+        return ""
+    hidden = frame[present].apply(pd.to_numeric, errors="coerce").isna().any(axis=1)
+    if not hidden.any():
+        return ""
+    return (f"{int(hidden.sum())} of {len(frame)} {noun} {'is' if hidden.sum() == 1 else 'are'} left out of "
+            "these totals: a count in them is hidden because it is small (or would let a small "
+            "count be worked out)")
+

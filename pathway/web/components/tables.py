@@ -51,7 +51,8 @@ def people_frame(frame: pd.DataFrame, metric: str | None = None) -> pd.DataFrame
     The disclosure module decides what is suppressed (it knows each metric's columns); this only
     prints. Without it, a missing number in a suppressed frame is shown as '*'.
     """
-    spec = _metric_spec(metric)
+    # the spec the metric ran with (trend's depends on its measure), else the catalogue's
+    spec = frame.attrs.get("disclosure") or _metric_spec(metric)
     if spec is not None:
         try:
             from pathway.disclosure import format_for_people

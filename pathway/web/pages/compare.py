@@ -35,7 +35,7 @@ COMPARISON_SYMBOL = {"better": "circle", "similar": "diamond", "worse": "square"
 
 def england_value(indicator) -> tuple[float | None, str | None]:
     """England's latest published figure for the indicator, when a benchmarks file with it is loaded."""
-    from pathway.benchmarks import latest_published
+    from pathway.published import latest_published
 
     if not indicator.published:
         return None, None

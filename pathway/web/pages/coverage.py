@@ -7,6 +7,7 @@ from __future__ import annotations
 import dash
 import pandas as pd
 
+from pathway.published import MISSING_TREATMENT, latest_published
 from pathway.statistics import compare_to_benchmark, funnel_limits
 from pathway.web.components.charts import (NHS_BLUE, NHS_DARK_GREY, NHS_ORANGE, bars_with_interval, chart,
                                            horizontal_line, numbers, styled)
@@ -15,7 +16,6 @@ from pathway.web.components.page import area_label, area_names, page, period_wor
 from pathway.web.components.summaries import one_area_or_pooled, percent_text, pooled
 from pathway.web.components.tables import people_frame
 from pathway.web.filters import metric_params, narrow, read_filters
-from pathway.benchmarks import MISSING_TREATMENT, latest_published
 from pathway.web.indicators import INDICATORS, definition_panel, metric_definition
 from pathway.web.warehouse import areas, fetch_metric, reference_parameter
 

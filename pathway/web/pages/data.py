@@ -34,12 +34,27 @@ MAX_REJECTS_SHOWN = 200
 ACCEPTED = ".csv,.txt,.tsv,.xlsx,.parquet"
 
 
+MAX_NAME_CHARACTERS = 100
+
+
 def _safe_file_name(name: str | None) -> str:
-    """The uploaded file's own name (it names the table and appears in the load log), made safe:
-    no folders (either slash), no leading dots ('..', hidden files), only plain characters."""
-    stem = re.split(r"[\\/]", name or "")[-1]
-    stem = re.sub(r"[^A-Za-z0-9._\- ]+", "_", stem).strip().lstrip(".").strip()
-    return stem[:200] or "upload.csv"
+    """The uploaded file's own name as people read it (it names the table and appears in the
+    load log): its last part only, plain characters, at most MAX_NAME_CHARACTERS long. It is
+    never a path: the upload is stored as _stored_name's file."""
+    last = re.split(r"[\\/]", name or "")[-1]
+    cleaned = re.sub(r"[^A-Za-z0-9._\- ]+", "_", last).strip(" .")
+    if not cleaned:
+        return "upload.csv"
+    stem, dot, suffix = cleaned.rpartition(".")
+    if not dot or not re.fullmatch(r"[A-Za-z0-9]{1,8}", suffix):
+        stem, suffix = cleaned, ""
+    suffix = f".{suffix}" if suffix else ""
+    return (stem[:MAX_NAME_CHARACTERS - len(suffix)].rstrip(" .") or "upload") + suffix
+
+
+def _stored_name(safe_name: str) -> str:
+    """The file name in the upload's private folder: fixed, with the format's suffix only."""
+    return "upload" + Path(safe_name).suffix.lower()
 
 
 def upload_limit() -> int:
@@ -78,16 +93,17 @@ def load_uploaded_file(contents: str | None, file_name: str | None):
     from pathway.ingest import load_file
 
     with tempfile.TemporaryDirectory(prefix="pathway-upload-") as folder:
-        path = Path(folder) / name
+        path = Path(folder) / _stored_name(name)   # never the client's name
         try:
             _write_decoded(contents, start, path)
         except (ValueError, binascii.Error):
             return None, f"{name}: the upload could not be read; try again."
         try:
-            summary = load_file(web_warehouse(), path, display_name=path.name)
+            # the upload's size is checked above; columns and XLSX unpacked size as for any load
+            summary = load_file(web_warehouse(), path, display_name=name)
         except WarehouseError as error:
             return None, f"{DATABASE_UNREACHABLE} ({error})."
-    record_event("upload", summary.outcome, {"file_name": path.name, "bytes": size,
+    record_event("upload", summary.outcome, {"file_name": name, "bytes": size,
                                              "table": summary.table,
                                              "rows_loaded": summary.rows_loaded,
                                              "rows_rejected": summary.rows_rejected})

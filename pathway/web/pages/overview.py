@@ -13,7 +13,7 @@ from pathway.web.components.charts import bars_with_interval, funnel_steps
 from pathway.web.components.figure_card import figure_card
 from pathway.web.components.messages import empty_state, error_state
 from pathway.web.components.page import area_label, area_names, page, period_words, stage_order
-from pathway.web.components.summaries import one_area_or_pooled, percent_text
+from pathway.web.components.summaries import left_out_words, one_area_or_pooled, percent_text
 from pathway.web.components.tables import people_frame
 from pathway.web.filters import metric_params, query_string, read_filters
 from pathway.web.warehouse import fetch_metric
@@ -38,8 +38,9 @@ def headline_figures(filters: dict) -> list[dict]:
         hidden = int(total_births.isna().sum())
         value = _number(total_births.sum()) if filters["area"] == "all" or len(births.frame) > 1 else \
             _number(total_births.iloc[0])
+        left_out = left_out_words(births.frame, ["live_births"], noun="areas") if len(births.frame) > 1 else ""
         tiles.append({"label": "Live births", "value": value,
-                      "note": "some areas' counts are hidden" if hidden else period_words(filters)})
+                      "note": left_out if hidden and left_out else period_words(filters)})
         tiles.append({"label": "Booked by 12 weeks 6 days", "value": percent_text(frame["pct"].iloc[0]
                       if "pct" in frame.columns else frame["booked_by_13_weeks_pct"].iloc[0]),
                       "note": "of pregnancies"})

@@ -10,7 +10,7 @@ from pathway.web.components.charts import (axis, bars_with_interval, chart, lege
                                            series_style, styled, wrapped)
 from pathway.web.components.figure_card import figure_card
 from pathway.web.components.page import area_label, area_names, page, period_words, service_labels
-from pathway.web.components.summaries import percent_text, pooled
+from pathway.web.components.summaries import left_out_words, percent_text, pooled
 from pathway.web.components.tables import people_frame
 from pathway.web.filters import metric_params, narrow, read_filters
 from pathway.web.indicators import metric_definition
@@ -32,8 +32,10 @@ def flow_rows(filters: dict):
         return None, result
     frame = narrow(result.frame, filters, ("service",))
     if filters["area"] == "all":
+        left_out = left_out_words(frame, STEPS, noun="area and service rows")
         summed = frame.groupby("service", sort=False)[STEPS].apply(lambda g: g.apply(pd.to_numeric).sum(min_count=1))
         frame = summed.reset_index()
+        frame.attrs["left_out"] = left_out
     return frame, result
 
 
@@ -67,7 +69,8 @@ def flow_summary(frame: pd.DataFrame, labels: dict, filters: dict, where: str) -
     return (f"People at each step for {period_words(filters)} in {where}, over all services (hidden counts left out): "
             + ", ".join(f"{STEP_LABELS[s].lower()} {_count(totals[s])}" for s in STEPS) + ". "
             + ("Most referrals: " + ", ".join(top) + ". " if top else "")
-            + "Every service's counts are in the table.")
+            + "Every service's counts are in the table."
+            + (f" Summed over areas from the counts shown: {frame.attrs['left_out']}." if frame.attrs.get("left_out") else ""))
 
 
 def pathway_flow_body(filters: dict) -> list:

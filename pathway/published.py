@@ -1,7 +1,7 @@
 """Importing published national figures (the `benchmarks` table): NHS Maternity Statistics measure
 files, Fingertips indicator exports (download and data-service layouts) and MHSDS performance files.
 
-    from pathway.benchmarks import load_benchmark_file
+    from pathway.published import load_benchmark_file
     summary = load_benchmark_file(warehouse, "hosp-epis-stat-mat-msdscsv-2022-23.csv")
 
 How published values are read (said again in every load summary and in the report's methods):
@@ -32,8 +32,8 @@ import sqlalchemy as sa
 
 from pathway import schema
 from pathway.db import Warehouse, native_duckdb
-from pathway.ingest.loader import LoadSummary, next_load_id, write_load_log
-from pathway.ingest.reading import file_sha256
+from pathway.load_log import (LoadSummary, file_sha256, forget_earlier_rejects, next_load_id,
+                              write_load_log)
 from pathway.reference import read_table
 from pathway.statistics import wilson_interval
 
@@ -101,7 +101,7 @@ def load_benchmark_file(warehouse: Warehouse, path, *, display_name: str | None 
             rows = rows.assign(load_id=summary.load_id)
             counts = _upsert(conn, warehouse, rows)
             summary.rows_loaded, summary.rows_replaced, summary.rows_unchanged = counts
-            _write_rejects(conn, summary)
+            _write_rejects(conn, summary, file_sha256(path))
             suppressed = int(rows["suppressed"].sum())
             summary.message = (f"{layout.title}: {len(rows):,} figures"
                                f" ({suppressed:,} suppressed)" + _unmapped_note(layout, raw, rows)
@@ -533,7 +533,8 @@ def _insert(conn, warehouse: Warehouse, rows: pd.DataFrame) -> None:
     conn.execute(schema.benchmarks.insert(), records)
 
 
-def _write_rejects(conn, summary: LoadSummary) -> None:
+def _write_rejects(conn, summary: LoadSummary, sha256: str | None) -> None:
+    forget_earlier_rejects(conn, "benchmarks", sha256)
     if not len(summary.rejects):
         return
     conn.execute(schema.rejects.insert(), [

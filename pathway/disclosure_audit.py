@@ -1,0 +1,790 @@
+"""An attack on what people are shown (contract 7.4): try to work hidden or rounded counts back.
+
+Given one table as a channel shows it (text cells: '*' for hidden, numbers at the precision they
+are printed) and the metric's disclosure spec, the attacker knows the policy (1 to 7 hidden,
+others rounded to 5) and tries:
+
+- percentage × denominator: every pair of counts a shown percentage and its interval allow,
+  rows sharing a denominator (same area, same shown count) intersected;
+- differencing and sums of parts: parts against their total, with the rounding of each;
+- derived figures: a figure equal to a count times a constant shown in the row (expected
+  cases = live births × rate per 1,000), and sums of a figure over rows against a count;
+- summaries across areas: a median or mean over areas that is no shown value, tried as the
+  exact percentage of each area whose percentage is hidden.
+
+A count is *recovered* when an attack leaves exactly one value for it and that value is the true
+count while the table shows it hidden or rounded to something else. The true counts are used
+only to judge success, never by an attack. audit_warehouse runs every metric, area mode and
+channel it can reach (`pathway audit-disclosure`).
+"""
+
+from __future__ import annotations
+
+import io
+import itertools
+import json
+import math
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Iterable
+
+import numpy as np
+import pandas as pd
+
+from pathway.disclosure import SUPPRESSED_MARK, DisclosureSpec, Proportion
+from pathway.settings import DisclosurePolicy
+from pathway.statistics import wilson_interval
+
+UNBOUNDED = 10**9
+
+
+# ---- shown numbers ------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Shown:
+    """One cell as a channel shows it: hidden ('*' or null), blank, or a number and its step
+    (the printed precision: '93.3' has step 0.1, '1300000' three significant figures)."""
+
+    hidden: bool
+    value: float = math.nan
+    step: float = 0.0
+
+    @property
+    def number(self) -> bool:
+        return not self.hidden and not math.isnan(self.value)
+
+    def allows_all(self, x: np.ndarray) -> np.ndarray:
+        """allows, for an array of true values at once."""
+        x = np.asarray(x, dtype=float)
+        if not self.number:
+            return np.zeros(x.shape, dtype=bool)
+        if self.step <= 1e-9:
+            return np.isclose(x, self.value, rtol=1e-9, atol=1e-12)
+        return np.abs(x - self.value) <= self.step / 2 + 1e-9 * np.maximum(1.0, np.abs(x))
+
+    def allows(self, x: float) -> bool:
+        """Whether a true value x prints as this cell."""
+        if not self.number or math.isnan(x):
+            return False
+        if self.step <= 1e-9:
+            return math.isclose(x, self.value, rel_tol=1e-9, abs_tol=1e-12)
+        return abs(x - self.value) <= self.step / 2 + 1e-9 * max(1.0, abs(x))
+
+
+def parse_cell(text, *, null_is_hidden: bool = True) -> Shown:
+    if text is None or text is pd.NA or (isinstance(text, float) and math.isnan(text)):
+        return Shown(hidden=null_is_hidden)
+    if isinstance(text, bool):
+        return Shown(hidden=False)
+    if isinstance(text, (int, np.integer)):
+        return Shown(False, float(text), 0.0)
+    if isinstance(text, (float, np.floating)):
+        text = repr(float(text))
+    text = str(text).strip().replace(",", "").replace("£", "").rstrip("%")
+    if text == SUPPRESSED_MARK:
+        return Shown(hidden=True)
+    if text == "":
+        return Shown(hidden=False)
+    try:
+        value = float(text)
+    except ValueError:
+        return Shown(hidden=False)
+    if "e" in text.lower():
+        return Shown(False, value, 0.0)
+    whole, _, fraction = text.partition(".")
+    fraction = fraction.rstrip("0") if set(fraction) <= {"0"} else fraction
+    if fraction:
+        return Shown(False, value, 10.0 ** -len(fraction))
+    digits = whole.lstrip("-")
+    zeros = len(digits) - len(digits.rstrip("0")) if digits.strip("0") else 0
+    return Shown(False, value, 10.0 ** zeros if zeros else 1.0)
+
+
+# ---- results -------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Recovery:
+    channel: str
+    table: str
+    row: int
+    column: str
+    shown: str
+    true_value: int
+    attack: str
+    evidence: str = ""
+
+
+@dataclass
+class AuditResult:
+    """What one run tried and found, per channel."""
+
+    cells_attacked: Counter = field(default_factory=Counter)
+    attacks_tried: Counter = field(default_factory=Counter)  # (channel, attack) -> hypotheses
+    recovered: list[Recovery] = field(default_factory=list)
+    tables: Counter = field(default_factory=Counter)
+    not_covered: list[str] = field(default_factory=list)
+
+    def merge(self, other: "AuditResult") -> None:
+        self.cells_attacked.update(other.cells_attacked)
+        self.attacks_tried.update(other.attacks_tried)
+        self.recovered.extend(other.recovered)
+        self.tables.update(other.tables)
+        self.not_covered.extend(other.not_covered)
+
+    def recovered_cells(self) -> dict[str, int]:
+        """Distinct cells recovered, per channel (a cell two attacks find counts once)."""
+        return dict(Counter(channel for channel, *_ in
+                            {(r.channel, r.table, r.row, r.column) for r in self.recovered}))
+
+    def summary_lines(self) -> list[str]:
+        channels = sorted(set(self.cells_attacked) | {c for c, _ in self.attacks_tried})
+        recovered = self.recovered_cells()
+        lines = []
+        for channel in channels:
+            tried = {a: n for (c, a), n in self.attacks_tried.items() if c == channel}
+            by_attack = Counter(r.attack for r in {(r.channel, r.table, r.row, r.column, r.attack): r
+                                                  for r in self.recovered}.values()
+                                if r.channel == channel)
+            lines.append(f"{channel}: {self.tables[channel]} tables, {self.cells_attacked[channel]} "
+                         f"hidden or rounded counts attacked, {sum(tried.values())} attacks tried "
+                         f"({', '.join(f'{a} {n}' for a, n in sorted(tried.items()))}), "
+                         f"{recovered.get(channel, 0)} counts recovered"
+                         + (f" ({', '.join(f'{a} {n}' for a, n in sorted(by_attack.items()))})"
+                            if by_attack else ""))
+        return lines
+
+
+# ---- the attack on one table -------------------------------------------------------------
+class TableAttack:
+    """Every attack on one shown table; `truth` (the unsuppressed table, same rows) only judges."""
+
+    def __init__(self, shown: pd.DataFrame, truth: pd.DataFrame, spec: DisclosureSpec,
+                 policy: DisclosurePolicy, *, channel: str, table: str,
+                 null_is_hidden: bool = True):
+        self.raw = shown.reset_index(drop=True)
+        self.truth = truth.reset_index(drop=True)
+        if len(self.raw) != len(self.truth):
+            raise ValueError(f"{table}: shown table has {len(self.raw)} rows, truth {len(self.truth)}")
+        self.spec, self.policy = spec, policy
+        self.channel, self.table = channel, table
+        self.cells = {c: [parse_cell(v, null_is_hidden=null_is_hidden) for v in self.raw[c]]
+                      for c in self.raw.columns}
+        self.result = AuditResult()
+        self.result.tables[channel] += 1
+        self.count_columns = [c for c in spec.counts if c in self.raw.columns]
+        self.domains = {(i, c): self._domain(self.cells[c][i]) for c in self.count_columns
+                        for i in range(len(self.raw))}
+        shared = {p.pct for p in spec.proportions} | {c for p in spec.proportions for c in p.intervals}
+        # figures: every shown number that is not a count, a percentage or a label (an
+        # undeclared column is attacked as a figure); constants: labels that are numbers (a
+        # rate per 1,000, a unit cost), which an attacker may multiply a count by
+        self.figure_columns = [c for c in self.raw.columns
+                               if c not in self.count_columns and c not in shared
+                               and c not in spec.labels and any(s.number for s in self.cells[c])]
+        self.constant_columns = [c for c in self.raw.columns if c in spec.labels
+                                 and any(s.number for s in self.cells[c])]
+        self.secret = {(i, c) for (i, c) in self.domains if self._is_secret(i, c)}
+        self.result.cells_attacked[channel] += len(self.secret)
+
+    # domains: the values a count cell can take given what is shown
+    def _domain(self, cell: Shown) -> tuple[int, int]:
+        if not cell.hidden and not cell.number:
+            return (0, UNBOUNDED)
+        return count_domain(math.nan if cell.hidden else cell.value, self.policy,
+                            secondary=bool(self.spec.additive))
+
+    def _true(self, i: int, c: str) -> int | None:
+        value = pd.to_numeric(pd.Series([self.truth[c].iloc[i]]), errors="coerce").iloc[0]
+        return None if pd.isna(value) else int(value)
+
+    def _is_secret(self, i: int, c: str) -> bool:
+        true = self._true(i, c)
+        cell = self.cells[c][i]
+        if true is None:
+            return False
+        return cell.hidden or (cell.number and int(round(cell.value)) != true)
+
+    def _found(self, i: int, c: str, value: int, attack: str, evidence: str = "") -> None:
+        if (i, c) in self.secret and value == self._true(i, c):
+            self.result.recovered.append(Recovery(self.channel, self.table, i, c,
+                                                  str(self.raw[c].iloc[i]), value, attack, evidence))
+
+    def _tried(self, attack: str, n: int = 1) -> None:
+        self.result.attacks_tried[(self.channel, attack)] += n
+
+    def run(self) -> AuditResult:
+        self.percentage_times_denominator()
+        self.sums_of_parts()
+        self.derived_figures()
+        self.sums_of_figures()
+        self.summaries_across_areas()
+        return self.result
+
+    # 1. percentage x denominator ----------------------------------------------------------
+    def percentage_times_denominator(self) -> None:
+        for p in self.spec.proportions:
+            if any(c not in self.cells for c in (p.pct, p.numerator, p.denominator)):
+                continue
+            bounds = [[self.cells[c][i] for i in range(len(self.raw))] for c in p.intervals if c in self.cells]
+            areas = list(self.raw["area_code"]) if "area_code" in self.raw else [None] * len(self.raw)
+            found = percentage_candidates(
+                [self.domains[(i, p.numerator)] for i in range(len(self.raw))],
+                [self.domains[(i, p.denominator)] for i in range(len(self.raw))],
+                self.cells[p.pct], bounds, areas)
+            self._tried("percentage x denominator", sum(1 for f in found if f is not None))
+            for i, f in enumerate(found):
+                if f is None:
+                    continue
+                ns, ds = f
+                if len(ns) == 1:
+                    self._found(i, p.numerator, next(iter(ns)), "percentage x denominator", p.pct)
+                if len(ds) == 1:
+                    self._found(i, p.denominator, next(iter(ds)), "percentage x denominator", p.pct)
+
+    # 2. differencing rows against totals, sums of parts (with rounding) -----------------
+    def sums_of_parts(self) -> None:
+        from pathway.disclosure import additive_groups
+
+        try:
+            groups = additive_groups(self.raw, self.spec)
+        except Exception:  # a channel that renamed or dropped the columns: nothing to add up
+            return
+        self._tried("differencing and sums of parts", len(groups))
+        for cell, (low, high) in sum_bounds(groups, self.domains).items():
+            if low == high:
+                self._found(*cell, low, "differencing and sums of parts")
+
+    # 3. derived figures: a figure = count x a constant shown in the row ------------------
+    def _constants(self) -> dict[str, np.ndarray]:
+        """Per row, the numbers an attacker may multiply a count by: 1, a shown non-count figure
+        that is the same kind of thing in every row (a rate, a unit cost), their products and
+        ratios, each times a power of ten."""
+        columns = [c for c in self.constant_columns
+                   if not c.endswith("_order") and c not in ("sort_order", "period_start")]
+        n = len(self.raw)
+        base = {"1": np.ones(n)}
+        values = {c: np.array([s.value if s.number else np.nan for s in self.cells[c]]) for c in columns}
+        for c, v in values.items():
+            base[c] = v
+            with np.errstate(divide="ignore", invalid="ignore"):
+                base[f"1/{c}"] = 1 / v
+        for a, b in itertools.combinations(columns, 2):
+            with np.errstate(divide="ignore", invalid="ignore"):
+                base[f"{a}*{b}"] = values[a] * values[b]
+                base[f"{a}/{b}"] = values[a] / values[b]
+                base[f"{b}/{a}"] = values[b] / values[a]
+        return {f"{k}*1e{e}": v * 10.0 ** e for k, v in base.items() for e in range(-5, 6)}
+
+    def derived_figures(self) -> None:
+        if not self.count_columns or not self.figure_columns:
+            return
+        constants = self._constants()
+        for figure in self.figure_columns:
+            shown = self.cells[figure]
+            for count in self.count_columns:
+                rows = [i for i in range(len(self.raw)) if shown[i].number and shown[i].value != 0
+                        and self.domains[(i, count)][1] - self.domains[(i, count)][0] <= 50
+                        and self.domains[(i, count)][1] > 0]
+                if not rows:
+                    continue
+                for name, k in constants.items():
+                    if name.startswith(f"{figure}*") or f"/{figure}*" in name or f"{figure}/" in name \
+                            or f"*{figure}*" in name:
+                        continue
+                    self._tried("derived figure = count x constant", len(rows))
+                    fits = {}
+                    for i in rows:
+                        if not np.isfinite(k[i]) or k[i] == 0:
+                            fits = None
+                            break
+                        low, high = self.domains[(i, count)]
+                        fits[i] = [x for x in range(max(low, 1), high + 1) if shown[i].allows(x * k[i])]
+                        if not fits[i]:
+                            fits = None  # the formula does not hold in this row: not this formula
+                            break
+                    if not fits:
+                        continue
+                    # Thousands of formulas are tried: one that fits coarse figures by chance
+                    # pins a count in a row or two at most. A formula that gives the figure
+                    # away pins it in most rows (and in at least 3, or every row of a short table).
+                    # Rows that repeat the same figure, count and constant are one piece of
+                    # evidence (an area's figure repeated on each of its conditions).
+                    def evidence(i):
+                        return (shown[i].value, self.domains[(i, count)], round(float(k[i]), 12))
+                    unique = [i for i, found in fits.items() if len(found) == 1]
+                    distinct_unique = {evidence(i) for i in unique}
+                    distinct_all = {evidence(i) for i in fits}
+                    if len(distinct_unique) < min(3, len(distinct_all)) or \
+                            2 * len(distinct_unique) < len(distinct_all):
+                        continue
+                    # On fewer than three pieces of evidence only a count times one shown
+                    # constant is believed: a product of two constants fits by chance too easily.
+                    base = name.rsplit("*1e", 1)[0]
+                    if len(distinct_all) < 3 and ("*" in base or "/" in base.removeprefix("1/")):
+                        continue
+                    for i in unique:
+                        self._found(i, count, fits[i][0], "derived figure = count x constant",
+                                    f"{figure} = {count} x {name}")
+
+    # 4. sums of a figure over rows against a count (treated summed over conditions) -----
+    def sums_of_figures(self) -> None:
+        labels = [c for c in self.raw.columns if c in self.spec.labels and c != "area_code"
+                  and not any(s.number for s in self.cells[c])]
+        if "area_code" not in self.raw or not self.count_columns:
+            return
+        for figure in self.figure_columns:
+            for count in self.count_columns:
+                for by in [()] + [(c,) for c in labels]:
+                    keys = ["area_code", *by]
+                    groups = self.raw.groupby(keys, sort=False).indices
+                    fits: dict[int, list[int]] = {}
+                    ok = True
+                    for rows in groups.values():
+                        rows = list(rows)
+                        domain = {self.domains[(i, count)] for i in rows}
+                        if len(rows) < 2 or len(domain) != 1:
+                            continue
+                        low, high = domain.pop()
+                        cells = [self.cells[figure][i] for i in rows]
+                        if not all(s.number for s in cells) or high - low > 50:
+                            continue
+                        self._tried("sum of a figure over rows")
+                        total = sum(s.value for s in cells)
+                        slack = sum(s.step / 2 for s in cells) + 1e-9 * max(1.0, abs(total))
+                        found = [x for x in range(low, high + 1) if abs(x - total) <= slack]
+                        if not found:
+                            ok = False
+                            break
+                        fits[rows[0]] = found
+                        for i in rows[1:]:
+                            fits[i] = found
+                    if ok:
+                        for i, found in fits.items():
+                            if len(found) == 1:
+                                self._found(i, count, found[0], "sum of a figure over rows",
+                                        f"sum of {figure} by {', '.join(keys)}")
+
+    # 5. a median or mean over areas that equals no shown value ---------------------------
+    def summaries_across_areas(self) -> None:
+        if "area_code" not in self.raw:
+            return
+        for p in self.spec.proportions:
+            if p.pct not in self.cells or p.numerator not in self.cells or p.denominator not in self.cells:
+                continue
+            hidden_rows = [i for i in range(len(self.raw)) if not self.cells[p.pct][i].number
+                           and self.cells[p.pct][i].hidden]
+            if not hidden_rows:
+                continue
+            shown_pcts = [s.value for s in self.cells[p.pct] if s.number]
+            # summaries across areas: the declared ones, and any figure nobody declared
+            declared = set(getattr(self.spec, "declared", set)())
+            summaries = {c for rule in getattr(self.spec, "summaries", ()) for c in rule.columns}
+            for figure in [c for c in self.figure_columns if c in summaries or c not in declared]:
+                for i in hidden_rows:
+                    summary = self.cells[figure][i]
+                    if not summary.number:
+                        continue
+                    self._tried("median or mean over areas")
+                    if summary.step > 0.1 + 1e-12:
+                        continue  # a summary printed to whole percent is no one area's figure
+                    if any(summary.allows(v) for v in shown_pcts):
+                        continue
+                    dn, dd = self.domains[(i, p.numerator)], self.domains[(i, p.denominator)]
+                    if dn[1] - dn[0] > 50 or dd[1] - dd[0] > 500:
+                        continue
+                    pairs = [(n, d) for n in range(dn[0], dn[1] + 1) for d in range(dd[0], dd[1] + 1)
+                             if d > 0 and n <= d and summary.allows(100 * n / d)]
+                    ns, ds = {n for n, _ in pairs}, {d for _, d in pairs}
+                    if len(ns) == 1:
+                        self._found(i, p.numerator, ns.pop(), "median or mean over areas", figure)
+                    if len(ds) == 1:
+                        self._found(i, p.denominator, ds.pop(), "median or mean over areas", figure)
+
+
+def count_domain(shown: float, policy: DisclosurePolicy, *, secondary: bool) -> tuple[int, int]:
+    """The true counts a shown count can stand for: NaN (hidden) 1..suppress_below-1, or any
+    count from 1 up when secondary suppression may have hidden it; 0 is 0; else the counts that
+    round to it."""
+    below, base = policy.suppress_below, max(policy.round_to, 1)
+    if shown is None or math.isnan(shown):
+        return (1, UNBOUNDED if secondary else below - 1)
+    v = int(round(shown))
+    if v == 0:
+        return (0, 0)
+    low = max(int(math.ceil(v - base / 2)), below)
+    high = int(math.ceil(v + base / 2)) - 1 if base > 1 else v
+    return (low, max(low, high))
+
+
+def sum_bounds(groups, domains: dict) -> dict:
+    """Each cell's smallest and largest possible value once every 'total = sum of parts' holds
+    (bounds propagated until nothing changes): a cell whose two bounds meet is worked back."""
+    bounds = {cell: list(domains[cell]) for g in groups for cell in g.cells if cell in domains}
+    for _ in range(50):
+        changed = False
+        for g in groups:
+            if any(c not in bounds for c in g.cells):
+                continue
+            parts_low = sum(bounds[c][0] for c in g.parts)
+            parts_high = min(sum(bounds[c][1] for c in g.parts), UNBOUNDED)
+            total = bounds[g.total]
+            new_total = [max(total[0], parts_low), min(total[1], parts_high)]
+            if new_total != total:
+                bounds[g.total], changed = new_total, True
+            for c in g.parts:
+                others_low = sum(bounds[o][0] for o in g.parts if o != c)
+                others_high = min(sum(bounds[o][1] for o in g.parts if o != c), UNBOUNDED)
+                new = [max(bounds[c][0], bounds[g.total][0] - others_high),
+                       min(bounds[c][1], bounds[g.total][1] - others_low)]
+                if new != bounds[c]:
+                    bounds[c], changed = new, True
+        if not changed:
+            break
+    return {cell: tuple(b) for cell, b in bounds.items()}
+
+
+def percentage_candidates(n_domains, d_domains, pct_cells, bound_cells, groups):
+    """For each row, the numerators and denominators (ns, ds) its shown percentage and interval
+    allow, rows of one group (area) with the same denominator domain taken to share the
+    denominator; None where the row's percentage is not shown or a domain is too wide."""
+    rows = len(n_domains)
+    candidates: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+    for i in range(rows):
+        pct = pct_cells[i]
+        (n0, n1), (d0, d1) = n_domains[i], d_domains[i]
+        if not pct.number or n1 - n0 > 50 or d1 - d0 > 50 or d1 == 0:
+            continue
+        ns, ds = np.meshgrid(np.arange(n0, n1 + 1, dtype=float), np.arange(max(d0, 1), d1 + 1, dtype=float))
+        ns, ds = ns.ravel(), ds.ravel()
+        keep = (ns <= ds)
+        keep[keep] &= pct.allows_all(100 * ns[keep] / ds[keep])
+        candidates[i] = (ns[keep], ds[keep])
+    # the intervals of every row's candidates in one call (a call per row is slow)
+    order = [i for i in candidates if len(candidates[i][0])]
+    if order and bound_cells:
+        lows, highs = wilson_interval(np.concatenate([candidates[i][0] for i in order]),
+                                      np.concatenate([candidates[i][1] for i in order]))
+        start = 0
+        for i in order:
+            ns, ds = candidates[i]
+            low, high = lows[start:start + len(ns)], highs[start:start + len(ns)]
+            start += len(ns)
+            keep = np.ones(len(ns), dtype=bool)
+            for cells, interval in zip(bound_cells, (low, high)):
+                if cells[i].number:
+                    keep &= cells[i].allows_all(interval)
+            candidates[i] = (ns[keep], ds[keep])
+    allowed = {i: {(int(n), int(d)) for n, d in zip(*candidates[i])} for i in candidates}
+    by_group: dict[tuple, list[int]] = {}
+    for i in allowed:
+        by_group.setdefault((groups[i], d_domains[i]), []).append(i)
+    found: list = [None] * rows
+    for members in by_group.values():
+        shared = set.intersection(*({d for _, d in allowed[i]} for i in members))
+        for i in members:
+            dens = shared if shared else {d for _, d in allowed[i]}
+            ns = {n for n, d in allowed[i] if d in dens}
+            found[i] = (ns, {d for n, d in allowed[i] if d in dens})
+    return found
+
+
+def percentage_pins(n_shown, d_shown, pct, intervals, step, policy: DisclosurePolicy, *,
+                    groups=None, truth, secondary: bool = False) -> np.ndarray:
+    """The rows where a percentage and interval printed at `step` let percentage x denominator
+    leave one value for a count that is that count's true value though the count is hidden or
+    rounded to something else (disclosure uses this to choose, the audit to attack)."""
+    rows = len(n_shown)
+    def cells(values):
+        return [Shown(False, float(v), float(s)) if not np.isnan(v) else Shown(True)
+                for v, s in zip(values, np.broadcast_to(step, (rows,)))]
+    n_domains = [count_domain(v, policy, secondary=secondary) for v in n_shown]
+    d_domains = [count_domain(v, policy, secondary=secondary) for v in d_shown]
+    found = percentage_candidates(n_domains, d_domains, cells(pct), [cells(b) for b in intervals],
+                                  list(groups) if groups is not None else [None] * rows)
+    n_true, d_true = truth
+    pinned = np.zeros(rows, dtype=bool)
+    for i, f in enumerate(found):
+        if f is None:
+            continue
+        ns, ds = f
+        if len(ns) == 1 and next(iter(ns)) == n_true[i] and n_shown[i] != n_true[i]:
+            pinned[i] = True
+        if len(ds) == 1 and next(iter(ds)) == d_true[i] and d_shown[i] != d_true[i]:
+            pinned[i] = True
+    return pinned
+
+
+def attack_table(shown: pd.DataFrame, truth: pd.DataFrame, spec: DisclosureSpec,
+                 policy: DisclosurePolicy | None = None, *, channel: str = "table",
+                 table: str = "table", null_is_hidden: bool = True) -> AuditResult:
+    """Every attack on one shown table (text or numbers as the channel shows them)."""
+    return TableAttack(shown, truth, spec, policy or DisclosurePolicy(), channel=channel,
+                       table=table, null_is_hidden=null_is_hidden).run()
+
+
+# ---- channels ------------------------------------------------------------------------------
+def query_csv_table(frame: pd.DataFrame, name: str) -> pd.DataFrame:
+    """What `pathway query NAME --format csv` prints, read back as text."""
+    from pathway.export import frame_for_people
+
+    text = frame_for_people(frame, name).to_csv(index=False)
+    lines = [line for line in text.splitlines(keepends=True) if not line.startswith("#")]
+    return pd.read_csv(io.StringIO("".join(lines)), dtype=str, keep_default_na=False)
+
+
+def query_json_table(frame: pd.DataFrame) -> pd.DataFrame:
+    """What `pathway query NAME --format json` prints, read back (null: hidden or missing)."""
+    from pathway.export import records_for_json
+
+    text = json.dumps(records_for_json(frame), default=str)
+    rows = json.loads(text)
+    rows = rows["rows"] if isinstance(rows, dict) else rows
+    return pd.DataFrame(rows, columns=list(frame.columns), dtype=object)
+
+
+def area_modes(warehouse) -> list[tuple[str, str]]:
+    """(label, area parameter): all areas, the first ICB, and three single areas."""
+    areas = warehouse.query("select area_code, icb_code from areas order by area_code")
+    modes = [("all areas", "all")]
+    icbs = [c for c in areas["icb_code"].dropna().unique()]
+    if icbs:
+        modes.append((f"ICB {icbs[0]}", str(icbs[0])))
+    for code in list(areas["area_code"])[:3]:
+        modes.append((f"area {code}", str(code)))
+    return modes
+
+
+def audit_metric_channels(warehouse, *, metrics: Iterable[str] | None = None,
+                          modes: list[tuple[str, str]] | None = None,
+                          progress=None) -> AuditResult:
+    """The CLI channels (`pathway query` CSV and JSON) of every metric in every area mode."""
+    from pathway import catalogue
+    from pathway.metrics import MetricError, run_metric
+
+    policy = warehouse.settings.disclosure
+    result = AuditResult()
+    modes = modes or area_modes(warehouse)
+    for name in metrics or catalogue.METRICS:
+        metric = catalogue.METRICS[name]
+        for label, area in modes:
+            params = {"area": area} if metric.parameter("area") else {}
+            if not params and area != "all":
+                continue
+            try:
+                shown = run_metric(warehouse, name, params, suppress=True)
+                truth = run_metric(warehouse, name, params, suppress=False)
+            except MetricError as error:
+                result.not_covered.append(f"{name} ({label}): {error}")
+                continue
+            if progress:
+                progress(f"{name} ({label}): {len(shown)} rows")
+            table = f"{name} ({label})"
+            result.merge(attack_table(query_csv_table(shown, name), truth, metric.disclosure, policy,
+                                      channel="pathway query CSV", table=table))
+            result.merge(attack_table(query_json_table(shown), truth, metric.disclosure, policy,
+                                      channel="pathway query JSON", table=table))
+    return result
+
+
+# ---- the dashboard: every page's figure-card tables (what its CSV and XLSX downloads hold) --
+DASHBOARD_PAGES = ("overview", "coverage", "pathway_flow", "equity", "service_gaps", "outcomes",
+                   "economic_case", "trends", "map", "data")
+
+
+def _walk(node):
+    yield node
+    children = getattr(node, "children", None)
+    for child in children if isinstance(children, (list, tuple)) else [children]:
+        if child is not None and not isinstance(child, (str, int, float)):
+            yield from _walk(child)
+
+
+def card_tables(component) -> list[tuple[str, pd.DataFrame]]:
+    """(card, rows) for every figure card in a page: the rows its downloads contain."""
+    from pathway.web import ids
+
+    found = []
+    for node in _walk(component):
+        node_id = getattr(node, "id", None)
+        if isinstance(node_id, dict) and node_id.get("type") == ids.CARD_DATA_TYPE:
+            data = getattr(node, "data", None) or {}
+            found.append((node_id.get("card", "?"), pd.DataFrame(data.get("rows", []),
+                                                                  columns=data.get("columns"))))
+    return found
+
+
+def _by_fit(calls, shown: pd.DataFrame):
+    """The metric answers a table may show, best fit first: all of the metric's counts among the
+    table's columns, then the most columns in common."""
+    from pathway import catalogue
+
+    def fit(call):
+        metric = catalogue.METRICS[call[0]]
+        spec = metric.disclosure_for({"measure": dict(call[1]).get("metric")})
+        columns = set(getattr(spec, "declared", set)()) | set(metric.output_columns)
+        return (all(c in shown.columns for c in metric.counts), len(columns & set(shown.columns)))
+    return sorted(calls, key=fit, reverse=True)
+
+
+def _aligned(shown: pd.DataFrame, metric, truth: pd.DataFrame):
+    """The shown rows that are one row of the metric's unsuppressed answer, and those rows."""
+    keys = [k for k in metric.keys if k in shown.columns and k in truth.columns]
+    if not keys:
+        return None
+    # a page may leave a key out (one dimension per card): the labels it keeps can stand in
+    spec = truth.attrs.get("disclosure") or metric.disclosure
+    labels = [c for c in getattr(spec, "labels", ()) if c in shown.columns and c in truth.columns
+              and c not in keys]
+    pairs = []
+    for columns in (keys, keys + labels):
+        index = {tuple(str(v) for v in row): i for i, row in
+                 enumerate(truth[columns].itertuples(index=False))}
+        if len(index) != len(truth):
+            continue  # not one row of the answer per key
+        pairs = [(i, index.get(tuple(str(v) for v in row)))
+                 for i, row in enumerate(shown[columns].itertuples(index=False))]
+        pairs = [(i, j) for i, j in pairs if j is not None]
+        if pairs:
+            break
+    if not pairs and len(shown) == len(truth) and "area_code" in keys and \
+            list(map(str, shown["area_code"])) == list(map(str, truth["area_code"])):
+        pairs = [(i, i) for i in range(len(shown))]  # the same rows in order, labels in words
+    if not pairs:
+        return None
+    return (shown.iloc[[i for i, _ in pairs]].reset_index(drop=True),
+            truth.iloc[[j for _, j in pairs]].reset_index(drop=True))
+
+
+def audit_dashboard(warehouse, modes: list[tuple[str, str]] | None = None, progress=None) -> AuditResult:
+    """Every dashboard page's figure-card tables and downloads, in every area mode: each table is
+    matched to the metric answer the page asked for (recorded as it asks) by its key columns."""
+    import importlib
+    import sys
+
+    from pathway import catalogue
+    from pathway.metrics import run_metric
+    from pathway.web import warehouse as web_data
+    from pathway.web.server import create_app
+
+    create_app(warehouse=warehouse)
+    web_data.configure(warehouse=warehouse)
+    original = web_data.fetch_metric
+    asked: list[tuple[str, dict]] = []
+
+    def recording(name, params=None, *args, **kwargs):
+        asked.append((name, dict(params or {})))
+        return original(name, params, *args, **kwargs)
+
+    patched = [m for name, m in list(sys.modules.items())
+               if name.startswith("pathway.web") and getattr(m, "fetch_metric", None) is original]
+    for module in patched:
+        module.fetch_metric = recording
+    policy = warehouse.settings.disclosure
+    result = AuditResult()
+    truths: dict[tuple, pd.DataFrame] = {}
+    try:
+        for page_name in DASHBOARD_PAGES:
+            page = importlib.import_module(f"pathway.web.pages.{page_name}")
+            for label, area in modes or area_modes(warehouse):
+                asked.clear()
+                try:
+                    component = page.layout(area=area)
+                except Exception as error:  # a page that fails is a finding of its own
+                    result.not_covered.append(f"dashboard {page_name} ({label}): {error}")
+                    continue
+                calls = list(dict.fromkeys((n, tuple(sorted(p.items()))) for n, p in asked))
+                for card, shown in card_tables(component):
+                    if progress:
+                        progress(f"dashboard {page_name} {card} ({label}): {len(shown)} rows")
+                    attacked = False
+                    for name, params in _by_fit(calls, shown):
+                        metric = catalogue.METRICS[name]
+                        key = (name, params)
+                        if key not in truths:
+                            truths[key] = run_metric(warehouse, name, dict(params), suppress=False)
+                        match = _aligned(shown, metric, truths[key])
+                        if match is None:
+                            continue
+                        spec = metric.disclosure_for({"measure": dict(params).get("metric")})
+                        result.merge(attack_table(*match, spec, policy,
+                                                  channel="dashboard tables and downloads",
+                                                  table=f"{page_name} {card}: {name} ({label})"))
+                        attacked = True
+                        break
+                    if not attacked and len(shown):
+                        result.not_covered.append(f"dashboard {page_name} {card} ({label}): not "
+                                                  "one metric's rows (pooled or reshaped)")
+    finally:
+        for module in patched:
+            module.fetch_metric = original
+    return result
+
+
+# ---- the area report: its tables of a metric's rows, as printed ------------------------
+def audit_report(warehouse, modes: list[tuple[str, str]] | None = None, progress=None) -> AuditResult:
+    """Each single-area report's tables of metric rows (specialist access, service gaps, the
+    economic case), as its HTML prints them, matched to the metric answers the report asked for.
+    The report's sentences and comparison tables print the same shown figures and are not parsed."""
+    from pathway import catalogue
+    from pathway.metrics import run_metric
+    from pathway.report import build
+    from pathway.report.build import ReportError
+
+    policy = warehouse.settings.disclosure
+    result = AuditResult()
+    printed: list[pd.DataFrame] = []
+    original_table, original_metric = build._table, build.ReportContext.metric
+    asked: list[tuple[str, dict]] = []
+
+    def recording_table(frame, columns, **kwargs):
+        present = [c for c in columns if c in frame.columns]
+        printed.append(frame[present].apply(lambda column: column.map(build._cell)))
+        return original_table(frame, columns, **kwargs)
+
+    def recording_metric(self, name, area, **extra):
+        metric = catalogue.METRICS[name]
+        params = {k: v for k, v in {**self.params, "area": area, **extra}.items()
+                  if metric.parameter(k) is not None}
+        asked.append((name, params))
+        return original_metric(self, name, area, **extra)
+
+    build._table, build.ReportContext.metric = recording_table, recording_metric
+    try:
+        for label, area in modes or area_modes(warehouse):
+            if area == "all":
+                continue  # a report is for one area or ICB
+            printed.clear()
+            asked.clear()
+            try:
+                build.build_report(warehouse, area, {})
+            except ReportError as error:
+                result.not_covered.append(f"report ({label}): {error}")
+                continue
+            calls = list(dict.fromkeys((n, tuple(sorted(p.items()))) for n, p in asked if p.get("area") == area))
+            for k, shown in enumerate(printed):
+                if progress:
+                    progress(f"report table {k + 1} ({label}): {len(shown)} rows")
+                for name, params in _by_fit(calls, shown):
+                    metric = catalogue.METRICS[name]
+                    if not set(metric.counts) & set(shown.columns):
+                        continue
+                    truth = run_metric(warehouse, name, dict(params), suppress=False)
+                    match = _aligned(shown.assign(area_code=area) if "area_code" not in shown else shown,
+                                     metric, truth)
+                    if match is None:
+                        continue
+                    result.merge(attack_table(*match, metric.disclosure_for({"measure": dict(params).get("metric")}),
+                                              policy, channel="HTML report tables",
+                                              table=f"report table {k + 1}: {name} ({label})"))
+                    break
+    finally:
+        build._table, build.ReportContext.metric = original_table, original_metric
+    return result
+
+
+def audit_warehouse(warehouse, progress=None, *, dashboard: bool = True, report: bool = True) -> AuditResult:
+    """Every channel this checker reaches, over every metric and area mode."""
+    result = audit_metric_channels(warehouse, progress=progress)
+    if dashboard:
+        result.merge(audit_dashboard(warehouse, progress=progress))
+    if report:
+        result.merge(audit_report(warehouse, progress=progress))
+    return result

@@ -1,0 +1,253 @@
+"""Contract 7.4: no hidden or rounded count can be worked back from anything shown.
+
+The attack (pathway.disclosure_audit) must catch the leaks review found (a median benchmark over
+an odd number of areas, a percentage at full precision beside rounded counts, expected cases from
+unrounded births, differencing against a total), and find nothing in what the product shows."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from metric_fixtures import PERIOD, fixture_warehouse  # noqa: F401
+from pathway.catalogue import METRICS
+from pathway.disclosure import (DisclosureSpec, FromCounts, Proportion, RowsAddUp, Summary,
+                                apply_disclosure, format_for_people)
+from pathway.disclosure_audit import attack_table, parse_cell
+from pathway.metrics import run_metric
+from pathway.settings import DisclosurePolicy
+
+REACH = DisclosureSpec(counts=("reached", "cohort"), proportions=(Proportion("pct", "reached", "cohort"),),
+                       summaries=(Summary(("benchmark_pct",)),), labels=("area_code",))
+
+
+def recovered(result) -> set[tuple[int, str, int]]:
+    return {(r.row, r.column, r.true_value) for r in result.recovered}
+
+
+# ---- every column says what it is -------------------------------------------------------
+RUNS = [(name, {}) for name in sorted(METRICS)] + [
+    ("trend", {"metric": "stage_reach", "tier": "universal"}),
+    ("trend", {"metric": "waiting_times"}),
+    ("equity", {"metric": "mood_screening"}),
+    ("service_gaps", {"by": "service"}),
+]
+
+
+@pytest.mark.parametrize("name, params", RUNS, ids=[f"{n}{p}" for n, p in RUNS])
+def test_every_numeric_column_of_every_metric_is_declared(fixture_warehouse, name, params):
+    metric = METRICS[name]
+    accepted = {p.name for p in metric.parameters}
+    params = {k: v for k, v in {**PERIOD, **params}.items() if k in accepted}
+    for suppress in (True, False):
+        frame = run_metric(fixture_warehouse, name, params, suppress=suppress)
+        spec = frame.attrs["disclosure"]
+        assert spec.undeclared(frame) == [], f"{name}: declare these in pathway/catalogue.py"
+
+
+def test_an_undeclared_numeric_column_is_named():
+    frame = pd.DataFrame({"area_code": ["A"], "reached": [10], "cohort": [40], "pct": [25.0],
+                          "ci_low": [1.0], "ci_high": [2.0], "benchmark_pct": [3.0],
+                          "expected": [4.2], "note": ["text"]})
+    assert REACH.undeclared(frame) == ["expected"]
+
+
+# ---- the attack catches the leaks review found ----------------------------------------
+def test_median_benchmark_over_three_areas_gives_a_hidden_count_back():
+    # Riverholme reaches 1 of 165: hidden, but the median of three areas' exact percentages is
+    # its own, 0.6060606...%, and 0.6060606 x 165 / 100 = 1.
+    truth = pd.DataFrame({"area_code": ["A", "B", "C"], "reached": [1, 0, 9], "cohort": [165, 120, 200]})
+    truth["pct"] = 100 * truth.reached / truth.cohort
+    truth["ci_low"], truth["ci_high"] = float("nan"), float("nan")
+    truth["benchmark_pct"] = truth.pct.median()
+    shown = format_for_people(apply_disclosure(truth, REACH), REACH)
+    shown["benchmark_pct"] = [repr(v) for v in truth.benchmark_pct]  # as the old code printed it
+    assert shown.reached[0] == "*"
+    result = attack_table(shown, truth, REACH)
+    assert (0, "reached", 1) in recovered(result)
+    assert {r.attack for r in result.recovered} == {"median or mean over areas"}
+
+
+def test_a_percentage_at_full_precision_pins_both_rounded_counts():
+    # 195 of 209 shown as 195 and 210; 93.30143...% is 195/209 and nothing else near.
+    truth = pd.DataFrame({"area_code": ["A"], "reached": [195], "cohort": [209]})
+    truth["pct"] = 100 * 195 / 209
+    truth["ci_low"], truth["ci_high"] = float("nan"), float("nan")
+    truth["benchmark_pct"] = float("nan")
+    shown = pd.DataFrame({"area_code": ["A"], "reached": ["195"], "cohort": ["210"],
+                          "pct": [repr(100 * 195 / 209)], "ci_low": [""], "ci_high": [""],
+                          "benchmark_pct": [""]})
+    assert recovered(attack_table(shown, truth, REACH)) == {(0, "cohort", 209)}
+    # printed as the product prints it (whole percent over a denominator under 4,000): nothing
+    safe = format_for_people(apply_disclosure(truth, REACH), REACH)
+    assert safe.pct[0] == "93" and recovered(attack_table(safe, truth, REACH)) == set()
+
+
+def test_expected_cases_from_unrounded_births_give_the_births_back():
+    # 209 births shown as 210; expected cases 209 x 125 / 1,000 = 26.125 printed 26.1, which
+    # only 209 gives among 208..212 (26.0, 26.1, 26.3, 26.4, 26.5).
+    spec = DisclosureSpec(counts=("live_births",),
+                          from_counts=(FromCounts(("expected_cases",), per=("live_births",)),),
+                          labels=("area_code", "per_1000"))
+    truth = pd.DataFrame({"area_code": ["A", "B"], "live_births": [209, 114], "per_1000": [125.0, 125.0]})
+    truth["expected_cases"] = truth.live_births * truth.per_1000 / 1000
+    leaky = pd.DataFrame({"area_code": ["A", "B"], "live_births": ["210", "115"],
+                          "per_1000": ["125.0", "125.0"], "expected_cases": ["26.1", "14.3"]})
+    assert recovered(attack_table(leaky, truth, spec)) == {(0, "live_births", 209), (1, "live_births", 114)}
+    # the product works them out from the shown births: 210 x 0.125 = 26.25 -> 26.3
+    safe = format_for_people(apply_disclosure(truth, spec), spec)
+    assert list(safe.expected_cases) == ["26.3", "14.4"]
+    assert recovered(attack_table(safe, truth, spec)) == set()
+
+
+def test_differencing_against_a_total_gives_a_hidden_area_back():
+    # A policy that only hides 1-7 (no rounding): areas 5, 40, 12 and an 'all' row of 57.
+    policy = DisclosurePolicy(suppress_below=8, round_to=1)
+    spec = DisclosureSpec(counts=("n",), labels=("area_code",),
+                          additive=(RowsAddUp(columns=("n",), along="area_code", total="all"),))
+    truth = pd.DataFrame({"area_code": ["A", "B", "C", "all"], "n": [5, 40, 12, 57]})
+    naive = apply_disclosure(truth, DisclosureSpec(counts=("n",)), policy)
+    assert recovered(attack_table(naive, truth, spec, policy)) == {(0, "n", 5)}
+    assert recovered(attack_table(apply_disclosure(truth, spec, policy), truth, spec, policy)) == set()
+
+
+def test_rounded_parts_at_the_edge_of_their_total_are_protected():
+    # Four groups of 12 shown as 10 each and their total 48 shown as 50: the total can only be
+    # 48 (the parts reach at most 4 x 12) and so every group exactly 12.
+    spec = DisclosureSpec(counts=("n",), labels=("group",),
+                          additive=(RowsAddUp(columns=("n",), along="group", total="all"),))
+    truth = pd.DataFrame({"group": ["a", "b", "c", "d", "all"], "n": [12, 12, 12, 12, 48]})
+    naive = apply_disclosure(truth, DisclosureSpec(counts=("n",)))
+    assert len(recovered(attack_table(naive, truth, spec))) == 5
+    safe = apply_disclosure(truth, spec)
+    assert safe["n"].isna().sum() == 2  # two groups hidden, so the others no longer add up to it
+    assert recovered(attack_table(safe, truth, spec)) == set()
+
+
+def test_printed_precision_is_read_from_the_text():
+    assert parse_cell("93.3").step == pytest.approx(0.1)
+    assert parse_cell("1310000").step == 10000  # three significant figures
+    assert parse_cell("*").hidden and parse_cell(None).hidden
+    assert parse_cell(93.30143540669856).step < 1e-9
+
+
+# ---- what the product shows -------------------------------------------------------------
+def test_money_is_shown_to_three_significant_figures():
+    spec = DisclosureSpec(counts=("live_births",), from_counts=(
+        FromCounts(("cost",), per=("live_births",), unit="money"),))
+    truth = pd.DataFrame({"live_births": [210], "cost": [1302291.7]})  # 210 x 6,201.39
+    out = format_for_people(apply_disclosure(truth, spec), spec)
+    assert out.cost[0] == "1300000"
+
+
+def test_a_percentage_has_one_decimal_place_only_over_4000():
+    out = format_for_people(apply_disclosure(
+        pd.DataFrame({"area_code": ["A", "B"], "reached": [2000, 100], "cohort": [4002, 201],
+                      "pct": [100 * 2000 / 4002, 100 * 100 / 201], "ci_low": [49.4, 42.9],
+                      "ci_high": [51.5, 56.6], "benchmark_pct": [50.0, 50.0]}), REACH), REACH)
+    # 49.975...% over 4,000 -> 50.0; 49.75% over 200 -> 50
+    assert list(out.pct) == ["50.0", "50"]
+
+
+# ---- the county demo: every metric and area mode attacked; planted gaps still show --------
+@pytest.fixture(scope="session")
+def county_demo(tmp_path_factory):
+    """The county demo in a throwaway DuckDB file, built once for the session (20-40 s)."""
+    from pathway.db import Warehouse
+    from pathway.demo import build_demo
+
+    warehouse = Warehouse(f"duckdb:///{tmp_path_factory.mktemp('county') / 'county.duckdb'}")
+    warehouse.ensure_schema()
+    assert all(s.outcome == "loaded" for s in build_demo(warehouse, seed=2024, scale="county"))
+    yield warehouse
+    warehouse.dispose()
+
+
+@pytest.mark.slow
+def test_the_attack_recovers_nothing_from_the_county_demo(county_demo):
+    from pathway.disclosure_audit import area_modes, audit_warehouse
+
+    modes = area_modes(county_demo)
+    assert [label for label, _ in modes][:2] == ["all areas", "ICB X54000001"] and len(modes) == 5
+    result = audit_warehouse(county_demo)
+    assert result.cells_attacked["pathway query CSV"] > 1000
+    assert result.attacks_tried[("pathway query CSV", "percentage x denominator")] > 500
+    # every metric ran; only the dashboard's pooled all-areas tables (sums of shown counts) and
+    # the overview funnel (reshaped) are not one metric's rows to attack
+    assert [n for n in result.not_covered if "pooled or reshaped" not in n] == []
+    for channel in ("pathway query JSON", "dashboard tables and downloads", "HTML report tables"):
+        assert result.cells_attacked[channel] > 100, channel
+    assert result.recovered == [], "\n".join(map(str, result.recovered[:20]))
+
+
+@pytest.mark.slow
+def test_the_planted_gaps_still_show_with_the_same_figures(county_demo):
+    from pathway.demo import PLANTED_GAPS
+
+    def both(name, params):
+        return (run_metric(county_demo, name, params),
+                run_metric(county_demo, name, params, suppress=False))
+
+    # Eastfield: no parent-infant team, flagged no_service in the infant stage either way
+    eastfield = PLANTED_GAPS["no_parent_infant_team"]["area_code"]
+    for frame in both("service_gaps", {"by": "service"}):
+        cell = frame[(frame.area_code == eastfield) & (frame.stage == "infant")
+                     & (frame.service == "parent_infant")].iloc[0]
+        assert (cell.reached, cell.flag) == (0, "no_service")
+    # Riverholme: the 12-month review on time for about 15%, against 55% or more elsewhere;
+    # the shown percentage differs from the exact one by its precision only (whole percent)
+    riverholme = PLANTED_GAPS["twelve_month_review_lag"]["area_code"]
+    shown, exact = (f[f.contact_code == "twelve_month_review"].set_index("area_code")
+                    for f in both("mandated_contacts", {}))
+    assert (shown.pct - exact.pct).abs().max() <= 0.5 + 1e-9
+    assert shown.pct[riverholme] < 25 and (shown.pct.drop(riverholme) > 55).all()
+    # Riverholme: no maternal mental health service, nothing at any step of its funnel
+    for frame in both("referral_funnel", {"area": riverholme}):
+        steps = frame[frame.service == "maternal_mh"].iloc[0]
+        assert [steps[c] for c in ("screened", "referred", "assessed", "treated")] == [0, 0, 0, 0]
+    # Northmoor: its most deprived fifth reached by targeted services far less than the rest
+    northmoor = PLANTED_GAPS["deprived_families_underserved"]["area_code"]
+    shown, exact = (f[f.dimension == "imd_quintile"].set_index("group")
+                    for f in both("equity", {"area": northmoor, "metric": "stage_reach", "tier": "targeted"}))
+    # (whole percent, or from the shown counts where the exact one would pin them: within the
+    # rounding of a count to 5 as well)
+    both = shown.pct.notna()
+    assert ((shown.pct - exact.pct).abs()[both] <= 0.5 + 250 / shown.cohort.astype(float)[both]).all()
+    assert shown.pct["1"] < 0.6 * shown.pct[["2", "3"]].min()
+    # and its rate ratio against quintile 5 (the reference group, which secondary suppression
+    # leaves shown) is wholly below 1, as the exact one is, within the rounding of the counts
+    assert shown.rate_ratio_ci_high["1"] < 1 and exact.rate_ratio_ci_high["1"] < 1
+    assert abs(shown.rate_ratio["1"] - exact.rate_ratio["1"]) < 0.1
+
+
+def test_a_percentage_that_would_pin_its_counts_is_worked_out_from_the_shown_counts():
+    from pathway.statistics import wilson_interval
+
+    # 12 of 40 shown as 10 of 40: among 8-12 of 38-42 only 12/40 rounds to 30%, so 30% would
+    # give both counts back; it is shown as the shown counts' 10/40 = 25% (Wilson 14.2 to 40.2,
+    # whole percent).
+    low, high = wilson_interval(np.array([12]), np.array([40]))
+    truth = pd.DataFrame({"area_code": ["A"], "reached": [12], "cohort": [40], "pct": [30.0],
+                          "ci_low": low, "ci_high": high, "benchmark_pct": [np.nan]})
+    out = apply_disclosure(truth, REACH)
+    assert (out.pct[0], out.ci_low[0], out.ci_high[0]) == (25, 14, 40)
+    assert recovered(attack_table(format_for_people(out, REACH), truth, REACH)) == set()
+    # printed from the unrounded counts, the attack gets both back
+    leaky = format_for_people(out, REACH).assign(pct="30", ci_low=str(int(np.round(low[0]))),
+                                                  ci_high=str(int(np.round(high[0]))))
+    assert recovered(attack_table(leaky, truth, REACH)) == {(0, "reached", 12)}
+
+
+def test_secondary_suppression_keeps_the_reference_group_shown_when_it_can():
+    # Groups 1, 2 and 5 (the reference) add up to 'all'; group 1 (4) is hidden, and the smallest
+    # other part is the reference group (20): group 2 (30) goes instead, so rate ratios stay.
+    spec = DisclosureSpec(counts=("n",), labels=("group", "reference_group"), additive=(
+        RowsAddUp(columns=("n",), along="group", total="all",
+                  hide_last_where_equal=("group", "reference_group")),))
+    frame = pd.DataFrame({"group": ["all", "1", "2", "5"], "reference_group": ["5"] * 4,
+                          "n": [54, 4, 30, 20]})
+    assert list(apply_disclosure(frame, spec)["n"]) == [55, pd.NA, pd.NA, 20]
+    # without the preference the reference group would go
+    plain = DisclosureSpec(counts=("n",), additive=(RowsAddUp(columns=("n",), along="group", total="all"),))
+    assert list(apply_disclosure(frame, plain)["n"]) == [55, pd.NA, 30, pd.NA]

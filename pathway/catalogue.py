@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from pathway.disclosure import (Derived, DisclosureSpec, FromCounts, Proportion, Recomputed, RowsAddUp,
-                                Summary)
+from pathway.disclosure import (ColumnsAddUp, Derived, DisclosureSpec, FromCounts, Proportion, Recomputed,
+                                RowsAddUp, Summary)
 from pathway.resources import queries_dir
 
 
@@ -191,8 +191,10 @@ TREND_MEASURE = Parameter(
     "the monthly measure: births (live births, the default), a reach measure as in equity "
     "(specialist_access, stage_reach, mood_screening, mandated_contacts.<contact_code>), "
     "or waiting_times (median days from referral to being seen by the service parameter's "
-    "service, by referral month)",
-    bind="measure", choices=("births",) + REACH_MEASURES + ("waiting_times",), default="births")
+    "service, by referral month), or risk_pathway.referred_antenatal (families with a risk "
+    "recorded who were referred before birth, by birth month)",
+    bind="measure", choices=("births",) + REACH_MEASURES + ("waiting_times", "risk_pathway.referred_antenatal"),
+    default="births")
 STAGE = Parameter(
     "stage", "choice",
     "for stage_reach and mood_screening: the pathway stage (ref_stages), or any (the default): "
@@ -251,6 +253,24 @@ PRICE_YEAR = Parameter(
     bind="price_year")
 
 
+# ---- parameters of the contract v1.1 metrics ----------------------------------------------
+ACCESS_MONTHS = Parameter(
+    "months", "number",
+    "how many month ends to show: the latest month complete both up to as_at and in the "
+    "births recorded, and the ones before it; default 12",
+    bind="months", default="12", minimum=1, maximum=60)
+ACCESS_SERVICE = Parameter(
+    "service", "choice",
+    "perinatal_mh (the default: specialist community perinatal mental health teams and mother "
+    "and baby units, NHS England's MHS91) or maternal_mh (Maternal Mental Health Services, "
+    "counted the same way)",
+    bind="access_service", choices=("perinatal_mh", "maternal_mh"), default="perinatal_mh")
+CONTACT_UNIT = Parameter(
+    "unit", "choice",
+    "baby (the default: each baby of a pregnancy counts, twins twice, as OHID counts children) "
+    "or pregnancy (one per live birth, as contract v1 did)",
+    bind="unit", choices=("baby", "pregnancy"), default="baby")
+
 # trend's columns by measure: the XmR mean and limits come from the unrounded monthly series
 # (contract 7.3) and are only rounded; the plotted value is disclosed like any figure.
 _TREND_LABELS = ("area_code", "month", "measure", "special_cause", "outside_limits", "run_of_7",
@@ -287,12 +307,15 @@ METRICS: dict[str, Metric] = _metrics(
         grain="area × period (grain=whole|month|quarter|year)",
         keys=("area_code", "period"),
         columns=("area_code", "period", "live_births", "pregnancies", "booked_by_13_weeks",
-                 "booked_by_13_weeks_pct"),
+                 "booking_known", "booking_missing", "booked_by_13_weeks_pct"),
         parameters=COMMON + (GRAIN,),
         follow_up="birth",
         disclosure=DisclosureSpec(
-            counts=("live_births", "pregnancies", "booked_by_13_weeks"),
-            proportions=(Proportion("booked_by_13_weeks_pct", "booked_by_13_weeks", "pregnancies"),),
+            counts=("live_births", "pregnancies", "booked_by_13_weeks", "booking_known",
+                    "booking_missing"),
+            # contract v1.1: pregnancies without a booking date or EDD are out of the denominator
+            proportions=(Proportion("booked_by_13_weeks_pct", "booked_by_13_weeks", "booking_known"),),
+            additive=(ColumnsAddUp(total="pregnancies", parts=("booking_known", "booking_missing")),),
             labels=("area_code", "period", "period_start")),
         source="contract v1 section 5; NHS Maternity Statistics (gestation at booking)",
         order_by=("area_code", "period_start"),
@@ -315,10 +338,13 @@ METRICS: dict[str, Metric] = _metrics(
     Metric(
         name="mandated_contacts",
         title="Mandated health visitor contacts",
-        description="Live births with each mandated health visiting contact attended in its window",
+        description="Babies (unit=baby, the default: twins count twice) or live births "
+                    "(unit=pregnancy) with each mandated health visiting contact attended in "
+                    "its window",
         grain="area × contact",
         keys=("area_code", "contact_code"),
         columns=("area_code", "contact_code", "numerator", "denominator", "pct", "ci_low", "ci_high"),
+        parameters=COMMON + (CONTACT_UNIT,),
         follow_up="contact_windows",
         disclosure=DisclosureSpec(
             counts=("numerator", "denominator"),
@@ -389,11 +415,21 @@ METRICS: dict[str, Metric] = _metrics(
         grain="area × service",
         keys=("area_code", "service"),
         columns=("area_code", "service", "referrals", "seen", "median_days", "p90_days",
-                 "seen_within_28_days", "seen_within_28_days_pct", "ci_low", "ci_high"),
+                 "seen_within_28_days", "seen_within_28_days_pct", "ci_low", "ci_high",
+                 "assessed_within_14_days", "assessed_within_14_days_pct",
+                 "treated_within_42_days", "treated_within_42_days_pct"),
         follow_up="pathway",
         disclosure=DisclosureSpec(
-            counts=("referrals", "seen", "seen_within_28_days"),
-            proportions=(Proportion("seen_within_28_days_pct", "seen_within_28_days", "referrals"),),
+            counts=("referrals", "seen", "seen_within_28_days", "assessed_within_14_days",
+                    "treated_within_42_days"),
+            proportions=(
+                Proportion("seen_within_28_days_pct", "seen_within_28_days", "referrals"),
+                # NICE QS115 statement 6 (contract v1.1)
+                Proportion("assessed_within_14_days_pct", "assessed_within_14_days", "referrals",
+                           ("assessed_within_14_days_ci_low", "assessed_within_14_days_ci_high")),
+                Proportion("treated_within_42_days_pct", "treated_within_42_days", "referrals",
+                           ("treated_within_42_days_ci_low", "treated_within_42_days_ci_high")),
+            ),
             derived=(Derived(("median_days", "p90_days"), ("seen",)),),
             labels=("area_code", "service")),
         source="contract v1 section 5; NHS England community mental health 4-week waits",
@@ -409,7 +445,7 @@ METRICS: dict[str, Metric] = _metrics(
         columns=("area_code", "service", "instrument", "paired", "mean_baseline", "mean_end",
                  "reliably_improved", "reliable_improvement_pct",
                  "reliably_deteriorated", "reliable_deterioration_pct",
-                 "cases_at_baseline", "recovered", "recovered_pct"),
+                 "cases_at_baseline", "recovered", "recovered_pct", "mean_change"),
         follow_up="pathway",
         disclosure=DisclosureSpec(
             counts=("paired", "reliably_improved", "reliably_deteriorated", "cases_at_baseline",
@@ -422,8 +458,8 @@ METRICS: dict[str, Metric] = _metrics(
                 Proportion("recovered_pct", "recovered", "cases_at_baseline",
                            ("recovered_ci_low", "recovered_ci_high")),
             ),
-            derived=(Derived(("mean_baseline", "mean_end"), ("paired",)),),
-            labels=("area_code", "service", "instrument")),
+            derived=(Derived(("mean_baseline", "mean_end", "mean_change"), ("paired",)),),
+            labels=("area_code", "service", "instrument", "higher_is_better")),
         source="contract v1 section 5; NHS Talking Therapies manual (reliable change, recovery)",
         order_by=("area_code", "service", "instrument"),
     ),
@@ -563,6 +599,82 @@ METRICS: dict[str, Metric] = _metrics(
         + (("waiting_times", TREND_WAITS),),
         source="contract v1 section 5; NHS England 'Making Data Count' (XmR charts)",
         order_by=("area_code", "month"),
+    ),
+    Metric(
+        name="perinatal_access",
+        title="Perinatal mental health access (NHS England's measure)",
+        description="Women in contact with specialist perinatal mental health services in the "
+                    "12 months to each month end, counted as NHS England's MHS91 counts them "
+                    "(attended face to face or by video, conception to 24 months after birth, "
+                    "any pregnancy outcome), per 100 live births of the same 12 months, against "
+                    "the Long Term Plan ambition; service=maternal_mh counts Maternal Mental "
+                    "Health Services the same way. mode_unknown counts women counted only by "
+                    "contacts with no recorded mode: comparable with the published figure only at 0",
+        grain="area × month end",
+        keys=("area_code", "month"),
+        columns=("area_code", "service", "month", "window_start", "month_end", "accessed",
+                 "mode_unknown", "telephone_or_text_only", "live_births",
+                 "access_rate_per_100_births", "rate_ci_low", "rate_ci_high",
+                 "ambition_per_100_births"),
+        parameters=(AREA, AS_AT, ACCESS_MONTHS, ACCESS_SERVICE),
+        follow_up="birth",
+        disclosure=DisclosureSpec(
+            counts=("accessed", "mode_unknown", "telephone_or_text_only", "live_births"),
+            # women of any outcome over live births: a rate (Byar interval), not a proportion
+            derived=(Derived(("access_rate_per_100_births", "rate_ci_low", "rate_ci_high"),
+                             ("accessed", "live_births")),),
+            labels=("area_code", "service", "month", "window_start", "month_end",
+                    "ambition_per_100_births")),
+        source="contract v1.1 section 7.3; NHS England MHSDS MHS91 (published code); "
+               "NHS Long Term Plan ambition",
+        order_by=("area_code", "month"),
+    ),
+    Metric(
+        name="risk_pathway",
+        title="Risk-based pathway",
+        description="Families with a risk recorded in pregnancy (each risk factor, and any): "
+                    "referred to a targeted or specialist service before birth, seen by one "
+                    "before birth, seen by the parent-infant team by the baby's first birthday, "
+                    "and the median days from the risk being recorded to first being seen",
+        grain="area × risk factor",
+        keys=("area_code", "risk_factor"),
+        columns=("area_code", "risk_factor", "cohort", "at_risk",
+                 "referred_antenatal", "referred_antenatal_pct",
+                 "seen_antenatal", "seen_antenatal_pct",
+                 "parent_infant_seen", "parent_infant_seen_pct",
+                 "seen_after_risk", "median_days_to_seen"),
+        follow_up="birth",
+        disclosure=DisclosureSpec(
+            counts=("cohort", "at_risk", "referred_antenatal", "seen_antenatal",
+                    "parent_infant_seen", "seen_after_risk"),
+            proportions=(
+                Proportion("referred_antenatal_pct", "referred_antenatal", "at_risk",
+                           ("referred_antenatal_ci_low", "referred_antenatal_ci_high")),
+                Proportion("seen_antenatal_pct", "seen_antenatal", "at_risk",
+                           ("seen_antenatal_ci_low", "seen_antenatal_ci_high")),
+                Proportion("parent_infant_seen_pct", "parent_infant_seen", "at_risk",
+                           ("parent_infant_seen_ci_low", "parent_infant_seen_ci_high")),
+            ),
+            derived=(Derived(("median_days_to_seen",), ("seen_after_risk",)),),
+            labels=("area_code", "risk_factor", "factor_order")),
+        source="contract v1.1 section 7.3; PIP UK (referral on the basis of risk, from before birth)",
+        order_by=("area_code", "factor_order", "risk_factor"),
+    ),
+    Metric(
+        name="partner_involvement",
+        title="Partners seen",
+        description="Of women with specialist perinatal access, those whose partner had an "
+                    "attended assessment or contact from conception to the baby's first birthday",
+        grain="area",
+        keys=("area_code",),
+        columns=("area_code", "accessed", "partner_seen", "partner_seen_pct", "ci_low", "ci_high"),
+        follow_up="pathway",
+        disclosure=DisclosureSpec(
+            counts=("accessed", "partner_seen"),
+            proportions=(Proportion("partner_seen_pct", "partner_seen", "accessed"),),
+            labels=("area_code",)),
+        source="contract v1.1 section 7.3; NHS Long Term Plan (partners offered assessment)",
+        order_by=("area_code",),
     ),
     Metric(
         name="data_quality",

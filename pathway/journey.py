@@ -20,6 +20,7 @@ from pathway.schema import REFERENCE_TABLES, journey_state
 
 # What refresh builds, for checks and for the data-quality page.
 DERIVED_TABLES = ("events", "journey", "journey_reach_by_service", "journey_reach", "journey_contacts",
+                  "journey_baby_contacts",
                   "journey_mood_screens", "journey_service_reach", "journey_reach_measures",
                   "journey_referrals", "journey_funnel", "journey_scores", "journey_risk_flags",
                   "journey_risk_factor_names", "data_extent")
@@ -37,7 +38,11 @@ _TABLES_PRESENT = sa.text(
 # silently fall outside the pathway (or a metric come back empty), so refresh refuses to run.
 REQUIRED_PARAMETERS = ("conception_days_before_edd", "lmp_days_before_edd",
                        "booking_by_13_weeks_max_days", "default_follow_up_months",
-                       "waiting_time_standard_days")
+                       "waiting_time_standard_days", "spc_shift_run_length",
+                       "spc_trend_run_length", "perinatal_access_ambition_per_100_births",
+                       "perinatal_access_months_after_birth", "perinatal_access_window_months",
+                       "assessed_within_days",
+                       "treated_within_days")
 
 
 class JourneyError(ValueError):

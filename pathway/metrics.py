@@ -612,24 +612,30 @@ def economic_assumptions(warehouse: Warehouse, params: Mapping[str, Any] | None 
 _IMPROVEMENT = {"births": None, "waiting_times": "down"}
 
 
+def _reference_parameter(warehouse: Warehouse, name: str, conn, *, fix: str = "") -> float:
+    """A ref_parameters value; a warehouse made before it shipped gets the shipped default."""
+    found = answers.PER_VERSION.current(
+        warehouse, ("reference parameter", name),
+        lambda: warehouse.query(named_sql("_reference_parameter.sql"), {"name": name}, conn=conn))
+    if found.empty:
+        shipped = read_reference_csv("parameters", reference_dir() / "parameters.csv")
+        found = shipped[shipped["name"] == name]
+    if found.empty:
+        raise MetricError(f"reference table ref_parameters lacks {name}: restore the "
+                          f"shipped row (data/reference/parameters.csv){fix}", is_usage=False)
+    return float(found.iloc[0]["value"])
+
+
 def _trend_window(warehouse: Warehouse, binds: dict, given: Mapping, conn) -> None:
-    """Default `from`: ref_parameters trend_window_months before `to` (plus one day)."""
+    """Default `from`: ref_parameters trend_window_months before `to` (plus one day); the SPC
+    run lengths from ref_parameters (contract v1.1: default 7 for shifts and trends)."""
     _check_measure_stage(warehouse, binds, given, conn)
+    binds["spc_run_length"] = int(_reference_parameter(warehouse, "spc_shift_run_length", conn))
+    binds["spc_trend_length"] = int(_reference_parameter(warehouse, "spc_trend_run_length", conn))
     if given.get("from") not in (None, ""):
         return
-    found = answers.PER_VERSION.current(
-        warehouse, "trend window",
-        lambda: warehouse.query(named_sql("_reference_parameter.sql"), {"name": "trend_window_months"},
-                                conn=conn))
-    if found.empty:
-        # a warehouse made before the parameter shipped: the shipped default, not a failure
-        shipped = read_reference_csv("parameters", reference_dir() / "parameters.csv")
-        found = shipped[shipped["name"] == "trend_window_months"]
-    if found.empty:
-        raise MetricError("reference table ref_parameters lacks trend_window_months: restore the "
-                          "shipped row (data/reference/parameters.csv) or give from=YYYY-MM-DD",
-                          is_usage=False)
-    months = int(found.iloc[0]["value"])
+    months = int(_reference_parameter(warehouse, "trend_window_months", conn,
+                                      fix=" or give from=YYYY-MM-DD"))
     binds["date_from"] = (pd.Timestamp(binds["date_to"]) - pd.DateOffset(months=months)
                           + pd.Timedelta(days=1)).date()
 
@@ -639,16 +645,18 @@ def _trend_limits(frame: pd.DataFrame, binds: dict) -> pd.DataFrame:
     out = frame.copy()
     measure = binds.get("measure")
     out["ci_low"], out["ci_high"] = np.nan, np.nan
-    if measure in catalogue.REACH_MEASURES:
+    if measure in catalogue.REACH_MEASURES or measure == "risk_pathway.referred_antenatal":
         numerator = pd.to_numeric(out["numerator"], errors="coerce")
         denominator = pd.to_numeric(out["denominator"], errors="coerce").fillna(0)
         out["ci_low"], out["ci_high"] = wilson_interval(numerator.fillna(0), denominator)
-    return _with_process_limits(out, measure)
+    return _with_process_limits(out, measure, binds)
 
 
-def _with_process_limits(frame: pd.DataFrame, measure: str | None) -> pd.DataFrame:
+def _with_process_limits(frame: pd.DataFrame, measure: str | None, binds: dict) -> pd.DataFrame:
     out = frame.sort_values(["area_code", "month"], kind="stable").reset_index(drop=True)
-    limits = xmr_charts_by_area(out, improvement=_IMPROVEMENT.get(measure, "up"))
+    limits = xmr_charts_by_area(out, improvement=_IMPROVEMENT.get(measure, "up"),
+                                run_length=binds.get("spc_run_length", statistics.RUN_LENGTH),
+                                trend_length=binds.get("spc_trend_length", statistics.TREND_LENGTH))
     return pd.concat([out.drop(columns=[c for c in limits.columns if c in out.columns]), limits], axis=1)
 
 
@@ -656,7 +664,9 @@ _XMR_COLUMNS = ["mean", "upper_limit", "lower_limit", "outside_limits", "run_of_
                 "two_of_three", "special_cause", "variation", "latest_variation"]
 
 
-def xmr_charts_by_area(frame: pd.DataFrame, improvement: statistics.Improvement = None) -> pd.DataFrame:
+def xmr_charts_by_area(frame: pd.DataFrame, improvement: statistics.Improvement = None, *,
+                       run_length: int = statistics.RUN_LENGTH,
+                       trend_length: int = statistics.TREND_LENGTH) -> pd.DataFrame:
     """pathway.statistics.xmr_chart for every area at once, on a frame sorted by area and month:
     the same limits, rules and variation, worked out with group-wise array operations (a loop
     over 150 areas in Python took over a second). Missing values are left out, as there."""
@@ -690,13 +700,13 @@ def xmr_charts_by_area(frame: pd.DataFrame, improvement: statistics.Improvement 
         outside = (v > upper) | (v < lower)
         # a run of one side: a point on the mean (side 0) breaks it
         run_id = np.cumsum(first | (side != np.roll(side, 1)))
-        run_length = np.bincount(run_id)[run_id]
-        run = (side != 0) & (run_length >= statistics.RUN_LENGTH)
+        run_length_here = np.bincount(run_id)[run_id]
+        run = (side != 0) & (run_length_here >= run_length)
         # a trend: steps between consecutive points; k equal non-zero steps cover k + 1 points
         step = np.where(first, 0, np.sign(v - np.roll(v, 1))).astype(int)
         step_run_id = np.cumsum(first | (step != np.roll(step, 1)))
         step_run_length = np.bincount(step_run_id)[step_run_id]
-        in_trend = (step != 0) & (step_run_length + 1 >= statistics.TREND_LENGTH)
+        in_trend = (step != 0) & (step_run_length + 1 >= trend_length)
         # a point is in a trend when its own step is, or the next point's step starts one
         # (the later trend's direction wins at a shared point, as in xmr_chart)
         next_in_trend = np.append(in_trend[1:], False) & np.append(~first[1:], False)
@@ -763,7 +773,38 @@ def _variation(special: np.ndarray, side: np.ndarray, improvement: statistics.Im
     return np.where(special, flagged, "common_cause").astype(object)
 
 
+# perinatal_access -------------------------------------------------------------------------------
+def _access_months(warehouse: Warehouse, binds: dict, given: Mapping, conn) -> None:
+    """The month ends shown: the latest month complete both in the data (up to as_at) and in
+    the births recorded (so live births over the 12 months are whole), and the `months` - 1
+    before it."""
+    def month_end_on_or_before(day) -> pd.Timestamp:
+        day = pd.Timestamp(day)
+        return day if day.is_month_end else day - pd.offsets.MonthEnd(1)
+
+    last = month_end_on_or_before(binds["as_at"])
+    latest_birth = _as_date(warehouse.query(named_sql("_latest_birth.sql"), conn=conn).iloc[0, 0])
+    if latest_birth is not None:
+        last = min(last, month_end_on_or_before(latest_birth))
+    binds["last_month_end"] = last.date()
+    months = binds.get("months")
+    if months is None or months != int(months):
+        raise MetricError(f"parameter months={months!r} must be a whole number of months")
+    binds["months"] = int(months)
+
+
+def _access_rate_intervals(frame: pd.DataFrame, binds: dict) -> pd.DataFrame:
+    """Byar's interval for the rate per 100 births (women of any outcome are not a subset of
+    live births, so a Wilson interval would not fit)."""
+    out = frame.copy()
+    accessed = pd.to_numeric(out["accessed"], errors="coerce").fillna(0)
+    births = pd.to_numeric(out["live_births"], errors="coerce").fillna(0)
+    out["rate_ci_low"], out["rate_ci_high"] = statistics.rate_interval(accessed, births, 100.0)
+    return out
+
+
 _STEPS: dict[str, MetricSteps] = {
+    "perinatal_access": MetricSteps(prepare=_access_months, derive=_access_rate_intervals),
     "equity": MetricSteps(prepare=_check_measure_stage, derive=_equity_rate_ratios,
                           from_shown_counts=_equity_rate_ratios,
                           after_disclosure=_equity_hide_ratios_of_hidden_references),

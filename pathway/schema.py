@@ -37,6 +37,9 @@ cohort = Table(
     Column("parent_age", Integer),
     Column("ethnic_group", Text),
     Column("imd_decile", Integer),
+    # contract v1.1 section 7.1 (optional columns; a v1 extract leaves them at their default)
+    Column("number_of_babies", Integer, server_default="1"),
+    Column("risk_identified_date", Date),
 )
 
 # rf_* flags are open-ended, so they are kept long: one row per pregnancy and flag given.
@@ -60,6 +63,10 @@ def _activity_columns() -> list[Column]:
         Column("tier", Text, nullable=False),
         Column("referral_source", Text),
         Column("provider_code", Text),
+        # contract v1.1 section 7.1
+        Column("contact_mode", Text),
+        Column("subject", Text, server_default="birthing_parent"),
+        Column("infant_number", Integer, server_default="1"),
     ]
 
 
@@ -72,6 +79,7 @@ def _measures_columns() -> list[Column]:
         Column("measure_date", Date, nullable=False),
         Column("timepoint", Text, nullable=False),
         Column("service", Text),
+        Column("infant_number", Integer, server_default="1"),  # contract v1.1
     ]
 
 
@@ -183,6 +191,7 @@ _reference(
     Column("higher_is_better", Boolean, nullable=False),
     Column("reliable_change", Double),
     Column("is_mood_screen", Boolean, nullable=False),
+    Column("status", Text),  # sourced | check | not confirmed (contract v1.1)
 )
 _reference(
     "contact_windows",
@@ -369,9 +378,35 @@ for _index in _PG_INDEXES:
     _index.table.indexes.discard(_index)
 
 
+# Columns added by contract v1.1: a warehouse made by v1 gets them, with their defaults.
+_ADDED_COLUMNS = {
+    "cohort": ("number_of_babies integer default 1", "risk_identified_date date"),
+    "activity": ("contact_mode text", "subject text default 'birthing_parent'",
+                 "infant_number integer default 1"),
+    "waiting_activity": ("contact_mode text", "subject text default 'birthing_parent'",
+                         "infant_number integer default 1"),
+    "measures": ("infant_number integer default 1",),
+    "waiting_measures": ("infant_number integer default 1",),
+    "ref_instruments": ("status text",),
+}
+
+
+def _add_missing_columns(conn: Connection) -> None:
+    # identifiers and types are this module's constants, never input
+    found = conn.exec_driver_sql(
+        "select table_name, column_name from information_schema.columns "
+        "where table_schema = current_schema()").fetchall()
+    for table, definitions in _ADDED_COLUMNS.items():
+        present = {column for name, column in found if name == table}
+        for definition in definitions:
+            if definition.split()[0] not in present:
+                conn.exec_driver_sql(f"ALTER TABLE {table} ADD COLUMN {definition}")
+
+
 def create_all(conn: Connection) -> None:
-    """Create every missing table (and, on PostgreSQL, its indexes). Idempotent."""
+    """Create every missing table and column (and, on PostgreSQL, its indexes). Idempotent."""
     metadata.create_all(conn, checkfirst=True)
+    _add_missing_columns(conn)
     if conn.dialect.name == "postgresql":
         for index in _PG_INDEXES:
             index.create(conn, checkfirst=True)

@@ -17,8 +17,11 @@ Improvement = Literal["up", "down"] | None
 # Shewhart's constant for an XmR chart: 3 / d2 with d2 = 1.128 for moving ranges of two points
 # (NHS England, Making Data Count). A statistical constant, not a domain assumption.
 XMR_LIMIT_FACTOR = 2.66
-RUN_LENGTH = 7          # Making Data Count: 7 or more points on one side of the mean
-TREND_LENGTH = 6        # 6 or more consecutive points rising or falling (contract, domain notes)
+# Default run lengths (Making Data Count; NHSRplotthedots): 7 or more points on one side of the
+# mean, 7 or more consecutive points rising or falling. The trend metric reads its own from
+# ref_parameters spc_shift_run_length and spc_trend_run_length (contract v1.1 section 7.3).
+RUN_LENGTH = 7
+TREND_LENGTH = 7
 NEAR_LIMIT_SHARE = 2 / 3  # the outer third between the mean and a process limit
 
 
@@ -177,17 +180,18 @@ def _runs(labels: np.ndarray) -> list[tuple[int, int, int]]:
     return runs
 
 
-def _run_of_one_side(side: np.ndarray) -> np.ndarray:
+def _run_of_one_side(side: np.ndarray, run_length: int = RUN_LENGTH) -> np.ndarray:
     # A point exactly on the mean breaks a run (it is on neither side).
     flags = np.zeros(len(side), dtype=bool)
     for start, end, label in _runs(side):
-        if label != 0 and end - start >= RUN_LENGTH:
+        if label != 0 and end - start >= run_length:
             flags[start:end] = True
     return flags
 
 
-def _trend(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Points in 6+ consecutive rising or falling points (flags) and the trend's direction (+1/-1)."""
+def _trend(values: np.ndarray, trend_length: int = TREND_LENGTH) -> tuple[np.ndarray, np.ndarray]:
+    """Points in trend_length+ consecutive rising or falling points (flags) and the trend's
+    direction (+1/-1)."""
     flags = np.zeros(len(values), dtype=bool)
     direction = np.zeros(len(values), dtype=int)
     if len(values) < 2:
@@ -195,7 +199,7 @@ def _trend(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     steps = np.sign(np.diff(values)).astype(int)  # a repeated value breaks a trend
     for start, end, label in _runs(steps):
         # steps[start:end] join points start..end, so a run of k steps covers k + 1 points.
-        if label != 0 and end - start + 1 >= TREND_LENGTH:
+        if label != 0 and end - start + 1 >= trend_length:
             flags[start:end + 1] = True
             direction[start:end + 1] = label
     return flags, direction
@@ -213,7 +217,8 @@ def _two_of_three(values: np.ndarray, mean: float, upper: float, lower: float) -
     return flags
 
 
-def xmr_chart(values, improvement: Improvement = None) -> pd.DataFrame:
+def xmr_chart(values, improvement: Improvement = None, *, run_length: int = RUN_LENGTH,
+              trend_length: int = TREND_LENGTH) -> pd.DataFrame:
     """An XmR chart: mean, moving range, process limits, the four special-cause rules and variation.
 
     Columns: value, mean, moving_range, upper_limit, lower_limit (mean ± 2.66 × mean moving range),
@@ -245,8 +250,8 @@ def xmr_chart(values, improvement: Improvement = None) -> pd.DataFrame:
             lower = mean - XMR_LIMIT_FACTOR * ranges.mean()
         side = np.sign(v - mean).astype(int)
         outside = (v > upper) | (v < lower)
-        run = _run_of_one_side(side)
-        trend, trend_direction = _trend(v)
+        run = _run_of_one_side(side, run_length)
+        trend, trend_direction = _trend(v, trend_length)
         near = _two_of_three(v, mean, upper, lower) if len(ranges) else np.zeros(len(v), bool)
         special = outside | run | trend | near
         point_side = np.where(trend & ~(outside | run | near), trend_direction, side)

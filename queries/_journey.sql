@@ -20,6 +20,7 @@ drop table if exists journey_service_reach;
 drop table if exists journey_reach_measures;
 drop table if exists journey_mood_screens;
 drop table if exists journey_contacts;
+drop table if exists journey_baby_contacts;
 drop table if exists journey_reach;
 drop table if exists journey_reach_by_service;
 drop table if exists journey;
@@ -66,7 +67,9 @@ with activity_events as (
         coalesce(a.tier, s.default_tier) as tier,
         cast(null as text) as instrument,
         cast(null as float) as score,
-        cast(null as text) as timepoint
+        cast(null as text) as timepoint,
+        coalesce(a.infant_number, 1) as infant_number,
+        coalesce(a.subject, 'birthing_parent') as subject
     from activity a
     left join ref_services s on s.service = a.service
 ),
@@ -84,7 +87,9 @@ measure_events as (
         s.default_tier as tier,
         m.instrument,
         m.score,
-        m.timepoint
+        m.timepoint,
+        coalesce(m.infant_number, 1) as infant_number,
+        cast(null as text) as subject
     from measures m
     left join ref_services s on s.service = m.service
 ),
@@ -120,7 +125,7 @@ final as (
         event_id, source, pregnancy_id, area_code, event_date, days_from_birth,
         coalesce(stage, 'outside') as stage,
         service, activity_type, contact_code, attendance, tier,
-        instrument, score, timepoint
+        instrument, score, timepoint, infant_number, subject
     from placed
 )
 
@@ -140,11 +145,13 @@ with booking_rule as (
 
 specialist_access as (
     -- contract: an attended assessment or intervention of perinatal_mh, maternal_mh or mbu
-    -- from conception to day 365 after birth (the antenatal, postnatal and infant stages).
+    -- from conception to day 365 after birth (the antenatal, postnatal and infant stages),
+    -- the woman's own (contract v1.1: a partner's assessment is not her access).
     select pregnancy_id, min(event_date) as specialist_access_date
     from events
     where source = 'activity'
       and attendance = 'attended'
+      and subject <> 'partner'
       and activity_type in ('assessment', 'intervention')
       and service in ('perinatal_mh', 'maternal_mh', 'mbu')
       and stage in ('antenatal', 'postnatal', 'infant')
@@ -166,6 +173,10 @@ final as (
         c.booking_date - (c.edd - r.lmp_days_before_edd) as gestation_at_booking_days,
         coalesce(c.booking_date - (c.edd - r.lmp_days_before_edd) <= r.max_gestation_days, false)
             as booked_by_13_weeks,
+        -- contract v1.1: without a booking date or an EDD the gestation at booking is unknown
+        (c.booking_date is not null and c.edd is not null) as booking_known,
+        coalesce(c.number_of_babies, 1) as number_of_babies,
+        c.risk_identified_date,
         c.parent_age,
         c.ethnic_group,
         c.imd_decile,
@@ -219,11 +230,12 @@ with final as (
 -- Sorted by area so DuckDB's zone maps skip other areas' rows in one-area queries.
 select * from final order by area_code;
 
--- First attended mandated contact inside each ref_contact_windows window. Windows are
--- anchored on the EDD (the birth date where it is missing) or the birth date.
-create table journey_contacts as
+-- First attended mandated contact inside each ref_contact_windows window, per baby
+-- (infant_number; a contact with none is about baby 1, contract v1.1). Windows are anchored
+-- on the EDD (the birth date where it is missing) or the birth date.
+create table journey_baby_contacts as
 with in_window as (
-    select e.pregnancy_id, e.area_code, w.contact_code, e.event_date
+    select e.pregnancy_id, e.area_code, w.contact_code, e.infant_number, e.event_date
     from events e
     join ref_contact_windows w on w.source_contact_code = e.contact_code
     join pregnancy_dates d on d.pregnancy_id = e.pregnancy_id
@@ -241,12 +253,23 @@ with in_window as (
 ),
 
 final as (
-    select pregnancy_id, area_code, contact_code, min(event_date) as first_in_window_date
+    select pregnancy_id, area_code, contact_code, infant_number,
+           min(event_date) as first_in_window_date
     from in_window
-    group by pregnancy_id, area_code, contact_code
+    group by pregnancy_id, area_code, contact_code, infant_number
 )
 
 -- Sorted by area so DuckDB's zone maps skip other areas' rows in one-area queries.
+select * from final order by area_code;
+
+-- The same per pregnancy: its first mandated contact with any of its babies.
+create table journey_contacts as
+with final as (
+    select pregnancy_id, area_code, contact_code, min(first_in_window_date) as first_in_window_date
+    from journey_baby_contacts
+    group by pregnancy_id, area_code, contact_code
+)
+
 select * from final order by area_code;
 
 -- First mood screen (ref_instruments.is_mood_screen) per pregnancy and stage.
@@ -331,8 +354,22 @@ contacts as (
     from journey_contacts
 ),
 
+-- contract v1.1 risk_pathway: a referral to a targeted or specialist service before birth
+-- (risk_pathway.sql counts it among families with a risk; trend charts it by month)
+risk_referrals as (
+    select pregnancy_id, area_code, 'risk_pathway.referred_antenatal' as measure, 'any' as stage,
+           'any' as tier, min(event_date) as first_reached_date
+    from events
+    where source = 'activity'
+      and activity_type = 'referral'
+      and tier in ('targeted', 'specialist')
+      and stage = 'antenatal'
+    group by pregnancy_id, area_code
+),
+
 final as (
     select * from specialist
+    union all select * from risk_referrals
     union all select * from reach_in_stage
     union all select * from reach_in_any_stage
     union all select * from mood_in_stage
@@ -344,9 +381,11 @@ final as (
 select * from final order by measure, area_code;
 
 -- Each referral dated in a pathway stage, with the first attended assessment, contact or
--- intervention with the same service on or after it (in a pathway stage): waiting_times and
--- trend's waiting_times. Seen by as_at when first_seen_date <= as_at (the first date is the
--- same whatever the cut-off, once it is on or before it).
+-- intervention with the same service on or after it, and the first attended assessment and
+-- intervention (NICE QS115): waiting_times and trend's waiting_times. The contact may fall
+-- after the pathway's last day (contract v1.1: the window limits the referral, not the
+-- contact). Seen by as_at when first_seen_date <= as_at (the first date is the same whatever
+-- the cut-off, once it is on or before it).
 create table journey_referrals as
 with referrals as (
     select event_id as referral_id, pregnancy_id, area_code, service, event_date as referral_date
@@ -357,17 +396,18 @@ with referrals as (
 ),
 
 seen as (
-    select pregnancy_id, area_code, service, event_date
+    select pregnancy_id, area_code, service, activity_type, event_date
     from events
     where source = 'activity'
       and attendance = 'attended'
       and activity_type in ('assessment', 'contact', 'intervention')
-      and stage <> 'outside'
 ),
 
 final as (
     select r.referral_id, r.pregnancy_id, r.area_code, r.service, r.referral_date,
-           min(s.event_date) as first_seen_date
+           min(s.event_date) as first_seen_date,
+           min(case when s.activity_type = 'assessment' then s.event_date end) as first_assessed_date,
+           min(case when s.activity_type = 'intervention' then s.event_date end) as first_treated_date
     from referrals r
     left join seen s
         on s.pregnancy_id = r.pregnancy_id

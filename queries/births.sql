@@ -7,7 +7,9 @@
 --   pregnancies = pregnancies of any outcome whose birth date, or EDD where there is none,
 --   falls in the period and on or before as_at; booked_by_13_weeks = of those pregnancies,
 --   booked at a gestation (from EDD - lmp_days_before_edd) of at most
---   booking_by_13_weeks_max_days (ref_parameters); booked_by_13_weeks_pct over pregnancies.
+--   booking_by_13_weeks_max_days (ref_parameters); booked_by_13_weeks_pct over booking_known,
+--   the pregnancies with both a booking date and an EDD; booking_missing = the others, left
+--   out of the denominator as NHS Maternity Statistics leaves them out (contract v1.1).
 with recursive reporting_areas as (
     select distinct report_code as area_code
     from area_selection
@@ -56,6 +58,7 @@ pregnancies_in_range as (
         j.pregnancy_id,
         j.is_live_birth,
         j.booked_by_13_weeks,
+        j.booking_known,
         j.pathway_birth_date
     from journey j
     join area_selection s on s.area_code = j.area_code
@@ -70,7 +73,8 @@ counted as (
         p.period,
         count(*) filter (where r.is_live_birth) as live_births,
         count(*) as pregnancies,
-        count(*) filter (where r.booked_by_13_weeks) as booked_by_13_weeks
+        count(*) filter (where r.booked_by_13_weeks) as booked_by_13_weeks,
+        count(*) filter (where r.booking_known) as booking_known
     from pregnancies_in_range r
     join periods p on r.pathway_birth_date between p.period_start and p.period_end
     group by r.area_code, p.period
@@ -84,7 +88,9 @@ final as (
         coalesce(c.live_births, 0) as live_births,
         coalesce(c.pregnancies, 0) as pregnancies,
         coalesce(c.booked_by_13_weeks, 0) as booked_by_13_weeks,
-        100.0 * coalesce(c.booked_by_13_weeks, 0) / nullif(coalesce(c.pregnancies, 0), 0)
+        coalesce(c.booking_known, 0) as booking_known,
+        coalesce(c.pregnancies, 0) - coalesce(c.booking_known, 0) as booking_missing,
+        100.0 * coalesce(c.booked_by_13_weeks, 0) / nullif(coalesce(c.booking_known, 0), 0)
             as booked_by_13_weeks_pct
     from reporting_areas a
     cross join periods p

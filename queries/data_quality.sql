@@ -22,7 +22,8 @@ cohort_filled as (
         count(pregnancy_id) as pregnancy_id, count(person_id) as person_id,
         count(area_code) as area_code, count(booking_date) as booking_date, count(edd) as edd,
         count(birth_date) as birth_date, count(outcome) as outcome, count(parent_age) as parent_age,
-        count(ethnic_group) as ethnic_group, count(imd_decile) as imd_decile
+        count(ethnic_group) as ethnic_group, count(imd_decile) as imd_decile,
+        count(number_of_babies) as number_of_babies, count(risk_identified_date) as risk_identified_date
     from cohort
 ),
 
@@ -33,7 +34,10 @@ activity_filled as (
         count(service) as service, count(activity_type) as activity_type,
         count(activity_date) as activity_date, count(contact_code) as contact_code,
         count(attendance) as attendance, count(tier) as tier,
-        count(referral_source) as referral_source, count(provider_code) as provider_code
+        count(referral_source) as referral_source, count(provider_code) as provider_code,
+        -- contract v1.1: a blank mode makes perinatal_access incomparable with NHS England's
+        count(contact_mode) as contact_mode, count(subject) as subject,
+        count(infant_number) as infant_number
     from activity
 ),
 
@@ -43,7 +47,7 @@ measures_filled as (
         count(measure_id) as measure_id, count(pregnancy_id) as pregnancy_id,
         count(instrument) as instrument, count(score) as score,
         count(measure_date) as measure_date, count(timepoint) as timepoint,
-        count(service) as service
+        count(service) as service, count(infant_number) as infant_number
     from measures
 ),
 
@@ -64,6 +68,8 @@ filled as (
     union all select 'cohort', 'parent_age', 208, rows_total, parent_age from cohort_filled
     union all select 'cohort', 'ethnic_group', 209, rows_total, ethnic_group from cohort_filled
     union all select 'cohort', 'imd_decile', 210, rows_total, imd_decile from cohort_filled
+    union all select 'cohort', 'number_of_babies', 211, rows_total, number_of_babies from cohort_filled
+    union all select 'cohort', 'risk_identified_date', 212, rows_total, risk_identified_date from cohort_filled
     union all select 'activity', 'activity_id', 301, rows_total, activity_id from activity_filled
     union all select 'activity', 'pregnancy_id', 302, rows_total, pregnancy_id from activity_filled
     union all select 'activity', 'service', 303, rows_total, service from activity_filled
@@ -74,6 +80,9 @@ filled as (
     union all select 'activity', 'tier', 308, rows_total, tier from activity_filled
     union all select 'activity', 'referral_source', 309, rows_total, referral_source from activity_filled
     union all select 'activity', 'provider_code', 310, rows_total, provider_code from activity_filled
+    union all select 'activity', 'contact_mode', 311, rows_total, contact_mode from activity_filled
+    union all select 'activity', 'subject', 312, rows_total, subject from activity_filled
+    union all select 'activity', 'infant_number', 313, rows_total, infant_number from activity_filled
     union all select 'measures', 'measure_id', 401, rows_total, measure_id from measures_filled
     union all select 'measures', 'pregnancy_id', 402, rows_total, pregnancy_id from measures_filled
     union all select 'measures', 'instrument', 403, rows_total, instrument from measures_filled
@@ -81,6 +90,7 @@ filled as (
     union all select 'measures', 'measure_date', 405, rows_total, measure_date from measures_filled
     union all select 'measures', 'timepoint', 406, rows_total, timepoint from measures_filled
     union all select 'measures', 'service', 407, rows_total, service from measures_filled
+    union all select 'measures', 'infant_number', 408, rows_total, infant_number from measures_filled
 ),
 
 invalid_values as (

@@ -11,7 +11,9 @@
 --   deterioration = moved the worse way by that much (both blank where the instrument has
 --   no reliable-change value). A case = at or beyond case_threshold (at or below it where
 --   higher_is_better); recovered = a case at baseline and not a case at the end,
---   recovered_pct over cases_at_baseline.
+--   recovered_pct over cases_at_baseline. An instrument with no confirmed case threshold
+--   (contract v1.1: LOAF, ASQ:SE-2, KIPS) has no cases or recovery, only mean change
+--   (mean_change = mean_end - mean_baseline; its sign read with higher_is_better).
 with reporting_areas as (
     select distinct report_code as area_code
     from area_selection
@@ -116,10 +118,14 @@ final as (
         case when i.reliable_change is not null then coalesce(c.reliably_deteriorated, 0) end
             as reliably_deteriorated,
         100.0 * c.reliably_deteriorated / nullif(c.paired, 0) as reliable_deterioration_pct,
-        coalesce(c.cases_at_baseline, 0) as cases_at_baseline,
-        coalesce(c.recovered, 0) as recovered,
-        100.0 * coalesce(c.recovered, 0) / nullif(coalesce(c.cases_at_baseline, 0), 0)
-            as recovered_pct
+        case when i.case_threshold is not null then coalesce(c.cases_at_baseline, 0) end
+            as cases_at_baseline,
+        case when i.case_threshold is not null then coalesce(c.recovered, 0) end as recovered,
+        case when i.case_threshold is not null
+             then 100.0 * coalesce(c.recovered, 0) / nullif(coalesce(c.cases_at_baseline, 0), 0)
+        end as recovered_pct,
+        c.mean_end - c.mean_baseline as mean_change,
+        i.higher_is_better
     from reporting_areas a
     cross join course_types t
     join ref_instruments i on i.instrument = t.instrument

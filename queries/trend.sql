@@ -13,7 +13,9 @@
 --   dated in the period in a pathway stage, numerator = those seen (a first attended
 --   assessment, contact or intervention with the same service on or after the referral, by
 --   as_at), denominator = referrals, value = the median days to being seen (journey_referrals,
---   as waiting_times.sql). Mean, process limits and special-cause flags are worked out in
+--   as waiting_times.sql); risk_pathway.referred_antenatal (contract v1.1): by birth month,
+--   live births with a risk factor recorded, numerator = those referred to a targeted or
+--   specialist service before birth (as risk_pathway.sql). Mean, process limits and special-cause flags are worked out in
 --   pathway.metrics (pathway.statistics.xmr_chart).
 with recursive reporting_areas as (
     select distinct report_code as area_code
@@ -44,6 +46,8 @@ measure_follow_up as (
     union all
     select 'waiting_times', 0
     union all
+    select 'risk_pathway.referred_antenatal', 0
+    union all
     select measure, follow_up_days
     from reach_measures
 ),
@@ -57,6 +61,10 @@ cohort as (
       and c.birth_date between cast(:date_from as date) and cast(:date_to as date)
       and c.birth_date <= cast(:as_at as date)
       and c.birth_date + f.follow_up_days <= cast(:as_at as date)
+      -- the risk pathway's denominator is the families with a risk recorded
+      and (cast(:measure as text) <> 'risk_pathway.referred_antenatal'
+           or exists (select 1 from journey_risk_flags f
+                      where f.pregnancy_id = c.pregnancy_id and f.present))
 ),
 
 reached as (

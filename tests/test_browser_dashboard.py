@@ -19,7 +19,8 @@ from conftest import shared_file
 from test_web_fixtures import NORTHTOWN, PERIOD, SOUTHVALE, build_fixture_warehouse
 
 PAGES = {"/compare": "Compare areas", "/": "Overview", "/coverage": "Coverage", "/pathway-flow": "Pathway flow", "/outcomes": "Outcomes",
-         "/equity": "Equity", "/service-gaps": "Service gaps", "/trends": "Trends", "/map": "Map",
+         "/equity": "Equity", "/service-gaps": "Service gaps", "/risk-pathway": "Risk pathway",
+         "/trends": "Trends", "/map": "Map",
          "/economic-case": "Economic case", "/data": "Data"}
 PERIOD_QUERY = f"from={PERIOD['from']}&to={PERIOD['to']}"
 AREA_SELECT = "//select[@id='{\"name\":\"area\",\"type\":\"filter\"}']"

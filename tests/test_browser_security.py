@@ -125,7 +125,7 @@ def assert_nothing_ran(duo) -> None:
 
 @pytest.mark.parametrize("path, heading", [("/", "Overview"), ("/coverage", "Coverage"), ("/equity", "Equity"),
                                            ("/service-gaps", "Service gaps"), ("/map", "Map"),
-                                           ("/pathway-flow", "Pathway flow")])
+                                           ("/pathway-flow", "Pathway flow"), ("/risk-pathway", "Risk pathway")])
 def test_hostile_names_show_as_text_and_run_nothing_in_the_dashboard(hostile, path, heading):
     open_page(hostile, f"{path}?{PERIOD_QUERY}", heading)
     wait_until(hostile, lambda d: d.find_element(By.CSS_SELECTOR, ".pathway-page-body").text.strip(),

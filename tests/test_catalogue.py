@@ -16,7 +16,7 @@ WORKED_OUT_BINDS = {"follow_up_days", "area", "date_from", "date_to", "as_at",
                     "suppress_below", "round_to"}
 # Binds pathway.metrics works out from a declared parameter (which journey_reach_measures
 # rows a reach measure reads): the parameter counts as used when its worked-out bind is.
-WORKED_OUT_FROM = {"reach_stage": "stage", "reach_tier": "tier"}
+WORKED_OUT_FROM = {"reach_stage": "stage", "reach_tier": "tier", "last_month_end": "as_at"}
 
 
 def code_of(sql: str) -> str:

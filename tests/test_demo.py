@@ -24,7 +24,8 @@ CONTRACT_COLUMNS = {
     "cohort": ["pregnancy_id", "person_id", "area_code", "booking_date", "edd", "birth_date",
                "outcome", "parent_age", "ethnic_group", "imd_decile"],
     "activity": ["activity_id", "pregnancy_id", "service", "activity_type", "activity_date",
-                 "contact_code", "attendance", "tier", "referral_source"],
+                 "contact_code", "attendance", "tier", "referral_source",
+                 "contact_mode", "subject", "infant_number"],
     "measures": ["measure_id", "pregnancy_id", "instrument", "score", "measure_date",
                  "timepoint", "service"],
 }
@@ -97,7 +98,8 @@ def test_unknown_scale_is_refused_with_the_choices():
 # ---- the contract, section 1 -------------------------------------------------------------
 def test_headers_are_the_contract_columns(small):
     for table, columns in CONTRACT_COLUMNS.items():
-        expected = columns + (RISK_FACTORS if table == "cohort" else [])
+        expected = columns + (RISK_FACTORS + ["number_of_babies", "risk_identified_date"]
+                              if table == "cohort" else [])
         assert list(getattr(small, table).columns) == expected
 
 
@@ -114,6 +116,10 @@ def test_codes_are_from_the_reference_lists(small):
     assert set(small.measures["instrument"]) == set(reference("instruments")["instrument"])
     assert set(small.measures["timepoint"]) <= codes("timepoint")
     assert set(small.measures["service"]) <= services
+    # contract v1.1: every mode, blank (unknown) among them; the birthing parent is blank
+    assert set(small.activity["contact_mode"]) == codes("contact_mode") - {"face to face", "other"} | {""}
+    assert set(small.activity["subject"]) == {"", "partner"}
+    assert set(small.activity["infant_number"]) == {"", "2"}
 
 
 def test_dates_are_iso_and_flags_are_true_or_false(small):
@@ -236,10 +242,13 @@ def test_most_treated_women_improve(small):
               .pivot_table(index=["pregnancy_id", "service", "instrument"], columns="timepoint",
                            values="score", aggfunc="first").dropna())
     change = paired["end"] - paired["baseline"]
-    pirgas = paired.index.get_level_values("instrument") == "PIRGAS"
-    # PIR-GAS rises as the relationship improves; the other scores fall.
-    assert (change[~pirgas] < 0).mean() > 0.6
-    assert (change[pirgas] > 0).mean() > 0.6
+    instrument = paired.index.get_level_values("instrument")
+    higher_is_better = instrument.isin(["PIRGAS", "KIPS"])
+    # PIR-GAS and KIPS rise as the relationship improves; the other scores fall (LOAF's four
+    # levels often stay level, so it is left out of the share).
+    assert (change[~higher_is_better & (instrument != "LOAF")] < 0).mean() > 0.6
+    assert (change[higher_is_better] > 0).mean() > 0.6
+    assert (change[instrument == "LOAF"] > 0).mean() < 0.2
 
 
 def test_data_quality_has_missed_contacts_and_events_outside_every_window(small, journeys):
@@ -295,6 +304,54 @@ def test_northmoor_reaches_its_most_deprived_families_far_less(small, journeys):
     assert reach[(True, True)] < 0.6 * reach[(True, False)]
     # Elsewhere need drives reach, so the most deprived are reached at least as often.
     assert reach[(False, True)] > reach[(False, False)]
+
+
+def test_twins_are_about_one_and_a_half_percent_with_contacts_for_each_baby(small, journeys):
+    births = small.cohort[small.cohort["outcome"] == "live_birth"]
+    twins = births[births["number_of_babies"] == "2"]
+    # a demo assumption (about 1.5%, not confirmed against ONS multiple maternities)
+    assert 0.007 < len(twins) / len(births) < 0.025
+    second = journeys[journeys["infant_number"] == "2"]
+    assert set(second["pregnancy_id"]) <= set(twins["pregnancy_id"])
+    assert set(second["contact_code"]) >= {"new_birth_visit", "six_eight_week_review"}
+    assert "antenatal_hv_contact" not in set(second["contact_code"])  # with the mother
+
+
+def _women_seen(journeys, service, modes):
+    seen = journeys[(journeys["service"] == service) & (journeys["attendance"] == "attended")
+                    & journeys["activity_type"].isin(["contact", "assessment", "intervention"])
+                    & (journeys["subject"] != "partner")]
+    return seen.assign(counted=seen["contact_mode"].isin(modes)).groupby(
+        ["area_code", "pregnancy_id"])["counted"].any()
+
+
+def test_northmoor_sees_many_women_by_telephone_only(journeys):
+    counted = _women_seen(journeys, "perinatal_mh", ["face_to_face", "video", ""])
+    telephone_only = (~counted).groupby("area_code").mean()
+    assert PLANTED_GAPS["telephone_follow_up"]["area_code"] == NORTHMOOR
+    # planted: 45% of Northmoor's women by telephone only, 8% elsewhere
+    assert telephone_only[NORTHMOOR] > 0.3
+    assert telephone_only[EASTFIELD] < 0.2 and telephone_only[RIVERHOLME] < 0.2
+
+
+def test_partners_are_assessed_in_some_areas_only(journeys):
+    partners = journeys[journeys["subject"] == "partner"].groupby("area_code")["pregnancy_id"].nunique()
+    assert PLANTED_GAPS["partners_seen_in_some_areas_only"]["area_code"] == EASTFIELD
+    assert EASTFIELD not in partners.index
+    assert partners[NORTHMOOR] >= 3 and partners[RIVERHOLME] >= 3
+
+
+def test_riverholme_rarely_refers_families_with_a_risk_before_birth(small, journeys):
+    flags = small.cohort[RISK_FACTORS].eq("true").any(axis=1)
+    at_risk = small.cohort[flags & (small.cohort["outcome"] == "live_birth")]
+    referrals = journeys[(journeys["activity_type"] == "referral")
+                         & journeys["tier"].isin(["targeted", "specialist"])
+                         & (journeys["activity_date"] < journeys["birth_date"])]
+    referred = at_risk.assign(referred=at_risk["pregnancy_id"].isin(referrals["pregnancy_id"]))
+    share = referred.groupby("area_code")["referred"].mean()
+    assert PLANTED_GAPS["risk_not_referred_before_birth"]["area_code"] == RIVERHOLME
+    assert share[RIVERHOLME] < 0.5 * share[NORTHMOOR]
+    assert share[RIVERHOLME] < 0.5 * share[EASTFIELD]
 
 
 # ---- Parquet for big files, and the real loader ------------------------------------------

@@ -83,7 +83,7 @@ def reference_codes() -> dict[str, set[tuple]]:
 
 
 def documented_codes() -> dict[str, set[tuple]]:
-    width = {"ethnic_group": 2, "service": 2, "instrument": 3}
+    width = {"ethnic_group": 2, "service": 2, "instrument": 3, "contact_mode": 2}
     return {name: {tuple(row[:width.get(name, 1)]) for row in table_rows(body)}
             for name, body in sections("###", "Code list").items()}
 
@@ -121,11 +121,13 @@ def test_every_documented_reject_reason_is_one_the_loader_gives(tmp_path, monkey
             ["P0000009", "M9", "E06000001", "2025-01-08", "live_birth", "", "", "maybe"],
             ["P0000010", "M10", "E06000001", "2025-01-08", "live_birth", "", "", "yes"]]))
         load(write_csv(tmp_path / "activity.csv",
-                       ["activity_id", "pregnancy_id", "service", "activity_type", "activity_date"], [
-                           ["A1", "P0000010", "psychology", "assessment", "2025-02-01"],
-                           ["A2", "P0000099", "gp", "contact", "2025-02-01"],
-                           ["A3", "P0000010", "gp", "contact", "1850-01-01"],
-                           ["A4", "P0000010", "gp", "contact", "2199-01-01"]]))
+                       ["activity_id", "pregnancy_id", "service", "activity_type", "activity_date",
+                        "infant_number"], [
+                           ["A1", "P0000010", "psychology", "assessment", "2025-02-01", ""],
+                           ["A2", "P0000099", "gp", "contact", "2025-02-01", ""],
+                           ["A3", "P0000010", "gp", "contact", "1850-01-01", ""],
+                           ["A4", "P0000010", "gp", "contact", "2199-01-01", ""],
+                           ["A5", "P0000010", "health_visiting", "contact", "2025-02-01", "2"]]))
         load(write_csv(tmp_path / "measures.csv",
                        ["measure_id", "pregnancy_id", "instrument", "score", "measure_date", "timepoint"], [
                            ["S1", "P0000010", "EPDS", "31", "2025-02-01", "baseline"],
@@ -139,7 +141,7 @@ def test_every_documented_reject_reason_is_one_the_loader_gives(tmp_path, monkey
     reasons_table = doc_text().split("Every reason the loader gives", 1)[1].split("\n\n", 2)[1]
     documented = [re.search(r"`([^`]+)`", row.split("|")[3]).group(1)
                   for row in reasons_table.splitlines()[2:]]
-    assert len(documented) == 16
+    assert len(documented) == 17
     assert [reason for reason in documented if reason not in given] == []
 
 

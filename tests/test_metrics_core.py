@@ -6,6 +6,7 @@ here say which pregnancies make it. Period 2023-01-01..2024-06-30, as_at 2024-12
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 
 from metric_fixtures import ALPHA, BETA, GAMMA, PERIOD, fixture_warehouse  # noqa: F401
@@ -31,11 +32,16 @@ def test_births_counts_live_births_pregnancies_and_bookings(fixture_warehouse):
     # live births P1-P4; pregnancies add stillbirth P5 and loss P6 (dated by its EDD); ongoing
     # P7 is due after as_at. Booked by 12+6: P1 (51 days) and P2 (exactly 90); P3 at 91 is not.
     assert (alpha.live_births, alpha.pregnancies, alpha.booked_by_13_weeks) == (4, 6, 2)
-    assert alpha.booked_by_13_weeks_pct == pytest.approx(100 * 2 / 6)
+    # contract v1.1: P4, P5 and P6 have no booking date, so they leave the denominator
+    # (NHS Maternity Statistics) and are reported as booking_missing: 2 of 3
+    assert (alpha.booking_known, alpha.booking_missing) == (3, 3)
+    assert alpha.booked_by_13_weeks_pct == pytest.approx(100 * 2 / 3)
     assert alpha.period == "2023-01-01/2024-06-30"
     beta = row(frame, area_code=BETA)
     # Q1 has no booking date; Q2 has no EDD, so no gestation at booking
     assert (beta.live_births, beta.pregnancies, beta.booked_by_13_weeks) == (2, 2, 0)
+    assert (beta.booking_known, beta.booking_missing) == (0, 2)
+    assert pd.isna(beta.booked_by_13_weeks_pct)
 
 
 def test_births_area_without_pregnancies_shows_zero(fixture_warehouse):

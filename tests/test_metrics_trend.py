@@ -116,21 +116,21 @@ def test_process_limits_are_worked_out_per_area_all_at_once():
     from pathway.metrics import xmr_charts_by_area
     from pathway.statistics import xmr_chart
 
-    rising = [1.0, 2, 3, 4, 5, 6]               # six rising points: a trend of 6
+    rising = [1.0, 2, 3, 4, 5, 6, 7]            # seven rising points: a trend (default 7)
     with_gap = [4.0, float("nan"), 4, 9, 4]      # a missing month is left out of the limits
     above = [0.0, 0, 0, 0, 0, 0, 0, 0, 9, 9, 9, 9, 9, 9, 9]  # a run of 7 above the mean
     frame = pd.DataFrame({
-        "area_code": ["A"] * 6 + ["B"] * 5 + ["C"] * 15,
-        "month": [f"2024-{m:02d}" for m in range(1, 7)] + [f"2024-{m:02d}" for m in range(1, 6)]
+        "area_code": ["A"] * 7 + ["B"] * 5 + ["C"] * 15,
+        "month": [f"2024-{m:02d}" for m in range(1, 8)] + [f"2024-{m:02d}" for m in range(1, 6)]
                  + [f"2023-{m:02d}" for m in range(1, 13)] + ["2024-01", "2024-02", "2024-03"],
         "value": rising + with_gap + above,
     })
     charts = xmr_charts_by_area(frame, improvement="up")
-    # A by hand: mean 3.5, every moving range 1, limits 3.5 +- 2.66; all six in the trend,
+    # A by hand: mean 4, every moving range 1, limits 4 +- 2.66; all seven in the trend,
     # and the latest point (high, by a rising trend) is an improvement
     a = charts[frame.area_code == "A"]
-    assert a["mean"].tolist() == [3.5] * 6
-    assert a.upper_limit.iloc[0] == pytest.approx(3.5 + 2.66)
+    assert a["mean"].tolist() == [4.0] * 7
+    assert a.upper_limit.iloc[0] == pytest.approx(4 + 2.66)
     assert a.trend_of_6.all() and a.special_cause.all()
     assert set(a.latest_variation) == {"improvement_high"}
     # B by hand: points 4, 4, 9, 4 (the gap left out): mean 5.25, moving ranges 0, 5, 5

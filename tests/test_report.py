@@ -126,6 +126,19 @@ def test_summary_names_riverholmes_twelve_month_review_lag(warehouse):
     assert "Maternal mental health service: no activity at all" in summary
 
 
+def test_summary_and_risk_section_show_the_v11_findings(eastfield_html):
+    # the small demo's counts are mostly hidden (1 to 7): the figures are named, shown or '*'
+    summary = text_of(section(eastfield_html, "summary"))
+    assert "Perinatal access as NHS England counts it (MHS91 shape), 12 months to 2025-03" in summary
+    assert "Women with specialist access whose partner was seen" in summary
+    # Eastfield refers its families at risk before birth as other areas do (the planted gap is
+    # Riverholme's): 22.0% here
+    # (one decimal place only over about 4,000 people, contract 7.4: a whole percent here)
+    assert re.search(r"Families with a risk recorded referred before birth \d+(\.\d)?% \(95% CI", summary)
+    risk = text_of(section(eastfield_html, "risk-pathway"))
+    assert "Any risk factor" in risk and "Two access figures, counted differently" in risk
+
+
 def test_methods_annex_gives_stage_windows_definitions_and_suppression(eastfield_html):
     methods = text_of(section(eastfield_html, "methods"))
     assert "Infant (day 57 to day 365)" in methods  # ref_stages label

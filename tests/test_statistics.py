@@ -227,20 +227,30 @@ def test_a_point_on_the_mean_breaks_a_run():
 
 
 @pytest.mark.parametrize("values, flagged", [
-    ([3, 1, 2, 3, 4, 5, 3], []),                      # 5 rising points (1..5): not a trend
-    ([3, 1, 2, 3, 4, 5, 6, 3], [1, 2, 3, 4, 5, 6]),   # 6 rising points (1..6): all flagged
-    ([9, 8, 7, 6, 5, 4, 8], [0, 1, 2, 3, 4, 5]),      # 6 falling points
-    ([1, 2, 3, 3, 4, 5, 6], []),                      # a repeated value breaks the trend
+    ([3, 1, 2, 3, 4, 5, 6, 3], []),                      # 6 rising points (1..6): not a trend
+    ([3, 1, 2, 3, 4, 5, 6, 7, 3], [1, 2, 3, 4, 5, 6, 7]),  # 7 rising points (1..7): all flagged
+    ([9, 8, 7, 6, 5, 4, 3, 8], [0, 1, 2, 3, 4, 5, 6]),   # 7 falling points
+    ([1, 2, 3, 4, 4, 5, 6, 7], []),                      # a repeated value breaks the trend
 ])
-def test_trend_of_six(values, flagged):
+def test_trend_of_seven(values, flagged):
+    # contract v1.1: 7 consecutive rising or falling points (Making Data Count), not 6
     chart = xmr_chart(values)
     assert list(np.flatnonzero(chart["trend_of_6"])) == flagged
 
 
+def test_run_lengths_are_settable():
+    # ref_parameters can set them: with 6, six rising points are a trend and six on one side a run
+    chart = xmr_chart([3, 1, 2, 3, 4, 5, 6, 3], trend_length=6)
+    assert list(np.flatnonzero(chart["trend_of_6"])) == [1, 2, 3, 4, 5, 6]
+    values = [1, 1, 1, 1, 1, 1, 4, 1, 4, 1, 4]  # mean 20/11 = 1.82: six 1s below it, then alternating
+    assert list(np.flatnonzero(xmr_chart(values, run_length=6)["run_of_7"])) == [0, 1, 2, 3, 4, 5]
+    assert not xmr_chart(values)["run_of_7"].any()
+
+
 def test_trend_only_points_take_the_trend_direction():
-    # [3, 1, 2, 3, 4, 5, 6, 3]: mean 27/8 = 3.375; points 1-3 are below the mean but rising.
-    chart = xmr_chart([3, 1, 2, 3, 4, 5, 6, 3], improvement="down")
-    assert list(chart["variation"].iloc[1:7]) == ["concern_high"] * 6
+    # [3, 1, 2, 3, 4, 5, 6, 7, 3]: mean 34/9 = 3.78; points 1-3 are below the mean but rising.
+    chart = xmr_chart([3, 1, 2, 3, 4, 5, 6, 7, 3], improvement="down")
+    assert list(chart["variation"].iloc[1:8]) == ["concern_high"] * 7
 
 
 def test_two_of_three_beyond_two_thirds():

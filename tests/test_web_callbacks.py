@@ -551,12 +551,13 @@ def test_a_page_runs_each_metric_once_however_many_figures_use_it(app, monkeypat
     # Coverage for one area: stage reach, mandated contacts and mood screening for the area and for all
     # areas (the benchmark), specialist access for all areas (the specialist card and the funnel
     # plot share it), and for the published-figures card the area's births and the benchmarks
-    # (it reuses the area's mandated contacts): 9 distinct runs for 7 figures.
-    assert len(runs) == len(set(runs)) == 9
+    # (it reuses the area's mandated contacts), perinatal access for the area (beside the
+    # specialist access run it shares) and partners seen for all areas: 11 distinct runs for 9 figures.
+    assert len(runs) == len(set(runs)) == 11
     # The same view again (a filter changed back) runs nothing: its answers are kept.
     with app.server.test_request_context():
         coverage.layout(area=NORTHTOWN, **PERIOD)
-    assert len(runs) == 9
+    assert len(runs) == 11
 
 
 def test_a_load_from_another_process_is_shown_at_the_next_request(tmp_path, monkeypatch):
@@ -610,6 +611,34 @@ def test_coverage_says_how_to_load_published_figures_when_there_are_none(app):
     from pathway.web.pages import coverage
 
     assert "pathway load --table benchmarks FILE" in text_of(coverage.layout(area=NORTHTOWN, **PERIOD))
+
+
+# ---- contract v1.1: perinatal access and the risk pathway ------------------------------------
+def test_coverage_shows_nhs_englands_access_measure_beside_the_pathway_measure(app):
+    from pathway.web.pages import coverage
+
+    with app.server.test_request_context():
+        text = text_of(coverage.perinatal_access_card({"area": NORTHTOWN, **PERIOD}, "Northtown"))
+    # Northtown's 10 antenatal assessments in January 2024 have no contact mode: counted, and
+    # said to be of unknown mode; the births recorded end in March 2024, so the latest whole
+    # month is February, whose 12 months hold no births (the rate is not shown)
+    assert "In the 12 months to 2024-02, Northtown: 10 women in contact, * per 100 live births" in text
+    assert "the pathway measure (specialist access, births from 1 January 2024 to 31 December 2024) is 50.0%" in text
+    assert "Counted by contacts of unknown mode: 10 (comparable with the published figure only when this is 0)" in text
+    assert "face to face or by video" in text  # each figure says what it counts
+
+
+def test_risk_pathway_page_and_trend_picker(app):
+    from pathway.web.pages import risk_pathway, trends
+    from pathway.web.pages._pickers import metric_choices
+
+    with app.server.test_request_context():
+        text = text_of(risk_pathway.layout(area=NORTHTOWN, **PERIOD))
+    assert "Where families at risk fall out of the pathway" in text
+    assert "risk recorded in pregnancy: 0" in text  # the fixture records no rf_ flags
+    assert risk_pathway.risk_factor_words("rf_domestic_abuse") == "Domestic abuse"
+    labels = [o["label"] for o in metric_choices("trend")]
+    assert "Risk-based pathway (referred antenatal)" in labels
 
 
 # ---- pickers kept in the URL -------------------------------------------------------------------

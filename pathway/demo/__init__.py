@@ -4,13 +4,19 @@
 Reproducible from the seed (same seed, byte-identical files). Scales: `small` (3 areas,
 for tests), `county` (10 areas, the dashboard's default) and `national` (150 areas, one year,
 10M+ activity rows, for benchmarks). Areas are synthetic (X-prefixed codes). The data carry
-four planted, documented service gaps, listed in PLANTED_GAPS:
+planted, documented service gaps and findings, listed in PLANTED_GAPS:
 
 - Eastfield (X60000002) has no parent-infant relationship team: zero parent_infant activity.
 - Riverholme (X60000003) lags on the 12-month review (most after day 365 or never done)
   and has no maternal mental health service: zero maternal_mh activity.
 - Northmoor (X60000001) refers families in IMD deciles 1-2 to targeted and specialist
   services at a fifth of the rate of its other families.
+- Contract v1.1 (number_of_babies, risk_identified_date, contact_mode, subject, infant_number):
+  Riverholme rarely refers families with a recorded risk before birth; Northmoor's perinatal
+  team sees many women by telephone only (counted by specialist_access, not by NHS England's
+  MHS91 count in perinatal_access); partners are assessed in some areas only (never in
+  Eastfield); twins at about 1.5% of live births (a demo assumption, not confirmed), each
+  baby with its own health visiting contacts.
 """
 
 from __future__ import annotations
@@ -28,8 +34,9 @@ import pyarrow.parquet as pq
 from pathway.demo.areas import PLANTED_GAPS, SCALES, DemoArea, DemoScale
 from pathway.demo.population import (ETHNIC_GROUPS, NO_DAY, OUTCOMES, RISK_FACTORS, Cohort,
                                      draw_cohort, to_day)
-from pathway.demo.services import (ACTIVITY_TYPES, ATTENDANCE, CONTACT_CODES, INSTRUMENTS,
-                                   REFERRAL_SOURCES, SERVICES, TIERS, TIMEPOINTS, area_journal)
+from pathway.demo.services import (ACTIVITY_TYPES, ATTENDANCE, CONTACT_CODES, CONTACT_MODES,
+                                   INSTRUMENTS, REFERRAL_SOURCES, SERVICES, SUBJECTS, TIERS,
+                                   TIMEPOINTS, area_journal)
 
 __all__ = ["write_extracts", "build_demo", "PLANTED_GAPS", "SCALES"]
 
@@ -42,11 +49,13 @@ COHORT_SCHEMA = pa.schema(
     [("pregnancy_id", pa.string()), ("person_id", pa.string()), ("area_code", pa.string()),
      ("booking_date", pa.date32()), ("edd", pa.date32()), ("birth_date", pa.date32()),
      ("outcome", pa.string()), ("parent_age", pa.int16()), ("ethnic_group", pa.string()),
-     ("imd_decile", pa.int16())] + [(name, pa.bool_()) for name in RISK_FACTORS])
+     ("imd_decile", pa.int16())] + [(name, pa.bool_()) for name in RISK_FACTORS]
+    + [("number_of_babies", pa.int16()), ("risk_identified_date", pa.date32())])
 ACTIVITY_SCHEMA = pa.schema(
     [("activity_id", pa.string()), ("pregnancy_id", pa.string()), ("service", pa.string()),
      ("activity_type", pa.string()), ("activity_date", pa.date32()), ("contact_code", pa.string()),
-     ("attendance", pa.string()), ("tier", pa.string()), ("referral_source", pa.string())])
+     ("attendance", pa.string()), ("tier", pa.string()), ("referral_source", pa.string()),
+     ("contact_mode", pa.string()), ("subject", pa.string()), ("infant_number", pa.int16())])
 MEASURES_SCHEMA = pa.schema(
     [("measure_id", pa.string()), ("pregnancy_id", pa.string()), ("instrument", pa.string()),
      ("score", pa.int16()), ("measure_date", pa.date32()), ("timepoint", pa.string()),
@@ -149,6 +158,8 @@ def _cohort_table(cohort: Cohort, pregnancy_ids: pa.Array, areas: list[DemoArea]
         "imd_decile": pa.array(cohort.imd_decile.astype(np.int16), mask=cohort.imd_decile == 0),
     }
     columns.update({name: pa.array(cohort.risk_factors[name]) for name in RISK_FACTORS})
+    columns["number_of_babies"] = pa.array(cohort.babies.astype(np.int16), mask=cohort.babies == 0)
+    columns["risk_identified_date"] = _dates(cohort.risk_identified)
     return pa.table(columns, schema=COHORT_SCHEMA)
 
 
@@ -163,6 +174,11 @@ def _activity_table(rows: dict, pregnancy_ids: pa.Array, first: int) -> pa.Table
         "attendance": _labels(ATTENDANCE, rows["attendance"]),
         "tier": _labels(TIERS, rows["tier"]),
         "referral_source": _labels(REFERRAL_SOURCES, rows["referral_source"]),
+        "contact_mode": _labels(CONTACT_MODES, rows["contact_mode"]),
+        "subject": _labels(SUBJECTS, rows["subject"]),
+        # blank is baby 1 (contract v1.1): only a second baby's contacts carry a number
+        "infant_number": pa.array(rows["infant_number"].astype(np.int16),
+                                  mask=rows["infant_number"] <= 1),
     }, schema=ACTIVITY_SCHEMA)
 
 

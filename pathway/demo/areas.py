@@ -59,7 +59,46 @@ PLANTED_GAPS: dict[str, dict] = {
         "shows_in": "zero maternal_mh activity in Riverholme; referral_funnel and "
                     "waiting_times have nothing for maternal_mh there.",
     },
+    # contract v1.1 findings ------------------------------------------------------------
+    "risk_not_referred_before_birth": {
+        "area_code": "X60000003",
+        "area_name": "Riverholme",
+        "delayed_share": 0.85,   # of antenatal referrals of families with a risk, made after birth
+        "gap": "Families with a risk recorded in pregnancy are rarely referred before the baby "
+               "is born: referrals wait until after birth, against the risk-based model.",
+        "shows_in": "risk_pathway: referred before birth (any risk factor) a fraction of other "
+                    "areas' in Riverholme, and fewer seen before birth; the Risk pathway page "
+                    "shows the fall between risk identified and referred before birth.",
+    },
+    "telephone_follow_up": {
+        "area_code": "X60000001",
+        "area_name": "Northmoor",
+        "service": "perinatal_mh",
+        "telephone_share": 0.45,  # of the perinatal team's women seen by telephone only (elsewhere 0.08)
+        "gap": "Northmoor's perinatal team sees many women by telephone only: they count in "
+               "the pathway measure but not in NHS England's MHS91 access count.",
+        "shows_in": "perinatal_access telephone_or_text_only well above other areas', and "
+                    "perinatal_access per 100 births well below specialist_access.access_pct "
+                    "in Northmoor.",
+    },
+    "partners_seen_in_some_areas_only": {
+        "area_code": "X60000002",
+        "area_name": "Eastfield",
+        # areas whose perinatal and maternal services assess partners, and how often
+        "partner_areas": ("X60000001", "X60000003", "X60000004", "X60000007", "X60000010"),
+        "partner_share": 0.4,
+        "gap": "Partners are assessed in some areas only: Eastfield (like Oakvale, Brackenford, "
+               "Harrowdene and Fernleigh Coast) never sees a partner, though the Long Term Plan "
+               "offers partners an assessment.",
+        "shows_in": "partner_involvement 0% in Eastfield, about 40% of women with specialist "
+                    "access in Northmoor and Riverholme.",
+    },
 }
+
+# Not a gap but a documented feature of the demo: twins at about 1.5% of live births (a demo
+# assumption, NOT CONFIRMED against ONS multiple-maternity rates), each baby with its own
+# health visiting contacts, so mandated_contacts per baby counts them twice.
+TWIN_SHARE = 0.015
 
 
 def absent_services(area_code: str) -> frozenset[str]:
@@ -71,6 +110,24 @@ def absent_services(area_code: str) -> frozenset[str]:
 def twelve_month_lag(area_code: str) -> dict | None:
     gap = PLANTED_GAPS["twelve_month_review_lag"]
     return gap if gap["area_code"] == area_code else None
+
+
+def risk_referral_delay(area_code: str) -> float:
+    """Share of antenatal referrals of families with a risk an area makes after birth instead."""
+    gap = PLANTED_GAPS["risk_not_referred_before_birth"]
+    return float(gap["delayed_share"]) if gap["area_code"] == area_code else 0.0
+
+
+def telephone_share(area_code: str) -> float:
+    """Share of a perinatal team's women seen by telephone only."""
+    gap = PLANTED_GAPS["telephone_follow_up"]
+    return float(gap["telephone_share"]) if gap["area_code"] == area_code else 0.08
+
+
+def partner_share(area_code: str) -> float:
+    """Share of women seen by perinatal or maternal services whose partner is assessed too."""
+    gap = PLANTED_GAPS["partners_seen_in_some_areas_only"]
+    return float(gap["partner_share"]) if area_code in gap["partner_areas"] else 0.0
 
 
 def underserved_deciles(area_code: str) -> tuple[tuple[int, ...], float]:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from pathway.demo.areas import DemoArea, DemoScale
+from pathway.demo.areas import TWIN_SHARE, DemoArea, DemoScale
 from pathway.reference import read_reference_csv
 from pathway.resources import reference_dir
 
@@ -75,6 +75,8 @@ class Cohort:
     severity_antenatal: np.ndarray = None   # 0..1 (hidden)
     severity_postnatal: np.ndarray = None
     relationship_risk: np.ndarray = None    # 0..1 (hidden)
+    babies: np.ndarray = None      # number_of_babies: 1 or 2 for live births, 0 = blank (v1.1)
+    risk_identified: np.ndarray = None      # NO_DAY = blank (the booking date stands in)
 
     def __len__(self) -> int:
         return len(self.area_index)
@@ -190,7 +192,21 @@ def draw_cohort(areas: list[DemoArea], scale: DemoScale, rng: np.random.Generato
     cohort.pregnancy_number = rng.permutation(m) + 1
     cohort.person_number = rng.permutation(m) + 1
     _draw_need(cohort, rng)
+    _draw_babies_and_risk_dates(cohort, rng)
     return cohort
+
+
+def _draw_babies_and_risk_dates(cohort: Cohort, rng: np.random.Generator) -> None:
+    """Contract v1.1: twins among live births, and when a family's risk was first recorded
+    (blank for most: the booking date stands in; else up to three months after booking)."""
+    n = len(cohort)
+    born = cohort.outcome == 0
+    cohort.babies = np.where(born, np.where(rng.random(n) < TWIN_SHARE, 2, 1), 0)
+    any_risk = np.logical_or.reduce(list(cohort.risk_factors.values()))
+    recorded = any_risk & (cohort.booking != NO_DAY) & (rng.random(n) < 0.55)
+    day = cohort.booking + rng.integers(0, 91, n)
+    end = np.where(cohort.birth != NO_DAY, cohort.birth - 1, cohort.edd - 1)
+    cohort.risk_identified = np.where(recorded, np.minimum(day, end), NO_DAY)
 
 
 def _draw_need(cohort: Cohort, rng: np.random.Generator) -> None:

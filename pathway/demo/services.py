@@ -11,7 +11,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from pathway.demo.areas import DemoArea, absent_services, twelve_month_lag, underserved_deciles
+from pathway.demo.areas import (DemoArea, absent_services, partner_share, risk_referral_delay,
+                                telephone_share, twelve_month_lag, underserved_deciles)
 from pathway.demo.population import (ADJUSTMENT, CHRONIC_SMI, MILD, NO_DAY, NONE, PSYCHOSIS,
                                      PTSD, SEVERE, Cohort)
 from pathway.reference import read_reference_csv
@@ -24,7 +25,10 @@ CONTACT_CODES = ("booking", "antenatal_hv_contact", "new_birth_visit", "six_eigh
 ATTENDANCE = ("attended", "dna", "cancelled")
 TIERS = ("universal", "targeted", "specialist")
 REFERRAL_SOURCES = ("self", "maternity", "health_visiting", "gp", "perinatal_mh", "social_care")
-INSTRUMENTS = ("WHOOLEY", "GAD2", "EPDS", "PHQ9", "GAD7", "CORE10", "PIRGAS")
+INSTRUMENTS = ("WHOOLEY", "GAD2", "EPDS", "PHQ9", "GAD7", "CORE10", "PIRGAS", "HADS_A", "HADS_D",
+               "LOAF", "ASQSE2", "KIPS")
+CONTACT_MODES = ("face_to_face", "video", "telephone", "text", "other")   # contract v1.1
+SUBJECTS = ("birthing_parent", "partner", "infant", "family")
 TIMEPOINTS = ("screen", "baseline", "review", "end")
 LATEST = np.iinfo(np.int64).max
 
@@ -51,7 +55,9 @@ SERVICE_MODEL = {
     "talking_therapies": ServiceModel(30, 0.82, (3, 8), 10, ("PHQ9", "GAD7")),
     "perinatal_mh": ServiceModel(16, 0.9, (4, 10), 12, ("EPDS", "CORE10")),
     "maternal_mh": ServiceModel(40, 0.85, (4, 8), 14, ("CORE10", "GAD7")),
-    "parent_infant": ServiceModel(28, 0.85, (5, 10), 10, ("PIRGAS",)),
+    # the PIP UK outcome set: PIR-GAS (being replaced by LOAF), ASQ:SE-2, KIPS and HADS
+    "parent_infant": ServiceModel(28, 0.85, (5, 10), 10,
+                                  ("PIRGAS", "LOAF", "ASQSE2", "KIPS", "HADS_A", "HADS_D")),
     "mbu": ServiceModel(2, 1.0, (3, 6), 5, ()),
     "family_hub": ServiceModel(12, 0.8, (2, 5), 14, ()),
     "social_care": ServiceModel(10, 0.9, (2, 6), 14, ()),
@@ -63,7 +69,8 @@ SERVICE_MODEL = {
 SCORE_MODEL = {
     "WHOOLEY": (0.9, -0.08, 0.18), "GAD2": (0.85, -0.02, 0.15), "EPDS": (0.75, 0.1, 0.1),
     "PHQ9": (0.75, 0.04, 0.1), "GAD7": (0.75, 0.04, 0.1), "CORE10": (0.7, 0.02, 0.1),
-    "PIRGAS": (-0.8, 0.92, 0.08),
+    "PIRGAS": (-0.8, 0.92, 0.08), "HADS_A": (0.75, 0.05, 0.1), "HADS_D": (0.7, 0.03, 0.1),
+    "LOAF": (0.9, -0.05, 0.1), "ASQSE2": (0.35, 0.02, 0.04), "KIPS": (-0.7, 0.9, 0.08),
 }
 
 
@@ -135,14 +142,17 @@ class Journal:
         self.measure_blocks: list[dict] = []
 
     def activity(self, rows, days, service: str, activity_type: str, *, contact_code=None,
-                 attendance="attended", tier=None, source=None, routine=False) -> None:
+                 attendance="attended", tier=None, source=None, routine=False, subject=None,
+                 infant=1) -> None:
         rows, days = np.asarray(rows), np.asarray(days, np.int64)
         n = len(rows)
         block = dict(row=rows, day=days, service=_codes(SERVICES, service, n),
                      activity_type=_codes(ACTIVITY_TYPES, activity_type, n),
                      contact_code=_codes(CONTACT_CODES, contact_code, n),
                      attendance=_codes(ATTENDANCE, attendance, n), tier=_codes(TIERS, tier, n),
-                     referral_source=_codes(REFERRAL_SOURCES, source, n))
+                     referral_source=_codes(REFERRAL_SOURCES, source, n),
+                     contact_mode=np.full(n, -1, np.int8),   # set by record_contact_modes
+                     subject=_codes(SUBJECTS, subject, n), infant_number=np.full(n, infant, np.int8))
         if routine:
             keep = days <= self.pregnancy_ends[rows]
             block = {k: v[keep] for k, v in block.items()}
@@ -225,8 +235,9 @@ def area_journal(cohort: Cohort, area: DemoArea, cutoff: int, rng: np.random.Gen
         offset = np.where(on_time, end - rng.integers(0, on_time_span, len(rows)), late.astype(int))
         return cohort.birth[rows] + offset
 
-    def mandated(rows, days, contact_code):
-        """The contact, and before some of them a missed (did not attend or cancelled) one."""
+    def mandated(rows, days, contact_code, per_baby=True):
+        """The contact, and before some of them a missed (did not attend or cancelled) one;
+        after birth a twin's second baby gets the contact too, recorded as infant 2."""
         missed = rng.random(len(rows))
         first_missed = missed < 0.09
         journal.activity(rows[first_missed], days[first_missed] - rng.integers(3, 11, first_missed.sum()),
@@ -234,6 +245,10 @@ def area_journal(cohort: Cohort, area: DemoArea, cutoff: int, rng: np.random.Gen
                          attendance=np.where(missed[first_missed] < 0.06, 1, 2), routine=True)
         journal.activity(rows, days, "health_visiting", "contact", contact_code=contact_code,
                          routine=True)
+        twins = cohort.babies[rows] == 2
+        if per_baby and twins.any():
+            journal.activity(rows[twins], days[twins], "health_visiting", "contact",
+                             contact_code=contact_code, routine=True, infant=2)
 
     hv = area.hv_timeliness
     rows = everyone[(has_birth | (cohort.outcome == 3)) & booked]
@@ -245,7 +260,7 @@ def area_journal(cohort: Cohort, area: DemoArea, cutoff: int, rng: np.random.Gen
                        rng.integers(0, 57, len(rows))))
     keep = (days < np.where(has_birth[rows], cohort.birth[rows], LATEST)) & (days > cohort.booking[rows])
     rows, days = rows[keep], days[keep]
-    mandated(rows, days, "antenatal_hv_contact")
+    mandated(rows, days, "antenatal_hv_contact", per_baby=False)
     asked = chance(0.5, rows) & (days <= journal.pregnancy_ends[rows])
     screen(rows[asked], days[asked], "health_visiting", ("WHOOLEY",), cohort.severity_antenatal,
            positive_antenatal)
@@ -309,9 +324,18 @@ def area_journal(cohort: Cohort, area: DemoArea, cutoff: int, rng: np.random.Gen
     first_positive = np.minimum(positive_antenatal, positive_postnatal)
     source_by_time = np.where(positive_antenatal < LATEST, 1, 2)  # maternity, else health visiting
 
+    # Planted (v1.1): an area that waits until after birth to refer families with a risk.
+    delay = risk_referral_delay(area.area_code)
+    any_risk = np.logical_or.reduce(list(cohort.risk_factors.values()))
+    birth_or_due = np.where(has_birth, cohort.birth, cohort.edd)
+
     def refer(mask, days, service, source, severity):
         rows = everyone[mask]
-        episodes(journal, scorer, rng, area, rows, days[rows], service,
+        days = days[rows]
+        if delay:
+            held = any_risk[rows] & (days < birth_or_due[rows]) & (rng.random(len(rows)) < delay)
+            days = np.where(held, birth_or_due[rows] + rng.integers(7, 61, len(rows)), days)
+        episodes(journal, scorer, rng, area, rows, days, service,
                  source if isinstance(source, str) else source[rows], severity)
 
     p = np.select([cohort.condition == MILD, cohort.condition == PTSD,
@@ -391,7 +415,30 @@ def area_journal(cohort: Cohort, area: DemoArea, cutoff: int, rng: np.random.Gen
                      "health_visiting", "contact")
     rows = everyone[chance(0.002)]
     journal.activity(rows, cohort.conception[rows] - rng.integers(400, 701, len(rows)), "gp", "contact")
+    record_contact_modes(journal, area, rng)
     return journal
+
+
+# How contacts happen (contract v1.1 contact_mode): mostly face to face, some by video or
+# telephone, a few unrecorded; a share of each perinatal team's women are seen by telephone
+# only (planted high in one area), whom NHS England's MHS91 does not count.
+MODE_SHARES = {"face_to_face": 0.78, "video": 0.1, "telephone": 0.09, "text": 0.01, "blank": 0.02}
+NO_MODE_TYPES = ("referral", "discharge")
+
+
+def record_contact_modes(journal: Journal, area: DemoArea, rng: np.random.Generator) -> None:
+    n = len(journal.cohort)
+    by_telephone = rng.random(n) < telephone_share(area.area_code)
+    telephone_services = [SERVICES.index(s) for s in ("perinatal_mh", "maternal_mh")]
+    codes = [CONTACT_MODES.index(m) if m != "blank" else -1 for m in MODE_SHARES]
+    cumulative = np.cumsum(list(MODE_SHARES.values()))
+    for block in journal.activity_blocks:
+        drawn = np.asarray(codes, np.int8)[np.searchsorted(cumulative, rng.random(len(block["row"])))]
+        phone = by_telephone[block["row"]] & np.isin(block["service"], telephone_services)
+        drawn = np.where(phone, CONTACT_MODES.index("telephone"), drawn)
+        drawn = np.where(block["service"] == SERVICES.index("mbu"), CONTACT_MODES.index("face_to_face"), drawn)
+        no_mode = np.isin(block["activity_type"], [ACTIVITY_TYPES.index(t) for t in NO_MODE_TYPES])
+        block["contact_mode"] = np.where(no_mode, -1, drawn).astype(np.int8)
 
 
 def _severity_on(cohort: Cohort):
@@ -421,6 +468,11 @@ def episodes(journal: Journal, scorer: Scorer, rng: np.random.Generator, area: D
     journal.activity(rows[missed], assessed[missed], service, "assessment", attendance="dna")
     assessed = np.where(missed, assessed + rng.integers(7, 22, n), assessed)
     journal.activity(rows[seen], assessed[seen], service, "assessment")
+    if service in ("perinatal_mh", "maternal_mh"):
+        # Planted (v1.1): some areas assess partners too (the Long Term Plan's offer)
+        partner = seen & (rng.random(n) < partner_share(area.area_code))
+        journal.activity(rows[partner], assessed[partner] + rng.integers(7, 29, partner.sum()),
+                         service, "assessment", subject="partner")
     unseen = ~seen & (rng.random(n) < 0.5)
     journal.activity(rows[unseen], referral_day[unseen] + rng.integers(28, 57, unseen.sum()),
                      service, "discharge", attendance=None)

@@ -90,6 +90,9 @@ COHORT = TableContract(
         Field("parent_age", "integer", low=10, high=60),
         Field("ethnic_group", "code", code_list="ethnic_group"),
         Field("imd_decile", "integer", low=1, high=10),
+        # contract v1.1 section 7.1: babies born alive (twins twice in health visiting counts)
+        Field("number_of_babies", "integer", low=1, high=8, default="1"),
+        Field("risk_identified_date", "date"),
     ),
     has_risk_factors=True,
     extra_rules=("known_area", "birth_date_matches_outcome"),
@@ -109,8 +112,13 @@ ACTIVITY = TableContract(
         Field("tier", "code", code_list="tier"),
         Field("referral_source"),
         Field("provider_code"),
+        # contract v1.1 section 7.1: how and with whom a contact happened, and which baby
+        Field("contact_mode", "code", code_list="contact_mode"),
+        Field("subject", "code", code_list="subject", default="birthing_parent"),
+        Field("infant_number", "integer", low=1, high=8, default="1"),
     ),
     waiting_table="waiting_activity",
+    extra_rules=("infant_of_pregnancy",),
 )
 
 MEASURES = TableContract(
@@ -124,9 +132,10 @@ MEASURES = TableContract(
         Field("measure_date", "date", required=True, days_after_loading=0),
         Field("timepoint", "code", required=True, code_list="timepoint"),
         Field("service", "code", code_list="service"),
+        Field("infant_number", "integer", low=1, high=8, default="1"),
     ),
     waiting_table="waiting_measures",
-    extra_rules=("score_in_instrument_range",),
+    extra_rules=("score_in_instrument_range", "infant_of_pregnancy"),
 )
 
 TABLES: dict[str, TableContract] = {t.name: t for t in (AREAS, COHORT, ACTIVITY, MEASURES)}

@@ -28,6 +28,9 @@ LOOKUPS = {
     "load_instruments": "SELECT instrument, min_score, max_score FROM ref_instruments",
     "load_known_areas": "SELECT DISTINCT area_code FROM areas",
     "load_known_pregnancies": "SELECT DISTINCT pregnancy_id FROM cohort",
+    # contract v1.1: a contact or score names one of its pregnancy's babies
+    "load_pregnancy_babies": "SELECT pregnancy_id, max(number_of_babies) AS number_of_babies "
+                             "FROM cohort GROUP BY pregnancy_id",
 }
 
 
@@ -157,6 +160,10 @@ def checked_sql(plan: ColumnPlan) -> str:
         joins.append("LEFT JOIN load_instruments instrument_range "
                      "ON instrument_range.instrument = code_instrument.canonical")
         select += ["instrument_range.min_score", "instrument_range.max_score"]
+    if "infant_of_pregnancy" in contract.extra_rules:
+        joins.append("LEFT JOIN load_pregnancy_babies pregnancy_babies "
+                     "ON pregnancy_babies.pregnancy_id = raw_pregnancy_id")
+        select.append("coalesce(pregnancy_babies.number_of_babies, 1) AS babies_of_pregnancy")
     if contract.waiting_table:
         joins.append("LEFT JOIN load_known_pregnancies known_pregnancy "
                      "ON known_pregnancy.pregnancy_id = raw_pregnancy_id")
@@ -178,7 +185,8 @@ def final_columns(plan: ColumnPlan) -> list[tuple[str, str]]:
         f = contract.field(column.name)
         expression = f.name
         if f.default:
-            expression = f"coalesce({f.name}, {_literal(f.default)})"
+            default = str(int(f.default)) if f.kind == "integer" else _literal(f.default)
+            expression = f"coalesce({f.name}, {default})"
         if contract.name == "activity" and f.name == "tier":
             # the file's override, else the service's default tier from ref_services
             expression = "coalesce(tier, default_tier)"
@@ -259,6 +267,13 @@ def problems_sql(plan: ColumnPlan, day_of_loading: dt.date) -> tuple[str, dict]:
                       f"{_quoted('raw_score')} || ' is outside the ' || instrument || ' range ' || "
                       f"{_number_text('min_score')} || ' to ' || {_number_text('max_score')}",
                       "score IS NOT NULL AND (score < min_score OR score > max_score)"))
+    if "infant_of_pregnancy" in contract.extra_rules:
+        # only for pregnancies already loaded: a waiting row is checked against 1 to 8 alone
+        rules.append(("'infant_number'", "raw_infant_number",
+                      f"{_quoted('raw_infant_number')} || ' is more than the pregnancy''s ' || "
+                      "babies_of_pregnancy || ' baby (number_of_babies in cohort)'",
+                      "infant_number IS NOT NULL AND pregnancy_known "
+                      "AND infant_number > babies_of_pregnancy"))
     for i, (rf_name, _) in enumerate(plan.risk_factors):
         params[f"rf_name_{i}"] = rf_name
         rules.append((f"$rf_name_{i}", f"raw_rf_{i}", f"{_quoted(f'raw_rf_{i}')} || '{_NUL_WORDS}'",

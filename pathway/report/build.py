@@ -198,7 +198,7 @@ class _AreaReport:
     def html(self) -> str:
         area = self.area
         sections = [self.cover(), self.summary(), self.coverage(), self.flow(), self.outcomes(),
-                    self.equity(), self.service_gaps(), self.economic_case(), self.assumptions(),
+                    self.risk_pathway(), self.equity(), self.service_gaps(), self.economic_case(), self.assumptions(),
                     self.methods()]
         title = f"Perinatal and infant mental health pathway: {area.label}"
         return template.page(escape(title), area.label, "\n".join(sections))
@@ -236,6 +236,7 @@ class _AreaReport:
         mood = self.context.metric("mood_screening", self.area.code)
         for shown, raw in zip(self.people(mood, "mood_screening").itertuples(), mood.itertuples()):
             key.append((f"Mood screening, {shown.stage} stage", _pct_text(shown.pct, raw._asdict())))
+        key += self._v11_key_figures()
         table = "".join(f"<tr><td>{escape(k)}</td><td class='num'>{escape(str(v))}</td></tr>"
                         for k, v in key)
         gaps = self.largest_gaps()
@@ -395,7 +396,7 @@ class _AreaReport:
                              "gestation (edd − 280 days); benchmark: NHS Maternity Statistics "
                              "deliveries by gestation at booking."))
         parts.append(self._comparison_table(
-            [("Booked by 12 weeks 6 days", shown["booked_by_13_weeks"], shown["pregnancies"],
+            [("Booked by 12 weeks 6 days", shown["booked_by_13_weeks"], shown["booking_known"],
               shown["booked_by_13_weeks_pct"], births, "booked_by_13_weeks_pct", picks, median)]))
         # mandated contacts, against Fingertips / OHID
         contacts = self.context.metric("mandated_contacts", self.area.code)
@@ -411,9 +412,11 @@ class _AreaReport:
             rows.append((label, shown["numerator"], shown["denominator"], shown["pct"], raw, "pct",
                          picks, median))
         parts.append("<h3>Mandated health visitor contacts</h3>")
-        parts.append(_figure(bar_chart(bars, title="Mandated contacts on time (% of live births)"),
-                             "Windows from ref_contact_windows; benchmarks: OHID health visitor "
-                             "service delivery metrics (Fingertips) where loaded."))
+        parts.append(_figure(bar_chart(bars, title="Mandated contacts on time (% of babies)"),
+                             "Windows from ref_contact_windows; counted per baby as OHID counts "
+                             "children (twins twice; the antenatal contact once per pregnancy); "
+                             "benchmarks: OHID health visitor service delivery metrics (Fingertips) "
+                             "where loaded."))
         parts.append(self._comparison_table(rows))
         # mood screening and specialist access
         mood = self.context.metric("mood_screening", self.area.code)
@@ -536,8 +539,73 @@ class _AreaReport:
                           "mean_baseline": "Mean baseline", "mean_end": "Mean end",
                           "reliable_improvement_pct": "Reliable improvement %",
                           "reliable_deterioration_pct": "Reliable deterioration %",
-                          "cases_at_baseline": "Cases at baseline", "recovered_pct": "Recovered %"})
+                          "cases_at_baseline": "Cases at baseline", "recovered_pct": "Recovered %",
+                          "mean_change": "Mean change"})
                 + "</section>")
+
+    # -- contract v1.1: NHS England's access count, the risk pathway, partners
+    def _v11_key_figures(self) -> list[tuple[str, str]]:
+        rows = []
+        access = self.context.metric("perinatal_access", self.area.code, months="1")
+        if len(access):
+            latest = access.iloc[-1]
+            rows.append((f"Perinatal access as NHS England counts it (MHS91 shape), 12 months to "
+                         f"{latest['month']}, per 100 live births",
+                         _number_text(latest["access_rate_per_100_births"])))
+            rows.append(("Women seen only by telephone or text (not counted by NHS England)",
+                         _count(latest["telephone_or_text_only"])))
+        risk = self.context.metric("risk_pathway", self.area.code)
+        any_row = risk[risk["risk_factor"] == "any"]
+        if len(any_row):
+            shown = self.people(any_row, "risk_pathway").iloc[0]
+            rows.append(("Families with a risk recorded referred before birth",
+                         _pct_text(shown["referred_antenatal_pct"], any_row.iloc[0],
+                                   pct="referred_antenatal_pct",
+                                   interval=("referred_antenatal_ci_low", "referred_antenatal_ci_high"))))
+        partners = self.context.metric("partner_involvement", self.area.code)
+        if len(partners):
+            shown = self.people(partners, "partner_involvement").iloc[0]
+            rows.append(("Women with specialist access whose partner was seen",
+                         _pct_text(shown["partner_seen_pct"], partners.iloc[0], pct="partner_seen_pct")))
+        return rows
+
+    def risk_pathway(self) -> str:
+        head = "<section id='risk-pathway'><h2>Risk pathway</h2>"
+        frame = self.context.metric("risk_pathway", self.area.code)
+        if frame.empty:
+            return head + _unavailable("risk_pathway") + "</section>"
+        shown = self.people(frame, "risk_pathway").assign(
+            risk_factor=lambda f: f["risk_factor"].map(_risk_factor_words))
+        access = self.context.metric("perinatal_access", self.area.code)
+        specialist = self.context.metric("specialist_access", self.area.code)
+        parts = [head,
+                 "<p>The parent-infant partnership model takes referrals on the basis of risk "
+                 "identified in pregnancy, so help can start before birth. For live births and "
+                 "ongoing pregnancies of the period with each risk factor recorded: referred to a "
+                 "targeted or specialist service before birth, seen by one before birth, seen by "
+                 "the parent-infant team by the first birthday, and the median days from the risk "
+                 "being recorded (the booking date when not given) to being seen.</p>",
+                 _table(shown, {"risk_factor": "Risk factor", "at_risk": "Families",
+                                "referred_antenatal_pct": "Referred before birth %",
+                                "seen_antenatal_pct": "Seen before birth %",
+                                "parent_infant_seen_pct": "Parent-infant team %",
+                                "median_days_to_seen": "Median days to seen"})]
+        if len(access) and len(specialist):
+            latest = access.iloc[-1]
+            pathway_pct = self.people(specialist, "specialist_access").iloc[0]["access_pct"]
+            parts.append(
+                "<h3>Two access figures, counted differently</h3>"
+                f"<p>NHS England's measure (MHS91 shape): {escape(_number_text(latest['access_rate_per_100_births']))} "
+                f"women per 100 live births in the 12 months to {escape(str(latest['month']))} (women of any "
+                "pregnancy outcome in contact with the perinatal team or a mother and baby unit, face to "
+                "face or by video, conception to 24 months after birth); the ambition is "
+                f"{escape(_number_text(latest['ambition_per_100_births']))}. The pathway measure: "
+                f"{escape(_shown_pct(pathway_pct))} of the period's live births whose mother was assessed or "
+                "treated by the perinatal team, maternal mental health service or a mother and baby unit, "
+                f"in any mode, from conception to the first birthday. Women seen only by telephone or text: "
+                f"{escape(_count(latest['telephone_or_text_only']))}; counted by contacts of unknown mode: "
+                f"{escape(_count(latest['mode_unknown']))}.</p>")
+        return "".join(parts) + "</section>"
 
     # -- sections that rest on metrics a colleague adds
     def equity(self) -> str:
@@ -692,6 +760,15 @@ class _AreaReport:
 
 # ---- formatting --------------------------------------------------------------------------------
 
+def _risk_factor_words(code: str) -> str:
+    return "Any risk factor" if code == "any" else str(code).removeprefix("rf_").replace("_", " ").capitalize()
+
+
+def _number_text(value) -> str:
+    number = _float(value)
+    return SUPPRESSED_MARK if number is None else f"{number:.1f}"
+
+
 def _float(value) -> float | None:
     try:
         if value is None or value is pd.NA or _is_hidden_text(value):
@@ -724,12 +801,12 @@ def _shown_pct(text) -> str:
     return SUPPRESSED_MARK if text == SUPPRESSED_MARK else (f"{text}%" if text else "")
 
 
-def _pct_text(shown_pct, raw, pct: str = "pct") -> str:
+def _pct_text(shown_pct, raw, pct: str = "pct", interval: tuple[str, str] = ("ci_low", "ci_high")) -> str:
     """'83.3% (95% CI 80.1 to 86.0)', or '*' when hidden."""
     text = str(shown_pct)
     if text == SUPPRESSED_MARK or text == "":
         return text or "not measurable"
-    low, high = _float(raw["ci_low"]), _float(raw["ci_high"])
+    low, high = _float(raw[interval[0]]), _float(raw[interval[1]])
     return f"{text}%" + (f" (95% CI {low:.1f} to {high:.1f})" if low is not None and high is not None else "")
 
 

@@ -129,16 +129,17 @@ def mandated_contacts_card(filters: dict, where: str):
     shown = rows.drop(columns=[c for c in ("rows_hidden",) if c in rows.columns])
     return figure_card(
         "coverage-mandated-contacts", "Mandated health visitor contacts in their windows",
-        figure=bars_with_interval(rows, x="contact_code", x_labels=labels, y_title="% of births"),
+        figure=bars_with_interval(rows, x="contact_code", x_labels=labels, y_title="% of babies"),
         table=people_frame(shown, "mandated_contacts" if filters["area"] != "all" else None),
         summary=f"Mandated contacts in their windows for {period_words(filters)} in {where}: "
                 + _words(rows.assign(contact_code=rows["contact_code"].map(lambda c: labels.get(c, c))),
                          ["contact_code"]) + ".",
         source="Each contact's window (for example the new birth visit within 14 days of birth) is the one OHID's "
-               "health visitor service delivery metrics use, kept in the reference data.",
+               "health visitor service delivery metrics use, kept in the reference data. Counted per baby, as "
+               "OHID counts children: twins count twice; the antenatal contact, with the mother, once per pregnancy.",
         definition=metric_definition("mandated_contacts", period_words(filters),
-                                     numerator="live births with the contact attended in its window",
-                                     denominator="live births whose window has ended by the cut-off"))
+                                     numerator="babies with the contact attended in its window",
+                                     denominator="babies born alive whose window has ended by the cut-off"))
 
 
 def mood_screening_card(filters: dict, where: str):
@@ -164,7 +165,8 @@ def mood_screening_card(filters: dict, where: str):
 
 def specialist_access_cards(filters: dict, where: str, names: dict) -> list:
     result = fetch_metric("specialist_access", metric_params({**filters, "area": "all"}))
-    title = "Specialist perinatal mental health access against expected need"
+    title = ("Specialist perinatal mental health access against expected need (pathway measure: "
+             "births whose mother was assessed or treated, conception to the first birthday)")
     if not result.ok or result.empty:
         return [figure_card("coverage-specialist-access", title, figure=None, table=None, summary="",
                             result=result)]
@@ -262,7 +264,7 @@ def local_figures(filters: dict) -> list[tuple[str, str, float | None]]:
     figures = []
     births = fetch_metric("births", metric_params(filters))
     if births.ok and not births.empty:
-        row = one_area_or_pooled(births.frame, filters["area"], [], "booked_by_13_weeks", "pregnancies")
+        row = one_area_or_pooled(births.frame, filters["area"], [], "booked_by_13_weeks", "booking_known")
         pct = row["booked_by_13_weeks_pct"] if "booked_by_13_weeks_pct" in row else row.get("pct")
         figures.append(("births.booked_by_13_weeks", "Booked by 12 weeks 6 days",
                         _first_number(pct)))
@@ -327,11 +329,120 @@ def _region_of(area: str) -> tuple[str | None, str | None]:
         else (None, None)
 
 
+# ---- perinatal_access (contract v1.1): NHS England's measure beside the pathway measure ------
+ACCESS_COUNTS = ("Counts women of any pregnancy outcome in contact with the specialist community "
+                 "perinatal team or a mother and baby unit, face to face or by video, in the 12 months "
+                 "to each month end, from conception to 24 months after birth (NHS England's MHS91), "
+                 "per 100 live births of the same 12 months.")
+
+
+def perinatal_access_card(filters: dict, where: str):
+    """The MHS91-shaped rolling 12 months, month by month, against the ambition and beside the
+    pathway measure (specialist_access), each saying what it counts."""
+    title = "Perinatal mental health access as NHS England counts it (rolling 12 months)"
+    area = filters["area"]
+    result = fetch_metric("perinatal_access", {"area": area} if area != "all" else {})
+    if not result.ok or result.empty:
+        return figure_card("coverage-perinatal-access", title, figure=None, table=None, summary="",
+                           result=result)
+    frame = result.frame
+    if area != "all" and (frame["area_code"] == area).any():
+        rows = frame[frame["area_code"] == area].assign(rate=lambda f: f["access_rate_per_100_births"])
+    else:
+        # all areas: summed from the counts shown (each woman counts in one area, her first
+        # contact's); a month resting on a hidden count is hidden (contract 7.4). A rate, not a
+        # proportion: women of any outcome may outnumber the births.
+        counts = frame[["accessed", "mode_unknown", "telephone_or_text_only", "live_births"]] \
+            .apply(pd.to_numeric, errors="coerce")
+        by_month = counts.groupby(frame["month"], sort=False)
+        rows = by_month.sum().where(by_month.count() == by_month.size().to_numpy()[:, None]).reset_index()
+        rows["rate"] = 100.0 * rows["accessed"] / rows["live_births"].where(rows["live_births"] > 0)
+    rows = rows.sort_values("month")
+    ambition = reference_parameter("perinatal_access_ambition_per_100_births")
+    pathway_pct = _pathway_access_pct(filters)
+    figure = chart([{"type": "scatter", "x": rows["month"].tolist(), "y": numbers(rows["rate"]),
+                     "mode": "lines+markers", "name": "NHS England's measure (MHS91 shape), per 100 births",
+                     "line": {"color": NHS_BLUE}, "marker": {"size": 7}}])
+    if ambition:
+        horizontal_line(figure, ambition, f"Long Term Plan ambition {ambition:g} per 100 births")
+    if pathway_pct is not None:
+        horizontal_line(figure, pathway_pct, f"Pathway measure (specialist access) {pathway_pct:.1f}%",
+                        colour=NHS_ORANGE, dash="dot")
+    styled(figure, x_title="12 months ending", y_title="Women per 100 live births")
+    latest = rows.iloc[-1]
+    unknown = pd.to_numeric(pd.Series([latest.get("mode_unknown")]), errors="coerce").iloc[0]
+    phone = pd.to_numeric(pd.Series([latest.get("telephone_or_text_only")]), errors="coerce").iloc[0]
+    summary = (f"In the 12 months to {latest['month']}, {where}: "
+               f"{_count_words(latest['accessed'])} women in contact, {_rate_words(latest['rate'])} per 100 "
+               f"live births against the ambition of {ambition:g}" if ambition else "")
+    summary += (f"; the pathway measure (specialist access, {period_words(filters)}) is "
+                f"{percent_text(pathway_pct)}" if pathway_pct is not None else "")
+    summary += (f". Seen only by telephone or text (not counted): {_count_words(phone)}. "
+                f"Counted by contacts of unknown mode: {_count_words(unknown)}"
+                + (" (comparable with the published figure only when this is 0)." if unknown != 0 else "."))
+    table = people_frame(rows[[c for c in ("area_code", "month", "window_start", "month_end", "accessed",
+                                           "mode_unknown", "telephone_or_text_only", "live_births",
+                                           "access_rate_per_100_births", "rate_ci_low", "rate_ci_high")
+                               if c in rows.columns]], "perinatal_access" if area != "all" else None)
+    return figure_card(
+        "coverage-perinatal-access", title, figure=figure, table=table, summary=summary,
+        source=ACCESS_COUNTS + " The pathway measure beside it counts live births of the period whose "
+               "mother had an attended assessment or treatment by the perinatal team, maternal mental "
+               "health service or a mother and baby unit, in any mode, from conception to the first "
+               "birthday. Ambition: NHS Long Term Plan (reference table parameters).")
+
+
+def partner_involvement_card(filters: dict, where: str, names: dict):
+    """Of women with specialist access, those whose partner was assessed or seen, by area."""
+    title = "Partners seen, of women with specialist perinatal access"
+    result = fetch_metric("partner_involvement", metric_params({**filters, "area": "all"}))
+    if not result.ok or result.empty:
+        return figure_card("coverage-partners", title, figure=None, table=None, summary="", result=result)
+    frame = result.frame.assign(area_name=lambda f: f["area_code"].map(lambda c: names.get(c, c)))
+    if filters["area"] != "all":
+        chosen = frame[frame["area_code"].isin(_areas_of(filters["area"]) | {filters["area"]})]
+        frame = chosen if not chosen.empty else frame
+    summary = (f"Women with specialist access whose partner had an attended assessment or contact, "
+               f"conception to the first birthday, {period_words(filters)}: " + "; ".join(
+                   f"{r.area_name} {percent_text(r.partner_seen_pct)} of "
+                   f"{'*' if pd.isna(r.accessed) else f'{int(r.accessed):,}'}" for r in frame.itertuples()) + ".")
+    return figure_card(
+        "coverage-partners", title,
+        figure=bars_with_interval(frame, x="area_name", value="partner_seen_pct", y_title="% of women with access"),
+        table=people_frame(frame[["area_code", "area_name", "accessed", "partner_seen", "partner_seen_pct",
+                                  "ci_low", "ci_high"]], "partner_involvement"),
+        summary=summary,
+        source="The NHS Long Term Plan offers partners of women in specialist perinatal care an assessment. "
+               "A partner's contact is one recorded with subject 'partner'.")
+
+
+def _pathway_access_pct(filters: dict) -> float | None:
+    """specialist_access for the filter's area, from the all-areas run the specialist card made."""
+    result = fetch_metric("specialist_access", metric_params({**filters, "area": "all"}))
+    if not result.ok or result.empty:
+        return None
+    frame = result.frame
+    if filters["area"] != "all" and not (frame["area_code"] == filters["area"]).any():
+        frame = frame[frame["area_code"].isin(_areas_of(filters["area"]))]   # an ICB: its areas
+    row = one_area_or_pooled(frame, filters["area"], [], "accessed", "live_births")
+    value = row["access_pct"].iloc[0] if "access_pct" in row.columns else row["pct"].iloc[0]
+    return None if pd.isna(value) else float(value)
+
+
+def _count_words(value) -> str:
+    return "*" if value is None or pd.isna(value) else f"{int(value):,}"
+
+
+def _rate_words(value) -> str:
+    return "*" if value is None or pd.isna(value) else f"{float(value):.1f}"
+
+
 def coverage_body(filters: dict) -> list:
     names = area_names()
     where = area_label(filters, names)
     return [stage_reach_card(filters, where), mandated_contacts_card(filters, where),
             mood_screening_card(filters, where), *specialist_access_cards(filters, where, names),
+            perinatal_access_card(filters, where), partner_involvement_card(filters, where, names),
             published_benchmarks_card(filters, where)]
 
 

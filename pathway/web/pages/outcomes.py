@@ -13,7 +13,7 @@ from pathway.web.components.summaries import percent_text, pooled
 from pathway.web.components.tables import people_frame
 from pathway.web.filters import metric_params, narrow, read_filters
 from pathway.web.indicators import metric_definition
-from pathway.web.warehouse import fetch_metric
+from pathway.web.warehouse import fetch_metric, reference_table
 
 PATH = "/outcomes"
 dash.register_page(__name__, path=PATH, name="Outcomes", title="Outcomes - Perinatal Pathway Analytics",
@@ -29,6 +29,16 @@ MEASURES = [
 ]
 
 
+def _measurable(measure: str) -> set[str]:
+    """Instruments a measure applies to: reliable change needs ref_instruments.reliable_change,
+    recovery a case threshold (contract v1.1: a scale with neither shows only mean change)."""
+    instruments = reference_table("instruments")
+    if instruments.empty:
+        return set()
+    column = "case_threshold" if measure == "Recovery" else "reliable_change"
+    return set(instruments.loc[instruments[column].notna(), "instrument"])
+
+
 def outcome_rows(filters: dict):
     """One row per service, instrument and measure: pct with its interval (pooled for all areas)."""
     result = fetch_metric("outcomes", metric_params(filters))
@@ -37,15 +47,49 @@ def outcome_rows(filters: dict):
     frame = narrow(result.frame, filters, ("service",))
     long = []
     for measure, pct, numerator, denominator, low, high in MEASURES:
+        measured = frame[frame["instrument"].isin(_measurable(measure))]
+        if measured.empty:
+            continue
         if filters["area"] == "all":
-            rows = pooled(frame, ["service", "instrument"], numerator, denominator) \
+            rows = pooled(measured, ["service", "instrument"], numerator, denominator) \
                 .rename(columns={numerator: "people", denominator: "out_of"})
         else:
-            rows = frame.rename(columns={pct: "pct", low: "ci_low", high: "ci_high", numerator: "people",
+            rows = measured.rename(columns={pct: "pct", low: "ci_low", high: "ci_high", numerator: "people",
                                          denominator: "out_of"})
         rows = rows[["service", "instrument", "people", "out_of", "pct", "ci_low", "ci_high"]].assign(measure=measure)
         long.append(rows)
-    return pd.concat(long, ignore_index=True), result
+    return (pd.concat(long, ignore_index=True) if long else None), result
+
+
+def mean_change_card(filters: dict, where: str):
+    """Scales with no confirmed threshold or reliable change (LOAF, ASQ:SE-2, KIPS...): mean change
+    only, read with the scale's direction (contract v1.1)."""
+    title = "Mean change where no threshold is confirmed"
+    result = fetch_metric("outcomes", metric_params(filters))
+    instruments = reference_table("instruments")
+    if not result.ok or result.empty or instruments.empty:
+        return None
+    unthresholded = instruments[instruments["case_threshold"].isna() & instruments["reliable_change"].isna()]
+    better = dict(zip(unthresholded["instrument"], unthresholded["higher_is_better"]))
+    frame = narrow(result.frame, filters, ("service",))
+    rows = frame[frame["instrument"].isin(better)]
+    if filters["area"] == "all" or rows.empty:
+        # a mean over areas would rest on each area's paired count: shown per area only
+        return None if rows.empty else figure_card(
+            "outcomes-mean-change", title, figure=None, table=None, summary="",
+            empty_text="Choose an area to see the mean change of scales with no confirmed threshold.")
+    labels = service_labels()
+    rows = rows.assign(direction=[("higher is better" if better[i] else "lower is better")
+                                  for i in rows["instrument"]],
+                       service=rows["service"].map(lambda s: labels.get(s, s)))
+    summary = f"Mean change in {where}: " + "; ".join(
+        f"{r.service} {r.instrument} {'*' if pd.isna(r.mean_change) else f'{r.mean_change:+.1f}'} "
+        f"({r.direction}, {'*' if pd.isna(r.paired) else int(r.paired)} paired)" for r in rows.itertuples()) + "."
+    table = people_frame(rows[["service", "instrument", "paired", "mean_baseline", "mean_end", "mean_change",
+                               "direction"]], None)
+    return figure_card("outcomes-mean-change", title, figure=None, table=table, summary=summary,
+                       source="No case threshold or reliable change is confirmed for these scales "
+                              "(reference table instruments), so no improvement or recovery rate is given.")
 
 
 def _people(value) -> str:
@@ -69,15 +113,18 @@ def outcomes_body(filters: dict) -> list:
     where = area_label(filters, names)
     rows, result = outcome_rows(filters)
     title = "Reliable improvement, deterioration and recovery"
+    mean_change = mean_change_card(filters, where)
     if rows is not None and not rows.empty:
         # A measure with nobody to judge (no paired scores, no case at baseline) is not a 0%: leave it out.
         rows = rows[pd.to_numeric(rows["out_of"], errors="coerce").fillna(-1) != 0]
     if rows is None or rows.empty:
-        return [figure_card("outcomes", title, figure=None, table=None, summary="",
-                            result=result if rows is None else None,
-                            empty_text="No paired baseline and end scores for this filter.",
-                            empty_hint="Outcomes need a baseline and an end score of the same instrument; "
-                                       "try another service or a wider period.")]
+        return [card for card in (
+            figure_card("outcomes", title, figure=None, table=None, summary="",
+                        result=result if not result.ok else None,
+                        empty_text="No paired baseline and end scores for this filter.",
+                        empty_hint="Outcomes need a baseline and an end score of the same instrument; "
+                                   "try another service or a wider period."),
+            mean_change) if card is not None]
     rows = rows.assign(group=rows["service"].map(lambda s: labels.get(s, s)) + " · " + rows["instrument"])
     summary = f"Outcomes of paired scores for {period_words(filters)} in {where}, by service and instrument: " + \
         " ".join(measure_range(rows[rows["measure"] == measure], measure) for measure in rows["measure"].unique()) + \
@@ -95,7 +142,8 @@ def outcomes_body(filters: dict) -> list:
                                                      numerator="people reliably improved, reliably deteriorated, or "
                                                                "recovered (a case at baseline, not at the end)",
                                                      denominator="people with a paired baseline and end score "
-                                                                 "(recovery: those who were a case at baseline)"))]
+                                                                 "(recovery: those who were a case at baseline)")),
+            mean_change][:2 if mean_change else 1]
 
 
 def layout(**query):

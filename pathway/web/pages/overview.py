@@ -33,7 +33,7 @@ def headline_figures(filters: dict) -> list[dict]:
     tiles = []
     births = fetch_metric("births", params)
     if births.ok and not births.empty:
-        frame = one_area_or_pooled(births.frame, filters["area"], [], "booked_by_13_weeks", "pregnancies")
+        frame = one_area_or_pooled(births.frame, filters["area"], [], "booked_by_13_weeks", "booking_known")
         total_births = pd.to_numeric(births.frame["live_births"], errors="coerce")
         hidden = int(total_births.isna().sum())
         value = _number(total_births.sum()) if filters["area"] == "all" or len(births.frame) > 1 else \

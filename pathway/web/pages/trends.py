@@ -16,7 +16,8 @@ from pathway.web.components.tables import people_frame
 from pathway.web.filters import metric_params, read_filters
 from pathway.web.pages._pickers import chosen_measure, keep_measure_in_url, metric_choices, metric_picker
 from pathway.web.indicators import metric_definition
-from pathway.web.warehouse import fetch_metric
+from pathway.statistics import RUN_LENGTH, TREND_LENGTH
+from pathway.web.warehouse import fetch_metric, reference_parameter
 
 PATH = "/trends"
 dash.register_page(__name__, path=PATH, name="Trends", title="Trends - Perinatal Pathway Analytics", order=6,
@@ -40,8 +41,13 @@ SPECIAL_CAUSE_STYLE = {
     "concern": ("Special cause: concern", NHS_ORANGE, "diamond"),
     "neither": ("Special cause", NHS_PURPLE, "square"),
 }
-RULE_WORDS = {"outside_limits": "outside the limits", "run_of_7": "a run of 7 on one side of the mean",
-              "trend_of_6": "6 rising or falling", "two_of_three": "2 of 3 near a limit"}
+# run_of_7 and trend_of_6 keep their v1 column names; their lengths are reference data
+# (ref_parameters spc_shift_run_length and spc_trend_run_length, default 7 each).
+def rule_words() -> dict[str, str]:
+    shift = reference_parameter("spc_shift_run_length") or RUN_LENGTH
+    trend = reference_parameter("spc_trend_run_length") or TREND_LENGTH
+    return {"outside_limits": "outside the limits", "run_of_7": f"a run of {shift:g} on one side of the mean",
+            "trend_of_6": f"{trend:g} rising or falling", "two_of_three": "2 of 3 near a limit"}
 
 
 def variation_words(code: str | None) -> str:
@@ -88,7 +94,7 @@ def spc_figure(frame: pd.DataFrame, value_title: str = "Value") -> dict:
 
 
 def _rules(row) -> str:
-    return ", ".join(words for rule, words in RULE_WORDS.items() if bool(getattr(row, rule, False)))
+    return ", ".join(words for rule, words in rule_words().items() if bool(getattr(row, rule, False)))
 
 
 def trend_params(filters: dict, metric: str | None) -> dict:
@@ -148,7 +154,9 @@ def trend_card(filters: dict, metric: str | None):
                            + (f", leaving out {int(frame['hidden'].sum())} hidden area-months." if frame["hidden"].sum()
                               else "."))
     frame = frame.sort_values("month")
-    value_title = {"births": "Live births", "waiting_times": "Median days to be seen"}.get(measure, "% of births")
+    value_title = {"births": "Live births", "waiting_times": "Median days to be seen",
+                   "risk_pathway.referred_antenatal": "% of families at risk referred before birth"
+                   }.get(measure, "% of births")
     where = area_label(filters, area_names())
     mean = pd.to_numeric(frame["mean"], errors="coerce")
     if mean.isna().all():
@@ -181,8 +189,9 @@ def trend_card(filters: dict, metric: str | None):
     return figure_card("trend", title, figure=spc_figure(frame, value_title), table=people_frame(shown, None),
                        summary=summary, extra=variation_icon(latest),
                        source="XmR chart (NHS England 'Making Data Count'): mean ± 2.66 × mean moving range; special "
-                              "cause: a point outside the limits, a run of 7 on one side of the mean, 6 rising or "
-                              "falling, or 2 of 3 in the outer third near a limit.",
+                              "cause: a point outside the limits, a run of 7 on one side of the mean, 7 rising or "
+                              "falling (run lengths from the reference table parameters), or 2 of 3 in the outer "
+                              "third near a limit.",
                        definition=metric_definition("trend", f"{len(frame)} months ending {frame['month'].iloc[-1]}"))
 
 

@@ -56,8 +56,9 @@ def warehouse(warehouse_url):
 def test_every_first_request_is_stored_and_equals_its_live_answer(warehouse):
     summary = answers.precompute(warehouse)
     requests = first_requests(warehouse)
-    # 12 metrics take an area: all, 2 ICBs and 3 areas each; data_quality and benchmarks once
-    assert len(requests) == 12 * 6 + 2
+    # 15 metrics take an area (12 of v1, perinatal_access, risk_pathway and partner_involvement of
+    # v1.1): all, 2 ICBs and 3 areas each; data_quality and benchmarks once
+    assert len(requests) == 15 * 6 + 2
     assert summary.complete and summary.answers == len(requests)
     for name, params in requests:
         kept = stored(warehouse, name, params)

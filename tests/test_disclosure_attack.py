@@ -216,8 +216,10 @@ def test_the_planted_gaps_still_show_with_the_same_figures(county_demo):
     assert ((shown.pct - exact.pct).abs()[both] <= 0.5 + 250 / shown.cohort.astype(float)[both]).all()
     assert shown.pct["1"] < 0.6 * shown.pct[["2", "3"]].min()
     # and its rate ratio against quintile 5 (the reference group, which secondary suppression
-    # leaves shown) is wholly below 1, as the exact one is, within the rounding of the counts
-    assert shown.rate_ratio_ci_high["1"] < 1 and exact.rate_ratio_ci_high["1"] < 1
+    # leaves shown) is well below 1, as the exact one is, within the rounding of the counts.
+    # (Northmoor's least deprived fifth is about 90 families, so whether the ratio's interval
+    # stops short of 1 turns on a handful of them: the ratio itself is the planted figure.)
+    assert shown.rate_ratio["1"] < 0.7 and exact.rate_ratio["1"] < 0.7
     assert abs(shown.rate_ratio["1"] - exact.rate_ratio["1"]) < 0.1
 
 

@@ -204,6 +204,10 @@ def query(
     except MetricError as error:
         err.print(Text.assemble((f"{name}:", "red"), f" {error}"))
         raise typer.Exit(2 if getattr(error, "is_usage", True) else 1)
+    finally:
+        # let the read-only file go at once: DuckDB refuses a writer in this process (a test, a
+        # script that loads next) while a read-only connection to the same file is still open
+        warehouse.dispose()
     _print_frame(frame, name, output_format, suppressed=not no_suppress)
 
 

@@ -25,7 +25,6 @@ import json
 import os
 import random
 import re
-import signal
 import socket
 import statistics
 import subprocess
@@ -37,6 +36,9 @@ from pathlib import Path
 
 import psutil
 import requests
+
+# stopping gunicorn's process group is written once, beside the other web benchmark
+from web_benchmark import stop_server  # noqa: E402  (benchmarks/ is this script's folder)
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
@@ -95,17 +97,6 @@ def start_server(db_url: str, workers: int) -> tuple[subprocess.Popen, str]:
             time.sleep(0.3)
     stop_server(process)
     raise SystemExit(f"the server did not answer /health within 180 s; see {log.name}")
-
-
-def stop_server(process: subprocess.Popen) -> None:
-    """Stop gunicorn's master and workers: the process group this script started, by its id."""
-    try:
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
 
 
 def signed_in_session(base: str, name: str, password: str = PASSWORD) -> requests.Session:

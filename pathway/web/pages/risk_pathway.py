@@ -64,7 +64,7 @@ def where_families_fall_out(frame: pd.DataFrame, filters: dict, where: str):
         "risk-steps", title, figure=funnel_steps([label for _, label in STEPS], values, title_text="Families"),
         table=table, summary=f"Families with any risk factor recorded, {period_words(filters)}, in {where}: "
                              + words + ".",
-        source="Risk factors are the cohort's rf_ flags; the booking date stands in when no date the risk "
+        source="Risk factors are the yes/no risk flags of the cohort extract; the booking date stands in when no date the risk "
                "was recorded is given. Before birth: conception to the day before birth. The parent-infant "
                "partnership model takes referrals on the basis of risk, so its work can start before birth "
                "(PIP UK).")

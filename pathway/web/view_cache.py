@@ -135,13 +135,7 @@ class ViewCache:
                 conn.execute("delete from views where data_version <> ?", (data_version,))
                 conn.execute("insert or replace into views values (?, ?, ?, ?, ?)",
                              (key, data_version, payload, len(payload), time.time()))
-                total = conn.execute("select coalesce(sum(bytes), 0) from views").fetchone()[0]
-                if total > self.max_bytes:
-                    # least recently used first, until the folder is back under its limit
-                    conn.execute(
-                        "delete from views where key in (select key from (select key, sum(bytes) over "
-                        "(order by used_at desc, key) as running from views) where running > ?)",
-                        (self.max_bytes,))
+                self._trim(conn, "views")
                 conn.execute("commit")
             finally:
                 conn.close()
@@ -150,6 +144,17 @@ class ViewCache:
             return
         self._remember(key, data_version, payload)
 
+
+    def _trim(self, conn: sqlite3.Connection, table: str) -> None:
+        """Over the size limit, drop `table`'s least recently used rows until it is back under it.
+        `table` is one of this module's own two tables, never a caller's text."""
+        assert table in ("views", "download_rows")
+        total = conn.execute(f"select coalesce(sum(bytes), 0) from {table}").fetchone()[0]
+        if total > self.max_bytes:
+            conn.execute(
+                f"delete from {table} where key in (select key from (select key, sum(bytes) over "
+                f"(order by used_at desc, key) as running from {table}) where running > ?)",
+                (self.max_bytes,))
 
     def keep_rows(self, rows: dict) -> str | None:
         """Keep a table's rows for its download; their key, or None when they cannot be kept."""
@@ -161,12 +166,7 @@ class ViewCache:
                 conn.execute("begin immediate")
                 conn.execute("insert or replace into download_rows values (?, ?, ?, ?)",
                              (key, payload, len(payload), time.time()))
-                total = conn.execute("select coalesce(sum(bytes), 0) from download_rows").fetchone()[0]
-                if total > self.max_bytes:
-                    conn.execute(
-                        "delete from download_rows where key in (select key from (select key, sum(bytes) "
-                        "over (order by used_at desc, key) as running from download_rows) where running > ?)",
-                        (self.max_bytes,))
+                self._trim(conn, "download_rows")
                 conn.execute("commit")
             finally:
                 conn.close()

@@ -31,7 +31,7 @@ from typing import Iterable
 import numpy as np
 import pandas as pd
 
-from pathway.disclosure import SUPPRESSED_MARK, DisclosureSpec, Proportion
+from pathway.disclosure import SUPPRESSED_MARK, DisclosureSpec
 from pathway.settings import DisclosurePolicy
 from pathway.statistics import wilson_interval
 

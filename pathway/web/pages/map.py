@@ -17,7 +17,7 @@ from pathlib import Path
 
 import dash
 import pandas as pd
-from dash import Input, Output, State, callback, dcc, html, no_update
+from dash import Input, Output, State, callback, html, no_update
 from plotly.colors import sample_colorscale
 
 from pathway.resources import boundaries_dir

@@ -326,6 +326,7 @@ def _disclose_percentages(out: pd.DataFrame, table: pd.DataFrame, spec: Disclosu
     from pathway.statistics import wilson_interval
 
     areas = table["area_code"].to_numpy() if "area_code" in table else None
+    area_codes = None if areas is None else pd.factorize(areas, use_na_sentinel=False)[0]
     for p in spec.proportions:
         n_true, d_true = values[p.numerator], values[p.denominator]
         n_shown, d_shown = shown[p.numerator], shown[p.denominator]
@@ -351,12 +352,19 @@ def _disclose_percentages(out: pd.DataFrame, table: pd.DataFrame, spec: Disclosu
             if not pinned.any():
                 break
             # the whole group sharing the pinned denominator goes, or the others still pin it
-            for i in np.flatnonzero(pinned):
-                same = (d_shown == d_shown[i]) if areas is None else \
-                    ((d_shown == d_shown[i]) & (areas == areas[i]))
-                from_shown |= same
+            from_shown |= _sharing(pinned, d_shown, area_codes)
         for c in p.columns:
             out[c] = np.round(result[c], 6)
+
+
+def _sharing(pinned: np.ndarray, d_shown: np.ndarray, area_codes: np.ndarray | None) -> np.ndarray:
+    """The rows with the shown denominator (and area) of any pinned row; a hidden (NaN)
+    denominator equals none."""
+    shown = ~np.isnan(d_shown)
+    if area_codes is None:
+        return shown & np.isin(d_shown, d_shown[pinned & shown])
+    pairs = pd.MultiIndex.from_arrays([area_codes, d_shown])
+    return shown & pairs.isin(pairs[pinned & shown])
 
 
 def format_for_people(frame: pd.DataFrame, spec: DisclosureSpec, decimals: int = 1) -> pd.DataFrame:

@@ -174,6 +174,11 @@ class DisclosureSpec:
     # (a rate per 1,000, a unit cost), parameters, flags
     labels: tuple[str, ...] = ()
 
+    def __deepcopy__(self, memo) -> "DisclosureSpec":
+        # Immutable, so a copy is itself: pandas deep-copies a frame's attrs (where the spec
+        # travels with a metric's answer) on every operation, which cost more than the figures.
+        return self
+
     def declared(self) -> set[str]:
         """Every column this spec says what it is."""
         names = set(self.counts) | set(self.labels)
@@ -301,10 +306,14 @@ def _to_unit(values, unit: str) -> pd.Series:
     if unit in ("money", "three_figures"):
         with np.errstate(divide="ignore", invalid="ignore"):
             magnitude = np.where((v != 0) & np.isfinite(v), np.floor(np.log10(np.abs(v))), 0)
-        step = 10.0 ** (magnitude - 2)
-        rounded = np.sign(v) * _round_half_up(np.abs(v) / step, 1) * step
-        # 3 significant figures as people write them: 1,230,000 not 1229999.9999
-        rounded = np.array([float(f"{x:.3g}") if np.isfinite(x) else x for x in rounded])
+            step = 10.0 ** (magnitude - 2)
+            figures = _round_half_up(np.abs(v) / step, 1)
+            # 3 significant figures as people write them, 1,230,000 not 1229999.9999: the whole
+            # number of figures over (or times) an exact power of ten is the nearest double to
+            # the decimal, as float(f"{x:.3g}") gives it
+            scaled = np.where(magnitude <= 2, figures / 10.0 ** np.maximum(2 - magnitude, 0),
+                              figures * 10.0 ** np.maximum(magnitude - 2, 0))
+        rounded = np.where(np.isfinite(v), np.sign(v) * scaled, v)
     elif unit == "percent":
         rounded = _round_half_up(v, 1)
     elif unit == "ratio":

@@ -575,7 +575,9 @@ def economic_parameters(warehouse: Warehouse, conn=None) -> dict[str, float]:
 def _economic_settings(warehouse: Warehouse, binds: dict, given: Mapping, conn) -> None:
     """Check the price year; fill the targets, effect and shares not given from ref_parameters."""
     _check_price_year(warehouse, binds, given, conn)
-    values = economic_parameters(warehouse, conn)
+    # once per data version: the shipped file was read again on every run
+    values = answers.PER_VERSION.current(warehouse, "economic parameters",
+                                         lambda: economic_parameters(warehouse, conn))
     for bind, name in _ECONOMIC_DEFAULTS:
         if binds.get(bind) is None:
             binds[bind] = values.get(name)

@@ -92,7 +92,10 @@ def _note_touched_pregnancies(conn: Connection, contract: TableContract, source:
     """Record the pregnancies whose journey this upsert changes, before it changes them, so
     the rebuild after the load redoes only those (pathway.journey.refresh_after_load): the
     pregnancies of new rows, of replaced rows before and after (a row may move to another
-    pregnancy), and, for a changed area, every pregnancy in it."""
+    pregnancy), and, for a changed area, every pregnancy in it. Before the journey's first
+    build there is nothing to rebuild part of: that build is whole."""
+    if not _scalar(conn, "SELECT count(*) FROM journey_state"):
+        return
     table, key = contract.name, contract.key
     if table == "areas":
         touched = "SELECT pregnancy_id FROM cohort WHERE area_code IN (SELECT id FROM load_changed)"

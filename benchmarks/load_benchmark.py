@@ -83,12 +83,14 @@ def write_activity(path: Path, rows: int, pregnancy_ids: np.ndarray, edd: np.nda
     """rows activity rows for pregnancies drawn at random from pregnancy_ids (EDDs edd)."""
     owner = rng.integers(0, len(pregnancy_ids), rows)
     offset = rng.integers(-300, 365, rows).astype("timedelta64[D]")
+    # nothing after yesterday: a later date is quarantined as one in the future
+    yesterday = np.datetime64("today", "D") - np.timedelta64(1, "D")
     activity = pa.table({
         "activity_id": _ids(id_prefix, np.arange(rows)),
         "pregnancy_id": pa.array(pregnancy_ids[owner]),
         "service": pa.array(SERVICES[rng.integers(0, len(SERVICES), rows)]),
         "activity_type": pa.array(TYPES[rng.integers(0, len(TYPES), rows)]),
-        "activity_date": pa.array((edd[owner] + offset).astype(str)),
+        "activity_date": pa.array(np.minimum(edd[owner] + offset, yesterday).astype(str)),
         "contact_code": pa.array(CONTACTS[rng.integers(0, len(CONTACTS), rows)]),
         "attendance": pa.array(ATTENDANCE[rng.integers(0, len(ATTENDANCE), rows)]),
         "provider_code": pa.array(np.where(rng.random(rows) < 0.5, "RX1", "RY2")),
@@ -104,12 +106,11 @@ def write_national_activity(folder: Path, national: Path, rows: int) -> Path:
     with duckdb.connect(str(national), read_only=True) as duck:
         cohort = duck.execute("select pregnancy_id, coalesce(edd, birth_date) as due from cohort "
                               "where coalesce(edd, birth_date) is not null "
-                              "order by pregnancy_id").fetch_arrow_table()
+                              "order by pregnancy_id").fetchnumpy()
     rng = np.random.default_rng(SEED)
     path = folder / f"activity_national_{rows}.csv"
-    write_activity(path, rows, cohort["pregnancy_id"].to_numpy(zero_copy_only=False),
-                   cohort["due"].to_numpy(zero_copy_only=False).astype("datetime64[D]"), rng,
-                   id_prefix="BENCH")
+    write_activity(path, rows, np.asarray(cohort["pregnancy_id"], dtype=str),
+                   np.asarray(cohort["due"]).astype("datetime64[D]"), rng, id_prefix="BENCH")
     return path
 
 

@@ -65,6 +65,7 @@ _SOURCE_TABLES = ("cohort", "cohort_risk_factors", "activity", "measures")
 FULL_REBUILD_SHARE = 0.3
 
 _CREATE_TABLE = re.compile(r"create table (\w+) as\b", re.IGNORECASE)
+_REFERENCE_READ = re.compile(r"\b(ref_\w+)\b")
 
 
 def refresh(conn: Connection) -> None:
@@ -85,6 +86,7 @@ def refresh_after_load(conn: Connection) -> str:
     pregnancies the loads since the last rebuild touched, when every one of those loads
     recorded them and they are a small part of the cohort; else the whole journey.
     Returns 'incremental' or 'full' (what was done)."""
+    _check_reference(conn)
     if not _pending_is_complete(conn):
         refresh(conn)
         return "full"
@@ -94,7 +96,6 @@ def refresh_after_load(conn: Connection) -> str:
     if touched > FULL_REBUILD_SHARE * max(pregnancies, 1):
         refresh(conn)
         return "full"
-    _check_reference(conn)
     _rebuild_pregnancies(conn)
     _mark_built(conn)
     return "incremental"
@@ -145,7 +146,7 @@ def _rebuild_pregnancies(conn: Connection) -> None:
         if table in WHOLE_TABLES:
             whole[table] = statement[match.end():]
             continue
-        conn.execute(sa.text("create temp table " + statement[len("create table "):]))
+        conn.execute(sa.text("create temp table " + statement[match.start(1):]))
         built.append(table)
     for table in _SOURCE_TABLES:
         conn.execute(sa.text(f"drop view {temp}.{table}"))
@@ -175,7 +176,16 @@ def _qualified_home(conn: Connection) -> str:
 
 
 def _fingerprint(conn: Connection) -> str:
-    return hashlib.sha256(named_sql("_journey.sql", conn.dialect.name).encode()).hexdigest()
+    """What every journey row depends on besides the contract tables: the journey SQL and the
+    rows of each reference table it reads (so a reference change not followed by a full
+    rebuild cannot leave untouched pregnancies built on the old rows)."""
+    sql = named_sql("_journey.sql", conn.dialect.name)
+    digest = hashlib.sha256(sql.encode())
+    for name in sorted(set(_REFERENCE_READ.findall(sql))):
+        # reference table names come from the shipped SQL file, never from input
+        rows = sorted(repr(tuple(row)) for row in conn.execute(sa.text(f"select * from {name}")))
+        digest.update(f"\n{name}\n".encode() + "\n".join(rows).encode())
+    return digest.hexdigest()
 
 
 def _mark_built(conn: Connection) -> None:

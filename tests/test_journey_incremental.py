@@ -241,3 +241,19 @@ def test_changed_journey_sql_rebuilds_everything(duckdb_url, tmp_path, every_sha
             assert journey.refresh_after_load(conn) == "full"
     finally:
         warehouse.dispose()
+
+
+def test_reference_rows_changed_without_a_rebuild_rebuild_everything(duckdb_url, tmp_path,
+                                                                     every_share):
+    warehouse = first_load(duckdb_url, tmp_path)
+    try:
+        load_file(warehouse, write_rows(tmp_path / "a.csv", [
+            {**new_birth_visit("P1"), "activity_date": P1_BIRTH + days(20)}]),
+            refresh_journey=False)
+        with warehouse.begin() as conn:
+            # every pregnancy's stages move, not only P1's
+            conn.execute(sa.text("update ref_stages set end_offset_days = end_offset_days + 1 "
+                                 "where stage = 'postnatal'"))
+            assert journey.refresh_after_load(conn) == "full"
+    finally:
+        warehouse.dispose()

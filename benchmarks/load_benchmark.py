@@ -140,8 +140,7 @@ def run_child(argv: list[str]) -> tuple[float, float, str]:
 
 
 # The loader's two phases, timed inside one child: validate and store the file (one
-# transaction), then bring the journey up to date as a load batch ends; with "full", then
-# also rebuild the whole journey, as a reference replace would.
+# transaction), then bring the journey up to date as a load batch ends.
 LOADER_CHILD = """
 import json, sys, time
 from pathway.db import Warehouse
@@ -156,13 +155,21 @@ loaded = time.perf_counter()
 with warehouse.begin() as conn:
     how = journey.refresh_after_load(conn)
 rebuilt = time.perf_counter()
-full = None
-if sys.argv[4] == "full" and how != "full":
-    with warehouse.begin() as conn:
-        journey.refresh(conn)
-    full = time.perf_counter() - rebuilt
 print(json.dumps({"outcome": summary.outcome, "message": summary.message, "how": how,
-                  "load": loaded - started, "journey": rebuilt - loaded, "full": full}))
+                  "load": loaded - started, "journey": rebuilt - loaded}))
+"""
+
+# A whole rebuild of the same warehouse afterwards, in its own process (as a reference
+# replace would run it), for comparison with an incremental one.
+FULL_CHILD = """
+import sys, time
+from pathway.db import Warehouse
+from pathway import journey
+warehouse = Warehouse(sys.argv[1])
+started = time.perf_counter()
+with warehouse.begin() as conn:
+    journey.refresh(conn)
+print(time.perf_counter() - started)
 """
 
 # Stamps a copy of the national warehouse with this version's journey (not timed), so the
@@ -192,11 +199,15 @@ def read_csv_seconds(folder: Path, activity: Path, rows: int) -> tuple[float, fl
 
 def run_loader(db: Path, first: list[Path], activity: Path, full: bool) -> tuple[dict, float]:
     _, rss, output = run_child([sys.executable, "-c", LOADER_CHILD, f"duckdb:///{db}",
-                                ",".join(map(str, first)) or "-", str(activity),
-                                "full" if full else "-"])
+                                ",".join(map(str, first)) or "-", str(activity)])
     timings = json.loads(output.strip().splitlines()[-1])
     if timings["outcome"] != "loaded":
         raise SystemExit(timings["message"])
+    timings["full"] = timings["full_rss"] = None
+    if full and timings["how"] != "full":
+        _, timings["full_rss"], output = run_child([sys.executable, "-c", FULL_CHILD,
+                                                    f"duckdb:///{db}"])
+        timings["full"] = float(output.strip().splitlines()[-1])
     return timings, rss
 
 
@@ -207,7 +218,7 @@ def rows_for(activity_rows: int, plain: tuple[float, float], timings: dict, rss:
            (activity_rows, "pathway load", load, rss, load / plain_seconds),
            (activity_rows, f"+ journey ({timings['how']})", both, rss, both / plain_seconds)]
     if timings["full"] is not None:
-        out.append((activity_rows, "full rebuild alone", timings["full"], rss,
+        out.append((activity_rows, "full rebuild alone", timings["full"], timings["full_rss"],
                     timings["full"] / plain_seconds))
     return out
 

@@ -263,19 +263,19 @@ def main(argv: list[str]) -> None:
         national = Path(argv[at + 1])
         argv = argv[:at] + argv[at + 2:]
     sizes = [int(a) for a in argv] or [1_000_000]
-    results = []
+    if national:
+        print(f"Loading into a copy of {national} (its journey rebuilt first by this version).")
+    print("Seconds exclude process start-up; peak RSS is the whole child process.")
+    print(f"{'rows':>11} {'step':<26} {'seconds':>8} {'rows/s':>11} {'peak RSS MiB':>13} {'x read_csv':>10}")
     with tempfile.TemporaryDirectory(prefix="pathway-bench-") as tmp:
         folder = Path(tmp)
         prepared = prepare_national(national, folder) if national else None
         for size in sizes:
-            results += (benchmark_national(size, folder, prepared) if prepared
-                        else benchmark(size, folder))
-    if national:
-        print(f"Loaded into a copy of {national} (its journey rebuilt first by this version).")
-    print("Seconds exclude process start-up; peak RSS is the whole child process.")
-    print(f"{'rows':>11} {'step':<26} {'seconds':>8} {'rows/s':>11} {'peak RSS MiB':>13} {'x read_csv':>10}")
-    for rows, step, seconds, rss, ratio in results:
-        print(f"{rows:>11,} {step:<26} {seconds:>8.1f} {rows / seconds:>11,.0f} {rss:>13,.0f} {ratio:>10.2f}")
+            # each size's rows as soon as they are measured: a later size may take long or fail
+            for rows, step, seconds, rss, ratio in (benchmark_national(size, folder, prepared)
+                                                    if prepared else benchmark(size, folder)):
+                print(f"{rows:>11,} {step:<26} {seconds:>8.1f} {rows / seconds:>11,.0f} "
+                      f"{rss:>13,.0f} {ratio:>10.2f}", flush=True)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,176 @@
+"""Dashboard tables that are not one metric's rows, mapped back to them for the attack (contract 7.4).
+
+A card may show a metric's rows under other headings ('Live births' for live_births), in long
+form (one row per measure: 'people' and 'out of' standing for a different pair of columns in each
+measure), or pooled over areas (a row per stage and tier that adds up every area's row). The
+attacker can only use what is shown; this module is the judge's map from the shown cells back to
+the metric's cells, so `TableAttack` attacks them as what they are:
+
+- a label column is matched by its values (every value shown is one of the metric column's);
+- a number column by agreement: in each segment of a long table (rows sharing a measure), the
+  metric column whose shown cells the card's cells print, row by row;
+- a pooled row is a row whose counts are the sums of the shown counts of the metric rows with the
+  same labels: it joins the table as their total (parts against total, percentage x pooled
+  denominator), and its true value is the sum of those rows' true counts.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pandas as pd
+
+from pathway.disclosure import RowsAddUp, format_for_people
+from pathway.disclosure_audit import parse_cell
+
+POOLED = "pooled"
+PART = "one row"
+
+
+def _text(value) -> str:
+    return "" if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA else str(value)
+
+
+def label_pairs(card: pd.DataFrame, frame: pd.DataFrame, spec) -> list[tuple[str, str]]:
+    """(card column, metric column): card columns of words whose every value is one of a metric
+    label or key column's values."""
+    pairs = []
+    candidates = [c for c in frame.columns if c not in spec.counts and frame[c].dtype == object]
+    for column in card.columns:
+        values = {_text(v) for v in card[column]} - {""}
+        if not values or any(parse_cell(v).number or v == "*" for v in values):
+            continue
+        for metric_column in sorted(candidates, key=lambda c: c != column):
+            if values <= {_text(v) for v in frame[metric_column]}:
+                pairs.append((column, metric_column))
+                break
+    return pairs
+
+
+def _agrees(card_cells, metric_values) -> bool:
+    seen = False
+    for cell, value in zip(card_cells, metric_values):
+        number = pd.to_numeric(pd.Series([value]), errors="coerce").iloc[0]
+        if cell.hidden or (not cell.number and not str(cell)):
+            if cell.hidden != pd.isna(number):
+                return False
+            continue
+        if not cell.number:
+            return False
+        if pd.isna(number) or not (cell.allows(float(number)) or abs(cell.value - float(number)) < 1e-9):
+            return False
+        seen = True
+    return seen
+
+
+def map_back(card: pd.DataFrame, shown: pd.DataFrame, truth: pd.DataFrame, spec):
+    """The card's cells as the metric's cells: (attack table, truth table, spec, rows of the attack
+    table the card itself shows) or None when the card is not this metric's rows reshaped or pooled.
+    `shown` is the metric's answer as the page received it (disclosed), `truth` the same rows
+    unsuppressed."""
+    shown, truth = shown.reset_index(drop=True), truth.reset_index(drop=True)
+    card = card.reset_index(drop=True)
+    if card.empty or shown.empty or len(shown) != len(truth):
+        return None
+    labels = label_pairs(card, shown, spec)
+    keys = [m for _, m in labels]
+    group_of = {}
+    for j, row in enumerate(shown[keys].astype(str).itertuples(index=False)) if keys else enumerate([()] * len(shown)):
+        group_of.setdefault(tuple(row), []).append(j)
+    card_groups = [tuple(_text(card.at[i, c]) for c, _ in labels) for i in range(len(card))]
+    if any(g not in group_of for g in card_groups):
+        return None
+    numeric = [c for c in card.columns if c not in {c for c, _ in labels}
+               and any(parse_cell(v).number for v in card[c])]
+    cells = {c: [parse_cell(v) for v in card[c]] for c in numeric}
+    # a column of words that is not a label of the metric splits a long table into segments
+    reshape = [c for c in card.columns if c not in numeric and c not in {c for c, _ in labels}
+               and card[c].map(_text).nunique() > 1]
+    segments = card.groupby(reshape, sort=False).indices if reshape else {(): np.arange(len(card))}
+    metric_numbers = [c for c in shown.columns if c not in keys and
+                      pd.to_numeric(shown[c], errors="coerce").notna().any() or c in spec.counts]
+    direct = all(len(group_of[g]) == 1 for g in card_groups)
+    rows: dict[int, dict] = {}
+    pooled_rows: list[tuple[int, dict]] = []
+    if direct:
+        for members in segments.values():
+            members = list(members)
+            index = [group_of[card_groups[i]][0] for i in members]
+            for column in numeric:
+                for metric_column in sorted(metric_numbers, key=lambda m: (m != column, m not in spec.counts)):
+                    if _agrees([cells[column][i] for i in members], shown[metric_column].iloc[index].tolist()):
+                        for i, j in zip(members, index):
+                            rows.setdefault(j, {})[metric_column] = card.at[i, column]
+                        break
+        if not rows:
+            return None
+    else:
+        # pooled: each count the sum of the shown counts of its group (rows with a hidden count left out)
+        counts = [c for c in numeric if c in spec.counts]
+        if not counts:
+            return None
+        for i, g in enumerate(card_groups):
+            members = group_of[g]
+            values = shown[counts].iloc[members].apply(pd.to_numeric, errors="coerce")
+            kept = values.notna().all(axis=1)
+            row = {}
+            for column in counts:
+                cell = cells[column][i]
+                total = values.loc[kept, column].sum()
+                if cell.number and abs(cell.value - total) > 0.5 + cell.step / 2:
+                    return None
+                row[column] = card.at[i, column]
+            for p in spec.proportions:
+                if p.numerator in counts and p.denominator in counts:
+                    for name, metric_column in (("pct", p.pct), ("ci_low", p.intervals[0] if p.intervals else None),
+                                                ("ci_high", p.intervals[1] if len(p.intervals) > 1 else None)):
+                        if metric_column and name in card.columns:
+                            row[metric_column] = card.at[i, name]
+            pooled_rows.append((i, row))
+    return _table(card, shown, truth, spec, keys, rows, pooled_rows, group_of, card_groups)
+
+
+def _table(card, shown, truth, spec, keys, rows, pooled_rows, group_of, card_groups):
+    printed = format_for_people(shown, spec)
+    label_columns = [c for c in shown.columns if c in keys or (c in spec.labels and shown[c].dtype == object)]
+    out_rows, truth_rows, card_rows = [], [], []
+    if rows:
+        for j, values in sorted(rows.items()):
+            out_rows.append({**{c: _text(shown.at[j, c]) for c in label_columns}, **values})
+            truth_rows.append(truth.iloc[j].to_dict())
+            card_rows.append(len(out_rows) - 1)
+        columns = list(dict.fromkeys([*label_columns, *[c for v in rows.values() for c in v]]))
+        table = pd.DataFrame(out_rows, columns=columns).fillna("").astype(object)
+        return table, pd.DataFrame(truth_rows).reset_index(drop=True), spec, card_rows
+    # pooled: every part row as printed where the metric is shown, then the card's pooled rows
+    mapped = list(dict.fromkeys(c for _, row in pooled_rows for c in row))
+    parts = sorted({j for g in set(card_groups) for j in group_of[g]})
+    for j in parts:
+        out_rows.append({**{c: _text(shown.at[j, c]) for c in label_columns}, "_pooled": PART,
+                         **{c: printed.at[j, c] for c in mapped}})
+        truth_rows.append(truth.iloc[j].to_dict())
+    for i, row in pooled_rows:
+        members = group_of[card_groups[i]]
+        labels = {c: (_text(shown.at[members[0], c]) if c in keys else POOLED) for c in label_columns}
+        out_rows.append({**labels, "_pooled": POOLED, **row})
+        sums = truth[list(spec.counts)].iloc[members].apply(pd.to_numeric, errors="coerce").sum()
+        truth_rows.append({**labels, **{c: int(sums[c]) for c in spec.counts}})
+        card_rows.append(len(out_rows) - 1)
+    table = pd.DataFrame(out_rows).fillna("").astype(object)
+    truth_table = pd.DataFrame(truth_rows).reset_index(drop=True)
+    counts = tuple(c for c in mapped if c in spec.counts)
+    pooled_spec = dataclasses.replace(
+        spec, labels=(*spec.labels, "_pooled"),
+        additive=(*[a for a in spec.additive if _fits(a, table)],
+                  RowsAddUp(columns=counts, along="_pooled", total=POOLED, within=tuple(keys))))
+    return table, truth_table, pooled_spec, card_rows
+
+
+def _fits(rule, table) -> bool:
+    needed = [getattr(rule, "along", None), *getattr(rule, "within", ()), *getattr(rule, "columns", ()),
+              getattr(rule, "total", None) if not isinstance(rule, RowsAddUp) else None,
+              *getattr(rule, "parts", ())]
+    return all(c is None or c in table.columns for c in needed) and not isinstance(rule, RowsAddUp) or \
+        (isinstance(rule, RowsAddUp) and all(c in table.columns for c in (rule.along, *rule.within, *rule.columns))
+         and rule.along != "area_code")

@@ -76,7 +76,7 @@ def parse_cell(text, *, null_is_hidden: bool = True) -> Shown:
     if isinstance(text, bool):
         return Shown(hidden=False)
     if isinstance(text, (int, np.integer)):
-        return Shown(False, float(text), 0.0)
+        return Shown(False, float(text), 1.0)  # a whole number tells nothing finer than itself
     if isinstance(text, (float, np.floating)):
         text = repr(float(text))
     text = str(text).strip().replace(",", "").replace("£", "").rstrip("%")
@@ -688,12 +688,6 @@ def _align_card(shown: pd.DataFrame, calls, fetched: dict, truth_of):
     ordered = _by_fit(calls, shown)
     for name, params in ordered:
         metric = catalogue.METRICS[name]
-        match = _aligned(shown, metric, truth_of(name, params))
-        if match is not None:
-            spec = metric.disclosure_for({"measure": dict(params).get("metric")})
-            return match[0], match[1], spec, list(range(len(match[0]))), name
-    for name, params in ordered:
-        metric = catalogue.METRICS[name]
         answer = fetched.get((name, params))
         if answer is None:
             continue
@@ -704,6 +698,12 @@ def _align_card(shown: pd.DataFrame, calls, fetched: dict, truth_of):
         mapped = map_back(shown, answer, truth, spec)
         if mapped is not None:
             return (*mapped, name)
+    for name, params in ordered:
+        metric = catalogue.METRICS[name]
+        match = _aligned(shown, metric, truth_of(name, params))
+        if match is not None:
+            spec = metric.disclosure_for({"measure": dict(params).get("metric")})
+            return match[0], match[1], spec, list(range(len(match[0]))), name
     return None
 
 

@@ -52,7 +52,7 @@ def printed_numbers(text) -> list[Shown]:
     """The numbers in a printed string, each with the precision it was printed at
     ('£2.11m' is 2,110,000 to the nearest 10,000; '93.3%' is 93.3 to 0.1)."""
     found = []
-    for match in _NUMBER.finditer(str(text)):
+    for match in _NUMBER.finditer(str(text).replace("95% CI", "")):
         token = match.group(0)
         suffix = token.rstrip("%")[-1] if token.rstrip("%")[-1] in _SUFFIX else ""
         cell = parse_cell(token.replace(suffix, "") if suffix else token)
@@ -69,8 +69,10 @@ def _is_number(value) -> bool:
 
 
 def _sent(value) -> Shown:
-    """A number as JSON sends it: exact (a float's every digit reaches the browser)."""
-    return Shown(False, float(value), 0.0)
+    """A number as JSON sends it: every digit of a float reaches the browser, so it is exact; a
+    whole number (7, or 7.0) may be a figure rounded to whole units, and is read as one."""
+    value = float(value)
+    return Shown(False, value, 1.0 if value.is_integer() else 0.0)
 
 
 def _positions_only(trace: dict) -> bool:
@@ -208,16 +210,19 @@ def figure_table(points: list[Point], shown: pd.DataFrame, truth: pd.DataFrame, 
     preferred = [p.pct for p in spec.proportions] + [c for p in spec.proportions for c in p.intervals] \
         + list(spec.counts)
     fields: dict[tuple[str, str], dict[int, Shown]] = {}
+    row_words = _row_words(shown, truth)
     for p in points:
         r = matched.get((p.trace, p.index))
         if r is None or p.hidden:
             continue
+        # a trace per row (an area's outline on the map) is one column across its traces
+        series = "" if words(p.name) in row_words[r] else (p.name or f"trace {p.trace + 1}")
         for key, cell in p.numbers.items():
-            fields.setdefault((p.name or f"trace {p.trace + 1}", key), {})[r] = cell
+            fields.setdefault((series, key), {})[r] = cell
     for (name, key), values in fields.items():
         column = _column_for(values, shown_cells, preferred)
         if column is None:
-            column = f"chart {name}: {key}"
+            column = f"chart {name}: {key}" if name else f"chart: {key}"
             if column not in table.columns:
                 table[column] = ""
         for r, cell in values.items():

@@ -36,7 +36,7 @@ def label_pairs(card: pd.DataFrame, frame: pd.DataFrame, spec) -> list[tuple[str
     """(card column, metric column): card columns of words whose every value is one of a metric
     label or key column's values."""
     pairs = []
-    candidates = [c for c in frame.columns if c not in spec.counts and frame[c].dtype == object]
+    candidates = [c for c in frame.columns if c not in spec.counts and _words_column(frame[c])]
     for column in card.columns:
         values = {_text(v) for v in card[column]} - {""}
         if not values or any(parse_cell(v).number or v == "*" for v in values):
@@ -46,6 +46,10 @@ def label_pairs(card: pd.DataFrame, frame: pd.DataFrame, spec) -> list[tuple[str
                 pairs.append((column, metric_column))
                 break
     return pairs
+
+
+def _words_column(series: pd.Series) -> bool:
+    return not pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series)
 
 
 def _agrees(card_cells, metric_values) -> bool:
@@ -94,53 +98,91 @@ def map_back(card: pd.DataFrame, shown: pd.DataFrame, truth: pd.DataFrame, spec)
     rows: dict[int, dict] = {}
     pooled_rows: list[tuple[int, dict]] = []
     if direct:
-        for members in segments.values():
-            members = list(members)
-            index = [group_of[card_groups[i]][0] for i in members]
-            for column in numeric:
-                for metric_column in sorted(metric_numbers, key=lambda m: (m != column, m not in spec.counts)):
-                    if _agrees([cells[column][i] for i in members], shown[metric_column].iloc[index].tolist()):
-                        for i, j in zip(members, index):
-                            rows.setdefault(j, {})[metric_column] = card.at[i, column]
-                        break
-        if not rows:
-            return None
+        rows = _direct(card, shown, spec, segments, cells, numeric, metric_numbers,
+                       [group_of[g][0] for g in card_groups])
     else:
-        # pooled: each count the sum of the shown counts of its group (rows with a hidden count left out)
-        counts = [c for c in numeric if c in spec.counts]
-        if not counts:
-            return None
-        for i, g in enumerate(card_groups):
-            members = group_of[g]
-            values = shown[counts].iloc[members].apply(pd.to_numeric, errors="coerce")
-            kept = values.notna().all(axis=1)
-            row = {}
-            for column in counts:
-                cell = cells[column][i]
-                total = values.loc[kept, column].sum()
-                if cell.number and abs(cell.value - total) > 0.5 + cell.step / 2:
-                    return None
-                row[column] = card.at[i, column]
-            for p in spec.proportions:
-                if p.numerator in counts and p.denominator in counts:
-                    for name, metric_column in (("pct", p.pct), ("ci_low", p.intervals[0] if p.intervals else None),
-                                                ("ci_high", p.intervals[1] if len(p.intervals) > 1 else None)):
-                        if metric_column and name in card.columns:
-                            row[metric_column] = card.at[i, name]
-            pooled_rows.append((i, row))
+        # the page may have kept one value of a label it does not show (the map's one contact)
+        for column in [c for c in shown.columns if c not in keys and _words_column(shown[c])]:
+            for value in shown[column].dropna().unique():
+                index = {}
+                for g in set(card_groups):
+                    members = [j for j in group_of[g] if shown.at[j, column] == value]
+                    index[g] = members[0] if len(members) == 1 else None
+                if None in index.values():
+                    continue
+                rows = _direct(card, shown, spec, segments, cells, numeric, metric_numbers,
+                               [index[g] for g in card_groups])
+                if rows and all(any(c in r for r in rows.values()) for c in numeric
+                                if c in card.columns and _is_figure(cells[c])):
+                    break
+                rows = {}
+            if rows:
+                break
+    if rows:
+        return _table(card, shown, truth, spec, keys, rows, [], group_of, card_groups)
+    if direct:
+        return None
+    # pooled: each count the sum of the shown counts of its group (rows with a hidden count left out)
+    counts = [c for c in numeric if c in spec.counts]
+    if not counts:
+        return None
+    for i, g in enumerate(card_groups):
+        members = group_of[g]
+        values = shown[counts].iloc[members].apply(pd.to_numeric, errors="coerce")
+        kept = values.notna().all(axis=1)
+        row = {}
+        for column in counts:
+            cell = cells[column][i]
+            total = values.loc[kept, column].sum()
+            if cell.number and abs(cell.value - total) > 0.5 + cell.step / 2:
+                return None
+            row[column] = card.at[i, column]
+        for p in spec.proportions:
+            if p.numerator in counts and p.denominator in counts:
+                for name, metric_column in (("pct", p.pct), ("ci_low", p.intervals[0] if p.intervals else None),
+                                            ("ci_high", p.intervals[1] if len(p.intervals) > 1 else None)):
+                    if metric_column and name in card.columns:
+                        row[metric_column] = card.at[i, name]
+        pooled_rows.append((i, row))
     return _table(card, shown, truth, spec, keys, rows, pooled_rows, group_of, card_groups)
+
+
+def _is_figure(cells) -> bool:
+    return sum(c.number for c in cells) > 0
+
+
+def _direct(card, shown, spec, segments, cells, numeric, metric_numbers, index_of) -> dict[int, dict]:
+    """Metric row -> {metric column: card cell}, each card number column matched, segment by
+    segment, to the metric column whose shown cells it prints."""
+    rows: dict[int, dict] = {}
+    for members in segments.values():
+        members = list(members)
+        index = [index_of[i] for i in members]
+        for column in numeric:
+            for metric_column in sorted(metric_numbers, key=lambda m: (m != column, m not in spec.counts)):
+                if _agrees([cells[column][i] for i in members], shown[metric_column].iloc[index].tolist()):
+                    for i, j in zip(members, index):
+                        rows.setdefault(j, {})[metric_column] = card.at[i, column]
+                    break
+    return rows
 
 
 def _table(card, shown, truth, spec, keys, rows, pooled_rows, group_of, card_groups):
     printed = format_for_people(shown, spec)
-    label_columns = [c for c in shown.columns if c in keys or (c in spec.labels and shown[c].dtype == object)]
+    label_columns = [c for c in shown.columns if c in keys or (c in spec.labels and _words_column(shown[c]))]
     out_rows, truth_rows, card_rows = [], [], []
     if rows:
+        # a card that shows none of the metric's counts (the map) is read beside them, as the
+        # metric's own rows print them: the attacker has those from any other view
+        shown_counts = {c for v in rows.values() for c in v if c in spec.counts}
+        context_counts = [] if shown_counts else [c for c in spec.counts if c in printed.columns]
         for j, values in sorted(rows.items()):
-            out_rows.append({**{c: _text(shown.at[j, c]) for c in label_columns}, **values})
+            context = {c: printed.at[j, c] for c in context_counts}
+            out_rows.append({**{c: _text(shown.at[j, c]) for c in label_columns}, **context, **values})
             truth_rows.append(truth.iloc[j].to_dict())
             card_rows.append(len(out_rows) - 1)
-        columns = list(dict.fromkeys([*label_columns, *[c for v in rows.values() for c in v]]))
+        columns = list(dict.fromkeys([*label_columns, *context_counts,
+                                      *[c for v in rows.values() for c in v]]))
         table = pd.DataFrame(out_rows, columns=columns).fillna("").astype(object)
         return table, pd.DataFrame(truth_rows).reset_index(drop=True), spec, card_rows
     # pooled: every part row as printed where the metric is shown, then the card's pooled rows

@@ -200,7 +200,12 @@ class TableAttack:
         cell = self.cells[c][i]
         if true is None:
             return False
-        return cell.hidden or (cell.number and int(round(cell.value)) != true)
+        return cell.hidden or (cell.number and (int(round(cell.value)) != true or self._unrounded(cell)))
+
+    def _unrounded(self, cell: Shown) -> bool:
+        """A count printed as no multiple of the rounding base: shown as it is, not rounded."""
+        base = self.policy.round_to
+        return base > 1 and cell.number and int(round(cell.value)) % base != 0
 
     def _found(self, i: int, c: str, value: int, attack: str, evidence: str = "") -> None:
         if (i, c) in self.secret and value == self._true(i, c):
@@ -211,12 +216,21 @@ class TableAttack:
         self.result.attacks_tried[(self.channel, attack)] += n
 
     def run(self) -> AuditResult:
+        self.counts_shown_unrounded()
         self.percentage_times_denominator()
         self.sums_of_parts()
         self.derived_figures()
         self.sums_of_figures()
         self.summaries_across_areas()
         return self.result
+
+    # 0. a count printed as it is (a pooled total added up from unrounded counts) -----------
+    def counts_shown_unrounded(self) -> None:
+        for i, c in sorted(self.secret):
+            cell = self.cells[c][i]
+            if self._unrounded(cell):
+                self._tried("count shown unrounded")
+                self._found(i, c, int(round(cell.value)), "count shown unrounded")
 
     # 1. percentage x denominator ----------------------------------------------------------
     def percentage_times_denominator(self) -> None:
@@ -695,7 +709,7 @@ def _align_card(shown: pd.DataFrame, calls, fetched: dict, truth_of):
         truth = _truth_rows(answer, truth_of(name, params), metric)
         if truth is None:
             continue
-        mapped = map_back(shown, answer, truth, spec)
+        mapped = map_back(shown, answer, truth, spec, _words_for)
         if mapped is not None:
             return (*mapped, name)
     for name, params in ordered:
@@ -705,6 +719,16 @@ def _align_card(shown: pd.DataFrame, calls, fetched: dict, truth_of):
             spec = metric.disclosure_for({"measure": dict(params).get("metric")})
             return match[0], match[1], spec, list(range(len(match[0]))), name
     return None
+
+
+def _words_for(code: str) -> set[str]:
+    """The words dashboard pages print for a code (a service's name, a risk factor, an area)."""
+    from pathway.web.components.page import area_names, service_labels
+    from pathway.web.pages.equity import group_words
+    from pathway.web.pages.risk_pathway import risk_factor_words
+
+    return {code, service_labels().get(code, code), area_names().get(code, code), group_words(code),
+            risk_factor_words(code)}
 
 
 def _truth_rows(answer: pd.DataFrame, truth: pd.DataFrame, metric):

@@ -32,9 +32,10 @@ def _text(value) -> str:
     return "" if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA else str(value)
 
 
-def label_pairs(card: pd.DataFrame, frame: pd.DataFrame, spec) -> list[tuple[str, str]]:
-    """(card column, metric column): card columns of words whose every value is one of a metric
-    label or key column's values."""
+def label_pairs(card: pd.DataFrame, frame: pd.DataFrame, spec, words_for=None) -> list[tuple[str, str, dict]]:
+    """(card column, metric column, words -> code): card columns of words whose every value is
+    one of a metric label or key column's values, or the words a page prints for them
+    (`words_for(code)`: the names a page may print for a code)."""
     pairs = []
     candidates = [c for c in frame.columns if c not in spec.counts and _words_column(frame[c])]
     for column in card.columns:
@@ -42,8 +43,20 @@ def label_pairs(card: pd.DataFrame, frame: pd.DataFrame, spec) -> list[tuple[str
         if not values or any(parse_cell(v).number or v == "*" for v in values):
             continue
         for metric_column in sorted(candidates, key=lambda c: c != column):
-            if values <= {_text(v) for v in frame[metric_column]}:
-                pairs.append((column, metric_column))
+            codes = {_text(v) for v in frame[metric_column]} - {""}
+            if any(c in {m for _, m, _ in pairs} for c in [metric_column]):
+                continue
+            if values <= codes:
+                pairs.append((column, metric_column, {c: c for c in codes}))
+                break
+            if words_for is None:
+                continue
+            decode: dict[str, str] = {}
+            for code in codes:
+                for text in words_for(code):
+                    decode[text] = code if decode.get(text, code) == code else None
+            if values <= {t for t, c in decode.items() if c is not None}:
+                pairs.append((column, metric_column, decode))
                 break
     return pairs
 
@@ -68,7 +81,7 @@ def _agrees(card_cells, metric_values) -> bool:
     return seen
 
 
-def map_back(card: pd.DataFrame, shown: pd.DataFrame, truth: pd.DataFrame, spec):
+def map_back(card: pd.DataFrame, shown: pd.DataFrame, truth: pd.DataFrame, spec, words_for=None):
     """The card's cells as the metric's cells: (attack table, truth table, spec, rows of the attack
     table the card itself shows) or None when the card is not this metric's rows reshaped or pooled.
     `shown` is the metric's answer as the page received it (disclosed), `truth` the same rows
@@ -77,19 +90,19 @@ def map_back(card: pd.DataFrame, shown: pd.DataFrame, truth: pd.DataFrame, spec)
     card = card.reset_index(drop=True)
     if card.empty or shown.empty or len(shown) != len(truth):
         return None
-    labels = label_pairs(card, shown, spec)
-    keys = [m for _, m in labels]
+    labels = label_pairs(card, shown, spec, words_for)
+    keys = [m for _, m, _ in labels]
     group_of = {}
     for j, row in enumerate(shown[keys].astype(str).itertuples(index=False)) if keys else enumerate([()] * len(shown)):
         group_of.setdefault(tuple(row), []).append(j)
-    card_groups = [tuple(_text(card.at[i, c]) for c, _ in labels) for i in range(len(card))]
+    card_groups = [tuple(decode[_text(card.at[i, c])] for c, _, decode in labels) for i in range(len(card))]
     if any(g not in group_of for g in card_groups):
         return None
-    numeric = [c for c in card.columns if c not in {c for c, _ in labels}
+    numeric = [c for c in card.columns if c not in {c for c, _, _ in labels}
                and any(parse_cell(v).number for v in card[c])]
     cells = {c: [parse_cell(v) for v in card[c]] for c in numeric}
     # a column of words that is not a label of the metric splits a long table into segments
-    reshape = [c for c in card.columns if c not in numeric and c not in {c for c, _ in labels}
+    reshape = [c for c in card.columns if c not in numeric and c not in {c for c, _, _ in labels}
                and card[c].map(_text).nunique() > 1]
     segments = card.groupby(reshape, sort=False).indices if reshape else {(): np.arange(len(card))}
     metric_numbers = [c for c in shown.columns if c not in keys and
@@ -98,8 +111,8 @@ def map_back(card: pd.DataFrame, shown: pd.DataFrame, truth: pd.DataFrame, spec)
     rows: dict[int, dict] = {}
     pooled_rows: list[tuple[int, dict]] = []
     if direct:
-        rows = _direct(card, shown, spec, segments, cells, numeric, metric_numbers,
-                       [group_of[g][0] for g in card_groups])
+        rows, _ = _direct(card, shown, spec, segments, cells, numeric, metric_numbers,
+                          [group_of[g][0] for g in card_groups])
     else:
         # the page may have kept one value of a label it does not show (the map's one contact)
         for column in [c for c in shown.columns if c not in keys and _words_column(shown[c])]:
@@ -110,10 +123,9 @@ def map_back(card: pd.DataFrame, shown: pd.DataFrame, truth: pd.DataFrame, spec)
                     index[g] = members[0] if len(members) == 1 else None
                 if None in index.values():
                     continue
-                rows = _direct(card, shown, spec, segments, cells, numeric, metric_numbers,
-                               [index[g] for g in card_groups])
-                if rows and all(any(c in r for r in rows.values()) for c in numeric
-                                if c in card.columns and _is_figure(cells[c])):
+                rows, matched = _direct(card, shown, spec, segments, cells, numeric, metric_numbers,
+                                        [index[g] for g in card_groups])
+                if rows and matched == set(numeric):
                     break
                 rows = {}
             if rows:
@@ -122,20 +134,25 @@ def map_back(card: pd.DataFrame, shown: pd.DataFrame, truth: pd.DataFrame, spec)
         return _table(card, shown, truth, spec, keys, rows, [], group_of, card_groups)
     if direct:
         return None
-    # pooled: each count the sum of the shown counts of its group (rows with a hidden count left out)
+    # pooled: a row per group of the metric's rows, each count near the sum of the group's shown
+    # counts (a page pools the rows whose counts are all shown, and says how many it left out)
     counts = [c for c in numeric if c in spec.counts]
     if not counts:
         return None
     for i, g in enumerate(card_groups):
         members = group_of[g]
         values = shown[counts].iloc[members].apply(pd.to_numeric, errors="coerce")
-        kept = values.notna().all(axis=1)
-        row = {}
+        kept = values.notna().all(axis=1).to_numpy()
+        row, from_shown = {}, True
         for column in counts:
             cell = cells[column][i]
             total = values.loc[kept, column].sum()
-            if cell.number and abs(cell.value - total) > 0.5 + cell.step / 2:
-                return None
+            slack = 0.5 + cell.step / 2
+            if cell.number and abs(cell.value - total) > slack:
+                from_shown = False
+                left_out = values[column].isna().sum()
+                if abs(cell.value - values[column].sum()) > 3 * len(members) + 8 * left_out:
+                    return None  # not a total of these rows
             row[column] = card.at[i, column]
         for p in spec.proportions:
             if p.numerator in counts and p.denominator in counts:
@@ -143,18 +160,15 @@ def map_back(card: pd.DataFrame, shown: pd.DataFrame, truth: pd.DataFrame, spec)
                                             ("ci_high", p.intervals[1] if len(p.intervals) > 1 else None)):
                     if metric_column and name in card.columns:
                         row[metric_column] = card.at[i, name]
-        pooled_rows.append((i, row))
+        pooled_rows.append((i, row, [m for m, k in zip(members, kept) if k], from_shown))
     return _table(card, shown, truth, spec, keys, rows, pooled_rows, group_of, card_groups)
 
 
-def _is_figure(cells) -> bool:
-    return sum(c.number for c in cells) > 0
-
-
-def _direct(card, shown, spec, segments, cells, numeric, metric_numbers, index_of) -> dict[int, dict]:
+def _direct(card, shown, spec, segments, cells, numeric, metric_numbers, index_of) -> tuple[dict, set]:
     """Metric row -> {metric column: card cell}, each card number column matched, segment by
-    segment, to the metric column whose shown cells it prints."""
+    segment, to the metric column whose shown cells it prints; and the card columns matched."""
     rows: dict[int, dict] = {}
+    matched: set[str] = set()
     for members in segments.values():
         members = list(members)
         index = [index_of[i] for i in members]
@@ -163,8 +177,9 @@ def _direct(card, shown, spec, segments, cells, numeric, metric_numbers, index_o
                 if _agrees([cells[column][i] for i in members], shown[metric_column].iloc[index].tolist()):
                     for i, j in zip(members, index):
                         rows.setdefault(j, {})[metric_column] = card.at[i, column]
+                    matched.add(column)
                     break
-    return rows
+    return rows, matched
 
 
 def _table(card, shown, truth, spec, keys, rows, pooled_rows, group_of, card_groups):
@@ -183,36 +198,43 @@ def _table(card, shown, truth, spec, keys, rows, pooled_rows, group_of, card_gro
             card_rows.append(len(out_rows) - 1)
         columns = list(dict.fromkeys([*label_columns, *context_counts,
                                       *[c for v in rows.values() for c in v]]))
-        table = pd.DataFrame(out_rows, columns=columns).fillna("").astype(object)
+        table = pd.DataFrame(out_rows, columns=columns).astype(object).fillna("")
         return table, pd.DataFrame(truth_rows).reset_index(drop=True), spec, card_rows
-    # pooled: every part row as printed where the metric is shown, then the card's pooled rows
-    mapped = list(dict.fromkeys(c for _, row in pooled_rows for c in row))
+    # pooled: every part row as printed where the metric is shown, then the card's pooled rows.
+    # A pooled row that is the sum of the shown counts of the rows it kept tells nothing those
+    # rows do not (its true value: the sum of their true counts). One that is not is taken for
+    # what a leaky page would show: the true total of every row of its group, rounded or not,
+    # and attacked as their total (parts against total).
+    mapped = list(dict.fromkeys(c for _, row, _, _ in pooled_rows for c in row))
     parts = sorted({j for g in set(card_groups) for j in group_of[g]})
     for j in parts:
         out_rows.append({**{c: _text(shown.at[j, c]) for c in label_columns}, "_pooled": PART,
                          **{c: printed.at[j, c] for c in mapped}})
         truth_rows.append(truth.iloc[j].to_dict())
-    for i, row in pooled_rows:
+    adds_up = []
+    for i, row, kept, from_shown in pooled_rows:
         members = group_of[card_groups[i]]
         labels = {c: (_text(shown.at[members[0], c]) if c in keys else POOLED) for c in label_columns}
-        out_rows.append({**labels, "_pooled": POOLED, **row})
-        sums = truth[list(spec.counts)].iloc[members].apply(pd.to_numeric, errors="coerce").sum()
+        total_of = kept if from_shown else members
+        out_rows.append({**labels, "_pooled": POOLED if not from_shown else f"{POOLED} from shown counts", **row})
+        sums = truth[list(spec.counts)].iloc[total_of].apply(pd.to_numeric, errors="coerce").sum()
         truth_rows.append({**labels, **{c: int(sums[c]) for c in spec.counts}})
         card_rows.append(len(out_rows) - 1)
-    table = pd.DataFrame(out_rows).fillna("").astype(object)
+        adds_up.append(not from_shown)
+    table = pd.DataFrame(out_rows).astype(object).fillna("")
     truth_table = pd.DataFrame(truth_rows).reset_index(drop=True)
     counts = tuple(c for c in mapped if c in spec.counts)
     pooled_spec = dataclasses.replace(
         spec, labels=(*spec.labels, "_pooled"),
         additive=(*[a for a in spec.additive if _fits(a, table)],
-                  RowsAddUp(columns=counts, along="_pooled", total=POOLED, within=tuple(keys))))
+                  *([RowsAddUp(columns=counts, along="_pooled", total=POOLED, within=tuple(keys))]
+                    if any(adds_up) else [])))
     return table, truth_table, pooled_spec, card_rows
 
 
 def _fits(rule, table) -> bool:
-    needed = [getattr(rule, "along", None), *getattr(rule, "within", ()), *getattr(rule, "columns", ()),
-              getattr(rule, "total", None) if not isinstance(rule, RowsAddUp) else None,
-              *getattr(rule, "parts", ())]
-    return all(c is None or c in table.columns for c in needed) and not isinstance(rule, RowsAddUp) or \
-        (isinstance(rule, RowsAddUp) and all(c in table.columns for c in (rule.along, *rule.within, *rule.columns))
-         and rule.along != "area_code")
+    """A rule of the metric's spec that still holds in the attack table (every column present;
+    not an 'all areas' row, which a pooled table does not have)."""
+    if isinstance(rule, RowsAddUp):
+        return rule.along != "area_code" and all(c in table.columns for c in (rule.along, *rule.within, *rule.columns))
+    return all(c in table.columns for c in (rule.total, *rule.parts))

@@ -320,9 +320,17 @@ def test_a_pooled_row_is_attacked_as_the_total_of_the_areas_it_adds_up():
     answer = apply_disclosure(truth, SHARE)
     card = pd.DataFrame({"reached": [30.0], "cohort": [90.0], "pct": [33.3]})
     table, truth_rows, spec, card_rows = map_back(card, answer, truth, SHARE)
-    assert list(table["_pooled"]) == ["one row", "one row", POOLED] and card_rows == [2]
+    assert list(table["_pooled"]) == ["one row", "one row", f"{POOLED} from shown counts"] and card_rows == [2]
     assert list(table.reached) == [10, 20, 30.0] and list(truth_rows.reached) == [12, 20, 32]
     assert list(truth_rows.cohort) == [41, 52, 93]
+    assert spec.additive == ()  # the sum of what is shown adds nothing to it
     assert recovered(attack_table(table, truth_rows, spec)) == set()
-    # a pooled row that is not the sum of the shown counts is not taken for one
-    assert map_back(card.assign(reached=[32.0]), answer, truth, SHARE) is None
+    # pooled from the unrounded counts (32 of 93, 34.4%), the pooled row is their total: its
+    # counts are shown as they are
+    leaky = pd.DataFrame({"reached": [32.0], "cohort": [93.0], "pct": [34.4]})
+    table, truth_rows, spec, _ = map_back(leaky, answer, truth, SHARE)
+    assert list(table["_pooled"]) == ["one row", "one row", POOLED] and len(spec.additive) == 1
+    result = attack_table(table, truth_rows, spec)
+    assert recovered(result) == {(2, "reached", 32), (2, "cohort", 93)}
+    # a row far from any total of these rows is not taken for one
+    assert map_back(card.assign(reached=[300.0]), answer, truth, SHARE) is None

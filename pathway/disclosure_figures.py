@@ -141,14 +141,14 @@ def figure_points(figure: dict | None, *, text_only: bool = False) -> list[Point
 
 # ---- points onto the card's table -------------------------------------------------------
 def _row_words(shown: pd.DataFrame, truth: pd.DataFrame) -> list[set[str]]:
+    """Each row's words, one by one: its label cells, and the words of the card rows it was read
+    from (a table mapped back from the words a page prints)."""
+    card_words = shown.attrs.get("card_words", {})
     out = []
     for i in range(len(shown)):
-        found = set()
-        for frame in (shown, truth):
-            for value in frame.iloc[i].tolist():
-                if isinstance(value, str) and not parse_cell(value).number:
-                    found.add(words(value))
-        out.append(found)
+        texts = [*shown.iloc[i].tolist(), *truth.iloc[i].tolist(), *card_words.get(i, ())]
+        out.append({token for value in texts if isinstance(value, str) and not parse_cell(value).number
+                    for token in words(value).split()})
     return out
 
 
@@ -167,7 +167,8 @@ def match_points(points: list[Point], shown: pd.DataFrame, truth: pd.DataFrame,
     for trace_points in by_trace.values():
         unmatched = []
         for p in trace_points:
-            labels = {words(label) for label in p.labels} & known
+            labels = {token for label in p.labels if not parse_cell(label).number
+                      for token in words(label).split()} & known
             fits = [r for r in rows if labels and labels <= row_words[r]]
             if len(fits) == 1:
                 matched[(p.trace, p.index)] = fits[0]

@@ -26,6 +26,7 @@ from pathway.disclosure_audit import parse_cell
 
 POOLED = "pooled"
 PART = "one row"
+CARD_ROWS = object()  # key of the card rows a metric row was read from
 
 
 def _text(value) -> str:
@@ -177,6 +178,7 @@ def _direct(card, shown, spec, segments, cells, numeric, metric_numbers, index_o
                 if _agrees([cells[column][i] for i in members], shown[metric_column].iloc[index].tolist()):
                     for i, j in zip(members, index):
                         rows.setdefault(j, {})[metric_column] = card.at[i, column]
+                        rows[j].setdefault(CARD_ROWS, set()).add(i)
                     matched.add(column)
                     break
     return rows, matched
@@ -191,14 +193,19 @@ def _table(card, shown, truth, spec, keys, rows, pooled_rows, group_of, card_gro
         # metric's own rows print them: the attacker has those from any other view
         shown_counts = {c for v in rows.values() for c in v if c in spec.counts}
         context_counts = [] if shown_counts else [c for c in spec.counts if c in printed.columns]
+        card_words = {}
         for j, values in sorted(rows.items()):
             context = {c: printed.at[j, c] for c in context_counts}
+            sources = values.pop(CARD_ROWS, set())
             out_rows.append({**{c: _text(shown.at[j, c]) for c in label_columns}, **context, **values})
             truth_rows.append(truth.iloc[j].to_dict())
             card_rows.append(len(out_rows) - 1)
+            # the words the card prints on the rows read into this one (a chart labels its points so)
+            card_words[len(out_rows) - 1] = {_text(v) for i in sources for v in card.iloc[i].tolist()}
         columns = list(dict.fromkeys([*label_columns, *context_counts,
-                                      *[c for v in rows.values() for c in v]]))
+                                      *[c for v in rows.values() for c in v if c is not CARD_ROWS]]))
         table = pd.DataFrame(out_rows, columns=columns).astype(object).fillna("")
+        table.attrs["card_words"] = card_words
         return table, pd.DataFrame(truth_rows).reset_index(drop=True), spec, card_rows
     # pooled: every part row as printed where the metric is shown, then the card's pooled rows.
     # A pooled row that is the sum of the shown counts of the rows it kept tells nothing those
@@ -211,17 +218,19 @@ def _table(card, shown, truth, spec, keys, rows, pooled_rows, group_of, card_gro
         out_rows.append({**{c: _text(shown.at[j, c]) for c in label_columns}, "_pooled": PART,
                          **{c: printed.at[j, c] for c in mapped}})
         truth_rows.append(truth.iloc[j].to_dict())
-    adds_up = []
+    adds_up, card_words = [], {}
     for i, row, kept, from_shown in pooled_rows:
         members = group_of[card_groups[i]]
         labels = {c: (_text(shown.at[members[0], c]) if c in keys else POOLED) for c in label_columns}
         total_of = kept if from_shown else members
         out_rows.append({**labels, "_pooled": POOLED if not from_shown else f"{POOLED} from shown counts", **row})
+        card_words[len(out_rows)] = {_text(v) for v in card.iloc[i].tolist()}
         sums = truth[list(spec.counts)].iloc[total_of].apply(pd.to_numeric, errors="coerce").sum()
         truth_rows.append({**labels, **{c: int(sums[c]) for c in spec.counts}})
         card_rows.append(len(out_rows) - 1)
         adds_up.append(not from_shown)
     table = pd.DataFrame(out_rows).astype(object).fillna("")
+    table.attrs["card_words"] = {row - 1: texts for row, texts in card_words.items()}
     truth_table = pd.DataFrame(truth_rows).reset_index(drop=True)
     counts = tuple(c for c in mapped if c in spec.counts)
     pooled_spec = dataclasses.replace(

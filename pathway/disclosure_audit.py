@@ -95,7 +95,9 @@ def parse_cell(text, *, null_is_hidden: bool = True) -> Shown:
     if fraction:
         return Shown(False, value, 10.0 ** -len(fraction))
     digits = whole.lstrip("-")
-    zeros = len(digits) - len(digits.rstrip("0")) if digits.strip("0") else 0
+    # trailing zeros of a long number are rounding (1,300,000: money to 3 significant figures);
+    # of a short one (20, 100) they are its digits: 20% is whole percent, not to the nearest 10
+    zeros = len(digits) - len(digits.rstrip("0")) if digits.strip("0") and len(digits) > 3 else 0
     return Shown(False, value, 10.0 ** zeros if zeros else 1.0)
 
 

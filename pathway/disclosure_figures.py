@@ -167,13 +167,17 @@ def match_points(points: list[Point], shown: pd.DataFrame, truth: pd.DataFrame,
     for trace_points in by_trace.values():
         unmatched = []
         for p in trace_points:
-            labels = {token for label in p.labels if not parse_cell(label).number
-                      for token in words(label).split()} & known
-            fits = [r for r in rows if labels and labels <= row_words[r]]
-            if len(fits) == 1:
-                matched[(p.trace, p.index)] = fits[0]
+            def tokens(labels):
+                return {token for label in labels if not parse_cell(label).number
+                        for token in words(label).split()} & known
+            # with the series name, then without it (a series of words no row prints)
+            for labels in (tokens(p.labels), tokens(p.labels[1:] if p.name else p.labels)):
+                fits = [r for r in rows if labels and labels <= row_words[r]]
+                if len(fits) == 1:
+                    matched[(p.trace, p.index)] = fits[0]
+                    break
             else:
-                unmatched.append((p, labels))
+                unmatched.append((p, tokens(p.labels)))
         if not unmatched:
             continue
         # by order: the rows the trace's common labels (its series) fit, less those already drawn

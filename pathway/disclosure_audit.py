@@ -163,6 +163,8 @@ class TableAttack:
                  null_is_hidden: bool = True):
         self.raw = shown.reset_index(drop=True)
         self.truth = truth.reset_index(drop=True)
+        # no attrs: pandas deep-copies them into every slice and group
+        self.raw.attrs, self.truth.attrs = {}, {}
         if len(self.raw) != len(self.truth):
             raise ValueError(f"{table}: shown table has {len(self.raw)} rows, truth {len(self.truth)}")
         self.spec, self.policy = spec, policy
@@ -694,7 +696,7 @@ def _page_views(page_name: str, page, modes):
             yield label, lambda a=area: page.layout(area=a)
 
 
-def _align_card(shown: pd.DataFrame, calls, fetched: dict, truth_of):
+def _align_card(shown: pd.DataFrame, calls, fetched: dict, truth_of, words_for=None):
     """(attack table, truth, spec, rows the card shows, metric) for a card, or None: first as one
     metric's rows matched by their keys, then mapped back from headings in words, long form or
     pooled rows (pathway.disclosure_reshaped)."""
@@ -711,7 +713,7 @@ def _align_card(shown: pd.DataFrame, calls, fetched: dict, truth_of):
         truth = _truth_rows(answer, truth_of(name, params), metric)
         if truth is None:
             continue
-        mapped = map_back(shown, answer, truth, spec, _words_for)
+        mapped = map_back(shown, answer, truth, spec, words_for)
         if mapped is not None:
             return (*mapped, name)
     for name, params in ordered:
@@ -723,14 +725,18 @@ def _align_card(shown: pd.DataFrame, calls, fetched: dict, truth_of):
     return None
 
 
-def _words_for(code: str) -> set[str]:
-    """The words dashboard pages print for a code (a service's name, a risk factor, an area)."""
+def _page_words():
+    """code -> the words dashboard pages print for it (a service's name, a risk factor, an area),
+    with the warehouse's names read once."""
     from pathway.web.components.page import area_names, service_labels
     from pathway.web.pages.equity import group_words
     from pathway.web.pages.risk_pathway import risk_factor_words
 
-    return {code, service_labels().get(code, code), area_names().get(code, code), group_words(code),
-            risk_factor_words(code)}
+    services, areas = service_labels(), area_names()
+
+    def words_for(code: str) -> set[str]:
+        return {code, services.get(code, code), areas.get(code, code), group_words(code), risk_factor_words(code)}
+    return words_for
 
 
 def _truth_rows(answer: pd.DataFrame, truth: pd.DataFrame, metric):
@@ -763,6 +769,7 @@ def audit_dashboard(warehouse, modes: list[tuple[str, str]] | None = None, progr
 
     create_app(warehouse=warehouse)
     web_data.configure(warehouse=warehouse)
+    words_for = _page_words()
     original = web_data.fetch_metric
     asked: list[tuple[str, dict]] = []
     fetched: dict[tuple, pd.DataFrame] = {}
@@ -805,7 +812,7 @@ def audit_dashboard(warehouse, modes: list[tuple[str, str]] | None = None, progr
                         progress(f"dashboard {page_name} {card} ({label}): {len(shown)} rows")
                     if not len(shown):
                         continue
-                    aligned = _align_card(shown, calls, fetched, truth_of)
+                    aligned = _align_card(shown, calls, fetched, truth_of, words_for)
                     if aligned is None:
                         result.not_covered.append(f"dashboard {page_name} {card} ({label}): not "
                                                   "one metric's rows (pooled or reshaped)")

@@ -144,9 +144,10 @@ def _row_words(shown: pd.DataFrame, truth: pd.DataFrame) -> list[set[str]]:
     """Each row's words, one by one: its label cells, and the words of the card rows it was read
     from (a table mapped back from the words a page prints)."""
     card_words = shown.attrs.get("card_words", {})
+    shown_rows, truth_rows = shown.to_numpy(dtype=object), truth.to_numpy(dtype=object)
     out = []
     for i in range(len(shown)):
-        texts = [*shown.iloc[i].tolist(), *truth.iloc[i].tolist(), *card_words.get(i, ())]
+        texts = [*shown_rows[i], *truth_rows[i], *card_words.get(i, ())]
         out.append({token for value in texts if isinstance(value, str) and not parse_cell(value).number
                     for token in words(value).split()})
     return out

@@ -66,17 +66,16 @@ def _words_column(series: pd.Series) -> bool:
     return not pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series)
 
 
-def _agrees(card_cells, metric_values) -> bool:
+def _agrees(card_cells, metric_values: np.ndarray) -> bool:
+    """Whether the card's cells print the metric's values: '*' or a blank where the metric has
+    none, each number within its printed precision, and at least one number."""
     seen = False
-    for cell, value in zip(card_cells, metric_values):
-        number = pd.to_numeric(pd.Series([value]), errors="coerce").iloc[0]
-        if cell.hidden or (not cell.number and not str(cell)):
-            if cell.hidden != pd.isna(number):
+    for cell, number in zip(card_cells, metric_values):
+        if not cell.number:
+            if not np.isnan(number):
                 return False
             continue
-        if not cell.number:
-            return False
-        if pd.isna(number) or not (cell.allows(float(number)) or abs(cell.value - float(number)) < 1e-9):
+        if np.isnan(number) or not (cell.allows(float(number)) or abs(cell.value - float(number)) < 1e-9):
             return False
         seen = True
     return seen
@@ -87,8 +86,9 @@ def map_back(card: pd.DataFrame, shown: pd.DataFrame, truth: pd.DataFrame, spec,
     table the card itself shows) or None when the card is not this metric's rows reshaped or pooled.
     `shown` is the metric's answer as the page received it (disclosed), `truth` the same rows
     unsuppressed."""
-    shown, truth = shown.reset_index(drop=True), truth.reset_index(drop=True)
-    card = card.reset_index(drop=True)
+    # without attrs: pandas copies them (the disclosure spec) into every slice, which was most of the time
+    shown, truth, card = (frame.reset_index(drop=True).copy() for frame in (shown, truth, card))
+    shown.attrs, truth.attrs, card.attrs = {}, {}, {}
     if card.empty or shown.empty or len(shown) != len(truth):
         return None
     labels = label_pairs(card, shown, spec, words_for)
@@ -170,12 +170,18 @@ def _direct(card, shown, spec, segments, cells, numeric, metric_numbers, index_o
     segment, to the metric column whose shown cells it prints; and the card columns matched."""
     rows: dict[int, dict] = {}
     matched: set[str] = set()
+    values = {}
+
+    def values_of(column):
+        if column not in values:
+            values[column] = pd.to_numeric(shown[column], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+        return values[column]
     for members in segments.values():
         members = list(members)
         index = [index_of[i] for i in members]
         for column in numeric:
             for metric_column in sorted(metric_numbers, key=lambda m: (m != column, m not in spec.counts)):
-                if _agrees([cells[column][i] for i in members], shown[metric_column].iloc[index].tolist()):
+                if _agrees([cells[column][i] for i in members], values_of(metric_column)[index]):
                     for i, j in zip(members, index):
                         rows.setdefault(j, {})[metric_column] = card.at[i, column]
                         rows[j].setdefault(CARD_ROWS, set()).add(i)

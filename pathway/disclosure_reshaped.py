@@ -66,18 +66,18 @@ def _words_column(series: pd.Series) -> bool:
     return not pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series)
 
 
-def _agrees(card_cells, metric_values: np.ndarray) -> bool:
-    """Whether the card's cells print the metric's values: '*' or a blank where the metric has
-    none, each number within its printed precision, and at least one number."""
-    seen = False
+def _agrees(card_cells, metric_values: np.ndarray) -> int:
+    """How many numbers the card's cells print of the metric's values (0 when any cell does not:
+    '*' or a blank where the metric has none, each number within its printed precision)."""
+    seen = 0
     for cell, number in zip(card_cells, metric_values):
         if not cell.number:
             if not np.isnan(number):
-                return False
+                return 0
             continue
         if np.isnan(number) or not (cell.allows(float(number)) or abs(cell.value - float(number)) < 1e-9):
-            return False
-        seen = True
+            return 0
+        seen += 1
     return seen
 
 
@@ -181,7 +181,9 @@ def _direct(card, shown, spec, segments, cells, numeric, metric_numbers, index_o
         index = [index_of[i] for i in members]
         for column in numeric:
             for metric_column in sorted(metric_numbers, key=lambda m: (m != column, m not in spec.counts)):
-                if _agrees([cells[column][i] for i in members], values_of(metric_column)[index]):
+                # one number agreeing by chance is no evidence: two, or the same heading
+                agreed = _agrees([cells[column][i] for i in members], values_of(metric_column)[index])
+                if agreed >= 2 or (agreed and metric_column == column):
                     for i, j in zip(members, index):
                         rows.setdefault(j, {})[metric_column] = card.at[i, column]
                         rows[j].setdefault(CARD_ROWS, set()).add(i)

@@ -334,3 +334,25 @@ def test_a_pooled_row_is_attacked_as_the_total_of_the_areas_it_adds_up():
     assert recovered(result) == {(2, "reached", 32), (2, "cohort", 93)}
     # a row far from any total of these rows is not taken for one
     assert map_back(card.assign(reached=[300.0]), answer, truth, SHARE) is None
+
+
+def test_a_long_table_in_words_is_read_back_into_the_metrics_columns():
+    from pathway.disclosure_reshaped import map_back
+
+    # two services' outcomes as a page prints them: one row per service and measure, services in
+    # words, 'people' and 'out of' standing for improved/paired or recovered/at baseline
+    spec = DisclosureSpec(counts=("improved", "paired", "recovered", "at_baseline"), labels=("service",))
+    truth = pd.DataFrame({"service": ["talking_therapies", "family_hub"], "improved": [54, 21],
+                          "paired": [126, 42], "recovered": [37, 12], "at_baseline": [67, 31]})
+    answer = apply_disclosure(truth, spec)  # 55 of 125, 20 of 40; 35 of 65, 10 of 30
+    card = pd.DataFrame({"service": ["Talking therapies", "Family hub", "Talking therapies", "Family hub"],
+                         "measure": ["Improved", "Improved", "Recovered", "Recovered"],
+                         "people": [55, 20, 35, 10], "out_of": [125, 40, 65, 30]})
+    names = {"talking_therapies": "Talking therapies", "family_hub": "Family hub"}
+    table, truth_rows, _, card_rows = map_back(card, answer, truth, spec, lambda code: {code, names.get(code, code)})
+    assert card_rows == [0, 1] and list(table.service) == ["talking_therapies", "family_hub"]
+    assert [list(table[c]) for c in ("improved", "paired", "recovered", "at_baseline")] == \
+        [[55, 20], [125, 40], [35, 10], [65, 30]]
+    assert list(truth_rows.paired) == [126, 42]
+    # without the names in words the services cannot be told apart: not read back
+    assert map_back(card, answer, truth, spec) is None

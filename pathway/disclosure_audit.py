@@ -787,7 +787,6 @@ def audit_dashboard(warehouse, modes: list[tuple[str, str]] | None = None, progr
     import importlib
     import sys
 
-    from pathway import catalogue
     from pathway.disclosure_figures import figure_points, figure_table
     from pathway.metrics import run_metric
     from pathway.web import warehouse as web_data

@@ -76,9 +76,10 @@ def _sent(value) -> Shown:
 
 
 def _positions_only(trace: dict) -> bool:
-    """Traces whose x and y place a shape on the page, not figures: map outlines and labels."""
-    return trace.get("fill") == "toself" or trace.get("mode") == "text" or trace.get("hoverinfo") == "skip" \
-        and not trace.get("text")
+    """Traces whose x and y place a shape or a label on the page, not figures: map outlines, the
+    map's labels, and lines nobody can hover (a funnel plot's limits around a shown benchmark)."""
+    return (trace.get("fill") == "toself" or trace.get("mode") == "text"
+            or (trace.get("hoverinfo") == "skip" and not trace.get("text")))
 
 
 def figure_points(figure: dict | None, *, text_only: bool = False) -> list[Point]:
@@ -127,9 +128,10 @@ def figure_points(figure: dict | None, *, text_only: bool = False) -> list[Point
                     if not errors or value_key not in point.numbers:
                         continue
                     centre = point.numbers[value_key].value
-                    up = (errors.get("array") or [None] * size)[i] if i < len(errors.get("array") or []) else None
-                    down = errors.get("arrayminus") if not errors.get("symmetric", True) else errors.get("array")
-                    down = down[i] if down is not None and i < len(down) else None
+                    ups = errors.get("array") or []
+                    downs = (errors.get("array") if errors.get("symmetric", True) else errors.get("arrayminus")) or []
+                    up = ups[i] if i < len(ups) else None
+                    down = downs[i] if i < len(downs) else None
                     if _is_number(up):
                         point.numbers["interval high"] = _sent(centre + float(up))
                     if _is_number(down):

@@ -102,9 +102,12 @@ def map_back(card: pd.DataFrame, shown: pd.DataFrame, truth: pd.DataFrame, spec,
     numeric = [c for c in card.columns if c not in {c for c, _, _ in labels}
                and any(parse_cell(v).number for v in card[c])]
     cells = {c: [parse_cell(v) for v in card[c]] for c in numeric}
-    # a column of words that is not a label of the metric splits a long table into segments
+    # a column of words that is not a label of the metric, taking several values among rows with
+    # the same labels ('measure': a row per measure of one metric row), splits a long table into
+    # segments; one that follows the labels (an area's name beside its code) does not
+    by_group = card.assign(_group=[str(g) for g in card_groups]).groupby("_group", sort=False)
     reshape = [c for c in card.columns if c not in numeric and c not in {c for c, _, _ in labels}
-               and card[c].map(_text).nunique() > 1]
+               and (by_group[c].nunique() > 1).any()]
     segments = card.groupby(reshape, sort=False).indices if reshape else {(): np.arange(len(card))}
     metric_numbers = [c for c in shown.columns if c not in keys and
                       pd.to_numeric(shown[c], errors="coerce").notna().any() or c in spec.counts]

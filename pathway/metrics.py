@@ -78,28 +78,39 @@ def run_metric(warehouse: Warehouse, name: str, params: Mapping[str, Any] | None
     A suppressed answer precomputed for these parameters and this data version
     (pathway.answers) is given back as stored; anything else runs live."""
     metric = _metric(name)
-    steps = _STEPS.get(metric.name, MetricSteps())
     warehouse.ensure_schema()
     with warehouse.connect() as conn:
         # the data version and the journey check on the connection the metric runs on
         version = _ready_version(warehouse, conn)
-        if version is None:
-            conn.close()
-            ensure_journey(warehouse)  # a rebuild, in a transaction of its own
-            return run_metric(warehouse, name, params, suppress=suppress)
-        binds = resolve_parameters(warehouse, metric, params, conn=conn, version=version)
-        if steps.prepare:
-            steps.prepare(warehouse, binds, params or {}, conn)
-        _disclosure_binds(warehouse, binds, suppress)
-        if suppress:
-            stored = answers.stored_answer(warehouse, conn, version, metric.name, binds)
-            if stored is not None:
-                # what Parquet does not keep: the spec the answer was disclosed under
-                stored.attrs["disclosure"] = metric.disclosure_for(binds)
-                stored.attrs["suppressed"] = True
-                return stored
-        frame = _sql_frame(*_sql_rows(warehouse, metric, binds, conn))
+        if version is not None:
+            stored, frame, binds = _stored_or_rows(warehouse, metric, params, suppress, conn, version)
+    if version is None:
+        # a rebuild, in a transaction of its own; its version is the one to answer at (it may
+        # still not count as current: a load of published figures moves the load log alone)
+        version = ensure_journey(warehouse)
+        with warehouse.connect() as conn:
+            stored, frame, binds = _stored_or_rows(warehouse, metric, params, suppress, conn, version)
+    if stored is not None:
+        return stored
     return _finish(warehouse, metric, frame, binds, suppress=suppress)
+
+
+def _stored_or_rows(warehouse: Warehouse, metric: Metric, params: Mapping[str, Any] | None,
+                    suppress: bool, conn, version: answers.DataVersion):
+    """(the stored answer, None, binds) when precompute kept one, else (None, the SQL's rows, binds)."""
+    steps = _STEPS.get(metric.name, MetricSteps())
+    binds = resolve_parameters(warehouse, metric, params, conn=conn, version=version)
+    if steps.prepare:
+        steps.prepare(warehouse, binds, params or {}, conn)
+    _disclosure_binds(warehouse, binds, suppress)
+    if suppress:
+        stored = answers.stored_answer(warehouse, conn, version, metric.name, binds)
+        if stored is not None:
+            # what Parquet does not keep: the spec the answer was disclosed under
+            stored.attrs["disclosure"] = metric.disclosure_for(binds)
+            stored.attrs["suppressed"] = True
+            return stored, None, binds
+    return None, _sql_frame(*_sql_rows(warehouse, metric, binds, conn)), binds
 
 
 def _disclosure_binds(warehouse: Warehouse, binds: dict, suppress: bool) -> None:

@@ -839,6 +839,12 @@ def audit_dashboard(warehouse, modes: list[tuple[str, str]] | None = None, progr
                         continue
                     aligned = _align_card(shown, calls, fetched, truth_of, words_for)
                     if aligned is None:
+                        from pathway.disclosure_steps import attack_step_card
+                        steps = attack_step_card(page_name, card, shown, calls, fetched, truth_of, words_for,
+                                                 policy, label)
+                        if steps is not None:  # a funnel's steps, read back as the metric's rows
+                            result.merge(steps)
+                            continue
                         result.not_covered.append(f"dashboard {page_name} {card} ({label}): not "
                                                   "one metric's rows (pooled or reshaped)")
                         continue

@@ -356,3 +356,44 @@ def test_a_long_table_in_words_is_read_back_into_the_metrics_columns():
     assert list(truth_rows.paired) == [126, 42]
     # without the names in words the services cannot be told apart: not read back
     assert map_back(card, answer, truth, spec) is None
+
+
+# ---- step tables (funnels) read back as the metric's rows -------------------------------
+RISK = DisclosureSpec(counts=("at_risk", "referred_antenatal", "seen_antenatal", "parent_infant_seen"),
+                      labels=("area_code", "risk_factor"))
+RISK_WORDS = ("Risk recorded in pregnancy", "Referred before birth", "Seen before birth", "Parent-infant team")
+RISK_STEPS = tuple(zip(RISK.counts, RISK_WORDS))
+
+
+def _risk_steps_attack(values, truth):
+    from pathway.disclosure_reshaped import map_back
+    from pathway.disclosure_steps import risk_steps
+
+    card = pd.DataFrame({"step": list(RISK_WORDS), "families": values})
+    (wide,), = risk_steps(card, RISK_STEPS)
+    mapped = map_back(wide, apply_disclosure(truth, RISK), truth, RISK)
+    assert mapped is not None
+    table, truth_rows, spec, card_rows = mapped
+    return table, truth_rows, card_rows, attack_table(table, truth_rows, spec)
+
+
+def test_a_risk_step_table_is_read_back_as_the_any_row_and_its_pooled_total():
+    # Two areas' 'any risk factor' rows: A 43, 31, 22, 9 (shown 45, 30, 20, 10), B 57, 36, 18, 6
+    # (shown 55, 35, 20, * hidden); a risk factor row of A beside them is not read
+    truth = pd.DataFrame({"area_code": ["A", "B", "A"], "risk_factor": ["any", "any", "rf_smoking"],
+                          "at_risk": [43, 57, 20], "referred_antenatal": [31, 36, 12],
+                          "seen_antenatal": [22, 18, 9], "parent_infant_seen": [9, 6, 3]})
+    # all areas, as the page adds them up: each step the sum of the shown counts, '*' where one
+    # rests on a hidden count: 100, 65, 40, *
+    table, truth_rows, card_rows, result = _risk_steps_attack([100, 65, 40, "*"], truth)
+    assert card_rows == [2] and list(table.at_risk) == [45, 55, 100]
+    assert list(truth_rows.at_risk) == [43, 57, 100]
+    assert recovered(result) == set()
+    # a leaky page adding up the unrounded counts shows 100, 67, 40, 15: 67 is no multiple of 5,
+    # the exact total of 31 and 36 (100, 40 and 15 are, and tell nothing)
+    table, truth_rows, card_rows, result = _risk_steps_attack([100, 67, 40, 15], truth)
+    assert recovered(result) == {(2, "referred_antenatal", 67)}
+    # the wrong words are not read at all
+    from pathway.disclosure_steps import risk_steps
+    assert risk_steps(pd.DataFrame({"step": ["Births", *RISK_WORDS[1:]], "families": [1, 2, 3, 4]}),
+                      RISK_STEPS) is None

@@ -841,7 +841,7 @@ def audit_dashboard(warehouse, modes: list[tuple[str, str]] | None = None, progr
                     if aligned is None:
                         from pathway.disclosure_steps import attack_step_card
                         steps = attack_step_card(page_name, card, shown, calls, fetched, truth_of, words_for,
-                                                 policy, label)
+                                                 policy, label, figures.get(card))
                         if steps is not None:  # a funnel's steps, read back as the metric's rows
                             result.merge(steps)
                             continue

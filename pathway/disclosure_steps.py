@@ -88,10 +88,42 @@ def step_cards(page_name: str, card_id: str, card: pd.DataFrame, fetched: dict) 
     return read(card, answer)
 
 
+def chart_steps(figure: dict | None, card: pd.DataFrame) -> pd.DataFrame | None:
+    """A funnel chart's bars as a step table (the step's words, the number sent for it at the
+    precision it is sent), in the card's own headings; None when its bars are not the card's steps.
+    The share of the first step printed on each bar is worked out from two numbers shown here."""
+    traces = [t for t in (figure or {}).get("data", []) if t.get("type") == "bar"]
+    if len(traces) != 1 or card.shape[1] != 2:
+        return None
+    steps, values = list(traces[0].get("y") or []), list(traces[0].get("x") or [])
+    if len(steps) != len(values) or [str(s) for s in steps] != [str(s) for s in card.iloc[:, 0]]:
+        return None
+    sent = ["*" if v is None else repr(float(v)) if not float(v).is_integer() else int(v) for v in values]
+    return pd.DataFrame({card.columns[0]: steps, card.columns[1]: sent})
+
+
 def attack_step_card(page_name: str, card_id: str, card: pd.DataFrame, calls, fetched: dict, truth_of,
-                     words_for, policy, label: str):
-    """The attack on a step table, read back as the metric's rows (an AuditResult), or None when
-    it cannot be read back soundly (every card of one alternative must map onto the metric)."""
+                     words_for, policy, label: str, figure: dict | None = None):
+    """The attack on a step table and its funnel chart, read back as the metric's rows (an
+    AuditResult), or None when the table cannot be read back soundly (every card of one
+    alternative must map onto the metric); a chart whose bars cannot be is listed as not covered."""
+    from pathway.disclosure_audit import AuditResult
+
+    result = _attack_steps(page_name, card_id, card, calls, fetched, truth_of, words_for, policy, label,
+                           "dashboard tables and downloads")
+    if result is None or not figure or not figure.get("data"):
+        return result
+    drawn = chart_steps(figure, card)
+    charted = None if drawn is None else _attack_steps(page_name, card_id, drawn, calls, fetched, truth_of,
+                                                       words_for, policy, label, "dashboard chart data")
+    if charted is None:
+        charted = AuditResult(not_covered=[f"dashboard chart data {page_name} {card_id} ({label}): the funnel's "
+                                           "bars not read back as its steps"])
+    result.merge(charted)
+    return result
+
+
+def _attack_steps(page_name, card_id, card, calls, fetched, truth_of, words_for, policy, label, channel):
     from pathway.disclosure_audit import AuditResult, _align_card, attack_table
 
     alternatives = step_cards(page_name, card_id, card, fetched)
@@ -105,8 +137,7 @@ def attack_step_card(page_name: str, card_id: str, card: pd.DataFrame, calls, fe
         for k, (table, truth, spec, _, name) in enumerate(aligned):
             where = f"{page_name} {card_id}: {name}, steps read as its rows ({label})" + \
                 (f", part {k + 1}" if len(aligned) > 1 else "")
-            result.merge(attack_table(table, truth, spec, policy, channel="dashboard tables and downloads",
-                                      table=where))
-        result.tables["dashboard tables and downloads"] -= len(aligned) - 1  # one card, one table
+            result.merge(attack_table(table, truth, spec, policy, channel=channel, table=where))
+        result.tables[channel] -= len(aligned) - 1  # one card, one table
         return result
     return None

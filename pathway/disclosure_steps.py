@@ -109,6 +109,9 @@ def attack_step_card(page_name: str, card_id: str, card: pd.DataFrame, calls, fe
     alternative must map onto the metric); a chart whose bars cannot be is listed as not covered."""
     from pathway.disclosure_audit import AuditResult
 
+    if (page_name, card_id) == ("compare", "area-profile"):  # a row per indicator, several metrics
+        from pathway.disclosure_profile import attack_profile
+        return attack_profile(card, fetched, truth_of, policy, label)
     result = _attack_steps(page_name, card_id, card, calls, fetched, truth_of, words_for, policy, label,
                            "dashboard tables and downloads")
     if result is None or not figure or not figure.get("data"):

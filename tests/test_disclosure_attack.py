@@ -441,3 +441,35 @@ def test_the_overview_funnel_is_read_back_with_its_births_as_a_stages_cohort():
     # the funnel chart's bars read back as the same steps, at the precision they are sent
     chart = {"data": [{"type": "bar", "y": steps, "x": [315.0, 145.0, 210.0], "text": ["315", "145 (46%)", "210 (67%)"]}]}
     assert chart_steps(chart, pd.DataFrame({"step": steps, "people": [315, 145, 210]})).people.tolist() == [315, 145, 210]
+
+
+def test_the_area_profile_is_read_back_row_by_row_with_its_spread_as_summaries():
+    from pathway.disclosure_profile import profile_tables
+    from pathway.web.indicators import Indicator
+
+    # one indicator over three areas: A 12 of 40 (shown 10 of 40, 25%), B 2 of 30 (hidden),
+    # C 20 of 50 (20 of 50, 40%); the spread is of the shown percentages 25 and 40
+    indicator = Indicator("reach", "Reached", "stage_reach", "pct", "reached", "cohort", "reached", "births")
+    spec = DisclosureSpec(counts=("reached", "cohort"), labels=("area_code",),
+                          proportions=(Proportion("pct", "reached", "cohort", intervals=()),))
+    truth = pd.DataFrame({"area_code": ["A", "B", "C"], "reached": [12, 2, 20], "cohort": [40, 30, 50]})
+    truth["pct"] = 100 * truth.reached / truth.cohort
+    answer = apply_disclosure(truth, spec)
+    answer.attrs["disclosure"] = spec
+    fetched = {("stage_reach", (("area", "all"),)): answer}
+
+    def attack(**shown):
+        card = pd.DataFrame([{"indicator": "Reached", "count": 10, "this area": 25, "benchmark": 33.3,
+                              "lowest": 25, "25th percentile": 28.8, "75th percentile": 36.3, "highest": 40,
+                              **shown}])
+        (_, table, truth_rows, table_spec), = profile_tables(card, fetched, lambda n, p: truth, "area A",
+                                                             {"reach": indicator})
+        return table, recovered(attack_table(table, truth_rows, table_spec))
+    table, found = attack()
+    assert list(table.reached) == [10, "*", 20] and list(table["profile q1"]) == [28.8] * 3
+    assert found == set()
+    # a leaky profile: the lowest of the exact percentages (30, 6.67, 40) is B's own, 6.7, which
+    # no shown value is and only 2 of 30 gives among 1-7 of 28-32; and the area's count printed
+    # as it is (12, no multiple of 5) is given back too
+    table, found = attack(lowest=6.7, count=12)
+    assert found == {(1, "reached", 2), (0, "reached", 12)}

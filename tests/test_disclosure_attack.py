@@ -473,3 +473,19 @@ def test_the_area_profile_is_read_back_row_by_row_with_its_spread_as_summaries()
     # as it is (12, no multiple of 5) is given back too
     table, found = attack(lowest=6.7, count=12)
     assert found == {(1, "reached", 2), (0, "reached", 12)}
+
+
+def test_a_card_of_every_area_is_not_read_against_one_areas_answer():
+    from pathway.disclosure_reshaped import map_back
+
+    # the page asked for area A alone and for all areas; a card of all three areas printed
+    # against A's answer would read A's row only and leave B and C unattacked
+    truth = pd.DataFrame({"area_code": ["A", "B", "C"], "area_name": ["Northmoor", "Eastfield", "Oakvale"],
+                          "reached": [12, 20, 31], "cohort": [41, 52, 60]})
+    truth["pct"] = 100 * truth.reached / truth.cohort
+    everyone = apply_disclosure(truth, SHARE)
+    card = format_for_people(everyone, SHARE)
+    one = everyone.iloc[[0]].reset_index(drop=True)
+    assert map_back(card, one, truth.iloc[[0]], SHARE) is None
+    table, _, _, card_rows = map_back(card, everyone, truth, SHARE)
+    assert card_rows == [0, 1, 2] and list(table.area_code) == ["A", "B", "C"]

@@ -73,8 +73,31 @@ def overview_funnel(card: pd.DataFrame, answer: pd.DataFrame | None) -> list[lis
             for stage in order]
 
 
+def outcome_measures(card: pd.DataFrame, measures=None) -> list[list[pd.DataFrame]] | None:
+    """The outcomes card for all areas (a row per service, instrument and measure, 'people' and
+    'out of' pooled over areas) as one card per measure in the metric's headings: each is then
+    the pooled total of the areas' rows for that measure. `measures`: (words, pct, numerator,
+    denominator, interval low, interval high), by default the page's own."""
+    if measures is None:
+        from pathway.web.pages.outcomes import MEASURES as measures
+
+    if "measure" not in card.columns or not {"people", "out_of"} <= set(card.columns):
+        return None
+    known = {m[0]: m for m in measures}
+    if not set(card["measure"]) <= set(known):
+        return None
+    cards = []
+    for words, rows in card.groupby("measure", sort=False):
+        _, pct, numerator, denominator, low, high = known[words]
+        cards.append(rows.drop(columns="measure").rename(columns={
+            "people": numerator, "out_of": denominator, "pct": pct, "ci_low": low, "ci_high": high})
+            .reset_index(drop=True))
+    return [cards]
+
+
 STEP_TABLES = {("risk_pathway", "risk-steps"): ("risk_pathway", lambda card, answer: risk_steps(card)),
-               ("overview", "overview-funnel"): ("stage_reach", overview_funnel)}
+               ("overview", "overview-funnel"): ("stage_reach", overview_funnel),
+               ("outcomes", "outcomes"): ("outcomes", lambda card, answer: outcome_measures(card))}
 
 
 def step_cards(page_name: str, card_id: str, card: pd.DataFrame, fetched: dict) -> list[list[pd.DataFrame]] | None:
@@ -116,6 +139,10 @@ def attack_step_card(page_name: str, card_id: str, card: pd.DataFrame, calls, fe
                            "dashboard tables and downloads")
     if result is None or not figure or not figure.get("data"):
         return result
+    if (page_name, card_id) == ("outcomes", "outcomes"):  # a bar series per measure, not a funnel
+        result.merge(_chart_by_series(figure, list(card["measure"].unique()), result.aligned, policy,
+                                      f"{page_name} {card_id} ({label})"))
+        return result
     drawn = chart_steps(figure, card)
     charted = None if drawn is None else _attack_steps(page_name, card_id, drawn, calls, fetched, truth_of,
                                                        words_for, policy, label, "dashboard chart data")
@@ -142,5 +169,28 @@ def _attack_steps(page_name, card_id, card, calls, fetched, truth_of, words_for,
                 (f", part {k + 1}" if len(aligned) > 1 else "")
             result.merge(attack_table(table, truth, spec, policy, channel=channel, table=where))
         result.tables[channel] -= len(aligned) - 1  # one card, one table
+        result.aligned = aligned
         return result
     return None
+
+
+def _chart_by_series(figure: dict, series: list[str], aligned: list, policy, where: str):
+    """A chart with a series per card of `aligned` (named as `series`), each series' points put on
+    its card's rows and attacked as dashboard chart data."""
+    from pathway.disclosure_audit import AuditResult, attack_table
+    from pathway.disclosure_figures import figure_points, figure_table, words
+
+    channel = "dashboard chart data"
+    result = AuditResult()
+    points = figure_points(figure)
+    for name, (table, truth, spec, card_rows, _) in zip(series, aligned):
+        mine = [p for p in points if words(p.name) == words(name)]
+        drawn, _, unplaced = figure_table(mine, table, truth, spec, card_rows)
+        if unplaced:
+            result.not_covered.append(f"{channel} {where}: {unplaced} points of {name} not placed on a row")
+        result.merge(attack_table(drawn, truth, spec, policy, channel=channel, table=f"{where}, {name}"))
+    others = [p for p in points if words(p.name) not in {words(n) for n in series}]
+    if others:
+        result.not_covered.append(f"{channel} {where}: {len(others)} points of no series of its table")
+    result.tables[channel] -= max(len(aligned) - 1, 0)
+    return result

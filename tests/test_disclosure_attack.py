@@ -489,3 +489,34 @@ def test_a_card_of_every_area_is_not_read_against_one_areas_answer():
     assert map_back(card, one, truth.iloc[[0]], SHARE) is None
     table, _, _, card_rows = map_back(card, everyone, truth, SHARE)
     assert card_rows == [0, 1, 2] and list(table.area_code) == ["A", "B", "C"]
+
+
+def test_pooled_outcomes_in_long_form_are_read_back_a_measure_at_a_time():
+    from pathway.disclosure_reshaped import map_back
+    from pathway.disclosure_steps import outcome_measures
+
+    spec = DisclosureSpec(counts=("improved", "paired", "recovered", "at_baseline"),
+                          labels=("area_code", "service", "instrument"))
+    measures = (("Improved", "improved_pct", "improved", "paired", "improved_ci_low", "improved_ci_high"),
+                ("Recovery", "recovered_pct", "recovered", "at_baseline", "recovered_ci_low", "recovered_ci_high"))
+    # two areas of one service and scale: improved 54 of 126 and 21 of 42 (shown 55 of 125, 20 of
+    # 40), recovered 37 of 67 and 12 of 31 (shown 35 of 65, 10 of 30)
+    truth = pd.DataFrame({"area_code": ["A", "B"], "service": ["talking_therapies"] * 2, "instrument": ["PHQ-9"] * 2,
+                          "improved": [54, 21], "paired": [126, 42], "recovered": [37, 12], "at_baseline": [67, 31]})
+    answer = apply_disclosure(truth, spec)
+
+    def attack(people, out_of):
+        card = pd.DataFrame({"service": ["Talking therapies"] * 2, "instrument": ["PHQ-9"] * 2,
+                             "people": people, "out_of": out_of, "measure": ["Improved", "Recovery"]})
+        (cards,) = outcome_measures(card, measures)
+        found = set()
+        for wide in cards:
+            table, truth_rows, table_spec, card_rows = map_back(
+                wide, answer, truth, spec, lambda code: {code, "Talking therapies"})
+            assert card_rows == [2]
+            found |= recovered(attack_table(table, truth_rows, table_spec))
+        return found
+    # pooled from the shown counts: 75 of 165 improved, 45 of 95 recovered
+    assert attack([75, 45], [165, 95]) == set()
+    # pooled from the unrounded counts: 75 of 168, 49 of 98 given back (75 is a multiple of 5)
+    assert attack([75, 49], [168, 98]) == {(2, "paired", 168), (2, "recovered", 49), (2, "at_baseline", 98)}

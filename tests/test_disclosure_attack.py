@@ -6,6 +6,8 @@ unrounded births, differencing against a total), and find nothing in what the pr
 
 from __future__ import annotations
 
+from collections import Counter
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -177,6 +179,13 @@ def test_the_attack_recovers_nothing_from_the_county_demo(county_demo):
     # or a chart's points) is listed, not skipped in silence
     assert [n for n in result.not_covered if "pooled or reshaped" not in n
             and "points not placed on a row" not in n] == []
+    # what is left is the economic case only: the sensitivity table (returns under other
+    # assumptions, no count cell) in every area mode, and the scenario chart's totals over
+    # conditions in every mode and the cost chart's totals over areas for all areas
+    left = Counter(n.split(" (")[0] for n in result.not_covered)
+    assert left == {"dashboard economic_case economic-sensitivity": 5,
+                    "dashboard chart data economic_case economic-scenario": 5,
+                    "dashboard chart data economic_case economic-cost": 1}, result.not_covered
     for channel in ("pathway query JSON", "dashboard tables and downloads", "HTML report tables",
                     "dashboard chart data", "map hover text"):
         assert result.cells_attacked[channel] > 100, channel

@@ -237,6 +237,11 @@ class TableAttack:
         for p in self.spec.proportions:
             if any(c not in self.cells for c in (p.pct, p.numerator, p.denominator)):
                 continue
+            # rows share a denominator where it is by definition one count per area (the cohort
+            # of every stage), seen as: the same in every row of each area, in every area. Two
+            # instruments' cases at baseline that happen to round alike are two counts.
+            per_area = "area_code" in self.truth and \
+                (self.truth.groupby("area_code")[p.denominator].nunique(dropna=False) <= 1).all()
             rows = []
             for i in range(len(self.raw)):
                 d = self.cells[p.denominator][i]
@@ -245,7 +250,7 @@ class TableAttack:
                              "intervals": tuple(printed(self.cells[c][i]) for c in p.intervals
                                                 if c in self.cells),
                              "share": (areas[i], "hidden" if d.hidden else d.value)
-                             if d.hidden or d.number else None})
+                             if per_area and (d.hidden or d.number) else None})
             found = attack_percentages(rows)
             self._tried("percentage x denominator", sum(1 for f in found if f is not None and not f.too_wide))
             for i, f in enumerate(found):
@@ -329,8 +334,10 @@ class TableAttack:
                     unique = [i for i, found in fits.items() if len(found) == 1]
                     distinct_unique = {evidence(i) for i in unique}
                     distinct_all = {evidence(i) for i in fits}
+                    # One piece of evidence is never believed: among thousands of formulas one
+                    # fits a single figure by chance (a one-area table repeats one piece).
                     if len(distinct_unique) < min(3, len(distinct_all)) or \
-                            2 * len(distinct_unique) < len(distinct_all):
+                            2 * len(distinct_unique) < len(distinct_all) or len(distinct_all) < 2:
                         continue
                     # On fewer than three pieces of evidence only a count times one shown
                     # constant is believed: a product of two constants fits by chance too easily.

@@ -12,6 +12,10 @@ others rounded to 5) and tries:
 - summaries across areas: a median or mean over areas that is no shown value, tried as the
   exact percentage of each area whose percentage is hidden.
 
+Two more stages attack what this one cannot see: every number the HTML report prints
+(pathway.disclosure_report) and one count as several tables and metrics show it
+(pathway.disclosure_cross).
+
 A count is *recovered* when an attack leaves exactly one value for it and that value is the true
 count while the table shows it hidden or rounded to something else. The true counts are used
 only to judge success, never by an attack. audit_warehouse runs every metric, area mode and
@@ -742,73 +746,20 @@ def audit_dashboard(warehouse, modes: list[tuple[str, str]] | None = None, progr
     return result
 
 
-# ---- the area report: its tables of a metric's rows, as printed ------------------------
-def audit_report(warehouse, modes: list[tuple[str, str]] | None = None, progress=None) -> AuditResult:
-    """Each single-area report's tables of metric rows (specialist access, service gaps, the
-    economic case), as its HTML prints them, matched to the metric answers the report asked for.
-    The report's sentences and comparison tables print the same shown figures and are not parsed."""
-    from pathway import catalogue
-    from pathway.metrics import run_metric
-    from pathway.report import build
-    from pathway.report.build import ReportError
-
-    policy = warehouse.settings.disclosure
-    result = AuditResult()
-    printed: list[pd.DataFrame] = []
-    original_table, original_metric = build._table, build.ReportContext.metric
-    asked: list[tuple[str, dict]] = []
-
-    def recording_table(frame, columns, **kwargs):
-        present = [c for c in columns if c in frame.columns]
-        printed.append(frame[present].apply(lambda column: column.map(build._cell)))
-        return original_table(frame, columns, **kwargs)
-
-    def recording_metric(self, name, area, **extra):
-        metric = catalogue.METRICS[name]
-        params = {k: v for k, v in {**self.params, "area": area, **extra}.items()
-                  if metric.parameter(k) is not None}
-        asked.append((name, params))
-        return original_metric(self, name, area, **extra)
-
-    build._table, build.ReportContext.metric = recording_table, recording_metric
-    try:
-        for label, area in modes or area_modes(warehouse):
-            if area == "all":
-                continue  # a report is for one area or ICB
-            printed.clear()
-            asked.clear()
-            try:
-                build.build_report(warehouse, area, {})
-            except ReportError as error:
-                result.not_covered.append(f"report ({label}): {error}")
-                continue
-            calls = list(dict.fromkeys((n, tuple(sorted(p.items()))) for n, p in asked if p.get("area") == area))
-            for k, shown in enumerate(printed):
-                if progress:
-                    progress(f"report table {k + 1} ({label}): {len(shown)} rows")
-                for name, params in _by_fit(calls, shown):
-                    metric = catalogue.METRICS[name]
-                    if not set(metric.counts) & set(shown.columns):
-                        continue
-                    truth = run_metric(warehouse, name, dict(params), suppress=False)
-                    match = _aligned(shown.assign(area_code=area) if "area_code" not in shown else shown,
-                                     metric, truth)
-                    if match is None:
-                        continue
-                    result.merge(attack_table(*match, metric.disclosure_for({"measure": dict(params).get("metric")}),
-                                              policy, channel="HTML report tables",
-                                              table=f"report table {k + 1}: {name} ({label})"))
-                    break
-    finally:
-        build._table, build.ReportContext.metric = original_table, original_metric
-    return result
-
-
-def audit_warehouse(warehouse, progress=None, *, dashboard: bool = True, report: bool = True) -> AuditResult:
-    """Every channel this checker reaches, over every metric and area mode."""
+def audit_warehouse(warehouse, progress=None, *, dashboard: bool = True, report: bool = True,
+                    across: bool = True) -> AuditResult:
+    """Every channel this checker reaches, over every metric and area mode: each table on its
+    own, every number the report prints (pathway.disclosure_report), and what tables show
+    against each other (pathway.disclosure_cross)."""
     result = audit_metric_channels(warehouse, progress=progress)
     if dashboard:
         result.merge(audit_dashboard(warehouse, progress=progress))
     if report:
-        result.merge(audit_report(warehouse, progress=progress))
+        from pathway.disclosure_report import audit_report_numbers
+
+        result.merge(audit_report_numbers(warehouse, area_modes(warehouse), progress=progress))
+    if across:
+        from pathway.disclosure_cross import audit_across_tables
+
+        result.merge(audit_across_tables(warehouse, progress=progress))
     return result

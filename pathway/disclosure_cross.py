@@ -118,6 +118,7 @@ def attack_across(answers, policy, icb_of: dict[str, str]) -> AuditResult:
 
     result = AuditResult()
     cells: list[_Cell] = []
+    constraints: list[tuple] = []  # (numerator node, denominator node, pairs a percentage leaves)
     series: dict[tuple, list[int]] = {}  # (metric, column) -> cell positions
     keys_of: dict[str, tuple] = {}
     for name, label, shown, truth in answers:
@@ -130,9 +131,11 @@ def attack_across(answers, policy, icb_of: dict[str, str]) -> AuditResult:
         keys_of[name] = keys
         secondary = bool(spec.additive)
         parsed = {c: [parse_cell(v) for v in shown[c]] for c in spec.counts if c in shown.columns}
-        narrowed = _narrowed_by_percentages(spec, shown, parsed, secondary, policy)
-        result.attacks_tried[(CHANNEL, "percentage x denominator")] += len(narrowed)
         key_values = [tuple(str(v) for v in row) for row in truth[list(keys)].itertuples(index=False)]
+        for i, n_column, d_column, pairs in _percentage_pairs(spec, shown, parsed, secondary, policy):
+            constraints.append(((name, n_column, key_values[i]), (name, d_column, key_values[i]), pairs))
+        result.attacks_tried[(CHANNEL, "percentage x denominator")] += sum(
+            1 for p in spec.proportions if p.pct in shown for v in shown[p.pct] if parse_cell(v).number)
         for column, column_cells in parsed.items():
             values = pd.to_numeric(truth[column], errors="coerce")
             for i, cell in enumerate(column_cells):
@@ -141,9 +144,6 @@ def attack_across(answers, policy, icb_of: dict[str, str]) -> AuditResult:
                     continue  # blank: nothing shown
                 low, high = shown_count_range(None if cell.hidden else cell.value, policy, secondary=secondary)
                 domain = (low, UNBOUNDED if high is None else high)
-                if (i, column) in narrowed:
-                    a, b = narrowed[(i, column)]
-                    domain = (max(domain[0], a), min(domain[1], b))
                 node = (name, column, key_values[i])
                 cells.append(_Cell(table, i, column, cell, str(shown[column].iloc[i]), true, node, domain))
                 series.setdefault((name, column), []).append(len(cells) - 1)
@@ -182,16 +182,44 @@ def attack_across(answers, policy, icb_of: dict[str, str]) -> AuditResult:
         sums += found
     result.attacks_tried[(CHANNEL, "an ICB against its areas")] += len(sums)
 
-    # each unknown's domain: every cell showing it narrows it
+    # each unknown's domain: every cell showing it narrows it; then each percentage's pairs,
+    # kept to what both its counts still allow, narrow them again, until nothing changes
     domains: dict = {}
     for cell in cells:
         root = unknowns.find(cell.node)
         low, high = domains.get(root, (0, UNBOUNDED))
         domains[root] = (max(low, cell.domain[0]), min(high, cell.domain[1]))
+    allowed: dict = {}  # root -> the values percentages leave it (None: any in its domain)
+    constraints = [(unknowns.find(n), unknowns.find(d), pairs) for n, d, pairs in constraints
+                   if unknowns.find(n) in domains and unknowns.find(d) in domains]
+
+    def fits(root, value) -> bool:
+        low, high = domains[root]
+        return low <= value <= high and (root not in allowed or value in allowed[root])
+
+    for _ in range(20):
+        changed = False
+        for k, (n_root, d_root, pairs) in enumerate(constraints):
+            kept = {(n, d) for n, d in pairs if fits(n_root, n) and fits(d_root, d)}
+            constraints[k] = (n_root, d_root, kept)
+            for root, values in ((n_root, {n for n, _ in kept}), (d_root, {d for _, d in kept})):
+                if not values:
+                    continue  # the constraint rests on a wrong guess; it narrows nothing
+                new = values if root not in allowed else allowed[root] & values
+                if new and new != allowed.get(root):
+                    allowed[root], changed = new, True
+                    domains[root] = (max(domains[root][0], min(new)), min(domains[root][1], max(new)))
+        if not changed:
+            break
     groups = [_Sum(unknowns.find(total), tuple(unknowns.find(p) for p in parts)) for total, parts in sums]
     groups = [g for g in groups if g.total not in g.parts and all(c in domains for c in g.cells)]
     bounds = dict(domains)
     bounds.update(sum_bounds(groups, domains))
+    for root, values in allowed.items():
+        low, high = bounds[root]
+        inside = {v for v in values if low <= v <= high}
+        if len(inside) == 1:
+            bounds[root] = (min(inside), min(inside))
     secret = [c for c in cells if c.true is not None and
               (c.shown.hidden or (c.shown.number and int(round(c.shown.value)) != c.true))]
     result.cells_attacked[CHANNEL] += len(secret)
@@ -212,11 +240,10 @@ def _how(cell, unknowns, cells, groups) -> str:
     return "percentage x denominator"
 
 
-def _narrowed_by_percentages(spec, shown, parsed, secondary, policy) -> dict:
-    """(row, count column) -> (lowest, highest) the table's own percentages leave."""
-    out: dict = {}
-    if not spec.proportions:
-        return out
+def _percentage_pairs(spec, shown, parsed, secondary, policy) -> list[tuple[int, str, str, set]]:
+    """(row, numerator column, denominator column, the (n, d) pairs the row's percentage and
+    interval leave) for each shown percentage of a table (pathway.disclosure_pct)."""
+    out = []
     areas = list(shown["area_code"]) if "area_code" in shown else [None] * len(shown)
     for p in spec.proportions:
         if any(c not in parsed for c in (p.numerator, p.denominator)) or p.pct not in shown:
@@ -229,15 +256,21 @@ def _narrowed_by_percentages(spec, shown, parsed, secondary, policy) -> dict:
             rows.append({"numerator": _range(n, policy, secondary), "denominator": _range(d, policy, secondary),
                          "pct": Printed(pct[i].value, pct[i].step) if pct[i].number else None,
                          "intervals": tuple(Printed(b[i].value, b[i].step) if b[i].number else None
-                                            for b in bounds),
-                         "share": (areas[i], "hidden" if d.hidden else d.value) if d.hidden or d.number else None})
+                                            for b in bounds)})
+        # (rows sharing a denominator are joined below, as one unknown, when they are one count)
         for i, found in enumerate(attack_percentages(rows)):
-            if found is None or found.too_wide or not found.pairs:
-                continue
-            for column, values in ((p.numerator, found.numerators), (p.denominator, found.denominators)):
-                low, high = min(values), max(values)
-                old = out.get((i, column), (0, UNBOUNDED))
-                out[(i, column)] = (max(old[0], low), min(old[1], high))
+            if found is not None and not found.too_wide and found.pairs:
+                out.append((i, p.numerator, p.denominator, found.pairs))
+    return out
+
+
+def _narrowed_by_percentages(spec, shown, parsed, secondary, policy) -> dict:
+    """(row, count column) -> (lowest, highest) the table's own percentages leave."""
+    out: dict = {}
+    for i, n_column, d_column, pairs in _percentage_pairs(spec, shown, parsed, secondary, policy):
+        for column, values in ((n_column, {n for n, _ in pairs}), (d_column, {d for _, d in pairs})):
+            old = out.get((i, column), (0, UNBOUNDED))
+            out[(i, column)] = (max(old[0], min(values)), min(old[1], max(values)))
     return out
 
 

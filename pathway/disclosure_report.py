@@ -151,11 +151,11 @@ def printed_numbers(html: str) -> list[Printed]:
     reader.feed(html)
     found: list[Printed] = []
     for section, table in reader.tables:
-        if section in NOT_LOCAL_SECTIONS or section == "":
-            continue
+        if section in NOT_LOCAL_SECTIONS or section == "" or "assumptions" in table.heading.lower():
+            continue  # reference values, not counts of local people
         header = [h.lower() for h in table.header]
         for row in table.rows:
-            words = " ".join([table.heading] + [c for c in row if not _is_number(c)])
+            words = " ".join([table.heading] + row[:1] + [c for c in row[1:] if not _is_number(c)])
             for k, cell in enumerate(row):
                 column = header[k] if k < len(header) else ""
                 if any(p in column for p in PUBLISHED_HEADERS) or k == 0 and not _is_number(cell):
@@ -167,7 +167,7 @@ def printed_numbers(html: str) -> list[Printed]:
         for y, anchor, text in texts:
             if anchor in ("end", "middle") or y not in label_at:
                 continue  # a row label, an axis tick, the legend
-            for number in numbers_of(text):
+            for number in _cell_numbers(text):
                 found.append(Printed(number, section, "chart", f"{label_at[y]} {title}"))
     for section, text in reader.blocks:
         if section in NOT_LOCAL_SECTIONS or section == "":

@@ -144,9 +144,40 @@ def _finish(warehouse: Warehouse, metric: Metric, frame: pd.DataFrame, binds: di
         frame = apply_disclosure(frame, spec, warehouse.settings.disclosure, recompute=recompute)
         if steps.after_disclosure:
             frame = steps.after_disclosure(frame, binds)
+        frame = _beside_its_areas(warehouse, metric, frame, binds)
     frame.attrs["disclosure"] = spec
     frame.attrs["suppressed"] = suppress
     return frame
+
+
+def _beside_its_areas(warehouse: Warehouse, metric: Metric, frame: pd.DataFrame, binds: dict) -> pd.DataFrame:
+    """An ICB's answer with any count hidden that its areas' answers would pin beside it
+    (pathway.disclosure_hierarchy); the areas' answer is worked out once per data version."""
+    from pathway.disclosure_hierarchy import hide_pinned_icb_cells
+
+    area, spec = binds.get("area"), metric.disclosure_for(binds)
+    if area in (None, "all") or "area_code" not in frame.columns or not spec.counts:
+        return frame
+    version = ensure_journey(warehouse)
+    members = answers.PER_VERSION.get(warehouse, version, ("areas of ICB", area), lambda: list(
+        warehouse.query("select area_code from areas where icb_code = :icb", {"icb": area})["area_code"]))
+    if not members:
+        return frame  # one area: its row is the all-areas answer's own
+    whole = {**binds, "area": "all"}
+    policy = warehouse.settings.disclosure
+
+    def areas_answer() -> pd.DataFrame:
+        with warehouse.connect() as conn:
+            stored = answers.stored_answer(warehouse, conn, version, metric.name, whole)
+            if stored is not None:
+                return stored
+            rows = _sql_rows(warehouse, metric, whole, conn)
+        return _finish(warehouse, metric, _sql_frame(*rows), whole, suppress=True)
+
+    shown = answers.PER_VERSION.get(warehouse, version, ("all areas shown", metric.name,
+                                                         answers.params_key(whole, policy)), areas_answer)
+    keys = [k for k in metric.keys if k != "area_code" and k in frame.columns]
+    return hide_pinned_icb_cells(frame, shown[shown["area_code"].isin(members)], spec, policy, keys)
 
 
 def first_request_answers(warehouse: Warehouse, name: str, requests: list[dict], done: set,

@@ -176,7 +176,8 @@ def test_the_attack_recovers_nothing_from_the_county_demo(county_demo):
     # every metric ran; only the dashboard's pooled all-areas tables (sums of shown counts) and
     # the overview funnel (reshaped) are not one metric's rows to attack
     assert [n for n in result.not_covered if "pooled or reshaped" not in n] == []
-    for channel in ("pathway query JSON", "dashboard tables and downloads", "HTML report tables"):
+    for channel in ("pathway query JSON", "dashboard tables and downloads", "HTML report (every printed number)",
+                    "across tables and metrics (pathway query)"):
         assert result.cells_attacked[channel] > 100, channel
     assert result.recovered == [], "\n".join(map(str, result.recovered[:20]))
 

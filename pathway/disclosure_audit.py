@@ -238,6 +238,7 @@ class TableAttack:
             return Printed(cell.value, cell.step) if cell.number else None
 
         areas = list(self.raw["area_code"]) if "area_code" in self.raw else [None] * len(self.raw)
+        by_proportion = {}
         for p in self.spec.proportions:
             if any(c not in self.cells for c in (p.pct, p.numerator, p.denominator)):
                 continue
@@ -257,13 +258,24 @@ class TableAttack:
                              if per_area and (d.hidden or d.number) else None})
             found = attack_percentages(rows)
             self._tried("percentage x denominator", sum(1 for f in found if f is not None and not f.too_wide))
+            by_proportion[p] = found
+        # percentages of one row over one denominator (seen, assessed and treated in time, of
+        # referrals): the denominator is one count, so what each leaves is intersected
+        for p, found in by_proportion.items():
+            others = [f for q, f in by_proportion.items() if q is not p and q.denominator == p.denominator]
             for i, f in enumerate(found):
                 if f is None or f.too_wide:
                     continue
-                if len(f.numerators) == 1:
-                    self._found(i, p.numerator, next(iter(f.numerators)), "percentage x denominator", p.pct)
-                if len(f.denominators) == 1:
-                    self._found(i, p.denominator, next(iter(f.denominators)), "percentage x denominator", p.pct)
+                common = f.denominators
+                for other in others:
+                    if other[i] is not None and not other[i].too_wide and other[i].pairs:
+                        common = common & other[i].denominators
+                pairs = {(n, d) for n, d in f.pairs if d in common} if common else f.pairs
+                numerators, denominators = {n for n, _ in pairs}, {d for _, d in pairs}
+                if len(numerators) == 1:
+                    self._found(i, p.numerator, next(iter(numerators)), "percentage x denominator", p.pct)
+                if len(denominators) == 1:
+                    self._found(i, p.denominator, next(iter(denominators)), "percentage x denominator", p.pct)
 
     # 2. differencing rows against totals, sums of parts (with rounding) -----------------
     def sums_of_parts(self) -> None:

@@ -129,7 +129,8 @@ def attack_across(answers, policy, icb_of: dict[str, str]) -> AuditResult:
         shown, truth = shown.reset_index(drop=True), truth.reset_index(drop=True)
         keys = tuple(k for k in metric.keys if k in truth.columns)
         keys_of[name] = keys
-        secondary = bool(spec.additive)
+        # an ICB's count may be hidden beside its areas' (pathway.disclosure_hierarchy)
+        secondary = bool(spec.additive) or label.startswith("ICB")
         parsed = {c: [parse_cell(v) for v in shown[c]] for c in spec.counts if c in shown.columns}
         key_values = [tuple(str(v) for v in row) for row in truth[list(keys)].itertuples(index=False)]
         for i, n_column, d_column, pairs in _percentage_pairs(spec, shown, parsed, secondary, policy):

@@ -9,7 +9,7 @@ import pandas as pd
 from pathway.disclosure import DisclosureSpec, Proportion
 from pathway.disclosure_audit import attack_table
 from pathway.disclosure_cross import attack_across
-from pathway.disclosure_hierarchy import hide_pinned_icb_cells, pinned_icb_cells
+from pathway.disclosure_hierarchy import hide_pinned_icb_cells
 from pathway.disclosure_report import attack_report_numbers, printed_numbers
 from pathway.catalogue import METRICS
 from pathway.settings import DisclosurePolicy
@@ -50,22 +50,23 @@ def test_four_areas_at_the_bottom_of_their_rounding_pin_themselves_and_their_icb
 
 def test_the_icb_guard_hides_the_icb_count_its_areas_would_pin():
     spec = DisclosureSpec(counts=("live_births",), labels=("area_code", "period"))
-    areas = pd.DataFrame({"area_code": ["A1", "A2", "A3", "A4"], "period": "2024-25",
-                          "live_births": pd.array([10, 10, 10, 10], dtype="Int64")})
-    icb = pd.DataFrame({"area_code": ["I"], "period": "2024-25", "live_births": pd.array([30], dtype="Int64")})
-    assert pinned_icb_cells(icb, areas, spec, POLICY, ["period"]) == {(0, "live_births")}
-    guarded = hide_pinned_icb_cells(icb, areas, spec, POLICY, ["period"])
+    areas_truth = _births(["A1", "A2", "A3", "A4"], [8, 8, 8, 8], [10, 10, 10, 10])[1]
+    areas = areas_truth.assign(live_births=pd.array([10, 10, 10, 10], dtype="Int64"))
+    icb_truth = _births(["I"], [32], [30])[1]
+    icb = icb_truth.assign(live_births=pd.array([30], dtype="Int64"))
+    guarded = hide_pinned_icb_cells("births", icb, icb_truth, areas, areas_truth, spec, POLICY)
     assert guarded.live_births.isna().tolist() == [True]
-    # hidden, the ICB leaves the areas 8 to 12 each: nothing comes back
-    truth_areas = _births(["A1", "A2", "A3", "A4"], [8, 8, 8, 8], [10, 10, 10, 10])[1]
+    # hidden (any count from 1 up), the ICB leaves the areas 8 to 12 each: nothing comes back
     shown_icb = pd.DataFrame({"area_code": ["I"], "period": "2024-25", "live_births": ["*"]})
     result = attack_across([("births", "all areas", *_births(["A1", "A2", "A3", "A4"], [8] * 4, [10] * 4)),
-                            ("births", "ICB I", shown_icb, _births(["I"], [32], [30])[1])],
-                           POLICY, {a: "I" for a in truth_areas.area_code})
+                            ("births", "ICB I", shown_icb, icb_truth)], POLICY, {a: "I" for a in areas.area_code})
     assert result.recovered == []
-    # an ICB of 35 shown as 35 beside the same areas pins nothing and stays shown
-    icb35 = icb.assign(live_births=pd.array([35], dtype="Int64"))
-    assert hide_pinned_icb_cells(icb35, areas, spec, POLICY, ["period"]).live_births.tolist() == [35]
+    # areas of 8, 8, 8 and 9 and an ICB of 33 shown as 35 pin nothing: the ICB stays shown
+    areas_truth = _births(["A1", "A2", "A3", "A4"], [8, 8, 8, 9], [10, 10, 10, 10])[1]
+    icb_truth = _births(["I"], [33], [35])[1]
+    icb = icb_truth.assign(live_births=pd.array([35], dtype="Int64"))
+    assert hide_pinned_icb_cells("births", icb, icb_truth, areas, areas_truth, spec,
+                                 POLICY).live_births.tolist() == [35]
 
 
 # ---- one count in two metrics --------------------------------------------------------------

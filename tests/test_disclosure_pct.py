@@ -115,3 +115,25 @@ def test_the_attack_catches_a_leak_the_defence_misses_when_its_routine_is_broken
     assert (broken.reached[0], broken.cohort[0], broken.pct[0]) == (10, 40, "30")
     found = attack_table(broken, truth, REACH).recovered
     assert {(r.column, r.true_value, r.attack) for r in found} == {("reached", 12, "percentage x denominator")}
+
+
+def test_two_percentages_over_one_denominator_are_taken_together():
+    # 31 referrals shown as 30 (28-32); 9 seen in time shown as 10, 29%: 8/28 or 9/31; 14 assessed
+    # in time shown as 15, 45%: 13/29 or 14/31. Each alone leaves two; together only 31.
+    spec = DisclosureSpec(counts=("referrals", "seen", "assessed"), labels=("area_code",),
+                          proportions=(Proportion("seen_pct", "seen", "referrals", intervals=()),
+                                       Proportion("assessed_pct", "assessed", "referrals", intervals=())))
+    truth = pd.DataFrame({"area_code": ["A"], "referrals": [31], "seen": [9], "assessed": [14],
+                          "seen_pct": [100 * 9 / 31], "assessed_pct": [100 * 14 / 31]})
+    leaky = pd.DataFrame({"area_code": ["A"], "referrals": ["30"], "seen": ["10"], "assessed": ["15"],
+                          "seen_pct": ["29"], "assessed_pct": ["45"]})
+    for alone in ("seen_pct", "assessed_pct"):
+        one = DisclosureSpec(counts=spec.counts, labels=spec.labels,
+                             proportions=tuple(p for p in spec.proportions if p.pct == alone))
+        assert attack_table(leaky, truth, one).recovered == []
+    found = {(r.column, r.true_value) for r in attack_table(leaky, truth, spec).recovered}
+    assert found == {("referrals", 31), ("seen", 9), ("assessed", 14)}
+    # the defence sees it too and works both out from the shown counts: 10/30 = 33%, 15/30 = 50%
+    safe = format_for_people(apply_disclosure(truth, spec), spec)
+    assert (safe.seen_pct[0], safe.assessed_pct[0]) == ("33", "50")
+    assert attack_table(safe, truth, spec).recovered == []

@@ -396,8 +396,9 @@ def _pinned_together(spec: DisclosureSpec, policy: DisclosurePolicy, values: dic
             cells = lambda v: [Shown(False, float(x), float(s)) if not np.isnan(x) else Shown(True)  # noqa: E731
                                for x, s in zip(v, step)]
             n_domains = [count_domain(v, policy, secondary=bool(spec.additive)) for v in shown[p.numerator]]
+            # (each row its own group: rows are joined here by proportion, not by area)
             candidates.append((p, percentage_candidates(n_domains, d_domains, cells(pct),
-                                                        [cells(b) for b in bounds], [None] * len(pct))))
+                                                        [cells(b) for b in bounds], list(range(len(pct))))))
         rows = np.zeros(len(d_shown), dtype=bool)
         for i in range(len(d_shown)):
             sets = [(p, f[i]) for p, f in candidates if f[i] is not None]
@@ -406,6 +407,21 @@ def _pinned_together(spec: DisclosureSpec, policy: DisclosurePolicy, values: dic
             common = set.intersection(*(set(ds) for _, (ns, ds) in sets))
             if len(common) == 1 and next(iter(common)) == d_true[i] and d_shown[i] != d_true[i]:
                 rows[i] = True
+            elif common and any(len(ds) > len(common) for _, (ns, ds) in sets):
+                # fewer denominators may leave one numerator: each percentage over those alone
+                for p, _ in sets:
+                    pct = pd.to_numeric(out[p.pct], errors="coerce").to_numpy(dtype=float)[i]
+                    bounds = [pd.to_numeric(out[c], errors="coerce").to_numpy(dtype=float)[i]
+                              for c in p.intervals]
+                    one = lambda x: [Shown(False, float(x), float(step[i])) if not np.isnan(x) else Shown(True)]  # noqa: E731
+                    n_domain = count_domain(shown[p.numerator][i], policy, secondary=bool(spec.additive))
+                    ns = set()
+                    for d in common:
+                        f = percentage_candidates([n_domain], [(d, d)], one(pct), [one(b) for b in bounds], [0])[0]
+                        ns |= f[0] if f is not None else set()
+                    n_true = values[p.numerator][i]
+                    if ns == {n_true} and shown[p.numerator][i] != n_true:
+                        rows[i] = True
         if rows.any():
             found.append((rows, together))
     return found

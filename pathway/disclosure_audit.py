@@ -255,20 +255,21 @@ class TableAttack:
                              "intervals": tuple(printed(self.cells[c][i]) for c in p.intervals
                                                 if c in self.cells),
                              "share": (areas[i], "hidden" if d.hidden else d.value)
-                             if per_area and (d.hidden or d.number) else None})
+                             if per_area and (d.hidden or d.number) else None,
+                             "shown": _shown_pair(self.cells[p.numerator][i], d)})
             found = attack_percentages(rows)
-            self._tried("percentage x denominator", sum(1 for f in found if f is not None and not f.too_wide))
+            self._tried("percentage x denominator", sum(1 for f in found if f is not None and not f.says_nothing))
             by_proportion[p] = found
         # percentages of one row over one denominator (seen, assessed and treated in time, of
         # referrals): the denominator is one count, so what each leaves is intersected
         for p, found in by_proportion.items():
             others = [f for q, f in by_proportion.items() if q is not p and q.denominator == p.denominator]
             for i, f in enumerate(found):
-                if f is None or f.too_wide:
+                if f is None or f.says_nothing:
                     continue
                 common = f.denominators
                 for other in others:
-                    if other[i] is not None and not other[i].too_wide and other[i].pairs:
+                    if other[i] is not None and not other[i].says_nothing and other[i].pairs:
                         common = common & other[i].denominators
                 pairs = {(n, d) for n, d in f.pairs if d in common} if common else f.pairs
                 numerators, denominators = {n for n, _ in pairs}, {d for _, d in pairs}
@@ -437,6 +438,13 @@ class TableAttack:
                         self._found(i, p.numerator, ns.pop(), "median or mean over areas", figure)
                     if len(ds) == 1:
                         self._found(i, p.denominator, ds.pop(), "median or mean over areas", figure)
+
+
+def _shown_pair(numerator: Shown, denominator: Shown) -> tuple[int, int] | None:
+    """The shown counts of a percentage, when both are printed numbers."""
+    if numerator.number and denominator.number:
+        return (int(round(numerator.value)), int(round(denominator.value)))
+    return None
 
 
 def count_domain(shown: float, policy: DisclosurePolicy, *, secondary: bool) -> tuple[int, int]:

@@ -257,10 +257,11 @@ def _percentage_pairs(spec, shown, parsed, secondary, policy) -> list[tuple[int,
             rows.append({"numerator": _range(n, policy, secondary), "denominator": _range(d, policy, secondary),
                          "pct": Printed(pct[i].value, pct[i].step) if pct[i].number else None,
                          "intervals": tuple(Printed(b[i].value, b[i].step) if b[i].number else None
-                                            for b in bounds)})
+                                            for b in bounds),
+                         "shown": (int(round(n.value)), int(round(d.value))) if n.number and d.number else None})
         # (rows sharing a denominator are joined below, as one unknown, when they are one count)
         for i, found in enumerate(attack_percentages(rows)):
-            if found is not None and not found.too_wide and found.pairs:
+            if found is not None and not found.says_nothing and found.pairs:
                 out.append((i, p.numerator, p.denominator, found.pairs))
     return out
 

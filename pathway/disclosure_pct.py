@@ -51,6 +51,13 @@ class Pairs:
 
     pairs: set[tuple[int, int]]
     too_wide: bool = False
+    # the percentage and interval are those of the shown counts: the policy works a percentage
+    # out from them where the exact one would pin a count, so it says nothing about the true ones
+    of_shown_counts: bool = False
+
+    @property
+    def says_nothing(self) -> bool:
+        return self.too_wide or self.of_shown_counts
 
     @property
     def numerators(self) -> set[int]:
@@ -120,17 +127,27 @@ def pairs_for_row(numerator: tuple[int, int | None], denominator: tuple[int, int
 
 def attack_percentages(rows: list[dict]) -> list[Pairs | None]:
     """For each row {'numerator': (low, high), 'denominator': (low, high) (shown_count_range),
-    'pct': Printed or None, 'intervals': (Printed or None, ...), 'share': a key or None}, what is
-    left of its two counts; None where the percentage is not printed. Rows with the same `share`
+    'pct': Printed or None, 'intervals': (Printed or None, ...), 'share': a key or None, 'shown':
+    (shown numerator, shown denominator) or None}, what is left of its two counts; None where the
+    percentage is not printed; nothing learnt where the percentage and interval are those of the
+    shown counts (the attacker cannot tell them from exact ones). Rows with the same `share`
     key (one area's rows showing the same denominator) are taken to share the denominator; if no
     denominator fits them all, each row stands alone."""
-    found: list[Pairs | None] = [
-        None if row.get("pct") is None else
-        pairs_for_row(row["numerator"], row["denominator"], row["pct"], tuple(row.get("intervals", ())))
-        for row in rows]
+    found: list[Pairs | None] = []
+    for row in rows:
+        if row.get("pct") is None:
+            found.append(None)
+            continue
+        intervals = tuple(row.get("intervals", ()))
+        shown = row.get("shown")
+        if shown and None not in shown and \
+                pairs_for_row((shown[0], shown[0]), (shown[1], shown[1]), row["pct"], intervals).pairs:
+            found.append(Pairs(set(), of_shown_counts=True))
+            continue
+        found.append(pairs_for_row(row["numerator"], row["denominator"], row["pct"], intervals))
     together: dict[object, list[int]] = {}
     for i, row in enumerate(rows):
-        if found[i] is not None and not found[i].too_wide and row.get("share") is not None:
+        if found[i] is not None and not found[i].says_nothing and row.get("share") is not None:
             together.setdefault(row["share"], []).append(i)
     for members in together.values():
         if len(members) < 2:

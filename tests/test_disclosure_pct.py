@@ -137,3 +137,16 @@ def test_two_percentages_over_one_denominator_are_taken_together():
     safe = format_for_people(apply_disclosure(truth, spec), spec)
     assert (safe.seen_pct[0], safe.assessed_pct[0]) == ("33", "50")
     assert attack_table(safe, truth, spec).recovered == []
+
+
+def test_a_percentage_of_the_shown_counts_says_nothing_about_the_true_ones():
+    # 10 of 40 shown, 25% with Wilson's 14 to 40 for 10/40: the policy prints this for 12 of 40
+    # (30% would pin it), so the attacker cannot take 25% as the exact counts' percentage
+    rows = [{"numerator": (8, 12), "denominator": (38, 42), "pct": Printed(25, 1),
+             "intervals": (Printed(14, 1), Printed(40, 1)), "shown": (10, 40)}]
+    assert attack_percentages(rows)[0].says_nothing
+    # 29% is no percentage of 10 and 40 (25%): it can only be the exact counts', 11/38 (28.9),
+    # 12/41 (29.3) or 12/42 (28.6)
+    rows[0].update(pct=Printed(29, 1), intervals=())
+    found = attack_percentages(rows)[0]
+    assert not found.says_nothing and found.pairs == {(11, 38), (12, 41), (12, 42)}

@@ -364,7 +364,8 @@ def _disclose_percentages(out: pd.DataFrame, table: pd.DataFrame, spec: Disclosu
         result, _, _ = chosen[p.pct]
         for c in p.columns:
             out[c] = np.round(result[c], 6)
-    for rows, together in _pinned_together(spec, policy, values, shown, out):
+    of_counts = {name: from_counts for name, (_, from_counts, _) in chosen.items()}
+    for rows, together in _pinned_together(spec, policy, values, shown, out, of_counts):
         for p in together:
             _, from_counts, _ = chosen[p.pct]
             for c in p.columns:
@@ -374,9 +375,11 @@ def _disclose_percentages(out: pd.DataFrame, table: pd.DataFrame, spec: Disclosu
 
 
 def _pinned_together(spec: DisclosureSpec, policy: DisclosurePolicy, values: dict, shown: dict,
-                     out: pd.DataFrame) -> list[tuple[np.ndarray, list[Proportion]]]:
+                     out: pd.DataFrame, of_counts: dict) -> list[tuple[np.ndarray, list[Proportion]]]:
     """(rows, proportions) where two or more percentages of a row over one denominator, as they
-    are now printed, leave together one value for a true count they each leave open."""
+    are now printed, leave together one value for a true count they each leave open. A
+    percentage printed as the shown counts' own (of_counts: pct column -> the figures from the
+    shown counts) is left out, as an attacker must leave it: it may say nothing of the true ones."""
     from pathway.disclosure_audit import Shown, count_domain, percentage_candidates
 
     found = []
@@ -401,7 +404,9 @@ def _pinned_together(spec: DisclosureSpec, policy: DisclosurePolicy, values: dic
                                                         [cells(b) for b in bounds], list(range(len(pct))))))
         rows = np.zeros(len(d_shown), dtype=bool)
         for i in range(len(d_shown)):
-            sets = [(p, f[i]) for p, f in candidates if f[i] is not None]
+            sets = [(p, f[i]) for p, f in candidates if f[i] is not None and not all(
+                np.isclose(pd.to_numeric(out[c], errors="coerce").iloc[i], of_counts[p.pct][c][i],
+                           equal_nan=True) for c in p.columns)]
             if len(sets) < 2:
                 continue
             common = set.intersection(*(set(ds) for _, (ns, ds) in sets))

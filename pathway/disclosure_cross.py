@@ -21,10 +21,8 @@ area). The true counts judge success only.
 from __future__ import annotations
 
 import itertools
-import math
 from dataclasses import dataclass
 
-import numpy as np
 import pandas as pd
 
 from pathway.disclosure_audit import (UNBOUNDED, AuditResult, Recovery, Shown, parse_cell,
@@ -245,7 +243,6 @@ def _percentage_pairs(spec, shown, parsed, secondary, policy) -> list[tuple[int,
     """(row, numerator column, denominator column, the (n, d) pairs the row's percentage and
     interval leave) for each shown percentage of a table (pathway.disclosure_pct)."""
     out = []
-    areas = list(shown["area_code"]) if "area_code" in shown else [None] * len(shown)
     for p in spec.proportions:
         if any(c not in parsed for c in (p.numerator, p.denominator)) or p.pct not in shown:
             continue

@@ -20,7 +20,7 @@ from html.parser import HTMLParser
 
 import pandas as pd
 
-from pathway.disclosure_audit import AuditResult, Shown, attack_table, parse_cell
+from pathway.disclosure_audit import AuditResult, Shown, TableAttack, parse_cell
 
 CHANNEL = "HTML report (every printed number)"
 # sections that print reference data and published figures only, not local counts
@@ -279,8 +279,12 @@ def attack_report_numbers(html: str, answers: list[tuple[str, dict, pd.DataFrame
             view[name] = column
         if not len(view):
             continue
-        result.merge(attack_table(view, v["truth"], v["spec"], policy, channel=CHANNEL,
-                                  table=f"{table_prefix}: {v['name']}"))
+        attack = TableAttack(view, v["truth"], v["spec"], policy, channel=CHANNEL,
+                             table=f"{table_prefix}: {v['name']}")
+        # the answer's own figures, printed no finer than `pathway query` prints them, are
+        # attacked as a figure there; here only the figures the report worked out itself
+        attack.figure_columns = [c for c in attack.figure_columns if c in v["extra"]]
+        result.merge(attack.run())
     result.attacks_tried[(CHANNEL, "numbers read")] += len(numbers)
     for number in unplaced:
         result.not_covered.append(f"{table_prefix}: number {number.text!r} in {number.section} "

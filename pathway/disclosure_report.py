@@ -264,9 +264,14 @@ def attack_report_numbers(html: str, answers: list[tuple[str, dict, pd.DataFrame
                         placed = True
         if placed:
             continue
-        # a figure the report worked out: attacked on the rows its words name
-        rows = [(v, i) for v, i in matched_rows if v["rows"][i]]
-        if not rows or shown.hidden:
+        if shown.hidden:
+            continue  # a '*' for a figure that cannot be worked out gives nothing away
+        # a figure the report worked out: attacked on the rows its words name, or a total of
+        # its section's answer (the economic case's returns) on every row of that answer
+        rows = [(v, i) for v, i in matched_rows if v["rows"][i]] or \
+            [(v, i) for v in views if v["name"] == number.section.replace("-", "_")
+             for i in range(len(v["people"]))]
+        if not rows:
             unplaced.append(number)
             continue
         name = f"report figure: {number.header or _lead(number.context, number.text)}"

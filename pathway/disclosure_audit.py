@@ -165,6 +165,7 @@ class TableAttack:
                  null_is_hidden: bool = True):
         self.raw = shown.reset_index(drop=True)
         self.truth = truth.reset_index(drop=True)
+        self.raw.attrs, self.truth.attrs = {}, {}  # pandas deep-copies attrs on every column read
         if len(self.raw) != len(self.truth):
             raise ValueError(f"{table}: shown table has {len(self.raw)} rows, truth {len(self.truth)}")
         self.spec, self.policy = spec, policy

@@ -125,6 +125,7 @@ def attack_across(answers, policy, icb_of: dict[str, str]) -> AuditResult:
         table = f"{name} ({label})"
         result.tables[CHANNEL] += 1
         shown, truth = shown.reset_index(drop=True), truth.reset_index(drop=True)
+        shown.attrs, truth.attrs = {}, {}  # pandas deep-copies attrs on every column read
         keys = tuple(k for k in metric.keys if k in truth.columns)
         keys_of[name] = keys
         # an ICB's count may be hidden beside its areas' (pathway.disclosure_hierarchy)

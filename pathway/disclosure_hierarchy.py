@@ -29,25 +29,30 @@ def hide_pinned_icb_cells(name: str, icb_shown: pd.DataFrame, icb_truth: pd.Data
     from pathway.disclosure import format_for_people
     from pathway.disclosure_cross import attack_across
 
+    if icb_shown.empty or areas_shown.empty:
+        return icb_shown
+    attrs = dict(icb_shown.attrs)
     out = icb_shown.reset_index(drop=True).copy()
     truth = icb_truth.reset_index(drop=True)
-    if out.empty or areas_shown.empty:
-        return icb_shown
+    out.attrs = truth.attrs = {}  # pandas deep-copies attrs on every column read
     icb = str(out["area_code"].iloc[0])
     icb_of = {str(a): icb for a in areas_shown["area_code"]}
     keys = [k for k in catalogue.METRICS[name].keys if k != "area_code" and k in out.columns]
     row_of = {tuple(str(v) for v in row): i for i, row in enumerate(out[keys].itertuples(index=False))}
     areas_shown, areas_truth = areas_shown.reset_index(drop=True), areas_truth.reset_index(drop=True)
+    areas_shown.attrs = {}
     for frame in (areas_truth, truth):
-        frame.attrs["disclosure"] = spec
+        frame.attrs = {"disclosure": spec}
     areas_text = format_for_people(areas_shown, spec)
-    # what the areas' answer gives away on its own is not the ICB's to mend
-    alone = {(r.row, r.column) for r in attack_across([(name, "all areas", areas_text, areas_truth)],
-                                                      policy, icb_of).recovered}
+    alone = None
     for _ in range(len(out) * len(spec.counts) + 1):
         found = attack_across([(name, "all areas", areas_text, areas_truth),
                                (name, f"ICB {icb}", format_for_people(out, spec), truth)], policy, icb_of)
         cells = set()
+        if alone is None and any(not r.table.endswith(f"(ICB {icb})") for r in found.recovered):
+            # what the areas' answer gives away on its own is not the ICB's to mend
+            alone = {(r.row, r.column) for r in attack_across(
+                [(name, "all areas", areas_text, areas_truth)], policy, icb_of).recovered}
         for r in found.recovered:
             mine = r.table.endswith(f"(ICB {icb})")
             if not mine and (r.row, r.column) in alone:
@@ -59,6 +64,7 @@ def hide_pinned_icb_cells(name: str, icb_shown: pd.DataFrame, icb_truth: pd.Data
         if not cells:
             break
         out = _hidden_with_what_rests_on_them(out, cells, spec)
+    out.attrs = attrs
     return out
 
 

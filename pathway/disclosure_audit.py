@@ -259,7 +259,7 @@ class TableAttack:
                              if per_area and (d.hidden or d.number) else None,
                              "shown": _shown_pair(self.cells[p.numerator][i], d)})
             found = attack_percentages(rows)
-            self._tried("percentage x denominator", sum(1 for f in found if f is not None and not f.says_nothing))
+            self._tried("percentage x denominator", sum(1 for f in found if f is not None and not f.too_wide))
             by_proportion[p] = found
         # percentages of one row over one denominator (seen, assessed and treated in time, of
         # referrals): the denominator is one count, so what each leaves is intersected

@@ -238,7 +238,9 @@ def attack_report_numbers(html: str, answers: list[tuple[str, dict, pd.DataFrame
                     label_cache[cache_key] = _label_words(context, name, k, people[k].iloc[i])
                 words.append(label_cache[cache_key])
             rows.append(words)
-        view = pd.DataFrame({c: [""] * len(people) for c in numeric})
+        # what `pathway query` shows of the same answer, which a reader of the report can ask
+        # for too: the report's numbers replace a cell where they print it more finely
+        view = pd.DataFrame({c: people[c].astype(str).tolist() for c in numeric})
         for k in truth.columns:
             if k not in numeric:
                 view[k] = people[k].astype(str) if k in people.columns else ""
@@ -257,11 +259,10 @@ def attack_report_numbers(html: str, answers: list[tuple[str, dict, pd.DataFrame
                 if not all(any(w in context_words for w in options) for options in words):
                     continue
                 matched_rows.append((v, i))
-                for c in v["numeric"]:
-                    cell = parse_cell(v["people"][c].iloc[i])
-                    if _prints(shown, cell):
-                        _keep(v["view"], i, c, number.text)
-                        placed = True
+                cells = [c for c in v["numeric"] if _prints(shown, parse_cell(v["people"][c].iloc[i]))]
+                for c in _by_header(cells, number.header):
+                    _keep(v["view"], i, c, number.text)
+                    placed = True
         if placed:
             continue
         if shown.hidden:
@@ -296,6 +297,18 @@ def attack_report_numbers(html: str, answers: list[tuple[str, dict, pd.DataFrame
                                   f"({number.kind}: {number.context[:90]!r}) is no cell of the "
                                   "answers the report asked for")
     return result
+
+
+def _by_header(columns: list[str], header: str) -> list[str]:
+    """Of the columns whose shown value a table cell prints, those its column header names
+    ('Seen within 28 days %' is seen_within_28_days_pct, not a treated percentage that happens
+    to be the same number); all of them when the header names none (a sentence, a chart)."""
+    words = set(re.findall(r"[a-z0-9]+", header.lower().replace("%", " pct ")))
+    if not words or len(columns) < 2:
+        return columns
+    overlap = {c: len(words & set(c.lower().split("_"))) for c in columns}
+    best = max(overlap.values())
+    return [c for c in columns if overlap[c] == best] if best else columns
 
 
 def _prints(printed: Shown, cell: Shown) -> bool:

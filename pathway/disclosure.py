@@ -295,6 +295,13 @@ def percent_step(shown_denominator) -> np.ndarray:
     return np.where(d >= ONE_DECIMAL_FROM, 0.1, 1.0)
 
 
+def at_unit(values, unit: str) -> pd.Series:
+    """Figures at the precision contract 7.4 shows them: 'money' and 'three_figures' to 3
+    significant figures, 'percent' and 'whole' to whole units, 'ratio' to 2 decimal places,
+    else 1 (a page drawing a figure sends no more than its table prints)."""
+    return _to_unit(values, unit)
+
+
 def _to_unit(values, unit: str) -> pd.Series:
     numbers = pd.to_numeric(pd.Series(values), errors="coerce").astype(float)
     v = numbers.to_numpy()

@@ -80,7 +80,7 @@ def parse_cell(text, *, null_is_hidden: bool = True) -> Shown:
     if isinstance(text, bool):
         return Shown(hidden=False)
     if isinstance(text, (int, np.integer)):
-        return Shown(False, float(text), 0.0)
+        return Shown(False, float(text), 1.0)  # a whole number tells nothing finer than itself
     if isinstance(text, (float, np.floating)):
         text = repr(float(text))
     text = str(text).strip().replace(",", "").replace("£", "").rstrip("%")
@@ -99,7 +99,9 @@ def parse_cell(text, *, null_is_hidden: bool = True) -> Shown:
     if fraction:
         return Shown(False, value, 10.0 ** -len(fraction))
     digits = whole.lstrip("-")
-    zeros = len(digits) - len(digits.rstrip("0")) if digits.strip("0") else 0
+    # trailing zeros of a long number are rounding (1,300,000: money to 3 significant figures);
+    # of a short one (20, 100) they are its digits: 20% is whole percent, not to the nearest 10
+    zeros = len(digits) - len(digits.rstrip("0")) if digits.strip("0") and len(digits) > 3 else 0
     return Shown(False, value, 10.0 ** zeros if zeros else 1.0)
 
 
@@ -165,7 +167,8 @@ class TableAttack:
                  null_is_hidden: bool = True):
         self.raw = shown.reset_index(drop=True)
         self.truth = truth.reset_index(drop=True)
-        self.raw.attrs, self.truth.attrs = {}, {}  # pandas deep-copies attrs on every column read
+        # no attrs: pandas deep-copies them into every slice and group
+        self.raw.attrs, self.truth.attrs = {}, {}
         if len(self.raw) != len(self.truth):
             raise ValueError(f"{table}: shown table has {len(self.raw)} rows, truth {len(self.truth)}")
         self.spec, self.policy = spec, policy
@@ -205,7 +208,12 @@ class TableAttack:
         cell = self.cells[c][i]
         if true is None:
             return False
-        return cell.hidden or (cell.number and int(round(cell.value)) != true)
+        return cell.hidden or (cell.number and (int(round(cell.value)) != true or self._unrounded(cell)))
+
+    def _unrounded(self, cell: Shown) -> bool:
+        """A count printed as no multiple of the rounding base: shown as it is, not rounded."""
+        base = self.policy.round_to
+        return base > 1 and cell.number and int(round(cell.value)) % base != 0
 
     def _found(self, i: int, c: str, value: int, attack: str, evidence: str = "") -> None:
         if (i, c) in self.secret and value == self._true(i, c):
@@ -216,12 +224,21 @@ class TableAttack:
         self.result.attacks_tried[(self.channel, attack)] += n
 
     def run(self) -> AuditResult:
+        self.counts_shown_unrounded()
         self.percentage_times_denominator()
         self.sums_of_parts()
         self.derived_figures()
         self.sums_of_figures()
         self.summaries_across_areas()
         return self.result
+
+    # 0. a count printed as it is (a pooled total added up from unrounded counts) -----------
+    def counts_shown_unrounded(self) -> None:
+        for i, c in sorted(self.secret):
+            cell = self.cells[c][i]
+            if self._unrounded(cell):
+                self._tried("count shown unrounded")
+                self._found(i, c, int(round(cell.value)), "count shown unrounded")
 
     # 1. percentage x denominator ----------------------------------------------------------
     def percentage_times_denominator(self) -> None:
@@ -635,7 +652,7 @@ def audit_metric_channels(warehouse, *, metrics: Iterable[str] | None = None,
 
 # ---- the dashboard: every page's figure-card tables (what its CSV and XLSX downloads hold) --
 DASHBOARD_PAGES = ("overview", "coverage", "pathway_flow", "equity", "service_gaps", "outcomes",
-                   "economic_case", "trends", "map", "data")
+                   "economic_case", "trends", "map", "data", "compare", "risk_pathway")
 
 
 def _walk(node):
@@ -702,25 +719,140 @@ def _aligned(shown: pd.DataFrame, metric, truth: pd.DataFrame):
             truth.iloc[[j for _, j in pairs]].reset_index(drop=True))
 
 
+def card_figures(component) -> dict[str, dict]:
+    """card -> the figure its dcc.Graph sends to the browser."""
+    from pathway.web import ids
+
+    found = {}
+    for node in _walk(component):
+        node_id = getattr(node, "id", None)
+        if isinstance(node_id, dict) and node_id.get("type") == ids.CARD_GRAPH_TYPE:
+            found[node_id.get("card", "?")] = getattr(node, "figure", None)
+    return found
+
+
+def _page_views(page_name: str, page, modes):
+    """(label, component) for each view of a page the attack reads: its layout in every area mode,
+    and on the map every measure and the colouring callback."""
+    for label, area in modes:
+        if page_name == "map":
+            for measure in page.MAP_INDICATORS:
+                yield f"{label}, {measure}", lambda a=area, m=measure: page.layout(area=a, measure=m)
+            yield f"{label}, coloured by comparison", lambda a=area: page.change_map_colouring(
+                "comparison", page.MAP_INDICATORS[0], f"?area={a}")
+        else:
+            yield label, lambda a=area: page.layout(area=a)
+
+
+def _align_card(shown: pd.DataFrame, calls, fetched: dict, truth_of, words_for=None):
+    """(attack table, truth, spec, rows the card shows, metric) for a card, or None: first as one
+    metric's rows matched by their keys, then mapped back from headings in words, long form or
+    pooled rows (pathway.disclosure_reshaped)."""
+    from pathway import catalogue
+    from pathway.disclosure_reshaped import map_back
+
+    ordered = _by_fit(calls, shown)
+    for name, params in ordered:
+        metric = catalogue.METRICS[name]
+        answer = fetched.get((name, params))
+        if answer is None:
+            continue
+        spec = answer.attrs.get("disclosure") or metric.disclosure_for({"measure": dict(params).get("metric")})
+        truth = _truth_rows(answer, truth_of(name, params), metric)
+        if truth is None:
+            continue
+        mapped = map_back(shown, answer, truth, spec, words_for)
+        if mapped is not None:
+            return (*mapped, name)
+    for name, params in ordered:
+        metric = catalogue.METRICS[name]
+        match = _aligned(shown, metric, truth_of(name, params))
+        if match is not None:
+            spec = metric.disclosure_for({"measure": dict(params).get("metric")})
+            return match[0], match[1], spec, list(range(len(match[0]))), name
+    return None
+
+
+def _page_words():
+    """code -> the words dashboard pages print for it (a service's name, a risk factor, an area),
+    with the warehouse's names read once."""
+    from pathway.web.components.page import area_names, service_labels
+    from pathway.web.pages.equity import group_words
+    from pathway.web.pages.risk_pathway import risk_factor_words
+
+    services, areas = service_labels(), area_names()
+
+    def words_for(code: str) -> set[str]:
+        return {code, services.get(code, code), areas.get(code, code), group_words(code), risk_factor_words(code)}
+    return words_for
+
+
+def _truth_rows(answer: pd.DataFrame, truth: pd.DataFrame, metric):
+    """The unsuppressed rows in the order of the disclosed answer (matched on the metric's keys)."""
+    keys = [k for k in metric.keys if k in answer.columns and k in truth.columns]
+    if len(answer) != len(truth):
+        return None
+    if not keys:
+        return truth.reset_index(drop=True)
+    index = {tuple(str(v) for v in row): j for j, row in enumerate(truth[keys].itertuples(index=False))}
+    order = [index.get(tuple(str(v) for v in row)) for row in answer[keys].itertuples(index=False)]
+    if None in order or len(set(order)) != len(order):
+        return truth.reset_index(drop=True)
+    return truth.iloc[order].reset_index(drop=True)
+
+
+def _whole_answer(points, calls, fetched: dict, truth_of, words_for, fallback):
+    """A chart's points put on the rows of a whole metric answer the page asked for, as that
+    answer prints them (for a chart that draws more rows than its card's table): the first
+    answer all its points fit, else `fallback`."""
+    from pathway import catalogue
+    from pathway.disclosure import format_for_people
+    from pathway.disclosure_figures import figure_table
+
+    for name, params in calls:
+        answer = fetched.get((name, params))
+        if answer is None or answer.empty:
+            continue
+        metric = catalogue.METRICS[name]
+        spec = answer.attrs.get("disclosure") or metric.disclosure
+        truth = _truth_rows(answer, truth_of(name, params), metric)
+        if truth is None:
+            continue
+        printed = format_for_people(answer, spec).reset_index(drop=True)
+        printed.attrs = {"card_words": {i: {w for v in row if isinstance(v, str) for w in words_for(v)}
+                                        for i, row in enumerate(printed.to_numpy(dtype=object))}}
+        drawn, placed, unplaced = figure_table(points, printed, truth, spec)
+        if placed and not unplaced:
+            return drawn, truth, spec, placed, unplaced
+    return fallback
+
+
 def audit_dashboard(warehouse, modes: list[tuple[str, str]] | None = None, progress=None) -> AuditResult:
-    """Every dashboard page's figure-card tables and downloads, in every area mode: each table is
-    matched to the metric answer the page asked for (recorded as it asks) by its key columns."""
+    """Every dashboard page's figure-card tables and downloads, chart data and map hover text, in
+    every area mode: each table is matched to the metric answer the page asked for (recorded as
+    it asks), by its key columns or mapped back from words, long form or pooled rows; each chart's
+    points are put on the table's rows (pathway.disclosure_figures) and attacked as a table."""
     import importlib
     import sys
 
-    from pathway import catalogue
+    from pathway.disclosure_figures import figure_points, figure_table
     from pathway.metrics import run_metric
     from pathway.web import warehouse as web_data
     from pathway.web.server import create_app
 
     create_app(warehouse=warehouse)
     web_data.configure(warehouse=warehouse)
+    words_for = _page_words()
     original = web_data.fetch_metric
     asked: list[tuple[str, dict]] = []
+    fetched: dict[tuple, pd.DataFrame] = {}
 
     def recording(name, params=None, *args, **kwargs):
         asked.append((name, dict(params or {})))
-        return original(name, params, *args, **kwargs)
+        answer = original(name, params, *args, **kwargs)
+        if getattr(answer, "ok", False) and getattr(answer, "frame", None) is not None:
+            fetched[(name, tuple(sorted(dict(params or {}).items())))] = answer.frame
+        return answer
 
     patched = [m for name, m in list(sys.modules.items())
                if name.startswith("pathway.web") and getattr(m, "fetch_metric", None) is original]
@@ -729,38 +861,57 @@ def audit_dashboard(warehouse, modes: list[tuple[str, str]] | None = None, progr
     policy = warehouse.settings.disclosure
     result = AuditResult()
     truths: dict[tuple, pd.DataFrame] = {}
+
+    def truth_of(name, params):
+        if (name, params) not in truths:
+            truths[(name, params)] = run_metric(warehouse, name, dict(params), suppress=False)
+        return truths[(name, params)]
+
     try:
         for page_name in DASHBOARD_PAGES:
             page = importlib.import_module(f"pathway.web.pages.{page_name}")
-            for label, area in modes or area_modes(warehouse):
+            for label, view in _page_views(page_name, page, modes or area_modes(warehouse)):
                 asked.clear()
+                fetched.clear()
                 try:
-                    component = page.layout(area=area)
+                    component = view()
                 except Exception as error:  # a page that fails is a finding of its own
                     result.not_covered.append(f"dashboard {page_name} ({label}): {error}")
                     continue
                 calls = list(dict.fromkeys((n, tuple(sorted(p.items()))) for n, p in asked))
+                figures = card_figures(component)
                 for card, shown in card_tables(component):
                     if progress:
                         progress(f"dashboard {page_name} {card} ({label}): {len(shown)} rows")
-                    attacked = False
-                    for name, params in _by_fit(calls, shown):
-                        metric = catalogue.METRICS[name]
-                        key = (name, params)
-                        if key not in truths:
-                            truths[key] = run_metric(warehouse, name, dict(params), suppress=False)
-                        match = _aligned(shown, metric, truths[key])
-                        if match is None:
-                            continue
-                        spec = metric.disclosure_for({"measure": dict(params).get("metric")})
-                        result.merge(attack_table(*match, spec, policy,
-                                                  channel="dashboard tables and downloads",
-                                                  table=f"{page_name} {card}: {name} ({label})"))
-                        attacked = True
-                        break
-                    if not attacked and len(shown):
+                    if not len(shown):
+                        continue
+                    aligned = _align_card(shown, calls, fetched, truth_of, words_for)
+                    if aligned is None:
                         result.not_covered.append(f"dashboard {page_name} {card} ({label}): not "
                                                   "one metric's rows (pooled or reshaped)")
+                        continue
+                    table, truth, spec, card_rows, name = aligned
+                    where = f"{page_name} {card}: {name} ({label})"
+                    result.merge(attack_table(table, truth, spec, policy,
+                                              channel="dashboard tables and downloads", table=where))
+                    figure = figures.get(card)
+                    if not figure or not figure.get("data"):
+                        continue
+                    channels = [("dashboard chart data", False)] + \
+                        ([("map hover text", True)] if page_name == "map" else [])
+                    for channel, text_only in channels:
+                        points = figure_points(figure, text_only=text_only)
+                        drawn, placed, unplaced = figure_table(points, table, truth, spec, card_rows)
+                        drawn_truth, drawn_spec = truth, spec
+                        if unplaced:  # a chart of more rows than its table (every area beside one)
+                            drawn, drawn_truth, drawn_spec, placed, unplaced = _whole_answer(
+                                points, calls, fetched, truth_of, words_for,
+                                (drawn, truth, spec, placed, unplaced))
+                        if unplaced:
+                            result.not_covered.append(f"{channel} {page_name} {card} ({label}): {unplaced} "
+                                                      "points not placed on a row of the table")
+                        result.merge(attack_table(drawn, drawn_truth, drawn_spec, policy, channel=channel,
+                                                  table=where))
     finally:
         for module in patched:
             module.fetch_metric = original

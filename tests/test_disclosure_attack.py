@@ -173,12 +173,15 @@ def test_the_attack_recovers_nothing_from_the_county_demo(county_demo):
     result = audit_warehouse(county_demo)
     assert result.cells_attacked["pathway query CSV"] > 1000
     assert result.attacks_tried[("pathway query CSV", "percentage x denominator")] > 500
-    # every metric ran; only the dashboard's pooled all-areas tables (sums of shown counts) and
-    # the overview funnel (reshaped) are not one metric's rows to attack
-    assert [n for n in result.not_covered if "pooled or reshaped" not in n] == []
+    # every metric ran; what the attack cannot yet map back to a metric's cells (a card table,
+    # or a chart's points) is listed, not skipped in silence
+    assert [n for n in result.not_covered if "pooled or reshaped" not in n
+            and "points not placed on a row" not in n] == []
     for channel in ("pathway query JSON", "dashboard tables and downloads", "HTML report (every printed number)",
-                    "across tables and metrics (pathway query)"):
+                    "across tables and metrics (pathway query)", "dashboard chart data", "map hover text"):
         assert result.cells_attacked[channel] > 100, channel
+    # pooled all-areas cards are attacked as totals of the areas' rows
+    assert result.attacks_tried[("dashboard tables and downloads", "differencing and sums of parts")] > 100
     assert result.recovered == [], "\n".join(map(str, result.recovered[:20]))
 
 
@@ -254,3 +257,102 @@ def test_secondary_suppression_keeps_the_reference_group_shown_when_it_can():
     # without the preference the reference group would go
     plain = DisclosureSpec(counts=("n",), additive=(RowsAddUp(columns=("n",), along="group", total="all"),))
     assert list(apply_disclosure(frame, plain)["n"]) == [55, pd.NA, 30, pd.NA]
+
+
+# ---- the dashboard's charts, map hover text and pooled tables ---------------------------
+SHARE = DisclosureSpec(counts=("reached", "cohort"), labels=("area_code", "area_name"),
+                       proportions=(Proportion("pct", "reached", "cohort", intervals=()),))
+
+
+def _one_area():
+    # 195 of 209 reached, shown as 195 of 210 and 93% (whole percent under 4,000)
+    truth = pd.DataFrame({"area_code": ["A"], "area_name": ["Northmoor"], "reached": [195], "cohort": [209],
+                          "pct": [100 * 195 / 209]})
+    shown = pd.DataFrame({"area_code": ["A"], "area_name": ["Northmoor"], "reached": ["195"],
+                          "cohort": ["210"], "pct": ["93"]})
+    return shown, truth
+
+
+def test_a_chart_that_sends_the_exact_percentage_gives_the_cohort_back():
+    from pathway.disclosure_figures import figure_points, figure_table
+
+    shown, truth = _one_area()
+    assert recovered(attack_table(shown, truth, SHARE)) == set()  # the table alone gives nothing
+    # the bar's height goes to the browser at full precision: 93.30143...% is 195/209 only
+    leaky = {"data": [{"type": "bar", "x": ["Northmoor"], "y": [100 * 195 / 209], "customdata": ["93"],
+                       "hovertemplate": "%{x}: %{customdata}"}]}
+    drawn, placed, unplaced = figure_table(figure_points(leaky), shown, truth, SHARE)
+    assert (placed, unplaced) == (1, 0) and drawn.pct[0] == repr(100 * 195 / 209)
+    assert recovered(attack_table(drawn, truth, SHARE)) == {(0, "cohort", 209)}
+    # sent as shown (93), the chart gives nothing more than the table
+    safe = {"data": [{"type": "bar", "x": ["Northmoor"], "y": [93], "customdata": ["93"]}]}
+    drawn, _, _ = figure_table(figure_points(safe), shown, truth, SHARE)
+    assert recovered(attack_table(drawn, truth, SHARE)) == set()
+
+
+def test_map_hover_text_printed_too_finely_gives_the_cohort_back():
+    from pathway.disclosure_figures import figure_points, figure_table
+
+    shown, truth = _one_area()
+    # an area outline: its x and y are the shape (not figures), its hover text the figures;
+    # 93.30% allows only 195/209 among 193-197 of 208-212 (93.27 for 194/208, 93.33 for 196/210)
+    outline = {"type": "scatter", "x": [0.1, 0.5, 0.3], "y": [0.2, 0.9, 0.4], "fill": "toself", "name": "Northmoor",
+               "customdata": ["A", "A", "A"], "hoverinfo": "text",
+               "text": "Northmoor: 93.30% (95% CI 89.1% to 96.3%)"}
+    points = figure_points({"data": [outline]}, text_only=True)
+    assert [sorted(round(c.value, 2) for c in p.numbers.values()) for p in points] == [[89.1, 93.3, 96.3]]
+    drawn, placed, _ = figure_table(points, shown, truth, SHARE)
+    assert placed == 1 and recovered(attack_table(drawn, truth, SHARE)) == {(0, "cohort", 209)}
+    # printed to whole percent, as the dashboard prints it under 4,000 births: nothing
+    outline["text"] = "Northmoor: 93% (95% CI 89% to 96%)"
+    drawn, _, _ = figure_table(figure_points({"data": [outline]}, text_only=True), shown, truth, SHARE)
+    assert recovered(attack_table(drawn, truth, SHARE)) == set()
+
+
+def test_a_pooled_row_is_attacked_as_the_total_of_the_areas_it_adds_up():
+    from pathway.disclosure_reshaped import POOLED, map_back
+
+    # areas A (12 of 41, shown 10 of 40) and B (20 of 52, shown 20 of 50), pooled from the shown
+    # counts into 30 of 90; its true total is 32 of 93
+    truth = pd.DataFrame({"area_code": ["A", "B"], "area_name": ["Northmoor", "Eastfield"],
+                          "reached": [12, 20], "cohort": [41, 52]})
+    truth["pct"] = 100 * truth.reached / truth.cohort
+    answer = apply_disclosure(truth, SHARE)
+    card = pd.DataFrame({"reached": [30.0], "cohort": [90.0], "pct": [33.3]})
+    table, truth_rows, spec, card_rows = map_back(card, answer, truth, SHARE)
+    assert list(table["_pooled"]) == ["one row", "one row", f"{POOLED} from shown counts"] and card_rows == [2]
+    assert list(table.reached) == [10, 20, 30.0] and list(truth_rows.reached) == [12, 20, 32]
+    assert list(truth_rows.cohort) == [41, 52, 93]
+    assert spec.additive == ()  # the sum of what is shown adds nothing to it
+    assert recovered(attack_table(table, truth_rows, spec)) == set()
+    # pooled from the unrounded counts (32 of 93, 34.4%), the pooled row is their total: its
+    # counts are shown as they are
+    leaky = pd.DataFrame({"reached": [32.0], "cohort": [93.0], "pct": [34.4]})
+    table, truth_rows, spec, _ = map_back(leaky, answer, truth, SHARE)
+    assert list(table["_pooled"]) == ["one row", "one row", POOLED] and len(spec.additive) == 1
+    result = attack_table(table, truth_rows, spec)
+    assert recovered(result) == {(2, "reached", 32), (2, "cohort", 93)}
+    # a row far from any total of these rows is not taken for one
+    assert map_back(card.assign(reached=[300.0]), answer, truth, SHARE) is None
+
+
+def test_a_long_table_in_words_is_read_back_into_the_metrics_columns():
+    from pathway.disclosure_reshaped import map_back
+
+    # two services' outcomes as a page prints them: one row per service and measure, services in
+    # words, 'people' and 'out of' standing for improved/paired or recovered/at baseline
+    spec = DisclosureSpec(counts=("improved", "paired", "recovered", "at_baseline"), labels=("service",))
+    truth = pd.DataFrame({"service": ["talking_therapies", "family_hub"], "improved": [54, 21],
+                          "paired": [126, 42], "recovered": [37, 12], "at_baseline": [67, 31]})
+    answer = apply_disclosure(truth, spec)  # 55 of 125, 20 of 40; 35 of 65, 10 of 30
+    card = pd.DataFrame({"service": ["Talking therapies", "Family hub", "Talking therapies", "Family hub"],
+                         "measure": ["Improved", "Improved", "Recovered", "Recovered"],
+                         "people": [55, 20, 35, 10], "out_of": [125, 40, 65, 30]})
+    names = {"talking_therapies": "Talking therapies", "family_hub": "Family hub"}
+    table, truth_rows, _, card_rows = map_back(card, answer, truth, spec, lambda code: {code, names.get(code, code)})
+    assert card_rows == [0, 1] and list(table.service) == ["talking_therapies", "family_hub"]
+    assert [list(table[c]) for c in ("improved", "paired", "recovered", "at_baseline")] == \
+        [[55, 20], [125, 40], [35, 10], [65, 30]]
+    assert list(truth_rows.paired) == [126, 42]
+    # without the names in words the services cannot be told apart: not read back
+    assert map_back(card, answer, truth, spec) is None

@@ -784,9 +784,10 @@ def test_the_area_profile_sets_northtown_against_englands_published_value_when_l
         # worse (higher is better). The range of areas: Northtown 50% to Southvale 100% (10 of 10).
         assert (visit.value, visit.benchmark, visit.benchmark_is) == (50.0, 86.4, "England (published)")
         assert (visit.comparison, visit.lowest, visit.highest) == ("worse", 50.0, 100.0)
-        # With no published figure, specialist access is set against all areas pooled: 10 of 30 = 33.3%.
+        # With no published figure, specialist access is set against all areas pooled: 10 of 30 = 33.3%,
+        # shown to whole percent (33) as any percentage of fewer than 4,000 is (contract 7.4).
         access = rows.loc["specialist_access"]
-        assert access.benchmark_is == "All areas" and round(access.benchmark, 1) == 33.3
+        assert access.benchmark_is == "All areas" and access.benchmark == 33
         assert "England's published figure: 86.4% (2023/24)" in text_of(
             compare.compare_card({"area": NORTHTOWN, **PERIOD}, "new_birth_visit"))
     finally:

@@ -11,7 +11,13 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
+from pathway.disclosure import percent_step
 from pathway.statistics import wilson_interval
+
+
+def _to_step(values: np.ndarray, step: np.ndarray) -> np.ndarray:
+    """Half up to the step (0.1 or 1), as the disclosure step rounds; NaN stays NaN."""
+    return np.round(np.floor(values / step + 0.5 + 1e-9) * step, 1)
 
 
 def pooled(frame: pd.DataFrame, by: Sequence[str], numerator: str, denominator: str) -> pd.DataFrame:
@@ -38,8 +44,12 @@ def pooled(frame: pd.DataFrame, by: Sequence[str], numerator: str, denominator: 
     low, high = wilson_interval(total_n, total_d)
     with np.errstate(divide="ignore", invalid="ignore"):
         pct = np.where(total_d > 0, 100.0 * total_n / total_d, np.nan)
-    out[numerator], out[denominator], out["pct"] = total_n, total_d, pct
-    out["ci_low"], out["ci_high"] = np.asarray(low, dtype=float), np.asarray(high, dtype=float)
+    # at the precision a percentage of this (rounded) denominator is shown at (contract 7.4):
+    # one decimal place from 4,000, else whole percent; a chart sends no more than the table
+    step = percent_step(total_d)
+    out[numerator], out[denominator], out["pct"] = total_n, total_d, _to_step(pct, step)
+    out["ci_low"] = _to_step(np.asarray(low, dtype=float), step)
+    out["ci_high"] = _to_step(np.asarray(high, dtype=float), step)
     out["rows_hidden"] = sums["rows_hidden"].to_numpy(dtype=int)
     return out[columns].reset_index(drop=True)
 

@@ -218,7 +218,7 @@ def funnel_card(frame: pd.DataFrame, bench_pct: float, filters: dict):
         limits = funnel_limits(span, bench_pct)
         for column, dash_style, name in (("lower_95", "dash", "95% limits"), ("upper_95", "dash", None),
                                          ("lower_998", "dot", "99.8% limits"), ("upper_998", "dot", None)):
-            figure["data"].append({"type": "scatter", "x": numbers(limits["denominator"]), "y": numbers(limits[column]),
+            figure["data"].append({"type": "scatter", "x": numbers(limits["denominator"]), "y": numbers(limits[column].round(1)),
                                    "mode": "lines", "line": {"color": NHS_DARK_GREY, "dash": dash_style},
                                    "name": name or column, "showlegend": name is not None, "hoverinfo": "skip"})
         horizontal_line(figure, bench_pct, f"All areas {bench_pct:.1f}%", dash=None)

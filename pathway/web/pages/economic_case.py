@@ -91,6 +91,14 @@ def _wrapped(label: str, width: int = 20) -> str:
     return "<br>".join(textwrap.wrap(str(label), width)) or str(label)
 
 
+def _money(values) -> pd.Series:
+    """Money as the table shows it, to 3 significant figures (contract 7.4): the chart sends no
+    more than the table prints."""
+    from pathway.disclosure import at_unit
+
+    return at_unit(pd.Series(list(values), dtype=float), "money")
+
+
 def cost_of_illness_figure(frame: pd.DataFrame, labels: dict) -> dict:
     """Per costed condition: the mother's and the child's part, and the part the source does not split."""
     costed = frame[frame["costed"].astype(bool)]
@@ -99,7 +107,7 @@ def cost_of_illness_figure(frame: pd.DataFrame, labels: dict) -> dict:
     names = [_wrapped(labels.get(c, c)) for c in by_condition.index]
     mother, child = by_condition["mother_cost"].fillna(0), by_condition["child_cost"].fillna(0)
     unsplit = (by_condition["cost_of_illness"] - mother - child).clip(lower=0)
-    traces = [{"type": "bar", "y": names, "x": numbers(values), "name": name, "orientation": "h",
+    traces = [{"type": "bar", "y": names, "x": numbers(_money(values)), "name": name, "orientation": "h",
                "marker": {"color": colour, "pattern": {"shape": pattern}},
                "hovertemplate": "%{y}: £%{x:,.3s}<extra>" + name + "</extra>"}
               for values, name, colour, pattern in ((mother, "Mother", NHS_BLUE, ""),
@@ -116,7 +124,7 @@ def scenario_figure(totals: dict) -> dict:
     steps = [("Extra spend", totals["extra_spend"], NHS_ORANGE, "x"),
              ("Avoided: public sector", totals["avoided_public_cost"], NHS_BLUE, ""),
              ("Avoided: society", totals["avoided_cost"], NHS_AQUA_GREEN, "/")]
-    figure = chart([{"type": "bar", "x": [s[0] for s in steps], "y": numbers([s[1] for s in steps]),
+    figure = chart([{"type": "bar", "x": [s[0] for s in steps], "y": numbers(_money([s[1] for s in steps])),
                      "text": [money_text(s[1]) for s in steps], "textposition": "auto", "showlegend": False,
                      "marker": {"color": [s[2] for s in steps], "pattern": {"shape": [s[3] for s in steps]}},
                      "hovertemplate": "%{x}: %{text}<extra></extra>"}])
@@ -128,7 +136,8 @@ def areas_figure(per_area: pd.DataFrame, names: dict) -> dict:
     """Several areas: each area's return for the public sector and for society, so ROI by area shows."""
     shown = per_area.sort_values("roi_public", na_position="first")
     labels = [_wrapped(names.get(a, a)) for a in shown["area_code"]]
-    traces = [{"type": "bar", "y": labels, "x": numbers(shown[column]), "name": name, "orientation": "h",
+    traces = [{"type": "bar", "y": labels, "x": numbers(pd.to_numeric(shown[column], errors="coerce").round(2)),
+               "name": name, "orientation": "h",
                "marker": {"color": colour, "pattern": {"shape": pattern}},
                "hovertemplate": "%{y}: £%{x:.2f} per £1<extra>" + name + "</extra>"}
               for column, name, colour, pattern in (("roi_public", "Public sector", NHS_BLUE, ""),
@@ -141,11 +150,12 @@ def tornado_figure(table: pd.DataFrame, base: float) -> dict:
     """The public-sector return at each assumption's low and high value, widest swing on top."""
     rows = table.dropna(subset=["low_value", "high_value"])
     names = [_wrapped(a) for a in rows["assumption"]]
+    base = round(float(base), 2)  # returns to the penny, as the table prints them
     traces = []
     for column, label_column, name, colour, pattern in (("low_value", "low_label", "Low value", NHS_PURPLE, "x"),
                                                         ("high_value", "high_label", "High value", NHS_AQUA_GREEN, "")):
-        values = rows[column].astype(float)
-        traces.append({"type": "bar", "y": names, "x": numbers(values - base), "base": base, "orientation": "h",
+        values = rows[column].astype(float).round(2)
+        traces.append({"type": "bar", "y": names, "x": numbers((values - base).round(2)), "base": base, "orientation": "h",
                        "name": name, "text": [f"{v:.2f} ({w})" for v, w in zip(values, rows[label_column])],
                        # the values are in the hover, the table and the summary: printed on the bars they
                        # ran into the labels at phone width

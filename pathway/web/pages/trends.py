@@ -129,6 +129,12 @@ def pooled_trend(frame: pd.DataFrame, measure: str) -> pd.DataFrame | None:
     months.insert(0, "area_code", "all")
     months["measure"] = measure
     limits = metrics.xmr_charts_by_area(months, improvement=metrics._IMPROVEMENT.get(measure, "up"))
+    # the pooled value, mean and limits to one decimal place, as the table prints them: worked
+    # out from shown counts they give nothing back, and a chart sends no more than its table
+    for column in ("mean", "upper_limit", "lower_limit"):
+        if column in limits.columns:
+            limits[column] = pd.to_numeric(limits[column], errors="coerce").round(1)
+    months["value"] = pd.to_numeric(months["value"], errors="coerce").round(1)
     return pd.concat([months, limits], axis=1)
 
 

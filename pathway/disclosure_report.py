@@ -244,8 +244,9 @@ def attack_report_numbers(html: str, answers: list[tuple[str, dict, pd.DataFrame
         for k in truth.columns:
             if k not in numeric:
                 view[k] = people[k].astype(str) if k in people.columns else ""
+        mappable = numeric + [c for c in spec.labels if c in people.columns and c not in keys]
         views.append({"name": name, "spec": spec, "people": people, "truth": truth.reset_index(drop=True),
-                      "rows": rows, "numeric": numeric, "view": view, "extra": {}})
+                      "rows": rows, "numeric": numeric, "mappable": mappable, "view": view, "extra": {}})
     unplaced = []
     for number in numbers:
         shown = number.shown
@@ -259,9 +260,12 @@ def attack_report_numbers(html: str, answers: list[tuple[str, dict, pd.DataFrame
                 if not all(any(w in context_words for w in options) for options in words):
                     continue
                 matched_rows.append((v, i))
-                cells = [c for c in v["numeric"] if _prints(shown, parse_cell(v["people"][c].iloc[i]))]
+                # a reference value printed beside the row (a rate per 1,000, a unit cost) is
+                # placed on its label column: it is no figure the report worked out
+                cells = [c for c in v["mappable"] if _prints(shown, parse_cell(v["people"][c].iloc[i]))]
                 for c in _by_header(cells, number.header):
-                    _keep(v["view"], i, c, number.text)
+                    if c in v["numeric"]:
+                        _keep(v["view"], i, c, number.text)
                     placed = True
         if placed:
             continue

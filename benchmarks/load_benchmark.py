@@ -4,15 +4,22 @@ Generates reproducible (numpy, fixed seed) contract-valid cohort and activity CS
 temporary folder, then times, each in a fresh child process so peak memory is its own:
   1. duckdb: CREATE TABLE AS SELECT * FROM read_csv(file)   (the floor: parse and store)
   2. the pathway loader on the activity file (after loading the matching cohort): validating
-     and storing it in one transaction, then rebuilding the journey tables that every load
-     batch ends with
+     and storing it in one transaction, then bringing the journey tables up to date as every
+     load batch ends (pathway.journey.refresh_after_load: only the pregnancies the load
+     touched, or all of them when it touched most; the table says which)
   3. the loader on the same file with one quoted line break in its first row: DuckDB's
      parallel reader cannot count physical lines across those, so the whole file is streamed
      through Python's csv module in batches (contract 7.2)
 and prints rows/s and peak RSS (os.wait4's ru_maxrss of the child).
 
+With --national DB (a warehouse built by `pathway demo --scale national`; copied, never
+written), the activity rows belong to that warehouse's pregnancies and load into a copy of it,
+as a later extract would; a full journey rebuild of the same copy is timed beside it, and
+the line-break run is left out.
+
     python benchmarks/load_benchmark.py              # 1M rows
     python benchmarks/load_benchmark.py 1000000 10000000
+    python benchmarks/load_benchmark.py 1000 10000000 --national /path/national.duckdb
 """
 
 from __future__ import annotations
@@ -53,8 +60,9 @@ def write_extracts(folder: Path, activity_rows: int) -> tuple[Path, Path, Path]:
     areas.write_text("area_code,area_name\nE06000001,Hartlepool\nE06000002,Middlesbrough\n")
 
     edd = np.datetime64("2023-01-01") + rng.integers(0, 730, pregnancies).astype("timedelta64[D]")
+    ids = np.char.add("PR", np.arange(pregnancies).astype(str))
     cohort = pa.table({
-        "pregnancy_id": _ids("PR", np.arange(pregnancies)),
+        "pregnancy_id": pa.array(ids),
         "person_id": _ids("MU", np.arange(pregnancies)),
         "area_code": pa.array(np.where(rng.random(pregnancies) < 0.5, "E06000001", "E06000002")),
         "edd": pa.array(edd.astype(str)),
@@ -65,22 +73,45 @@ def write_extracts(folder: Path, activity_rows: int) -> tuple[Path, Path, Path]:
     })
     cohort_path = folder / f"cohort_{pregnancies}.csv"
     pa_csv.write_csv(cohort, cohort_path)
-
-    owner = rng.integers(0, pregnancies, activity_rows)
-    offset = rng.integers(-300, 365, activity_rows).astype("timedelta64[D]")
-    activity = pa.table({
-        "activity_id": _ids("AC", np.arange(activity_rows)),
-        "pregnancy_id": _ids("PR", owner),
-        "service": pa.array(SERVICES[rng.integers(0, len(SERVICES), activity_rows)]),
-        "activity_type": pa.array(TYPES[rng.integers(0, len(TYPES), activity_rows)]),
-        "activity_date": pa.array((edd[owner] + offset).astype(str)),
-        "contact_code": pa.array(CONTACTS[rng.integers(0, len(CONTACTS), activity_rows)]),
-        "attendance": pa.array(ATTENDANCE[rng.integers(0, len(ATTENDANCE), activity_rows)]),
-        "provider_code": pa.array(np.where(rng.random(activity_rows) < 0.5, "RX1", "RY2")),
-    })
     activity_path = folder / f"activity_{activity_rows}.csv"
-    pa_csv.write_csv(activity, activity_path, pa_csv.WriteOptions(quoting_style="needed"))
+    write_activity(activity_path, activity_rows, ids, edd, rng, id_prefix="AC")
     return areas, cohort_path, activity_path
+
+
+def write_activity(path: Path, rows: int, pregnancy_ids: np.ndarray, edd: np.ndarray,
+                   rng: np.random.Generator, *, id_prefix: str) -> None:
+    """rows activity rows for pregnancies drawn at random from pregnancy_ids (EDDs edd)."""
+    owner = rng.integers(0, len(pregnancy_ids), rows)
+    offset = rng.integers(-300, 365, rows).astype("timedelta64[D]")
+    # nothing after yesterday: a later date is quarantined as one in the future
+    yesterday = np.datetime64("today", "D") - np.timedelta64(1, "D")
+    activity = pa.table({
+        "activity_id": _ids(id_prefix, np.arange(rows)),
+        "pregnancy_id": pa.array(pregnancy_ids[owner]),
+        "service": pa.array(SERVICES[rng.integers(0, len(SERVICES), rows)]),
+        "activity_type": pa.array(TYPES[rng.integers(0, len(TYPES), rows)]),
+        "activity_date": pa.array(np.minimum(edd[owner] + offset, yesterday).astype(str)),
+        "contact_code": pa.array(CONTACTS[rng.integers(0, len(CONTACTS), rows)]),
+        "attendance": pa.array(ATTENDANCE[rng.integers(0, len(ATTENDANCE), rows)]),
+        "provider_code": pa.array(np.where(rng.random(rows) < 0.5, "RX1", "RY2")),
+    })
+    pa_csv.write_csv(activity, path, pa_csv.WriteOptions(quoting_style="needed"))
+
+
+def write_national_activity(folder: Path, national: Path, rows: int) -> Path:
+    """Activity rows for the national warehouse's pregnancies, ids it does not hold yet,
+    dated from each pregnancy's EDD (its birth date where it has none) as write_extracts does."""
+    import duckdb
+
+    with duckdb.connect(str(national), read_only=True) as duck:
+        cohort = duck.execute("select pregnancy_id, coalesce(edd, birth_date) as due from cohort "
+                              "where coalesce(edd, birth_date) is not null "
+                              "order by pregnancy_id").fetchnumpy()
+    rng = np.random.default_rng(SEED)
+    path = folder / f"activity_national_{rows}.csv"
+    write_activity(path, rows, np.asarray(cohort["pregnancy_id"], dtype=str),
+                   np.asarray(cohort["due"]).astype("datetime64[D]"), rng, id_prefix="BENCH")
+    return path
 
 
 def with_quoted_line_break(activity: Path) -> Path:
@@ -109,67 +140,143 @@ def run_child(argv: list[str]) -> tuple[float, float, str]:
 
 
 # The loader's two phases, timed inside one child: validate and store the file (one
-# transaction), then rebuild the derived journey tables (once per load batch).
+# transaction), then bring the journey up to date as a load batch ends.
 LOADER_CHILD = """
 import json, sys, time
 from pathway.db import Warehouse
 from pathway.ingest import load_file, load_files
 from pathway import journey
 warehouse = Warehouse(sys.argv[1])
-load_files(warehouse, sys.argv[2:4])
+if sys.argv[2] != "-":
+    load_files(warehouse, sys.argv[2].split(","))
 started = time.perf_counter()
-summary = load_file(warehouse, sys.argv[4], refresh_journey=False)
+summary = load_file(warehouse, sys.argv[3], refresh_journey=False)
 loaded = time.perf_counter()
 with warehouse.begin() as conn:
-    journey.refresh(conn)
+    how = journey.refresh_after_load(conn)
 rebuilt = time.perf_counter()
-print(json.dumps({"outcome": summary.outcome, "message": summary.message,
+print(json.dumps({"outcome": summary.outcome, "message": summary.message, "how": how,
                   "load": loaded - started, "journey": rebuilt - loaded}))
 """
 
+# A whole rebuild of the same warehouse afterwards, in its own process (as a reference
+# replace would run it), for comparison with an incremental one.
+FULL_CHILD = """
+import sys, time
+from pathway.db import Warehouse
+from pathway import journey
+warehouse = Warehouse(sys.argv[1])
+started = time.perf_counter()
+with warehouse.begin() as conn:
+    journey.refresh(conn)
+print(time.perf_counter() - started)
+"""
 
-def benchmark(activity_rows: int, folder: Path) -> list[tuple]:
-    areas, cohort, activity = write_extracts(folder, activity_rows)
-    plain_db = folder / f"plain_{activity_rows}.duckdb"
+# Stamps a copy of the national warehouse with this version's journey (not timed), so the
+# timed load can rebuild only what it touches.
+PREPARE_CHILD = """
+import sys
+from pathway.db import Warehouse
+from pathway import journey
+warehouse = Warehouse(sys.argv[1])
+warehouse.ensure_schema()
+with warehouse.begin() as conn:
+    journey.refresh(conn)
+"""
+
+
+def read_csv_seconds(folder: Path, activity: Path, rows: int) -> tuple[float, float]:
+    """DuckDB's bare read_csv of the file into a table: seconds and peak RSS (MiB)."""
+    plain_db = folder / f"plain_{rows}.duckdb"
     plain = ("import duckdb, sys, time; c = duckdb.connect(sys.argv[1], config={'memory_limit': '1GB'}); "
              "c.execute('SET enable_progress_bar = false'); t = time.perf_counter(); "
              "c.execute('CREATE TABLE activity AS SELECT * FROM read_csv($p)', {'p': sys.argv[2]}); "
              "print(time.perf_counter() - t)")
     _, plain_rss, output = run_child([sys.executable, "-c", plain, str(plain_db), str(activity)])
-    plain_seconds = float(output.strip().splitlines()[-1])
+    plain_db.unlink()
+    return float(output.strip().splitlines()[-1]), plain_rss
 
-    db_url = f"duckdb:///{folder / f'pathway_{activity_rows}.duckdb'}"
-    _, load_rss, output = run_child([sys.executable, "-c", LOADER_CHILD, db_url,
-                                     str(areas), str(cohort), str(activity)])
+
+def run_loader(db: Path, first: list[Path], activity: Path, full: bool) -> tuple[dict, float]:
+    _, rss, output = run_child([sys.executable, "-c", LOADER_CHILD, f"duckdb:///{db}",
+                                ",".join(map(str, first)) or "-", str(activity)])
     timings = json.loads(output.strip().splitlines()[-1])
     if timings["outcome"] != "loaded":
         raise SystemExit(timings["message"])
-    load_seconds, journey_seconds = timings["load"], timings["journey"]
-    both = load_seconds + journey_seconds
-
-    multiline_url = f"duckdb:///{folder / f'pathway_multiline_{activity_rows}.duckdb'}"
-    _, multiline_rss, output = run_child([sys.executable, "-c", LOADER_CHILD, multiline_url,
-                                          str(areas), str(cohort), str(with_quoted_line_break(activity))])
-    multiline = json.loads(output.strip().splitlines()[-1])
-    if multiline["outcome"] != "loaded":
-        raise SystemExit(multiline["message"])
-    return [(activity_rows, "duckdb read_csv", plain_seconds, plain_rss, 1.0),
-            (activity_rows, "pathway load", load_seconds, load_rss, load_seconds / plain_seconds),
-            (activity_rows, "+ journey rebuild", both, load_rss, both / plain_seconds),
-            (activity_rows, "load, line breaks", multiline["load"], multiline_rss,
-             multiline["load"] / plain_seconds)]
+    timings["full"] = timings["full_rss"] = None
+    if full and timings["how"] != "full":
+        _, timings["full_rss"], output = run_child([sys.executable, "-c", FULL_CHILD,
+                                                    f"duckdb:///{db}"])
+        timings["full"] = float(output.strip().splitlines()[-1])
+    return timings, rss
 
 
-def main(sizes: list[int]) -> None:
-    results = []
-    with tempfile.TemporaryDirectory(prefix="pathway-bench-") as tmp:
-        for size in sizes:
-            results += benchmark(size, Path(tmp))
+def rows_for(activity_rows: int, plain: tuple[float, float], timings: dict, rss: float) -> list[tuple]:
+    plain_seconds, plain_rss = plain
+    load, both = timings["load"], timings["load"] + timings["journey"]
+    out = [(activity_rows, "duckdb read_csv", plain_seconds, plain_rss, 1.0),
+           (activity_rows, "pathway load", load, rss, load / plain_seconds),
+           (activity_rows, f"+ journey ({timings['how']})", both, rss, both / plain_seconds)]
+    if timings["full"] is not None:
+        out.append((activity_rows, "full rebuild alone", timings["full"], timings["full_rss"],
+                    timings["full"] / plain_seconds))
+    return out
+
+
+def benchmark(activity_rows: int, folder: Path) -> list[tuple]:
+    areas, cohort, activity = write_extracts(folder, activity_rows)
+    plain = read_csv_seconds(folder, activity, activity_rows)
+    timings, rss = run_loader(folder / f"pathway_{activity_rows}.duckdb", [areas, cohort],
+                              activity, full=False)
+    multiline, multiline_rss = run_loader(folder / f"pathway_multiline_{activity_rows}.duckdb",
+                                          [areas, cohort], with_quoted_line_break(activity),
+                                          full=False)
+    return rows_for(activity_rows, plain, timings, rss) + [
+        (activity_rows, "load, line breaks", multiline["load"], multiline_rss,
+         multiline["load"] / plain[0])]
+
+
+def benchmark_national(activity_rows: int, folder: Path, prepared: Path) -> list[tuple]:
+    activity = write_national_activity(folder, prepared, activity_rows)
+    plain = read_csv_seconds(folder, activity, activity_rows)
+    db = folder / "national_copy.duckdb"
+    shutil.copyfile(prepared, db)
+    try:
+        timings, rss = run_loader(db, [], activity, full=True)
+    finally:
+        db.unlink()
+        activity.unlink()
+    return rows_for(activity_rows, plain, timings, rss)
+
+
+def prepare_national(national: Path, folder: Path) -> Path:
+    prepared = folder / "national_prepared.duckdb"
+    shutil.copyfile(national, prepared)
+    run_child([sys.executable, "-c", PREPARE_CHILD, f"duckdb:///{prepared}"])
+    return prepared
+
+
+def main(argv: list[str]) -> None:
+    national = None
+    if "--national" in argv:
+        at = argv.index("--national")
+        national = Path(argv[at + 1])
+        argv = argv[:at] + argv[at + 2:]
+    sizes = [int(a) for a in argv] or [1_000_000]
+    if national:
+        print(f"Loading into a copy of {national} (its journey rebuilt first by this version).")
     print("Seconds exclude process start-up; peak RSS is the whole child process.")
-    print(f"{'rows':>11} {'step':<18} {'seconds':>8} {'rows/s':>11} {'peak RSS MiB':>13} {'x read_csv':>10}")
-    for rows, step, seconds, rss, ratio in results:
-        print(f"{rows:>11,} {step:<18} {seconds:>8.1f} {rows / seconds:>11,.0f} {rss:>13,.0f} {ratio:>10.2f}")
+    print(f"{'rows':>11} {'step':<26} {'seconds':>8} {'rows/s':>11} {'peak RSS MiB':>13} {'x read_csv':>10}")
+    with tempfile.TemporaryDirectory(prefix="pathway-bench-") as tmp:
+        folder = Path(tmp)
+        prepared = prepare_national(national, folder) if national else None
+        for size in sizes:
+            # each size's rows as soon as they are measured: a later size may take long or fail
+            for rows, step, seconds, rss, ratio in (benchmark_national(size, folder, prepared)
+                                                    if prepared else benchmark(size, folder)):
+                print(f"{rows:>11,} {step:<26} {seconds:>8.1f} {rows / seconds:>11,.0f} "
+                      f"{rss:>13,.0f} {ratio:>10.2f}", flush=True)
 
 
 if __name__ == "__main__":
-    main([int(a) for a in sys.argv[1:]] or [1_000_000])
+    main(sys.argv[1:])

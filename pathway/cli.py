@@ -99,7 +99,7 @@ def _rebuild_stale_journey(warehouse) -> None:
                        settings=replace(warehouse.settings, lock_wait_seconds=0))
     try:
         with writer.begin() as conn:
-            journey.refresh(conn)
+            journey.refresh_after_load(conn)
     except WarehouseError:
         pass
     finally:

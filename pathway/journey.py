@@ -9,6 +9,8 @@ rebuild before answering).
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import re
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -16,7 +18,8 @@ from sqlalchemy.engine import Connection
 from pathway.catalogue import named_sql, statements
 from pathway.reference import read_reference_csv
 from pathway.resources import reference_dir
-from pathway.schema import REFERENCE_TABLES, journey_state
+from pathway.schema import (REFERENCE_TABLES, journey_pending, journey_pending_loads,
+                            journey_state)
 
 # What refresh builds, for checks and for the data-quality page.
 DERIVED_TABLES = ("events", "journey", "journey_reach_by_service", "journey_reach", "journey_contacts",
@@ -49,6 +52,22 @@ class JourneyError(ValueError):
     """The journey cannot be built from the reference data; the message says what to fix."""
 
 
+# Tables that sum up every pregnancy rather than hold rows of one: an incremental rebuild
+# recomputes them whole, from the tables it has brought up to date.
+WHOLE_TABLES = ("journey_risk_factor_names", "data_extent")
+
+# The contract tables the journey reads; an incremental rebuild reads them through temporary
+# views of the same names holding only the touched pregnancies' rows.
+_SOURCE_TABLES = ("cohort", "cohort_risk_factors", "activity", "measures")
+
+# Above this share of the cohort touched, deleting and re-inserting costs more than building
+# every table afresh.
+FULL_REBUILD_SHARE = 0.3
+
+_CREATE_TABLE = re.compile(r"create table (\w+) as\b", re.IGNORECASE)
+_REFERENCE_READ = re.compile(r"\b(ref_\w+)\b")
+
+
 def refresh(conn: Connection) -> None:
     """Rebuild the derived journey tables and views in the caller's transaction."""
     _check_reference(conn)
@@ -59,9 +78,123 @@ def refresh(conn: Connection) -> None:
     if indexes is not None:
         for statement in statements(indexes):
             conn.execute(sa.text(statement))
+    _mark_built(conn)
+
+
+def refresh_after_load(conn: Connection) -> str:
+    """Bring the journey up to date after loads, in the caller's transaction: only the
+    pregnancies the loads since the last rebuild touched, when every one of those loads
+    recorded them and they are a small part of the cohort; else the whole journey.
+    Returns 'incremental' or 'full' (what was done)."""
+    _check_reference(conn)
+    if not _pending_is_complete(conn):
+        refresh(conn)
+        return "full"
+    touched = int(conn.execute(sa.text(
+        "select count(distinct pregnancy_id) from journey_pending")).scalar() or 0)
+    pregnancies = int(conn.execute(sa.text("select count(*) from journey")).scalar() or 0)
+    if touched > FULL_REBUILD_SHARE * max(pregnancies, 1):
+        refresh(conn)
+        return "full"
+    _rebuild_pregnancies(conn)
+    _mark_built(conn)
+    return "incremental"
+
+
+def _pending_is_complete(conn: Connection) -> bool:
+    """Built, and every load since recorded the pregnancies it touched (a load by an older
+    version, or a first load, did not)."""
+    if not is_built(conn):
+        return False
+    built_after, built_with = conn.execute(sa.text(
+        "select built_after_load_id, journey_sql from journey_state")).first() or (None, None)
+    if built_after is None or built_with != _fingerprint(conn):
+        return False  # never built, or built by SQL that has changed since: every row may differ
+    unrecorded = conn.execute(sa.text(
+        "select count(*) from load_log l where l.outcome = 'loaded' "
+        "and l.table_name in ('areas', 'cohort', 'activity', 'measures') "
+        "and l.load_id > :built_after "
+        "and not exists (select 1 from journey_pending_loads p where p.load_id = l.load_id)"),
+        {"built_after": int(built_after)}).scalar()
+    return int(unrecorded or 0) == 0
+
+
+def _rebuild_pregnancies(conn: Connection) -> None:
+    """Rebuild the touched pregnancies' rows with the same statements as a full rebuild.
+
+    Temporary views named like the contract tables hold only the touched pregnancies' rows,
+    and each `create table X as` of queries/_journey.sql becomes `create temp table X as`, so
+    every statement reads the touched rows of the tables before it (temporary objects hide
+    permanent ones of the same name on both engines). Then each derived table swaps those
+    pregnancies' rows for the new ones, and the whole-cohort tables are recomputed."""
+    dialect = conn.dialect.name
+    home = _qualified_home(conn)
+    temp = "temp" if dialect == "duckdb" else "pg_temp"
+    conn.execute(sa.text("create temp table journey_touched as "
+                         "select distinct pregnancy_id from journey_pending"))
+    for table in _SOURCE_TABLES:
+        conn.execute(sa.text(
+            f"create temp view {table} as select * from {home}.{table} "
+            f"where pregnancy_id in (select pregnancy_id from journey_touched)"))
+    built = []
+    whole = {}
+    for statement in statements(named_sql("_journey.sql", dialect)):
+        match = _CREATE_TABLE.match(statement)
+        if match is None:
+            continue  # drops and views: the permanent ones stay as they are
+        table = match.group(1)
+        if table in WHOLE_TABLES:
+            whole[table] = statement[match.end():]
+            continue
+        conn.execute(sa.text("create temp table " + statement[match.start(1):]))
+        built.append(table)
+    for table in _SOURCE_TABLES:
+        conn.execute(sa.text(f"drop view {temp}.{table}"))
+    for table in built:
+        conn.execute(sa.text(f"delete from {home}.{table} "
+                             f"where pregnancy_id in (select pregnancy_id from journey_touched)"))
+        conn.execute(sa.text(f"insert into {home}.{table} select * from {temp}.{table}"))
+        conn.execute(sa.text(f"drop table {temp}.{table}"))
+    for table, query in whole.items():
+        conn.execute(sa.text(f"delete from {home}.{table}"))
+        conn.execute(sa.text(f"insert into {home}.{table} {query}"))
+    conn.execute(sa.text(f"drop table {temp}.journey_touched"))
+    if dialect == "postgresql":
+        for table in (*built, *whole):
+            conn.execute(sa.text(f"analyze {home}.{table}"))
+
+
+def _qualified_home(conn: Connection) -> str:
+    """Where the permanent tables live, quoted (DuckDB: database and schema, since `main`
+    alone would also name the temporary catalogue's schema)."""
+    preparer = conn.dialect.identifier_preparer
+    if conn.dialect.name == "duckdb":
+        database, schema_name = conn.execute(sa.text(
+            "select current_database(), current_schema()")).one()
+        return f"{preparer.quote_identifier(database)}.{preparer.quote_identifier(schema_name)}"
+    return preparer.quote_identifier(conn.execute(sa.text("select current_schema()")).scalar())
+
+
+def _fingerprint(conn: Connection) -> str:
+    """What every journey row depends on besides the contract tables: the journey SQL and the
+    rows of each reference table it reads (so a reference change not followed by a full
+    rebuild cannot leave untouched pregnancies built on the old rows)."""
+    sql = named_sql("_journey.sql", conn.dialect.name)
+    digest = hashlib.sha256(sql.encode())
+    for name in sorted(set(_REFERENCE_READ.findall(sql))):
+        # reference table names come from the shipped SQL file, never from input
+        rows = sorted(repr(tuple(row)) for row in conn.execute(sa.text(f"select * from {name}")))
+        digest.update(f"\n{name}\n".encode() + "\n".join(rows).encode())
+    return digest.hexdigest()
+
+
+def _mark_built(conn: Connection) -> None:
+    conn.execute(journey_pending.delete())
+    conn.execute(journey_pending_loads.delete())
     conn.execute(journey_state.delete())
     conn.execute(journey_state.insert().values(built_after_load_id=_latest_load_id(conn),
-                                               built_at=dt.datetime.now()))
+                                               built_at=dt.datetime.now(),
+                                               journey_sql=_fingerprint(conn)))
 
 
 def is_current(conn: Connection, *, known_built: bool = False) -> bool:

@@ -411,7 +411,7 @@ def ensure_journey(warehouse: Warehouse) -> answers.DataVersion:
         raise MetricError("the journey tables have not been built yet: load data first "
                           "(pathway load or pathway demo)", is_usage=False)
     with warehouse.begin() as conn:
-        journey.refresh(conn)
+        journey.refresh_after_load(conn)
         version = answers.read_version(conn)
     _JOURNEY_SEEN_BUILT.add(warehouse)
     return version

@@ -136,6 +136,19 @@ journey_state = Table(
     "journey_state", metadata,
     Column("built_after_load_id", Integer, nullable=False),
     Column("built_at", DateTime),
+    Column("journey_sql", Text),  # fingerprint of the SQL it was built with
+)
+
+# What the loads since that rebuild changed (pathway.journey.refresh_after_load rebuilds only
+# these pregnancies): each load records the pregnancies whose rows it added, replaced or moved,
+# and its own id, in its transaction, so a rebuild knows whether the list is complete.
+journey_pending = Table(
+    "journey_pending", metadata,
+    Column("pregnancy_id", Text, nullable=False),
+)
+journey_pending_loads = Table(
+    "journey_pending_loads", metadata,
+    Column("load_id", Integer, nullable=False),
 )
 
 # Metric answers worked out after a load for the views' first requests (pathway.answers), keyed
@@ -388,6 +401,7 @@ _ADDED_COLUMNS = {
     "measures": ("infant_number integer default 1",),
     "waiting_measures": ("infant_number integer default 1",),
     "ref_instruments": ("status text",),
+    "journey_state": ("journey_sql text",),
 }
 
 

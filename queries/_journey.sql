@@ -465,26 +465,31 @@ steps as (
     group by pregnancy_id, area_code, service
 ),
 
-discharges as (
-    select pregnancy_id, area_code, service, event_date
-    from pathway_events
-    where source = 'activity' and activity_type = 'discharge'
+-- grouped by the three keys over the discharges alone, not by every step column over all
+-- of steps (a tenth of the funnel's time at ten million events)
+completed as (
+    select d.pregnancy_id, d.area_code, d.service, min(d.event_date) as first_completed_date
+    from pathway_events d
+    join steps s
+        on s.pregnancy_id = d.pregnancy_id
+       and s.area_code = d.area_code
+       and s.service = d.service
+    where d.source = 'activity'
+      and d.activity_type = 'discharge'
+      and d.event_date >= s.first_treated_date
+    group by d.pregnancy_id, d.area_code, d.service
 ),
 
 final as (
     select
         s.pregnancy_id, s.area_code, s.service, s.first_screened_date,
         s.first_screen_positive_date, s.first_referred_date, s.first_assessed_date,
-        s.first_treated_date, min(d.event_date) as first_completed_date
+        s.first_treated_date, c.first_completed_date
     from steps s
-    left join discharges d
-        on d.pregnancy_id = s.pregnancy_id
-       and d.area_code = s.area_code
-       and d.service = s.service
-       and d.event_date >= s.first_treated_date
-    group by s.pregnancy_id, s.area_code, s.service, s.first_screened_date,
-             s.first_screen_positive_date, s.first_referred_date, s.first_assessed_date,
-             s.first_treated_date
+    left join completed c
+        on c.pregnancy_id = s.pregnancy_id
+       and c.area_code = s.area_code
+       and c.service = s.service
 )
 
 -- Sorted by area so DuckDB's zone maps skip other areas' rows in one-area queries.

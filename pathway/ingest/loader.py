@@ -298,6 +298,7 @@ def _load(conn: Connection, warehouse: Warehouse, source: SourceFile, plan: Colu
             summary.rows_waiting = upsert.insert_waiting(conn, contract)
         upsert.insert_rejects(conn, contract.name, source.sha256)
         summary.rows_released = upsert.release_waiting(conn)
+        upsert.note_load_recorded(conn, summary.load_id)
         # A failed load rolls back, which drops these too.
         if warehouse.is_duckdb:
             _drop_staging(duck)
@@ -428,7 +429,7 @@ def _refresh_journey(conn: Connection) -> None:
         from pathway import journey
     except ImportError:
         return
-    journey.refresh(conn)
+    journey.refresh_after_load(conn)
 
 
 def _now() -> dt.datetime:

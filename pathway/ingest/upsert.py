@@ -65,6 +65,7 @@ def upsert(conn: Connection, contract: TableContract, source: str = "load_incomi
             " WHERE d.pregnancy_id IN (SELECT pregnancy_id FROM cohort)")
     conn.execute(sa.text(f"CREATE TEMP TABLE load_changed AS {changed}"))
     replaced = _scalar(conn, "SELECT count(*) FROM load_changed")
+    _note_touched_pregnancies(conn, contract, source, all_new=existing == 0)
 
     conn.execute(sa.text(f"DELETE FROM {table} WHERE {key} IN (SELECT id FROM load_changed)"))
     conn.execute(sa.text(f"INSERT INTO {table} ({column_list}) SELECT {column_list} FROM {source} i "
@@ -84,6 +85,34 @@ def upsert(conn: Connection, contract: TableContract, source: str = "load_incomi
     incoming = _scalar(conn, f"SELECT count(*) FROM {source}")
     return UpsertCounts(loaded=incoming - existing, replaced=replaced,
                         unchanged=existing - replaced)
+
+
+def _note_touched_pregnancies(conn: Connection, contract: TableContract, source: str, *,
+                              all_new: bool) -> None:
+    """Record the pregnancies whose journey this upsert changes, before it changes them, so
+    the rebuild after the load redoes only those (pathway.journey.refresh_after_load): the
+    pregnancies of new rows, of replaced rows before and after (a row may move to another
+    pregnancy), and, for a changed area, every pregnancy in it. Before the journey's first
+    build there is nothing to rebuild part of: that build is whole."""
+    if not _scalar(conn, "SELECT count(*) FROM journey_state"):
+        return
+    table, key = contract.name, contract.key
+    if table == "areas":
+        touched = "SELECT pregnancy_id FROM cohort WHERE area_code IN (SELECT id FROM load_changed)"
+    elif all_new:
+        touched = f"SELECT pregnancy_id FROM {source}"
+    else:
+        touched = (f"SELECT t.pregnancy_id FROM {table} t WHERE t.{key} IN (SELECT id FROM load_changed)"
+                   f" UNION SELECT i.pregnancy_id FROM {source} i"
+                   f" WHERE i.{key} IN (SELECT id FROM load_changed)"
+                   f" OR NOT EXISTS (SELECT 1 FROM {table} t WHERE t.{key} = i.{key})")
+    conn.execute(sa.text(f"INSERT INTO journey_pending (pregnancy_id) "
+                         f"SELECT DISTINCT pregnancy_id FROM ({touched}) touched"))
+
+
+def note_load_recorded(conn: Connection, load_id: int) -> None:
+    """This load has recorded every pregnancy it touched (journey_pending is complete for it)."""
+    conn.execute(schema.journey_pending_loads.insert().values(load_id=load_id))
 
 
 def _settle_waiting(conn: Connection, contract: TableContract, source: str) -> None:

@@ -118,7 +118,7 @@ def prepare_database(db_url: str | None = None, *, scale: str = "county", seed: 
                 # warehouse loaded by an older version (or stopped mid-batch) is brought up to date here.
                 print("Rebuilding the journey tables (one row per pregnancy) ...", flush=True)
                 with warehouse.begin() as conn:
-                    journey.refresh(conn)
+                    journey.refresh_after_load(conn)
             _precompute_answers(warehouse)
             return False
         from pathway.demo import build_demo

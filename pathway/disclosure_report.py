@@ -263,6 +263,8 @@ def attack_report_numbers(html: str, answers: list[tuple[str, dict, pd.DataFrame
                 # a reference value printed beside the row (a rate per 1,000, a unit cost) is
                 # placed on its label column: it is no figure the report worked out
                 cells = [c for c in v["mappable"] if _prints(shown, parse_cell(v["people"][c].iloc[i]))]
+                if shown.number and shown.step < 1:  # a count is never printed with decimals
+                    cells = [c for c in cells if c not in v["spec"].counts]
                 for c in _by_header(cells, number.header):
                     if c in v["numeric"]:
                         _keep(v["view"], i, c, number.text)

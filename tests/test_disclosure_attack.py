@@ -186,8 +186,9 @@ def test_the_attack_recovers_nothing_from_the_county_demo(county_demo):
     assert left == {"dashboard economic_case economic-sensitivity": 5,
                     "dashboard chart data economic_case economic-scenario": 5,
                     "dashboard chart data economic_case economic-cost": 1}, result.not_covered
-    for channel in ("pathway query JSON", "dashboard tables and downloads", "HTML report tables",
-                    "dashboard chart data", "map hover text"):
+    for channel in ("pathway query JSON", "dashboard tables and downloads", "HTML report (every printed number)",
+                    "across tables and metrics (pathway query)", "dashboard chart data",
+                    "map hover text"):
         assert result.cells_attacked[channel] > 100, channel
     # pooled all-areas cards are attacked as totals of the areas' rows
     assert result.attacks_tried[("dashboard tables and downloads", "differencing and sums of parts")] > 100

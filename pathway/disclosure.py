@@ -287,6 +287,8 @@ def apply_disclosure(frame: pd.DataFrame, spec: DisclosureSpec,
 
 # NHS Digital shows a percentage to one decimal place only from a denominator of about 4,000.
 ONE_DECIMAL_FROM = 4000
+# From this shown denominator up, percentages are always worked out from the shown counts.
+FROM_SHOWN_COUNTS_FROM = 1000
 
 
 def percent_step(shown_denominator) -> np.ndarray:
@@ -326,7 +328,8 @@ def _to_unit(values, unit: str) -> pd.Series:
 def _disclose_percentages(out: pd.DataFrame, table: pd.DataFrame, spec: DisclosureSpec,
                           policy: DisclosurePolicy, values: dict, shown: dict) -> None:
     """Each percentage and interval at the precision its shown denominator supports, from the
-    unrounded counts; where percentage x denominator would then pin a true count (the attack of
+    shown counts over a denominator of 1,000 or more, else from the unrounded counts; where
+    percentage x denominator would then pin a true count (the attack of
     pathway.disclosure_audit), the rows sharing that denominator are worked out from the shown
     counts instead, which gives nothing back. Percentages of one row over the same denominator
     (seen, assessed and treated in time, all of referrals) are checked together too: each may
@@ -340,7 +343,12 @@ def _disclose_percentages(out: pd.DataFrame, table: pd.DataFrame, spec: Disclosu
         n_true, d_true = values[p.numerator], values[p.denominator]
         n_shown, d_shown = shown[p.numerator], shown[p.denominator]
         step = percent_step(d_shown)
-        from_shown = np.zeros(len(table), dtype=bool)
+        # Over 1,000 or more, a percentage and its interval pin the counts about as finely as
+        # rounding to 5 does, and other metrics' percentages over the same count narrow it
+        # further until it is one value (the attack across answers did so on the national
+        # demo): there they are always worked out from the shown counts, which moves them by
+        # at most half a point (0.125 of a point from 4,000, where one decimal is shown).
+        from_shown = d_shown >= FROM_SHOWN_COUNTS_FROM
         raw = {c: pd.to_numeric(out[c], errors="coerce").to_numpy(dtype=float) for c in p.columns}
         with np.errstate(divide="ignore", invalid="ignore"):
             pct_shown_counts = np.where(d_shown > 0, 100 * n_shown / d_shown, np.nan)

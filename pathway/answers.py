@@ -14,9 +14,11 @@ nothing kept here can outlive the data it came from, and nothing expires on a cl
 
 from __future__ import annotations
 
+import atexit
 import datetime as dt
 import io
 import json
+import logging
 import threading
 import time
 import weakref
@@ -30,6 +32,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from pathway.schema import metric_answers
+
+log = logging.getLogger(__name__)
 
 # One round trip: whether the journey is current (journey.is_current's rule) and what the
 # data version is. Refused loads change no data, so they do not count.
@@ -227,7 +231,8 @@ def _economic_scenario(conn: Connection) -> dict[str, Any]:
 
 
 def precompute(warehouse, *, seconds: float | None = None,
-               progress: Callable[[str], None] | None = None) -> PrecomputeSummary:
+               progress: Callable[[str], None] | None = None,
+               stop: threading.Event | None = None) -> PrecomputeSummary:
     """Work out and store the first-request answers for the current data version.
 
     Answers of older versions are deleted first. Each metric's answer for all areas is run once
@@ -235,7 +240,8 @@ def precompute(warehouse, *, seconds: float | None = None,
     (checked against a live run of the first; a metric whose answers cannot be cut from the
     whole runs area by area).
     Answers are written as they are made, in small transactions, so an interrupted run leaves
-    a usable part; it stops starting new work after `seconds` (settings: precompute_seconds)."""
+    a usable part; it stops starting new work after `seconds` (settings: precompute_seconds),
+    once a newer load has landed, or when `stop` is set."""
     from pathway import metrics
 
     started = time.perf_counter()
@@ -259,7 +265,7 @@ def precompute(warehouse, *, seconds: float | None = None,
     policy = warehouse.settings.disclosure
     stopped = False
     for name, requests in plan:
-        if time.perf_counter() > deadline:
+        if time.perf_counter() > deadline or (stop and stop.is_set()) or _superseded(warehouse, version):
             stopped = True
             break
         say(f"precomputing {name}")
@@ -267,11 +273,13 @@ def precompute(warehouse, *, seconds: float | None = None,
         for key, frame in metrics.first_request_answers(warehouse, name, requests, done, policy,
                                                         deadline=deadline, summary=summary):
             rows.append((key, frame))
+            if stop and stop.is_set():
+                break
             if len(rows) >= 50:
                 summary.answers += _write(warehouse, version, name, rows)
                 rows = []
         summary.answers += _write(warehouse, version, name, rows)
-        if time.perf_counter() > deadline:
+        if time.perf_counter() > deadline or (stop and stop.is_set()):
             stopped = True
     if not stopped:
         with warehouse.begin() as conn:
@@ -283,6 +291,71 @@ def precompute(warehouse, *, seconds: float | None = None,
     summary.already = len(done)
     summary.seconds = time.perf_counter() - started
     return summary
+
+
+def _superseded(warehouse, version: DataVersion) -> bool:
+    """Whether a load has landed since this precompute began (its answers would be dropped)."""
+    with warehouse.connect() as conn:
+        return read_version(conn).key != version.key
+
+
+class BackgroundPrecompute:
+    """precompute in a thread of its own, for a load that must not wait for it (the dashboard's
+    upload): one at a time per process; asked again while one runs, it runs once more after, for
+    the newest data. Until it finishes, whatever is not stored yet runs live. At exit it stops
+    after the answer in hand (what it stored stays usable)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+        self._waiting: list = []  # warehouses loaded into since the running precompute began
+        self._stop = threading.Event()
+
+    def start(self, warehouse) -> None:
+        if warehouse.settings.precompute_seconds <= 0:
+            return
+        with self._lock:
+            if not any(w is warehouse for w in self._waiting):
+                self._waiting.append(warehouse)
+            if self._thread is None:
+                self._stop.clear()
+                self._thread = threading.Thread(target=self._run, daemon=True, name="pathway-precompute")
+                self._thread.start()
+
+    def _run(self) -> None:
+        while True:
+            with self._lock:
+                if not self._waiting or self._stop.is_set():
+                    self._waiting.clear()
+                    self._thread = None
+                    return
+                warehouse = self._waiting.pop(0)
+            try:
+                summary = precompute(warehouse, stop=self._stop)
+                log.info("%s", summary.describe())
+            except Exception:  # the load succeeded: its answers will be worked out when asked
+                log.exception("precomputing the dashboard's answers after a load failed")
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Wait for the running precompute (and any it was asked to run after); True when none runs."""
+        with self._lock:
+            thread = self._thread
+        while thread is not None:
+            thread.join(timeout)
+            if thread.is_alive():
+                return False
+            with self._lock:
+                thread = self._thread
+        return True
+
+    def stop(self) -> None:
+        """Stop after the answer in hand and wait for it (at exit, so no thread dies inside DuckDB)."""
+        self._stop.set()
+        self.wait()
+
+
+BACKGROUND = BackgroundPrecompute()
+atexit.register(BACKGROUND.stop)
 
 
 def _write(warehouse, version: DataVersion, metric: str, rows: list[tuple[str, pd.DataFrame]]) -> int:

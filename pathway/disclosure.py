@@ -174,6 +174,11 @@ class DisclosureSpec:
     # (a rate per 1,000, a unit cost), parameters, flags
     labels: tuple[str, ...] = ()
 
+    def __deepcopy__(self, memo) -> "DisclosureSpec":
+        # Immutable, so a copy is itself: pandas deep-copies a frame's attrs (where the spec
+        # travels with a metric's answer) on every operation, which cost more than the figures.
+        return self
+
     def declared(self) -> set[str]:
         """Every column this spec says what it is."""
         names = set(self.counts) | set(self.labels)
@@ -310,10 +315,14 @@ def _to_unit(values, unit: str) -> pd.Series:
     if unit in ("money", "three_figures"):
         with np.errstate(divide="ignore", invalid="ignore"):
             magnitude = np.where((v != 0) & np.isfinite(v), np.floor(np.log10(np.abs(v))), 0)
-        step = 10.0 ** (magnitude - 2)
-        rounded = np.sign(v) * _round_half_up(np.abs(v) / step, 1) * step
-        # 3 significant figures as people write them: 1,230,000 not 1229999.9999
-        rounded = np.array([float(f"{x:.3g}") if np.isfinite(x) else x for x in rounded])
+            step = 10.0 ** (magnitude - 2)
+            figures = _round_half_up(np.abs(v) / step, 1)
+            # 3 significant figures as people write them, 1,230,000 not 1229999.9999: the whole
+            # number of figures over (or times) an exact power of ten is the nearest double to
+            # the decimal, as float(f"{x:.3g}") gives it
+            scaled = np.where(magnitude <= 2, figures / 10.0 ** np.maximum(2 - magnitude, 0),
+                              figures * 10.0 ** np.maximum(magnitude - 2, 0))
+        rounded = np.where(np.isfinite(v), np.sign(v) * scaled, v)
     elif unit == "percent":
         rounded = _round_half_up(v, 1)
     elif unit == "ratio":
@@ -338,6 +347,7 @@ def _disclose_percentages(out: pd.DataFrame, table: pd.DataFrame, spec: Disclosu
     from pathway.statistics import wilson_interval
 
     areas = table["area_code"].to_numpy() if "area_code" in table else None
+    area_codes = None if areas is None else pd.factorize(areas, use_na_sentinel=False)[0]
     chosen: dict[str, tuple[dict, dict, np.ndarray]] = {}
     for p in spec.proportions:
         n_true, d_true = values[p.numerator], values[p.denominator]
@@ -369,10 +379,7 @@ def _disclose_percentages(out: pd.DataFrame, table: pd.DataFrame, spec: Disclosu
             if not pinned.any():
                 break
             # the whole group sharing the pinned denominator goes, or the others still pin it
-            for i in np.flatnonzero(pinned):
-                same = (d_shown == d_shown[i]) if areas is None else \
-                    ((d_shown == d_shown[i]) & (areas == areas[i]))
-                from_shown |= same
+            from_shown |= _sharing(pinned, d_shown, area_codes)
         chosen[p.pct] = (result, {c: _round_half_up(np.where(np.isnan(raw[c]), np.nan, alternative.get(c, raw[c]))
                                                     / step, 1) * step for c in p.columns}, from_shown)
     for p in spec.proportions:
@@ -445,6 +452,16 @@ def _pinned_together(spec: DisclosureSpec, policy: DisclosurePolicy, values: dic
         if rows.any():
             found.append((rows, together))
     return found
+
+
+def _sharing(pinned: np.ndarray, d_shown: np.ndarray, area_codes: np.ndarray | None) -> np.ndarray:
+    """The rows with the shown denominator (and area) of any pinned row; a hidden (NaN)
+    denominator equals none."""
+    shown = ~np.isnan(d_shown)
+    if area_codes is None:
+        return shown & np.isin(d_shown, d_shown[pinned & shown])
+    pairs = pd.MultiIndex.from_arrays([area_codes, d_shown])
+    return shown & pairs.isin(pairs[pinned & shown])
 
 
 def format_for_people(frame: pd.DataFrame, spec: DisclosureSpec, decimals: int = 1) -> pd.DataFrame:

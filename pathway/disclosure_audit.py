@@ -480,6 +480,21 @@ def count_domain(shown: float, policy: DisclosurePolicy, *, secondary: bool) -> 
     return (low, max(low, high))
 
 
+def count_domains(shown, policy: DisclosurePolicy, *, secondary: bool) -> np.ndarray:
+    """count_domain of each value at once: an array of (low, high) rows."""
+    below, base = policy.suppress_below, max(policy.round_to, 1)
+    values = np.asarray(shown, dtype=float)
+    hidden = np.isnan(values)
+    v = np.round(np.where(hidden, 0, values))
+    low = np.maximum(np.ceil(v - base / 2), below)
+    high = np.maximum(low, np.ceil(v + base / 2) - 1 if base > 1 else v)
+    low = np.where(v == 0, 0, low)
+    high = np.where(v == 0, 0, high)
+    low = np.where(hidden, 1, low)
+    high = np.where(hidden, UNBOUNDED if secondary else below - 1, high)
+    return np.column_stack([low, high]).astype(np.int64)
+
+
 def sum_bounds(groups, domains: dict) -> dict:
     """Each cell's smallest and largest possible value once every 'total = sum of parts' holds
     (bounds propagated until nothing changes): a cell whose two bounds meet is worked back."""
@@ -511,45 +526,76 @@ def percentage_candidates(n_domains, d_domains, pct_cells, bound_cells, groups):
     """For each row, the numerators and denominators (ns, ds) its shown percentage and interval
     allow, rows of one group (area) with the same denominator domain taken to share the
     denominator; None where the row's percentage is not shown or a domain is too wide."""
-    rows = len(n_domains)
-    candidates: dict[int, tuple[np.ndarray, np.ndarray]] = {}
-    for i in range(rows):
-        pct = pct_cells[i]
-        (n0, n1), (d0, d1) = n_domains[i], d_domains[i]
-        if not pct.number or n1 - n0 > 50 or d1 - d0 > 50 or d1 == 0:
-            continue
-        ns, ds = np.meshgrid(np.arange(n0, n1 + 1, dtype=float), np.arange(max(d0, 1), d1 + 1, dtype=float))
-        ns, ds = ns.ravel(), ds.ravel()
-        keep = (ns <= ds)
-        keep[keep] &= pct.allows_all(100 * ns[keep] / ds[keep])
-        candidates[i] = (ns[keep], ds[keep])
-    # the intervals of every row's candidates in one call (a call per row is slow)
-    order = [i for i in candidates if len(candidates[i][0])]
-    if order and bound_cells:
-        lows, highs = wilson_interval(np.concatenate([candidates[i][0] for i in order]),
-                                      np.concatenate([candidates[i][1] for i in order]))
-        start = 0
-        for i in order:
-            ns, ds = candidates[i]
-            low, high = lows[start:start + len(ns)], highs[start:start + len(ns)]
-            start += len(ns)
-            keep = np.ones(len(ns), dtype=bool)
-            for cells, interval in zip(bound_cells, (low, high)):
-                if cells[i].number:
-                    keep &= cells[i].allows_all(interval)
-            candidates[i] = (ns[keep], ds[keep])
-    allowed = {i: {(int(n), int(d)) for n, d in zip(*candidates[i])} for i in candidates}
-    by_group: dict[tuple, list[int]] = {}
-    for i in allowed:
-        by_group.setdefault((groups[i], d_domains[i]), []).append(i)
-    found: list = [None] * rows
-    for members in by_group.values():
-        shared = set.intersection(*({d for _, d in allowed[i]} for i in members))
-        for i in members:
-            dens = shared if shared else {d for _, d in allowed[i]}
-            ns = {n for n, d in allowed[i] if d in dens}
-            found[i] = (ns, {d for n, d in allowed[i] if d in dens})
+    def numbers(cells):
+        return (np.array([c.value if c.number else math.nan for c in cells], dtype=float),
+                np.array([c.step for c in cells], dtype=float))
+
+    tried, row, ns, ds = _candidates(np.asarray(n_domains, dtype=np.int64).reshape(-1, 2),
+                                     np.asarray(d_domains, dtype=np.int64).reshape(-1, 2),
+                                     numbers(pct_cells), [numbers(cells) for cells in bound_cells],
+                                     groups)
+    found: list = [None] * len(n_domains)
+    for i in tried:
+        found[i] = (set(), set())
+    for i, n, d in zip(row.tolist(), ns.astype(int).tolist(), ds.astype(int).tolist()):
+        found[i][0].add(n)
+        found[i][1].add(d)
     return found
+
+
+def _allows(value: np.ndarray, step: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """Shown.allows_all with each candidate's own shown value and step (NaN: nothing shown)."""
+    with np.errstate(invalid="ignore"):
+        exact = np.abs(x - value) <= 1e-12 + 1e-9 * np.abs(value)
+        near = np.abs(x - value) <= step / 2 + 1e-9 * np.maximum(1.0, np.abs(x))
+    return ~np.isnan(value) & np.where(step <= 1e-9, exact, near)
+
+
+def _candidates(n_domains: np.ndarray, d_domains: np.ndarray, pct, bounds, groups):
+    """percentage_candidates on arrays, every row's (numerator, denominator) pairs at once (a
+    loop over rows took most of a second on a national all-areas table): (the rows tried, and
+    the row, numerator and denominator of each pair they allow)."""
+    pct_value, pct_step = pct
+    none = np.zeros(0, dtype=np.int64)
+    n0, n1 = n_domains[:, 0], n_domains[:, 1]
+    d0, d1 = np.maximum(d_domains[:, 0], 1), d_domains[:, 1]
+    eligible = ~np.isnan(pct_value) & (n1 - n0 <= 50) & (d_domains[:, 1] - d_domains[:, 0] <= 50) \
+        & (d_domains[:, 1] != 0)
+    if not eligible.any():
+        return none, none, none.astype(float), none.astype(float)
+    # every pair (n, d) of each eligible row's domains: row, then d, then n
+    where = np.flatnonzero(eligible)
+    n_width = n1[where] - n0[where] + 1
+    d_width = np.maximum(d1[where] - d0[where] + 1, 0)
+    size = n_width * d_width
+    row = np.repeat(where, size)
+    offset = np.arange(size.sum()) - np.repeat(np.cumsum(size) - size, size)
+    width = np.repeat(n_width, size)
+    ns = (n0[row] + offset % width).astype(float)
+    ds = (d0[row] + offset // width).astype(float)
+    keep = ns <= ds
+    with np.errstate(divide="ignore", invalid="ignore"):
+        keep &= _allows(pct_value[row], pct_step[row], 100 * ns / ds)
+    row, ns, ds = row[keep], ns[keep], ds[keep]
+    if len(row) and bounds:
+        intervals = wilson_interval(ns, ds)
+        keep = np.ones(len(row), dtype=bool)
+        for (value, step), interval in zip(bounds, intervals):
+            shown = ~np.isnan(value[row])
+            keep &= ~shown | _allows(value[row], step[row], interval)
+        row, ns, ds = row[keep], ns[keep], ds[keep]
+    # rows of one group with the same denominator domain share the denominators all of them allow
+    # (a row allowing none leaves nothing shared: each keeps its own)
+    group_codes = pd.factorize(pd.Series(list(groups), dtype=object), use_na_sentinel=False)[0]
+    key = np.unique(np.column_stack([group_codes, d_domains]), axis=0, return_inverse=True)[1].ravel()
+    slots = (key.max() + 1) * 64  # (key, d - lowest d): d spans at most 51 values in a key
+    members = np.bincount(key[where], minlength=slots // 64)
+    code = key[row] * 64 + (ds - d0[row]).astype(np.int64)
+    holders = np.bincount(np.unique(row * slots + code) % slots, minlength=slots)
+    shared = (holders > 0) & (holders == np.repeat(members, 64))
+    any_shared = shared.reshape(-1, 64).any(axis=1)
+    chosen = np.where(any_shared[key[row]], shared[code], True)
+    return where, row[chosen], ns[chosen], ds[chosen]
 
 
 def percentage_pins(n_shown, d_shown, pct, intervals, step, policy: DisclosurePolicy, *,
@@ -558,23 +604,24 @@ def percentage_pins(n_shown, d_shown, pct, intervals, step, policy: DisclosurePo
     leave one value for a count that is that count's true value though the count is hidden or
     rounded to something else (disclosure uses this to choose, the audit to attack)."""
     rows = len(n_shown)
-    def cells(values):
-        return [Shown(False, float(v), float(s)) if not np.isnan(v) else Shown(True)
-                for v, s in zip(values, np.broadcast_to(step, (rows,)))]
-    n_domains = [count_domain(v, policy, secondary=secondary) for v in n_shown]
-    d_domains = [count_domain(v, policy, secondary=secondary) for v in d_shown]
-    found = percentage_candidates(n_domains, d_domains, cells(pct), [cells(b) for b in intervals],
-                                  list(groups) if groups is not None else [None] * rows)
-    n_true, d_true = truth
+    steps = np.broadcast_to(np.asarray(step, dtype=float), (rows,))
+    _, row, ns, ds = _candidates(count_domains(n_shown, policy, secondary=secondary),
+                                 count_domains(d_shown, policy, secondary=secondary),
+                                 (np.asarray(pct, dtype=float), steps),
+                                 [(np.asarray(b, dtype=float), steps) for b in intervals],
+                                 list(groups) if groups is not None else [None] * rows)
     pinned = np.zeros(rows, dtype=bool)
-    for i, f in enumerate(found):
-        if f is None:
-            continue
-        ns, ds = f
-        if len(ns) == 1 and next(iter(ns)) == n_true[i] and n_shown[i] != n_true[i]:
-            pinned[i] = True
-        if len(ds) == 1 and next(iter(ds)) == d_true[i] and d_shown[i] != d_true[i]:
-            pinned[i] = True
+    if not len(row):
+        return pinned
+    # the pairs come row by row: each row's smallest and largest value of each count
+    first = np.flatnonzero(np.r_[True, row[1:] != row[:-1]])
+    rows_with_pairs = row[first]
+    for values, shown, true in ((ns, n_shown, truth[0]), (ds, d_shown, truth[1])):
+        low, high = np.minimum.reduceat(values, first), np.maximum.reduceat(values, first)
+        true = np.asarray(true, dtype=float)[rows_with_pairs]
+        shown = np.asarray(shown, dtype=float)[rows_with_pairs]
+        # one value left for the count, and it is the true one though the table shows another
+        pinned[rows_with_pairs] |= (low == high) & (low == true) & (shown != true)
     return pinned
 
 

@@ -67,29 +67,37 @@ class Changes:
 
 
 def evaluate(frame: pd.DataFrame, changes: Changes | None = None) -> pd.DataFrame:
-    """Every figure of the economic case from economic_case's counts and inputs (see module doc)."""
+    """Every figure of the economic case from economic_case's counts and inputs (see module doc).
+    Array arithmetic in the order the formulas are written (the sensitivity chart evaluates a
+    frame fifteen times, and pandas' per-operation cost was most of a page)."""
     out = _with_changes(frame, changes or Changes())
-    num = lambda column: pd.to_numeric(out[column], errors="coerce").astype(float)  # noqa: E731
+    num = lambda column: pd.to_numeric(out[column], errors="coerce").to_numpy(  # noqa: E731
+        dtype=float, na_value=np.nan)
     births, per_1000 = num("live_births"), num("per_1000")
     costed = out["costed"].astype(bool).to_numpy()
-    cost = num("cost_per_case").where(costed)
+    cost = np.where(costed, num("cost_per_case"), np.nan)
     expected = births * per_1000 / 1000.0
-    public_per_case = num("public_cost_per_case_given").fillna(cost * num("public_share"))
-    out["expected_cases"] = expected
-    out["cost_of_illness"] = expected * cost
-    out["mother_cost"] = expected * num("mother_cost_per_case").where(costed)
-    out["child_cost"] = expected * num("child_cost_per_case").where(costed)
-    out["public_sector_cost"] = expected * public_per_case
-    out["nhs_social_care_cost"] = expected * cost * num("nhs_social_care_share")
-
-    spend = pd.Series(0.0, index=out.index)
-    extra_treated = pd.Series(0.0, index=out.index)
-    extra_spend = pd.Series(0.0, index=out.index)
+    given = num("public_cost_per_case_given")
+    public_per_case = np.where(np.isnan(given), cost * num("public_share"), given)
+    figures = {
+        "expected_cases": expected,
+        "cost_of_illness": expected * cost,
+        "mother_cost": expected * np.where(costed, num("mother_cost_per_case"), np.nan),
+        "child_cost": expected * np.where(costed, num("child_cost_per_case"), np.nan),
+        "public_sector_cost": expected * public_per_case,
+        "nhs_social_care_cost": expected * cost * num("nhs_social_care_share"),
+    }
+    spend = np.zeros(len(out))
+    extra_treated = np.zeros(len(out))
+    extra_spend = np.zeros(len(out))
     for tier in TIERS:
-        treats = out[f"treated_by_{tier}"].astype(bool)
-        weight = per_1000.where(treats, 0.0)
-        share = weight / weight.groupby(out["area_code"]).transform("sum").replace(0, np.nan)
-        share = share.fillna(0.0)
+        treats = out[f"treated_by_{tier}"].astype(bool).to_numpy()
+        weight = pd.Series(np.where(treats, per_1000, 0.0), index=out.index)
+        # the group sum as pandas adds (compensated), so the shares are the same to the last bit
+        total = weight.groupby(out["area_code"]).transform("sum").to_numpy()
+        with np.errstate(divide="ignore", invalid="ignore"):
+            share = np.nan_to_num(weight.to_numpy() / np.where(total == 0, np.nan, total), nan=0.0,
+                                  posinf=np.inf, neginf=-np.inf)
         tier_treated = num(f"{tier}_treated")
         target = num("target_access_pct" if tier == "specialist" else "targeted_target_pct")
         episode = num(f"{tier}_episode_cost")
@@ -97,19 +105,23 @@ def evaluate(frame: pd.DataFrame, changes: Changes | None = None) -> pd.DataFram
         spend = spend + tier_treated * share * episode
         extra_treated = extra_treated + extra * share
         extra_spend = extra_spend + extra * share * episode
-        out[f"{tier}_extra"] = extra
-        out[f"{tier}_share"] = share
-    out["current_service_spend"] = spend
-    out["extra_treated"] = extra_treated
-    out["extra_spend"] = extra_spend
+        figures[f"{tier}_extra"] = extra
+        figures[f"{tier}_share"] = share
     effect = num("effect")
-    out["avoided_cost"] = extra_treated * cost * effect
-    out["avoided_public_cost"] = extra_treated * public_per_case * effect
-    out["net_benefit"] = out["avoided_cost"] - extra_spend
-    out["net_benefit_public"] = out["avoided_public_cost"] - extra_spend
-    out["roi_society"] = _ratio(out["avoided_cost"], extra_spend)
-    out["roi_public"] = _ratio(out["avoided_public_cost"], extra_spend)
-    out["roi"] = out["roi_society"]  # the contract's v1 column: the societal return
+    avoided = extra_treated * cost * effect
+    avoided_public = extra_treated * public_per_case * effect
+    with np.errstate(divide="ignore", invalid="ignore"):
+        spent = np.where(extra_spend > 0, extra_spend, np.nan)
+        roi_society, roi_public = avoided / spent, avoided_public / spent
+    figures.update({
+        "current_service_spend": spend, "extra_treated": extra_treated, "extra_spend": extra_spend,
+        "avoided_cost": avoided, "avoided_public_cost": avoided_public,
+        "net_benefit": avoided - extra_spend, "net_benefit_public": avoided_public - extra_spend,
+        "roi_society": roi_society, "roi_public": roi_public,
+        "roi": roi_society,  # the contract's v1 column: the societal return
+    })
+    for column, values in figures.items():
+        out[column] = values
     return out
 
 
@@ -160,34 +172,48 @@ def totals(frame: pd.DataFrame) -> dict[str, Any]:
     left_out: rows whose figures rest on a hidden count (blank), so the totals cannot include
     them; left_out_areas: the areas those rows belong to. Conditions not costed add their spend
     and people but no cost (named in not_costed). ROI is total avoided over total extra spend."""
-    hidden = frame["expected_cases"].isna() | frame["extra_spend"].isna()
-    shown = frame[~hidden]
-    out: dict[str, Any] = {column: float(pd.to_numeric(shown[column], errors="coerce").sum())
-                           for column in TOTALLED}
+    hidden = frame["expected_cases"].isna().to_numpy() | frame["extra_spend"].isna().to_numpy()
+    shown = ~hidden
+    out: dict[str, Any] = {column: _total(_numbers(frame, column)[shown]) for column in TOTALLED}
     out["net_benefit"] = out["avoided_cost"] - out["extra_spend"]
     out["net_benefit_public"] = out["avoided_public_cost"] - out["extra_spend"]
     out["roi_society"] = out["avoided_cost"] / out["extra_spend"] if out["extra_spend"] > 0 else math.nan
     out["roi_public"] = out["avoided_public_cost"] / out["extra_spend"] if out["extra_spend"] > 0 else math.nan
-    costed_cases = pd.to_numeric(shown.loc[shown["costed"].astype(bool), "extra_treated"], errors="coerce")
-    out["break_even_effect_public"] = break_even_effect(shown, "public")
-    out["break_even_effect_society"] = break_even_effect(shown, "society")
+    costed = frame["costed"].astype(bool).to_numpy()
+    out["break_even_effect_public"] = _break_even(frame, shown, "public")
+    out["break_even_effect_society"] = _break_even(frame, shown, "society")
     out["left_out"] = int(hidden.sum())
     out["left_out_areas"] = sorted(frame.loc[hidden, "area_code"].astype(str).unique())
     out["rows"] = len(frame)
-    out["not_costed"] = list(dict.fromkeys(frame.loc[~frame["costed"].astype(bool), "condition"]))
-    out["extra_treated_costed"] = float(costed_cases.sum())
+    out["not_costed"] = list(dict.fromkeys(frame.loc[~costed, "condition"]))
+    out["extra_treated_costed"] = _total(_numbers(frame, "extra_treated")[shown & costed])
     return out
 
 
 def break_even_effect(frame: pd.DataFrame, perspective: str = "public") -> float:
     """The effect (share of a case's cost avoided) at which avoided cost equals extra spend."""
-    costed = frame[frame["costed"].astype(bool)]
-    per_case = costed["public_sector_cost"] if perspective == "public" else costed["cost_of_illness"]
-    cases = pd.to_numeric(costed["expected_cases"], errors="coerce").replace(0, np.nan)
-    cost_per_case = pd.to_numeric(per_case, errors="coerce") / cases
-    worth = float((pd.to_numeric(costed["extra_treated"], errors="coerce") * cost_per_case).sum())
-    spend = float(pd.to_numeric(frame["extra_spend"], errors="coerce").sum())
+    return _break_even(frame, np.ones(len(frame), dtype=bool), perspective)
+
+
+def _break_even(frame: pd.DataFrame, rows: np.ndarray, perspective: str) -> float:
+    """break_even_effect over the chosen rows."""
+    costed = rows & frame["costed"].astype(bool).to_numpy()
+    per_case = _numbers(frame, "public_sector_cost" if perspective == "public" else "cost_of_illness")[costed]
+    cases = _numbers(frame, "expected_cases")[costed]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        cost_per_case = per_case / np.where(cases == 0, np.nan, cases)
+    worth = _total(_numbers(frame, "extra_treated")[costed] * cost_per_case)
+    spend = _total(_numbers(frame, "extra_spend")[rows])
     return spend / worth if worth > 0 and spend > 0 else math.nan
+
+
+def _numbers(frame: pd.DataFrame, column: str) -> np.ndarray:
+    return pd.to_numeric(frame[column], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+
+
+def _total(values: np.ndarray) -> float:
+    """A sum leaving out blanks, as pandas adds a column (blanks as 0, numpy's pairwise sum)."""
+    return float(np.where(np.isnan(values), 0.0, values).sum())
 
 
 def by_area(frame: pd.DataFrame) -> pd.DataFrame:
@@ -295,6 +321,22 @@ def three_figures(value: float) -> float:
     return math.copysign(rounded, value)
 
 
+def three_figures_array(values: np.ndarray) -> np.ndarray:
+    """three_figures of every value at once (the same doubles: the same powers of ten, floor and
+    division), NaN kept."""
+    v = np.asarray(values, dtype=float)
+    size = np.abs(v)
+    rounds = np.isfinite(v) & (v != 0)
+    # the digits from math.log10, as three_figures takes them (numpy's log10 may differ by a hair)
+    magnitude = np.zeros(len(v))
+    magnitude[rounds] = [math.floor(math.log10(x)) for x in size[rounds]]
+    digits = 2 - magnitude
+    with np.errstate(over="ignore", invalid="ignore"):
+        up = np.floor(size * 10.0 ** np.maximum(digits, 0) + 0.5) / 10.0 ** np.maximum(digits, 0)
+        down = np.floor(size / 10.0 ** np.maximum(-digits, 0) + 0.5) * 10.0 ** np.maximum(-digits, 0)
+    return np.where(rounds, np.copysign(np.where(digits >= 0, up, down), v), v)
+
+
 def money_text(value) -> str:
     """£170m, £1.23m, £45.6k, £980: 3 significant figures, never to the pound above £999."""
     if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA:
@@ -322,7 +364,7 @@ def disclosed(frame: pd.DataFrame) -> pd.DataFrame:
     decimals (contract 7.4): what leaves the server for people."""
     out = evaluate(frame)
     for column in MONEY_COLUMNS + PEOPLE_COLUMNS:
-        out[column] = [three_figures(v) if pd.notna(v) else np.nan for v in out[column].astype(float)]
+        out[column] = three_figures_array(out[column].to_numpy(dtype=float, na_value=np.nan))
     for column in RATIO_COLUMNS:
         out[column] = out[column].astype(float).round(2)
     return out

@@ -79,8 +79,14 @@ def run_metric(warehouse: Warehouse, name: str, params: Mapping[str, Any] | None
     (pathway.answers) is given back as stored; anything else runs live."""
     metric = _metric(name)
     steps = _STEPS.get(metric.name, MetricSteps())
-    version = ensure_journey(warehouse)
+    warehouse.ensure_schema()
     with warehouse.connect() as conn:
+        # the data version and the journey check on the connection the metric runs on
+        version = _ready_version(warehouse, conn)
+        if version is None:
+            conn.close()
+            ensure_journey(warehouse)  # a rebuild, in a transaction of its own
+            return run_metric(warehouse, name, params, suppress=suppress)
         binds = resolve_parameters(warehouse, metric, params, conn=conn, version=version)
         if steps.prepare:
             steps.prepare(warehouse, binds, params or {}, conn)
@@ -375,7 +381,8 @@ def _plain_numbers(frame: pd.DataFrame) -> pd.DataFrame:
 
 def _in_order(frame: pd.DataFrame, metric: Metric) -> pd.DataFrame:
     order = [c for c in metric.order_by if c in frame.columns] or list(metric.keys)
-    out = frame.sort_values(order, kind="stable").reset_index(drop=True)
+    out = frame.sort_values(order, kind="stable").reset_index(drop=True) if len(frame) > 1 else \
+        frame.reset_index(drop=True)
     first = [c for c in metric.output_columns if c in out.columns]
     return out[first + [c for c in out.columns if c not in first]]
 
@@ -400,13 +407,9 @@ def ensure_journey(warehouse: Warehouse) -> answers.DataVersion:
 
     warehouse.ensure_schema()
     with warehouse.connect() as conn:
-        version = answers.read_version(conn)
-        # Whether every derived table exists is asked once per warehouse and process: a
-        # rebuild drops and creates them in one transaction, so they cannot go missing after.
-        built = warehouse in _JOURNEY_SEEN_BUILT or journey.is_built(conn)
-        if built and (version.journey_current or warehouse.read_only):
-            _JOURNEY_SEEN_BUILT.add(warehouse)
-            return version
+        version = _ready_version(warehouse, conn)
+    if version is not None:
+        return version
     if warehouse.read_only:
         raise MetricError("the journey tables have not been built yet: load data first "
                           "(pathway load or pathway demo)", is_usage=False)
@@ -418,6 +421,22 @@ def ensure_journey(warehouse: Warehouse) -> answers.DataVersion:
 
 
 _ensure_journey = ensure_journey
+
+
+def _ready_version(warehouse: Warehouse, conn) -> answers.DataVersion | None:
+    """ensure_journey's check on the caller's connection: the data version when the journey
+    tables need no rebuild, else None (the caller rebuilds through ensure_journey)."""
+    from pathway import journey
+
+    version = answers.read_version(conn)
+    # Whether every derived table exists is asked once per warehouse and process: a rebuild
+    # drops and creates them in one transaction, so they cannot go missing after.
+    if warehouse not in _JOURNEY_SEEN_BUILT and not journey.is_built(conn):
+        return None
+    if version.journey_current or warehouse.read_only:
+        _JOURNEY_SEEN_BUILT.add(warehouse)
+        return version
+    return None
 
 
 def _date(name: str, value: Any) -> dt.date:
@@ -588,7 +607,9 @@ def economic_parameters(warehouse: Warehouse, conn=None) -> dict[str, float]:
 def _economic_settings(warehouse: Warehouse, binds: dict, given: Mapping, conn) -> None:
     """Check the price year; fill the targets, effect and shares not given from ref_parameters."""
     _check_price_year(warehouse, binds, given, conn)
-    values = economic_parameters(warehouse, conn)
+    # once per data version: the shipped file was read again on every run
+    values = answers.PER_VERSION.current(warehouse, "economic parameters",
+                                         lambda: economic_parameters(warehouse, conn))
     for bind, name in _ECONOMIC_DEFAULTS:
         if binds.get(bind) is None:
             binds[bind] = values.get(name)

@@ -6,6 +6,7 @@ Methods follow OHID's Public Health Data Science technical guidance (Fingertips)
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Literal
 
 import numpy as np
@@ -25,6 +26,7 @@ TREND_LENGTH = 7
 NEAR_LIMIT_SHARE = 2 / 3  # the outer third between the mean and a process limit
 
 
+@lru_cache(maxsize=16)  # scipy's ppf costs more than a small table's interval
 def _z(confidence: float) -> float:
     if not 0 < confidence < 1:
         raise ValueError(f"confidence must be between 0 and 1 (e.g. 0.95), not {confidence!r}")

@@ -59,31 +59,42 @@ ranked as (
     from scores s
 ),
 
-pairs as (
+courses as (
+    -- each pregnancy's first baseline and last end score per service and instrument, in one
+    -- pass (a join of ranked with itself was planned by PostgreSQL as a loop over both)
     select
-        b.area_code,
-        b.service,
-        b.instrument,
-        b.score as baseline_score,
-        e.score as end_score,
+        area_code,
+        pregnancy_id,
+        service,
+        instrument,
+        max(case when timepoint = 'baseline' then event_date end) as baseline_date,
+        max(case when timepoint = 'baseline' then score end) as baseline_score,
+        max(case when timepoint = 'end' then event_date end) as end_date,
+        max(case when timepoint = 'end' then score end) as end_score
+    from ranked
+    where (timepoint = 'baseline' and from_first = 1)
+       or (timepoint = 'end' and from_last = 1)
+    group by area_code, pregnancy_id, service, instrument
+),
+
+pairs as (
+    -- a pair: both scores, the end not before the baseline
+    select
+        c.area_code,
+        c.service,
+        c.instrument,
+        c.baseline_score,
+        c.end_score,
         i.reliable_change,
-        case when i.higher_is_better then e.score - b.score else b.score - e.score end
-            as improvement,
-        case when i.higher_is_better then b.score <= i.case_threshold
-             else b.score >= i.case_threshold end as case_at_baseline,
-        case when i.higher_is_better then e.score <= i.case_threshold
-             else e.score >= i.case_threshold end as case_at_end
-    from ranked b
-    join ranked e
-        on e.pregnancy_id = b.pregnancy_id
-       and e.service = b.service
-       and e.instrument = b.instrument
-       and e.timepoint = 'end'
-       and e.from_last = 1
-       and e.event_date >= b.event_date
-    join ref_instruments i on i.instrument = b.instrument
-    where b.timepoint = 'baseline'
-      and b.from_first = 1
+        case when i.higher_is_better then c.end_score - c.baseline_score
+             else c.baseline_score - c.end_score end as improvement,
+        case when i.higher_is_better then c.baseline_score <= i.case_threshold
+             else c.baseline_score >= i.case_threshold end as case_at_baseline,
+        case when i.higher_is_better then c.end_score <= i.case_threshold
+             else c.end_score >= i.case_threshold end as case_at_end
+    from courses c
+    join ref_instruments i on i.instrument = c.instrument
+    where c.end_date >= c.baseline_date
 ),
 
 counted as (

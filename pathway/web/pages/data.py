@@ -108,6 +108,12 @@ def load_uploaded_file(contents: str | None, file_name: str | None):
                                              "rows_loaded": summary.rows_loaded,
                                              "rows_rejected": summary.rows_rejected})
     forget_cached_metrics()
+    if summary.outcome == "loaded":
+        # the answers the views ask first, stored for the new data as `pathway load` stores them;
+        # in the background, so the upload answers now (until then views are worked out on request)
+        from pathway.answers import BACKGROUND
+
+        BACKGROUND.start(web_warehouse())
     return summary, None
 
 
@@ -128,6 +134,9 @@ def upload_result(summary, message: str | None) -> list:
         return [error_state(message)]
     colour = "success" if summary.outcome == "loaded" else "danger"
     children = [html.Div(summary.describe(), className=f"alert alert-{colour}", role="status")]
+    if summary.outcome == "loaded" and web_warehouse().settings.precompute_seconds > 0:
+        children.append(html.P("The views' first answers for the new data are being worked out in the "
+                               "background; until they are, a view may take a little longer to show."))
     rejects = getattr(summary, "rejects", None)
     if rejects is not None and len(rejects):
         shown = rejects.head(MAX_REJECTS_SHOWN)

@@ -146,11 +146,14 @@ LAYER_WORDS = {"icb.geojson": "Integrated Care Boards (April 2023)",
                "upper_tier_local_authority.geojson": "counties and unitary authorities (December 2023)"}
 
 
-def _colour(value: float, low: float, high: float) -> str:
-    if pd.isna(value):
-        return "#d8dde0"
-    share = 0.5 if high <= low else (value - low) / (high - low)
-    return sample_colorscale(SCALE, [min(max(share, 0.0), 1.0)])[0]
+def _colours(values, low: float, high: float) -> list[str]:
+    """Each value's fill on the scale from low to high (grey where there is none), sampled in one
+    call: Plotly checks the colour scale on every call, which cost a second a map at 150 areas."""
+    values = list(values)
+    shares = [0.5 if high <= low else min(max((v - low) / (high - low), 0.0), 1.0)
+              for v in values if not pd.isna(v)]
+    sampled = iter(sample_colorscale(SCALE, shares) if shares else [])
+    return ["#d8dde0" if pd.isna(v) else next(sampled) for v in values]
 
 
 def _hover(row, name: str) -> str:
@@ -181,6 +184,7 @@ MAX_LABELLED_AREAS = 30
 def _labels(values: pd.DataFrame, names: dict, rings: dict, low: float, high: float, by_comparison: bool) -> dict:
     """Each area's name and value at the middle of its largest part, in black or white for contrast."""
     x, y, text, colours = [], [], [], []
+    fills = dict(zip(values["area_code"], _colours(values["value"], low, high)))
     for row in values.itertuples():
         parts = rings.get(row.area_code)
         if not parts:
@@ -190,7 +194,7 @@ def _labels(values: pd.DataFrame, names: dict, rings: dict, low: float, high: fl
         y.append(sum(p[1] for p in largest[:-1]) / max(1, len(largest) - 1))
         text.append(f"{names.get(row.area_code, row.area_code)}<br>{percent_text(row.value)}")
         fill = COMPARISON_STYLE.get(row.comparison, COMPARISON_STYLE["not compared"])["color"] if by_comparison \
-            else _colour(row.value, low, high)
+            else fills[row.area_code]
         colours.append(_text_colour(fill))
     return {"type": "scatter", "x": x, "y": y, "mode": "text", "text": text, "hoverinfo": "skip",
             "showlegend": False, "cliponaxis": False, "textfont": {"family": FONT, "size": 11, "color": colours}}
@@ -204,6 +208,7 @@ def choropleth(values: pd.DataFrame, names: dict, rings: dict[str, list], select
     low, high = values["value"].min(), values["value"].max()
     low, high = (0.0, 1.0) if pd.isna(low) else (float(low), float(high))
     by_comparison = colour_by == "comparison"
+    fills = dict(zip(values["area_code"], _colours(values["value"], low, high)))
     for row in values.itertuples():
         parts = rings.get(row.area_code, [])
         if not parts:
@@ -216,7 +221,7 @@ def choropleth(values: pd.DataFrame, names: dict, rings: dict[str, list], select
         style = COMPARISON_STYLE.get(row.comparison, COMPARISON_STYLE["not compared"])
         trace = {
             "type": "scatter", "x": lon[:-1], "y": lat[:-1], "mode": "lines", "fill": "toself",
-            "fillcolor": style["color"] if by_comparison else _colour(row.value, low, high),
+            "fillcolor": style["color"] if by_comparison else fills[row.area_code],
             "line": {"color": NHS_BLACK if chosen else "#ffffff", "width": 3 if chosen else 0.8},
             "customdata": [row.area_code] * (len(lon) - 1), "hoveron": "fills", "showlegend": False,
             "text": _hover(row, names.get(row.area_code, row.area_code)), "hoverinfo": "text",
@@ -268,7 +273,7 @@ def tile_map(values: pd.DataFrame, names: dict, area_list: pd.DataFrame, selecte
     width = min(8, max(1, math.ceil(math.sqrt(len(frame)))))
     frame["col"], frame["row"] = frame.index % width, frame.index // width
     low, high = frame["value"].min(), frame["value"].max()
-    fills = [_colour(v, low, high) for v in frame["value"]]
+    fills = _colours(frame["value"], low, high)
     labels = [f"{(name or code)[:12]}<br>{percent_text(v)}"
               for code, name, v in zip(frame["area_code"], frame["area_name"], frame["value"])]
     figure = chart([{

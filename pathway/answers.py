@@ -40,7 +40,9 @@ log = logging.getLogger(__name__)
 _VERSION = sa.text(
     "select (select coalesce(max(load_id), 0) from load_log where outcome = 'loaded'), "
     "(select max(built_after_load_id) from journey_state), "
-    "(select max(built_at) from journey_state)")
+    "(select max(built_at) from journey_state), "
+    "(select coalesce(max(load_id), 0) from load_log where outcome = 'loaded' "
+    " and table_name in ('areas', 'cohort', 'activity', 'measures'))")
 
 # The area selector (queries/_journey.sql area_selection) of every ICB at once, each reported as
 # itself: precompute's one run for all ICBs. Not a code a person can ask for (metrics refuse it).
@@ -57,10 +59,13 @@ class DataVersion:
     latest_load: int
     built_after: int | None
     built_at: Any
+    # the latest load of a table the journey is built from: a published-benchmark file
+    # changes the data version but needs no rebuild
+    latest_journey_load: int = 0
 
     @property
     def journey_current(self) -> bool:
-        return self.built_after is not None and self.built_after >= self.latest_load
+        return self.built_after is not None and self.built_after >= self.latest_journey_load
 
     @property
     def key(self) -> str:
@@ -69,8 +74,9 @@ class DataVersion:
 
 
 def read_version(conn: Connection) -> DataVersion:
-    latest, built_after, built_at = conn.execute(_VERSION).one()
-    return DataVersion(int(latest or 0), None if built_after is None else int(built_after), built_at)
+    latest, built_after, built_at, latest_journey = conn.execute(_VERSION).one()
+    return DataVersion(int(latest or 0), None if built_after is None else int(built_after), built_at,
+                       int(latest_journey or 0))
 
 
 class PerVersion:

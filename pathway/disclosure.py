@@ -292,6 +292,8 @@ def apply_disclosure(frame: pd.DataFrame, spec: DisclosureSpec,
 
 # NHS Digital shows a percentage to one decimal place only from a denominator of about 4,000.
 ONE_DECIMAL_FROM = 4000
+# From this shown denominator up, percentages are always worked out from the shown counts.
+FROM_SHOWN_COUNTS_FROM = 1000
 
 
 def percent_step(shown_denominator) -> np.ndarray:
@@ -335,19 +337,28 @@ def _to_unit(values, unit: str) -> pd.Series:
 def _disclose_percentages(out: pd.DataFrame, table: pd.DataFrame, spec: DisclosureSpec,
                           policy: DisclosurePolicy, values: dict, shown: dict) -> None:
     """Each percentage and interval at the precision its shown denominator supports, from the
-    unrounded counts; where percentage x denominator would then pin a true count (the attack of
+    shown counts over a denominator of 1,000 or more, else from the unrounded counts; where
+    percentage x denominator would then pin a true count (the attack of
     pathway.disclosure_audit), the rows sharing that denominator are worked out from the shown
-    counts instead, which gives nothing back."""
+    counts instead, which gives nothing back. Percentages of one row over the same denominator
+    (seen, assessed and treated in time, all of referrals) are checked together too: each may
+    leave two denominators and together only one."""
     from pathway.disclosure_audit import percentage_pins
     from pathway.statistics import wilson_interval
 
     areas = table["area_code"].to_numpy() if "area_code" in table else None
     area_codes = None if areas is None else pd.factorize(areas, use_na_sentinel=False)[0]
+    chosen: dict[str, tuple[dict, dict, np.ndarray]] = {}
     for p in spec.proportions:
         n_true, d_true = values[p.numerator], values[p.denominator]
         n_shown, d_shown = shown[p.numerator], shown[p.denominator]
         step = percent_step(d_shown)
-        from_shown = np.zeros(len(table), dtype=bool)
+        # Over 1,000 or more, a percentage and its interval pin the counts about as finely as
+        # rounding to 5 does, and other metrics' percentages over the same count narrow it
+        # further until it is one value (the attack across answers did so on the national
+        # demo): there they are always worked out from the shown counts, which moves them by
+        # at most half a point (0.125 of a point from 4,000, where one decimal is shown).
+        from_shown = d_shown >= FROM_SHOWN_COUNTS_FROM
         raw = {c: pd.to_numeric(out[c], errors="coerce").to_numpy(dtype=float) for c in p.columns}
         with np.errstate(divide="ignore", invalid="ignore"):
             pct_shown_counts = np.where(d_shown > 0, 100 * n_shown / d_shown, np.nan)
@@ -357,9 +368,9 @@ def _disclose_percentages(out: pd.DataFrame, table: pd.DataFrame, spec: Disclosu
         for _ in range(len(table) + 1):
             result = {}
             for c in p.columns:
-                chosen = np.where(from_shown, alternative.get(c, raw[c]), raw[c])
-                chosen = np.where(np.isnan(raw[c]), np.nan, chosen)
-                result[c] = _round_half_up(chosen / step, 1) * step
+                value = np.where(from_shown, alternative.get(c, raw[c]), raw[c])
+                value = np.where(np.isnan(raw[c]), np.nan, value)
+                result[c] = _round_half_up(value / step, 1) * step
             pinned = percentage_pins(n_shown, d_shown, result[p.pct],
                                      [result[c] for c in p.intervals], step, policy,
                                      groups=areas, truth=(n_true, d_true),
@@ -369,8 +380,78 @@ def _disclose_percentages(out: pd.DataFrame, table: pd.DataFrame, spec: Disclosu
                 break
             # the whole group sharing the pinned denominator goes, or the others still pin it
             from_shown |= _sharing(pinned, d_shown, area_codes)
+        chosen[p.pct] = (result, {c: _round_half_up(np.where(np.isnan(raw[c]), np.nan, alternative.get(c, raw[c]))
+                                                    / step, 1) * step for c in p.columns}, from_shown)
+    for p in spec.proportions:
+        result, _, _ = chosen[p.pct]
         for c in p.columns:
             out[c] = np.round(result[c], 6)
+    of_counts = {name: from_counts for name, (_, from_counts, _) in chosen.items()}
+    for rows, together in _pinned_together(spec, policy, values, shown, out, of_counts):
+        for p in together:
+            _, from_counts, _ = chosen[p.pct]
+            for c in p.columns:
+                column = pd.to_numeric(out[c], errors="coerce").to_numpy(dtype=float).copy()
+                column[rows] = np.round(from_counts[c][rows], 6)
+                out[c] = column
+
+
+def _pinned_together(spec: DisclosureSpec, policy: DisclosurePolicy, values: dict, shown: dict,
+                     out: pd.DataFrame, of_counts: dict) -> list[tuple[np.ndarray, list[Proportion]]]:
+    """(rows, proportions) where two or more percentages of a row over one denominator, as they
+    are now printed, leave together one value for a true count they each leave open. A
+    percentage printed as the shown counts' own (of_counts: pct column -> the figures from the
+    shown counts) is left out, as an attacker must leave it: it may say nothing of the true ones."""
+    from pathway.disclosure_audit import Shown, count_domain, percentage_candidates
+
+    found = []
+    by_denominator: dict[str, list[Proportion]] = {}
+    for p in spec.proportions:
+        by_denominator.setdefault(p.denominator, []).append(p)
+    for denominator, together in by_denominator.items():
+        if len(together) < 2:
+            continue
+        d_shown, d_true = shown[denominator], values[denominator]
+        step = percent_step(d_shown)
+        d_domains = [count_domain(v, policy, secondary=bool(spec.additive)) for v in d_shown]
+        candidates = []
+        for p in together:
+            pct = pd.to_numeric(out[p.pct], errors="coerce").to_numpy(dtype=float)
+            bounds = [pd.to_numeric(out[c], errors="coerce").to_numpy(dtype=float) for c in p.intervals]
+            cells = lambda v: [Shown(False, float(x), float(s)) if not np.isnan(x) else Shown(True)  # noqa: E731
+                               for x, s in zip(v, step)]
+            n_domains = [count_domain(v, policy, secondary=bool(spec.additive)) for v in shown[p.numerator]]
+            # (each row its own group: rows are joined here by proportion, not by area)
+            candidates.append((p, percentage_candidates(n_domains, d_domains, cells(pct),
+                                                        [cells(b) for b in bounds], list(range(len(pct))))))
+        rows = np.zeros(len(d_shown), dtype=bool)
+        for i in range(len(d_shown)):
+            sets = [(p, f[i]) for p, f in candidates if f[i] is not None and not all(
+                np.isclose(pd.to_numeric(out[c], errors="coerce").iloc[i], of_counts[p.pct][c][i],
+                           equal_nan=True) for c in p.columns)]
+            if len(sets) < 2:
+                continue
+            common = set.intersection(*(set(ds) for _, (ns, ds) in sets))
+            if len(common) == 1 and next(iter(common)) == d_true[i] and d_shown[i] != d_true[i]:
+                rows[i] = True
+            elif common and any(len(ds) > len(common) for _, (ns, ds) in sets):
+                # fewer denominators may leave one numerator: each percentage over those alone
+                for p, _ in sets:
+                    pct = pd.to_numeric(out[p.pct], errors="coerce").to_numpy(dtype=float)[i]
+                    bounds = [pd.to_numeric(out[c], errors="coerce").to_numpy(dtype=float)[i]
+                              for c in p.intervals]
+                    one = lambda x: [Shown(False, float(x), float(step[i])) if not np.isnan(x) else Shown(True)]  # noqa: E731
+                    n_domain = count_domain(shown[p.numerator][i], policy, secondary=bool(spec.additive))
+                    ns = set()
+                    for d in common:
+                        f = percentage_candidates([n_domain], [(d, d)], one(pct), [one(b) for b in bounds], [0])[0]
+                        ns |= f[0] if f is not None else set()
+                    n_true = values[p.numerator][i]
+                    if ns == {n_true} and shown[p.numerator][i] != n_true:
+                        rows[i] = True
+        if rows.any():
+            found.append((rows, together))
+    return found
 
 
 def _sharing(pinned: np.ndarray, d_shown: np.ndarray, area_codes: np.ndarray | None) -> np.ndarray:

@@ -129,12 +129,12 @@ def map_back(card: pd.DataFrame, shown: pd.DataFrame, truth: pd.DataFrame, spec,
                     continue
                 rows, matched = _direct(card, shown, spec, segments, cells, numeric, metric_numbers,
                                         [index[g] for g in card_groups])
-                if rows and matched == set(numeric):
+                if rows and matched == set(numeric) and _every_card_row(rows, len(card)):
                     break
                 rows = {}
             if rows:
                 break
-    if rows:
+    if rows and _every_card_row(rows, len(card)):
         return _table(card, shown, truth, spec, keys, rows, [], group_of, card_groups)
     if direct:
         return None
@@ -166,6 +166,12 @@ def map_back(card: pd.DataFrame, shown: pd.DataFrame, truth: pd.DataFrame, spec,
                         row[metric_column] = card.at[i, name]
         pooled_rows.append((i, row, [m for m, k in zip(members, kept) if k], from_shown))
     return _table(card, shown, truth, spec, keys, rows, pooled_rows, group_of, card_groups)
+
+
+def _every_card_row(rows: dict, n: int) -> bool:
+    """Whether every row of the card was read into a metric row (a card of every area read against
+    one area's answer reads one row: it is not that answer)."""
+    return set().union(*(v.get(CARD_ROWS, set()) for v in rows.values())) == set(range(n))
 
 
 def _direct(card, shown, spec, segments, cells, numeric, metric_numbers, index_of) -> tuple[dict, set]:

@@ -156,14 +156,46 @@ def _finish(warehouse: Warehouse, metric: Metric, frame: pd.DataFrame, binds: di
     frame = _in_order(frame, metric)
     spec = metric.disclosure_for(binds)
     if suppress:
+        exact = frame
         recompute = (lambda shown: steps.from_shown_counts(shown, binds)) \
             if steps.from_shown_counts else None
         frame = apply_disclosure(frame, spec, warehouse.settings.disclosure, recompute=recompute)
         if steps.after_disclosure:
             frame = steps.after_disclosure(frame, binds)
+        frame = _beside_its_areas(warehouse, metric, frame, binds, exact)
     frame.attrs["disclosure"] = spec
     frame.attrs["suppressed"] = suppress
     return frame
+
+
+def _beside_its_areas(warehouse: Warehouse, metric: Metric, frame: pd.DataFrame, binds: dict,
+                      truth: pd.DataFrame) -> pd.DataFrame:
+    """An ICB's answer with any count hidden that its areas' answers would pin beside it
+    (pathway.disclosure_hierarchy); the areas' answers are worked out once per data version."""
+    from pathway.disclosure_hierarchy import hide_pinned_icb_cells
+
+    area, spec = binds.get("area"), metric.disclosure_for(binds)
+    if area in (None, "all") or "area_code" not in frame.columns or not spec.counts:
+        return frame
+    version = ensure_journey(warehouse)
+    members = answers.PER_VERSION.get(warehouse, version, ("areas of ICB", area), lambda: list(
+        warehouse.query("select area_code from areas where icb_code = :icb", {"icb": area})["area_code"]))
+    if not members:
+        return frame  # one area: its row is the all-areas answer's own
+    whole = {**binds, "area": "all"}
+
+    def areas_answers() -> tuple[pd.DataFrame, pd.DataFrame]:
+        with warehouse.connect() as conn:
+            rows = _sql_rows(warehouse, metric, whole, conn)
+        return (_finish(warehouse, metric, _sql_frame(*rows), whole, suppress=True),
+                _finish(warehouse, metric, _sql_frame(*rows), whole, suppress=False))
+
+    shown, exact = answers.PER_VERSION.get(
+        warehouse, version, ("all areas shown and exact", metric.name,
+                             answers.params_key(whole, warehouse.settings.disclosure)), areas_answers)
+    mine = shown["area_code"].isin(members).to_numpy()
+    return hide_pinned_icb_cells(metric.name, frame, truth, shown[mine], exact[mine], spec,
+                                 warehouse.settings.disclosure)
 
 
 def first_request_answers(warehouse: Warehouse, name: str, requests: list[dict], done: set,
@@ -395,6 +427,9 @@ def ensure_journey(warehouse: Warehouse) -> answers.DataVersion:
     with warehouse.begin() as conn:
         journey.refresh_after_load(conn)
         version = answers.read_version(conn)
+    if not version.journey_current:  # run_metric would ask again for ever
+        raise MetricError(f"the journey tables were rebuilt but are still older than load "
+                          f"{version.latest_journey_load}", is_usage=False)
     _JOURNEY_SEEN_BUILT.add(warehouse)
     return version
 

@@ -50,6 +50,17 @@ def test_percentages_kept_as_computed_from_unrounded_counts():
     assert out["pct"].iloc[0] == 30 and out["ci_low"].iloc[0] == 29 and out["ci_high"].iloc[0] == 31
 
 
+def test_percentages_over_a_shown_thousand_come_from_the_shown_counts():
+    # 304 of 1,001 is 30.37%, shown as 305 of 1,000. Exact percentages over a count this size,
+    # taken across several metrics over the same births, narrowed it to one value on the
+    # national demo; so the percentage is 305/1000 = 30.5 -> 31, and the interval Wilson's for
+    # 305 of 1,000 (27.73 to 33.42 -> 28 to 33), not 30 from the exact counts.
+    out = apply_disclosure(reach_table([304, 12], [1001, 40]), REACH)
+    assert out[["reached", "cohort", "pct", "ci_low", "ci_high"]].iloc[0].tolist() == [305, 1000, 31, 28, 33]
+    # below a thousand they stay as the exact counts give them (12 of 40 is 30%, not 25)
+    assert out["pct"].iloc[1] == 30
+
+
 def test_percentage_hidden_with_its_numerator():
     out = apply_disclosure(reach_table([5, 0], [40, 40]), REACH)
     assert pd.isna(out["reached"].iloc[0])

@@ -85,8 +85,8 @@ def run_metric(warehouse: Warehouse, name: str, params: Mapping[str, Any] | None
         if version is not None:
             stored, frame, binds = _stored_or_rows(warehouse, metric, params, suppress, conn, version)
     if version is None:
-        # a rebuild, in a transaction of its own; its version is the one to answer at (it may
-        # still not count as current: a load of published figures moves the load log alone)
+        # a rebuild, in a transaction of its own, then the answer at the version it gives
+        # (never a second check: one that still did not count as current would loop)
         version = ensure_journey(warehouse)
         with warehouse.connect() as conn:
             stored, frame, binds = _stored_or_rows(warehouse, metric, params, suppress, conn, version)

@@ -287,3 +287,23 @@ def test_pathway_load_routes_table_benchmarks_and_recognised_layouts(warehouse, 
     recognised = load_files(warehouse, [msds_file(tmp_path / "again")])[0]
     assert (recognised.outcome, recognised.table) == ("loaded", "benchmarks")
     assert recognised.rows_loaded == 0 and recognised.rows_unchanged == named.rows_loaded
+
+
+def test_a_published_benchmark_load_needs_no_journey_rebuild(warehouse, tmp_path):
+    # The file changes the data version (load 1) but feeds no journey table: the journey built
+    # by the first metric run (after load 0 of the journey's tables) stays current, and the next
+    # run neither rebuilds it nor asks for a rebuild for ever (it once recursed without end).
+    import sqlalchemy as sa
+
+    from pathway import answers
+
+    assert load_benchmark_file(warehouse, msds_file(tmp_path)).outcome == "loaded"
+    benchmark(warehouse)
+    with warehouse.connect() as conn:
+        first = conn.execute(sa.text("select built_at from journey_state")).scalar()
+        version = answers.read_version(conn)
+    assert (version.latest_load, version.latest_journey_load, version.built_after) == (1, 0, 0)
+    assert version.journey_current
+    assert len(benchmark(warehouse, metric="births.booked_by_13_weeks")) > 0
+    with warehouse.connect() as conn:
+        assert conn.execute(sa.text("select built_at from journey_state")).scalar() == first

@@ -427,7 +427,7 @@ def ensure_journey(warehouse: Warehouse) -> answers.DataVersion:
     with warehouse.begin() as conn:
         journey.refresh_after_load(conn)
         version = answers.read_version(conn)
-    if not version.journey_current:  # run_metric would ask again for ever
+    if not version.journey_current:  # a bug: say so rather than rebuild on every call
         raise MetricError(f"the journey tables were rebuilt but are still older than load "
                           f"{version.latest_journey_load}", is_usage=False)
     _JOURNEY_SEEN_BUILT.add(warehouse)

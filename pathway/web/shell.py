@@ -65,7 +65,9 @@ def shell() -> html.Div:
         html.Main(dbc.Container(loading(dash.page_container)), id=ids.MAIN, tabIndex="-1"),
         html.Footer(dbc.Container([
             html.P("Counts from 1 to 7 are shown as * and other counts are rounded to the nearest 5 "
-                   "(NHS England's disclosure rules); percentages and intervals use the unrounded counts."),
+                   "(NHS England's disclosure rules). Percentages and intervals over fewer than 1,000 use "
+                   "the unrounded counts, over 1,000 or more the shown ones, and are shown to one "
+                   "decimal place only from 4,000."),
             html.P("Only aggregate figures are shown and downloaded: no person-level record leaves the warehouse."),
             html.P("Map boundaries: Source: Office for National Statistics licensed under the Open Government "
                    "Licence v.3.0. Contains OS data © Crown copyright and database right 2024.",

@@ -214,46 +214,23 @@ def test_a_large_share_touched_rebuilds_everything(duckdb_url, tmp_path, monkeyp
         warehouse.dispose()
 
 
-def test_a_load_that_did_not_record_its_pregnancies_rebuilds_everything(duckdb_url, tmp_path,
-                                                                       every_share):
+@pytest.mark.parametrize("change", [
+    # as a load by a version before incremental rebuilds leaves it
+    "delete from journey_pending_loads",
+    # as a warehouse built by an earlier version of queries/_journey.sql
+    "update journey_state set journey_sql = 'earlier'",
+    # a reference row changed without a rebuild: every pregnancy's stages move, not only P1's
+    "update ref_stages set end_offset_days = end_offset_days + 1 where stage = 'postnatal'",
+], ids=["load that did not record its pregnancies", "changed journey SQL", "changed reference rows"])
+def test_what_an_incremental_rebuild_cannot_trust_rebuilds_everything(duckdb_url, tmp_path,
+                                                                      every_share, change):
     warehouse = first_load(duckdb_url, tmp_path)
     try:
         load_file(warehouse, write_rows(tmp_path / "a.csv", [
             {**new_birth_visit("P1"), "activity_date": P1_BIRTH + days(20)}]),
             refresh_journey=False)
         with warehouse.begin() as conn:
-            # as a load by a version before incremental rebuilds leaves it
-            conn.execute(sa.text("delete from journey_pending_loads"))
-            assert journey.refresh_after_load(conn) == "full"
-    finally:
-        warehouse.dispose()
-
-
-def test_changed_journey_sql_rebuilds_everything(duckdb_url, tmp_path, every_share):
-    warehouse = first_load(duckdb_url, tmp_path)
-    try:
-        load_file(warehouse, write_rows(tmp_path / "a.csv", [
-            {**new_birth_visit("P1"), "activity_date": P1_BIRTH + days(20)}]),
-            refresh_journey=False)
-        with warehouse.begin() as conn:
-            # as a warehouse built by an earlier version of queries/_journey.sql
-            conn.execute(sa.text("update journey_state set journey_sql = 'earlier'"))
-            assert journey.refresh_after_load(conn) == "full"
-    finally:
-        warehouse.dispose()
-
-
-def test_reference_rows_changed_without_a_rebuild_rebuild_everything(duckdb_url, tmp_path,
-                                                                     every_share):
-    warehouse = first_load(duckdb_url, tmp_path)
-    try:
-        load_file(warehouse, write_rows(tmp_path / "a.csv", [
-            {**new_birth_visit("P1"), "activity_date": P1_BIRTH + days(20)}]),
-            refresh_journey=False)
-        with warehouse.begin() as conn:
-            # every pregnancy's stages move, not only P1's
-            conn.execute(sa.text("update ref_stages set end_offset_days = end_offset_days + 1 "
-                                 "where stage = 'postnatal'"))
+            conn.execute(sa.text(change))
             assert journey.refresh_after_load(conn) == "full"
     finally:
         warehouse.dispose()

@@ -329,30 +329,42 @@ class BackgroundPrecompute:
                 self._thread.start()
 
     def _run(self) -> None:
-        while True:
+        try:
+            while True:
+                with self._lock:
+                    if not self._waiting or self._stop.is_set():
+                        return
+                    warehouse = self._waiting.pop(0)
+                try:
+                    summary = precompute(warehouse, stop=self._stop)
+                    log.info("%s", summary.describe())
+                except Exception:  # the load succeeded: its answers will be worked out when asked
+                    log.exception("precomputing the dashboard's answers after a load failed")
+        finally:
+            # However the thread ends (even killed by an asynchronous SystemExit, as dash's test
+            # runner does to every thread it did not start), none runs any more: say so, so that
+            # wait() returns and the next load starts a new one.
             with self._lock:
-                if not self._waiting or self._stop.is_set():
-                    self._waiting.clear()
+                if self._thread is threading.current_thread():
                     self._thread = None
-                    return
-                warehouse = self._waiting.pop(0)
-            try:
-                summary = precompute(warehouse, stop=self._stop)
-                log.info("%s", summary.describe())
-            except Exception:  # the load succeeded: its answers will be worked out when asked
-                log.exception("precomputing the dashboard's answers after a load failed")
+                    self._waiting.clear()
 
     def wait(self, timeout: float | None = None) -> bool:
         """Wait for the running precompute (and any it was asked to run after); True when none runs."""
-        with self._lock:
-            thread = self._thread
-        while thread is not None:
-            thread.join(timeout)
-            if thread.is_alive():
-                return False
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
             with self._lock:
                 thread = self._thread
-        return True
+                if thread is not None and not thread.is_alive():
+                    # ended without its own clean-up (killed before its finally ran)
+                    self._thread, thread = None, None
+                    self._waiting.clear()
+            if thread is None:
+                return True
+            left = None if deadline is None else deadline - time.monotonic()
+            if left is not None and left <= 0:
+                return False
+            thread.join(left)
 
     def stop(self) -> None:
         """Stop after the answer in hand and wait for it (at exit, so no thread dies inside DuckDB)."""

@@ -40,7 +40,16 @@ def dashboard(dash_duo, fixture_warehouse):
 
     app = create_app(warehouse=fixture_warehouse, open_access=True)
     dash_duo.start_server(app)
-    return dash_duo
+    yield dash_duo
+    _let_an_uploads_precompute_finish()
+
+
+def _let_an_uploads_precompute_finish() -> None:
+    """An upload starts a precompute thread; dash's runner kills every thread it did not start
+    when the test ends, so let it finish first rather than die inside a write."""
+    from pathway.answers import BACKGROUND
+
+    assert BACKGROUND.wait(timeout=300), "the upload's precompute did not finish in 300 s"
 
 
 def open_page(duo, path: str, heading: str) -> None:

@@ -44,7 +44,10 @@ def served(dash_duo, accounts_warehouse):
     create_app(warehouse=accounts_warehouse, open_access=False)
     dash_duo.driver.delete_all_cookies()
     dash_duo.get_logs()  # start with an empty console log
-    return dash_duo
+    yield dash_duo
+    from pathway.answers import BACKGROUND
+
+    assert BACKGROUND.wait(timeout=300), "the upload's precompute did not finish in 300 s"
 
 
 def sign_in(duo, who: tuple[str, str], path: str = "/") -> None:

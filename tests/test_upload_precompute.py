@@ -95,3 +95,54 @@ def test_an_upload_says_the_first_answers_are_worked_out_in_the_background(dashb
     assert BACKGROUND.wait(timeout=300)
     words = " ".join(str(getattr(c, "children", "")) for c in data.upload_result(summary, message))
     assert "worked out in the background" in words
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning")
+def test_a_precompute_thread_killed_from_outside_does_not_hang_the_next(monkeypatch):
+    """dash's test runner ends every thread it did not start with an asynchronous SystemExit.
+    Before, the killed thread stayed recorded as running: wait() spun for ever and no later
+    upload started a precompute (the suite hung in CI)."""
+    import threading
+
+    from pathway import answers
+
+    runs, release = [], threading.Event()
+
+    def killed(warehouse, stop=None):
+        runs.append(warehouse)
+        release.wait(5)
+        raise SystemExit  # what PyThreadState_SetAsyncExc raises inside the thread
+
+    monkeypatch.setattr(answers, "precompute", killed)
+    background = answers.BackgroundPrecompute()
+    first, second = _Named("first"), _Named("second")
+    background.start(first)
+    release.set()
+    assert _waits(background)
+    assert background._thread is None
+
+    release.clear()
+    background.start(second)  # a later load starts a thread of its own again
+    release.set()
+    assert _waits(background)
+    assert runs == [first, second]
+
+
+def _waits(background) -> bool:
+    """background.wait(10), itself bounded: the old wait() spun for ever, ignoring its timeout."""
+    import threading
+
+    answer = []
+    waiter = threading.Thread(target=lambda: answer.append(background.wait(timeout=10)), daemon=True)
+    waiter.start()
+    waiter.join(15)
+    return answer == [True]
+
+
+class _Named:
+    """A stand-in warehouse: only its settings are read before precompute."""
+
+    def __init__(self, name: str):
+        from pathway.settings import load_settings
+
+        self.name, self.settings = name, load_settings()

@@ -622,9 +622,10 @@ METRICS: dict[str, Metric] = _metrics(
         follow_up="birth",
         disclosure=DisclosureSpec(
             counts=("accessed", "mode_unknown", "telephone_or_text_only", "live_births"),
-            # women of any outcome over live births: a rate (Byar interval), not a proportion
-            derived=(Derived(("access_rate_per_100_births", "rate_ci_low", "rate_ci_high"),
-                             ("accessed", "live_births")),),
+            # women of any outcome over live births: a rate (Byar interval), not a proportion;
+            # worked out again from the shown counts, at a percentage's precision (contract 7.4)
+            from_counts=(Recomputed(("access_rate_per_100_births", "rate_ci_low", "rate_ci_high"),
+                                    ("accessed", "live_births"), precision_over="live_births"),),
             labels=("area_code", "service", "month", "window_start", "month_end",
                     "ambition_per_100_births")),
         source="contract v1.1 section 7.3; NHS England MHSDS MHS91 (published code); "

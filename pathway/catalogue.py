@@ -686,14 +686,15 @@ METRICS: dict[str, Metric] = _metrics(
                     "quarantined and the last load, per table and column",
         grain="table × column",
         keys=("table", "column"),
-        columns=("table", "column", "rows", "completeness_pct", "invalid", "quarantined",
+        columns=("table", "column", "rows", "complete", "completeness_pct", "invalid", "quarantined",
                  "last_load"),
         parameters=(),
         follow_up="birth",
-        # rows and completeness describe the loaded files, not people in an area
-        disclosure=DisclosureSpec(counts=("invalid", "quarantined"),
-                                  labels=("table", "column", "rows", "completeness_pct",
-                                          "last_load", "sort_order")),
+        # rows are pregnancies, contacts and scores: counts like any other (contract 7.4); from
+        # unrounded rows, 99.435319% complete of 50,471 gave 285 missing booking dates exactly
+        disclosure=DisclosureSpec(counts=("rows", "complete", "invalid", "quarantined"),
+                                  proportions=(Proportion("completeness_pct", "complete", "rows"),),
+                                  labels=("table", "column", "last_load", "sort_order")),
         source="contract v1 sections 1-3",
         order_by=("sort_order",),
     ),

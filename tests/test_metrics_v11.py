@@ -377,8 +377,10 @@ def test_outcomes_show_only_mean_change_without_a_threshold(warehouse):
     assert pd.isna(loaf.cases_at_baseline) and pd.isna(loaf.recovered_pct)
     assert pd.isna(loaf.reliable_improvement_pct)
     hads = _one(frame, instrument="HADS_A")
-    # 12 is a case (8 or more), 6 is not: recovered; no reliable-change value, so no improvement
-    assert (hads.cases_at_baseline, hads.recovered) == (1, 1)
+    # HADS's 8-or-more is not confirmed, so it has no threshold (contract 7.1): 12 to 6 is a
+    # mean change of -6 and nothing about cases or recovery
+    assert (hads.paired, hads.mean_change) == (1, -6)
+    assert pd.isna(hads.cases_at_baseline) and pd.isna(hads.recovered) and pd.isna(hads.recovered_pct)
     assert pd.isna(hads.reliably_improved)
 
 

@@ -257,7 +257,8 @@ def _load(conn: Connection, warehouse: Warehouse, source: SourceFile, plan: Colu
         _stage(duck, source, plan)
         reached("reading", name)
         # counted before any refusal, so the load log says how many rows a refused file had
-        summary.rows_read = duck.execute(f"SELECT count(*) FROM {reading.STAGING}").fetchone()[0]
+        # (fetchall: a result left unfinished would block registering a lookup frame)
+        summary.rows_read = duck.execute(f"SELECT count(*) FROM {reading.STAGING}").fetchall()[0][0]
         _refuse_nhs_numbers(duck, plan, name)
 
         status(f"checking {name}")

@@ -379,6 +379,14 @@ class TableAttack:
                     base = name.rsplit("*1e", 1)[0]
                     if len(distinct_all) < 3 and ("*" in base or "/" in base.removeprefix("1/")):
                         continue
+                    # An attacker cannot tell a right answer from a wrong one: a formula whose
+                    # single answers are wrong in most of the rows it answers is luck where it is
+                    # right (a rate of 2 per 100 beside 2 women seen by telephone), not a way
+                    # back to the counts. One that gives counts away is right in every row.
+                    answered = [i for i in unique if (i, count) in self.secret]
+                    right = [i for i in answered if fits[i][0] == self._true(i, count)]
+                    if 2 * len(right) <= len(answered):
+                        continue
                     for i in unique:
                         self._found(i, count, fits[i][0], "derived figure = count x constant",
                                     f"{figure} = {count} x {name}")

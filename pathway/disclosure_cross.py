@@ -109,9 +109,11 @@ def answers_for(warehouse, modes, metrics=None, progress=None):
             yield name, label, query_csv_table(shown, name), truth
 
 
-def attack_across(answers, policy, icb_of: dict[str, str]) -> AuditResult:
+def attack_across(answers, policy, icb_of: dict[str, str], same=()) -> AuditResult:
     """The attack over answers [(metric name, mode label, shown text, truth)]; icb_of maps each
-    area code to its ICB code."""
+    area code to its ICB code. `same` (catalogue.SameCount groups) links the columns declared to
+    show one count wherever their true counts agree, however few rows there are; without it, the
+    attack judges from the counts alone (three different counts at least)."""
     from pathway import catalogue
 
     result = AuditResult()
@@ -173,6 +175,14 @@ def attack_across(answers, policy, icb_of: dict[str, str]) -> AuditResult:
         for a, b in joined:
             tried_same += 1
             unknowns.union(a, b)
+    for group in same:
+        for (m, c), (n, d) in itertools.combinations(group.columns, 2):
+            if (m, c) not in frames or (n, d) not in frames:
+                continue
+            shared = [k for k in group.keys if k in keys_of[m] and k in keys_of[n]]
+            for a, b in _same_count(frames[(m, c)], frames[(n, d)], shared, fewest=1) or ():
+                tried_same += 1
+                unknowns.union(a, b)
     result.attacks_tried[(CHANNEL, "the same count in two places")] += tried_same
 
     # an ICB's row is the sum of its areas' rows
@@ -304,10 +314,10 @@ def _constant_within(frame: pd.DataFrame, keys: tuple) -> list[tuple]:
     return []
 
 
-def _same_count(a: pd.DataFrame, b: pd.DataFrame, shared: list[str]):
+def _same_count(a: pd.DataFrame, b: pd.DataFrame, shared: list[str], fewest: int = 3):
     """Node pairs of two series that show one count: both constant within the shared keys, and
-    equal in every shared row, over at least three different non-zero counts."""
-    if a["true"].isna().any() or b["true"].isna().any():
+    equal in every shared row, over at least `fewest` different non-zero counts."""
+    if "area_code" not in shared or a["true"].isna().any() or b["true"].isna().any():
         return None
     for frame in (a, b):
         if frame.groupby(shared)["true"].nunique().max() != 1:
@@ -315,7 +325,7 @@ def _same_count(a: pd.DataFrame, b: pd.DataFrame, shared: list[str]):
     joined = a.merge(b, on=shared, suffixes=("_a", "_b"))
     if joined.empty or (joined["true_a"] != joined["true_b"]).any():
         return None
-    if joined.loc[joined["true_a"] > 0, "true_a"].nunique() < 3:
+    if joined.loc[joined["true_a"] > 0, "true_a"].nunique() < fewest:
         return None
     return list(zip(joined["node_a"], joined["node_b"]))
 

@@ -735,7 +735,7 @@ METRICS: dict[str, Metric] = _metrics(
 class SameCount:
     """Count columns of different metrics that show one count per area (and per `keys`, where the
     metrics have them) when run with the same parameters: an ICB's answer of one is disclosed
-    beside the others' answers (pathway.disclosure_hierarchy). tests/test_same_counts.py fails
+    beside the others' answers (pathway.disclosure_hierarchy). tests/test_disclosure_attack.py fails
     when two metrics' count columns agree in every area but are not declared here."""
 
     name: str

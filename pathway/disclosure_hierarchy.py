@@ -23,12 +23,12 @@ is hidden by both checks alike, as each finds it against the same areas.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
 
-from pathway.disclosure import DisclosureSpec
+from pathway.disclosure import ColumnsAddUp, DisclosureSpec
 from pathway.settings import DisclosurePolicy
 
 
@@ -71,11 +71,14 @@ def hide_pinned_icb_cells(name: str, icb_shown: pd.DataFrame, icb_truth: pd.Data
         tables = [("all areas", sibling.areas_shown, sibling.areas_truth)]
         if sibling.name != name and sibling.icb_shown is not None and not sibling.icb_shown.empty:
             tables.append((f"ICB {icb}", sibling.icb_shown, sibling.icb_truth))
+        its_spec = sibling.spec if sibling.name == name else _what_bears_on(name, sibling.name, sibling.spec)
         for label, shown, exact in tables:
-            shown, exact = shown.reset_index(drop=True), exact.reset_index(drop=True)
+            columns = [c for c in shown.columns if c in catalogue.METRICS[sibling.name].keys
+                       or c in its_spec.declared()]
+            shown, exact = shown[columns].reset_index(drop=True), exact[columns].reset_index(drop=True)
             shown.attrs = {}
-            exact.attrs = {"disclosure": sibling.spec}
-            fixed.append((sibling.name, label, format_for_people(shown, sibling.spec), exact))
+            exact.attrs = {"disclosure": its_spec}
+            fixed.append((sibling.name, label, format_for_people(shown, its_spec), exact))
             rows_of[f"{sibling.name} ({label})"] = (sibling.name, shown)
     truth.attrs = {"disclosure": spec}
     groups = catalogue.SAME_COUNTS if siblings else ()
@@ -100,6 +103,29 @@ def hide_pinned_icb_cells(name: str, icb_shown: pd.DataFrame, icb_truth: pd.Data
         out = _hidden_with_what_rests_on_them(out, cells, spec)
     out.attrs = attrs
     return out
+
+
+def _what_bears_on(name: str, other: str, spec: DisclosureSpec) -> DisclosureSpec:
+    """The part of a sibling's spec that bears on metric `name`'s counts: its columns declared to
+    show one of them, and every count and percentage a chain of percentages ties to those (the
+    share seen within 28 days narrows the referrals it is a share of); the rest of the sibling's
+    answer says nothing more about them, and leaving it out keeps the guard cheap."""
+    from pathway import catalogue
+
+    counts = {c for g in catalogue.same_counts_of(name) for m, c in g.columns
+              if m == other and any(n == name for n, _ in g.columns)} & set(spec.counts)
+    # parts and totals stay whole: they tell the attack a hidden count may be any count from 1 up
+    counts |= {c for rule in spec.additive for c in (
+        (rule.total, *rule.parts) if isinstance(rule, ColumnsAddUp) else rule.columns)}
+    proportions: list = []
+    while True:
+        more = [p for p in spec.proportions if p not in proportions and {p.numerator, p.denominator} & counts]
+        if not more:
+            break
+        proportions += more
+        counts |= {c for p in more for c in (p.numerator, p.denominator)}
+    return replace(spec, counts=tuple(c for c in spec.counts if c in counts), proportions=tuple(proportions),
+                   derived=(), from_counts=(), summaries=())
 
 
 def _cells_of_this_icb(name: str, out: pd.DataFrame, other: str, shown: pd.DataFrame, row: int,

@@ -190,7 +190,7 @@ def _beside_its_areas(warehouse: Warehouse, metric: Metric, frame: pd.DataFrame,
     mine = shown["area_code"].isin(members).to_numpy()
     frame = hide_pinned_icb_cells(metric.name, frame, truth, shown[mine], exact[mine], spec, policy)
     answers.PER_VERSION.get(warehouse, version, ("one-metric ICB answer", metric.name,
-                                                 answers.params_key(binds, policy)), lambda: (frame, truth))
+                                                 answers.params_key(binds, policy)), lambda: (frame.copy(), truth))
     if not siblings:
         return frame
     beside = []

@@ -1,11 +1,12 @@
 """Attacks across answers (pathway.disclosure_cross), the ICB guard that stops them
 (pathway.disclosure_hierarchy), and the report's printed numbers (pathway.disclosure_report),
-each on hand-worked tables."""
+each on hand-worked tables; and the guard as run_metric runs it, on the fixture warehouse."""
 
 from __future__ import annotations
 
 import pandas as pd
 
+from metric_fixtures import PERIOD, fixture_warehouse  # noqa: F401
 from pathway.disclosure import DisclosureSpec, Proportion
 from pathway.disclosure_audit import attack_table
 from pathway.disclosure_cross import attack_across
@@ -246,3 +247,46 @@ def test_a_sibling_that_pins_nothing_hides_nothing_more():
     waits = Sibling("waiting_times", waits_areas, waits_areas_truth, waits_icb, waits_icb_truth, WAITS)
     assert hide_pinned_icb_cells("referral_funnel", funnel_icb, funnel_icb_truth, funnel_areas, funnel_areas_truth,
                                  FUNNEL, POLICY, (waits,)).referred.tolist() == [30]
+
+
+# ---- the guard as run_metric runs it ------------------------------------------------------
+def test_a_sibling_is_asked_with_only_the_parameters_it_takes(fixture_warehouse):
+    import datetime as dt
+
+    from metric_fixtures import ICB_AB
+    from pathway.metrics import _sibling_binds, _siblings_of, resolve_parameters
+
+    economic = METRICS["economic_case"]
+    binds = resolve_parameters(fixture_warehouse, economic, {**PERIOD, "area": ICB_AB, "need": "high", "effect": 0.4})
+    access = _sibling_binds(fixture_warehouse, economic, METRICS["specialist_access"], binds)
+    assert (access["area"], access["need"], access["date_from"], access["date_to"], access["as_at"]) == \
+        (ICB_AB, "high", dt.date(2023, 1, 1), dt.date(2024, 6, 30), dt.date(2024, 12, 31))
+    assert "effect" not in access and access["suppress_below"] == 8 and access["round_to"] == 5
+    births = _sibling_binds(fixture_warehouse, economic, METRICS["births"], binds)
+    assert births["grain"] == "whole" and "need" not in births and births["date_from"] == dt.date(2023, 1, 1)
+    # every group the economic case has a column in: live births and specialist care
+    answer = pd.DataFrame(columns=["area_code", "condition", "live_births", "specialist_treated"])
+    assert _siblings_of(economic, answer) == ["births", "stage_reach", "mood_screening", "specialist_access",
+                                              "service_gaps", "risk_pathway", "partner_involvement"]
+    # a group whose column the answer lacks is skipped
+    assert _siblings_of(economic, answer.drop(columns="live_births")) == ["specialist_access", "partner_involvement"]
+    assert _siblings_of(METRICS["referral_funnel"], pd.DataFrame(columns=["area_code", "referred"])) == ["waiting_times"]
+
+
+def test_an_icb_answer_beside_its_siblings_only_hides_more(fixture_warehouse):
+    from metric_fixtures import ICB_AB
+    from pathway.catalogue import SAME_COUNTS
+    from pathway.metrics import _one_metric_icb_answer, _sibling_binds, resolve_parameters, run_metric
+
+    for name in dict.fromkeys(m for group in SAME_COUNTS for m, _ in group.columns):
+        metric = METRICS[name]
+        final = run_metric(fixture_warehouse, name, {**PERIOD, "area": ICB_AB})
+        binds = resolve_parameters(fixture_warehouse, metric, {**PERIOD, "area": ICB_AB})
+        one, _ = _one_metric_icb_answer(fixture_warehouse, metric,
+                                        _sibling_binds(fixture_warehouse, metric, metric, binds))
+        assert len(final) == len(one) > 0, name
+        for column in metric.disclosure.counts:
+            hidden_before, hidden_after = one[column].isna(), final[column].isna()
+            assert not (hidden_before & ~hidden_after).any(), (name, column)
+            kept = ~hidden_after
+            assert final[column][kept].tolist() == one[column][kept].tolist(), (name, column)

@@ -365,9 +365,14 @@ def postgres_warehouse(option: str, scale: str, stack) -> str:
     (`pathway demo`: generated, loaded by the loader, journey built, answers precomputed)."""
     if option != "new":
         return option
-    from postgres_cluster import ThrowawayPostgres
+    from pathway import throwaway_postgres as cluster
 
-    url = stack.enter_context(ThrowawayPostgres())
+    bin_dir = cluster.find_bin_dir()
+    if bin_dir is None:
+        raise SystemExit(f"PostgreSQL not found: {cluster.INSTALL_HINT}")
+    # tuned as a small team server, not the test suite's tiny defaults
+    url = stack.enter_context(cluster.ThrowawayPostgres(
+        bin_dir, settings=cluster.TEAM_SERVER, prefix="pathway-bench-pg-")) + "/postgres"
     print(f"building the {scale} demo into a throwaway PostgreSQL ({url}) ...", flush=True)
     started = time.monotonic()
     subprocess.run([sys.executable, "-m", "pathway.cli", "demo", "--scale", scale, "--db", url],

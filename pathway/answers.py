@@ -31,18 +31,19 @@ import pyarrow.parquet as pq
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from pathway.schema import metric_answers
+from pathway.journey import LATEST_SOURCE_LOAD
+from pathway.schema import journey_state, load_log, metric_answers
 
 log = logging.getLogger(__name__)
 
-# One round trip: whether the journey is current (journey.is_current's rule) and what the
-# data version is. Refused loads change no data, so they do not count.
-_VERSION = sa.text(
-    "select (select coalesce(max(load_id), 0) from load_log where outcome = 'loaded'), "
-    "(select max(built_after_load_id) from journey_state), "
-    "(select max(built_at) from journey_state), "
-    "(select coalesce(max(load_id), 0) from load_log where outcome = 'loaded' "
-    " and table_name in ('areas', 'cohort', 'activity', 'measures'))")
+# One round trip: the data version, and whether the journey is current (DataVersion.journey_current,
+# which journey.is_current asks). Refused loads change no data, so they do not count.
+_VERSION = sa.select(
+    sa.select(sa.func.coalesce(sa.func.max(load_log.c.load_id), 0))
+    .where(load_log.c.outcome == "loaded").scalar_subquery(),
+    sa.select(sa.func.max(journey_state.c.built_after_load_id)).scalar_subquery(),
+    sa.select(sa.func.max(journey_state.c.built_at)).scalar_subquery(),
+    LATEST_SOURCE_LOAD)
 
 # The area selector (queries/_journey.sql area_selection) of every ICB at once, each reported as
 # itself: precompute's one run for all ICBs. Not a code a person can ask for (metrics refuse it).

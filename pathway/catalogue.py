@@ -315,7 +315,9 @@ METRICS: dict[str, Metric] = _metrics(
                     "booking_missing"),
             # contract v1.1: pregnancies without a booking date or EDD are out of the denominator
             proportions=(Proportion("booked_by_13_weeks_pct", "booked_by_13_weeks", "booking_known"),),
-            additive=(ColumnsAddUp(total="pregnancies", parts=("booking_known", "booking_missing")),),
+            # a few pregnancies without a booking date hide the total, not the percentage's denominator
+            additive=(ColumnsAddUp(total="pregnancies", parts=("booking_known", "booking_missing"),
+                                   hide_after_total=("booking_known",)),),
             labels=("area_code", "period", "period_start")),
         source="contract v1 section 5; NHS Maternity Statistics (gestation at booking)",
         order_by=("area_code", "period_start"),

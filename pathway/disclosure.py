@@ -117,6 +117,9 @@ class ColumnsAddUp:
 
     total: str
     parts: tuple[str, ...]
+    # parts that secondary suppression hides only when the total cannot be hidden instead (a
+    # percentage's denominator: hiding it hides the percentage a reader came for)
+    hide_after_total: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -563,6 +566,7 @@ class AdditiveGroup:
     total: Cell
     parts: tuple[Cell, ...]
     last_resort: frozenset[int] = frozenset()  # rows hidden as partners only when nothing else is
+    after_total: frozenset[Cell] = frozenset()  # parts hidden as partners only when the total cannot be
 
     @property
     def cells(self) -> tuple[Cell, ...]:
@@ -576,7 +580,8 @@ def additive_groups(frame: pd.DataFrame, spec: DisclosureSpec) -> list[AdditiveG
     for rule in spec.additive:
         if isinstance(rule, ColumnsAddUp):
             for i in range(len(table)):
-                groups.append(AdditiveGroup((i, rule.total), tuple((i, p) for p in rule.parts)))
+                groups.append(AdditiveGroup((i, rule.total), tuple((i, p) for p in rule.parts),
+                                            after_total=frozenset((i, p) for p in rule.hide_after_total)))
         else:
             groups += _row_groups(table, rule)
     return groups
@@ -631,15 +636,21 @@ def _close_single_gaps(groups: list[AdditiveGroup], values, hidden: set[Cell]) -
 
 
 def _hide_second(group: AdditiveGroup, values, hidden: set[Cell]) -> bool:
-    """Hide the smallest shown non-zero part of the group (else its total), a last-resort part
-    only when no other is left. True if one was hidden."""
-    candidates = [c for c in group.parts
-                  if not _unknown(c, values, hidden) and values[c[1]][c[0]] > 0]
+    """Hide the smallest shown non-zero part of the group (a last-resort part only when no other
+    is left), else its total, else a part it hides only after the total. True if one was hidden."""
+    def shown_non_zero(c: Cell) -> bool:
+        return not _unknown(c, values, hidden) and values[c[1]][c[0]] > 0
+
+    candidates = [c for c in group.parts if shown_non_zero(c) and c not in group.after_total]
     if candidates:
         hidden.add(min(candidates, key=lambda c: (c[0] in group.last_resort, values[c[1]][c[0]], c[0], c[1])))
         return True
-    if not _unknown(group.total, values, hidden) and values[group.total[1]][group.total[0]] > 0:
+    if shown_non_zero(group.total):
         hidden.add(group.total)
+        return True
+    later = [c for c in group.after_total if shown_non_zero(c)]
+    if later:
+        hidden.add(min(later, key=lambda c: (values[c[1]][c[0]], c[0], c[1])))
         return True
     return False
 

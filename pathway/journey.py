@@ -19,7 +19,7 @@ from pathway.catalogue import named_sql, statements
 from pathway.reference import read_reference_csv
 from pathway.resources import reference_dir
 from pathway.schema import (REFERENCE_TABLES, journey_pending, journey_pending_loads,
-                            journey_state)
+                            journey_state, load_log)
 
 # What refresh builds, for checks and for the data-quality page.
 DERIVED_TABLES = ("events", "journey", "journey_reach_by_service", "journey_reach", "journey_contacts",
@@ -116,12 +116,10 @@ def _pending_is_complete(conn: Connection) -> bool:
         "select built_after_load_id, journey_sql from journey_state")).first() or (None, None)
     if built_after is None or built_with != _fingerprint(conn):
         return False  # never built, or built by SQL that has changed since: every row may differ
-    unrecorded = conn.execute(sa.text(
-        "select count(*) from load_log l where l.outcome = 'loaded' "
-        "and l.table_name in ('areas', 'cohort', 'activity', 'measures') "
-        "and l.load_id > :built_after "
-        "and not exists (select 1 from journey_pending_loads p where p.load_id = l.load_id)"),
-        {"built_after": int(built_after)}).scalar()
+    recorded = sa.select(journey_pending_loads.c.load_id).where(
+        journey_pending_loads.c.load_id == load_log.c.load_id)
+    unrecorded = conn.execute(sa.select(sa.func.count()).select_from(load_log).where(
+        _source_loads(), load_log.c.load_id > int(built_after), ~recorded.exists())).scalar()
     return int(unrecorded or 0) == 0
 
 
@@ -207,24 +205,29 @@ def is_current(conn: Connection, *, known_built: bool = False) -> bool:
     """Built, and no data the journey is built from has loaded since it was (a published
     benchmark file needs no rebuild). known_built skips the check that every derived table
     exists (a caller that has seen them in this process)."""
+    from pathway.answers import read_version  # answers reads this module's LATEST_SOURCE_LOAD
+
     if not known_built and not is_built(conn):
         return False
-    built_after, latest = conn.execute(_BUILT_AFTER_AND_LATEST_LOAD).one()
-    return built_after is not None and built_after >= latest
+    return read_version(conn).journey_current
 
 
-# One round trip for both load ids: metrics ask before every run.
-_BUILT_AFTER_AND_LATEST_LOAD = sa.text(
-    "select (select max(built_after_load_id) from journey_state), "
-    "(select coalesce(max(load_id), 0) from load_log where outcome = 'loaded' "
-    " and table_name in ('areas', 'cohort', 'activity', 'measures'))")
+# The tables the journey is built from: a load of any other (a published benchmark file, a
+# reference table) changes the data version but needs no rebuild.
+SOURCE_TABLES = ("areas", "cohort", "activity", "measures")
+
+
+def _source_loads():
+    return sa.and_(load_log.c.outcome == "loaded", load_log.c.table_name.in_(SOURCE_TABLES))
+
+
+# The latest load that changed a table the journey is built from (0 before any).
+LATEST_SOURCE_LOAD = (sa.select(sa.func.coalesce(sa.func.max(load_log.c.load_id), 0))
+                      .where(_source_loads()).scalar_subquery())
 
 
 def _latest_load_id(conn: Connection) -> int:
-    """The latest load that changed a table the journey is built from."""
-    return int(conn.execute(sa.text(
-        "select coalesce(max(load_id), 0) from load_log where outcome = 'loaded' "
-        "and table_name in ('areas', 'cohort', 'activity', 'measures')")).scalar())
+    return int(conn.execute(sa.select(LATEST_SOURCE_LOAD)).scalar())
 
 
 def is_built(conn: Connection) -> bool:

@@ -10,28 +10,23 @@ PATHWAY_TEST_PG_BIN names a PostgreSQL bin folder when it is not under /usr/lib/
 from __future__ import annotations
 
 import os
-import pwd
-import re
 import shutil
-import socket
-import subprocess
-import tempfile
 import uuid
-from glob import glob
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
 from pathway.db import Warehouse
+from pathway.throwaway_postgres import (INSTALL_HINT, PostgresSetupError, ThrowawayPostgres,
+                                        find_bin_dir, free_loopback_port)
 
 # pytester runs an inner session with this conftest to prove the missing-tool rule.
 pytest_plugins = ["pytester"]
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
-POSTGRES_INSTALL_HINT = ("install PostgreSQL: apt-get install -y postgresql "
-                         "(or set PATHWAY_TEST_PG_BIN to the folder holding initdb and pg_ctl)")
+POSTGRES_INSTALL_HINT = INSTALL_HINT
 CHROMIUM_INSTALL_HINT = "install Chromium: apt-get install -y chromium chromium-driver"
 
 # Fixtures that open a browser; tests using them get the `browser` mark and the tool check.
@@ -57,12 +52,6 @@ def missing_tool(message: str) -> None:
     if os.environ.get("CI"):
         pytest.fail(f"{message} (CI is set, so this is a failure, not a skip)", pytrace=False)
     pytest.skip(message)
-
-
-def free_loopback_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 # ---- markers --------------------------------------------------------------------------
@@ -102,98 +91,17 @@ def pytest_runtest_makereport(item, call):
 
 
 # ---- PostgreSQL -----------------------------------------------------------------------
-def _postgres_bin_dir() -> Path | None:
-    """The folder with initdb and pg_ctl: PATHWAY_TEST_PG_BIN, else the newest Debian install, else PATH."""
-    configured = os.environ.get("PATHWAY_TEST_PG_BIN")
-    if configured:
-        folder = Path(configured)
-        return folder if (folder / "initdb").exists() and (folder / "pg_ctl").exists() else None
-
-    def major_version(folder: str) -> int:
-        match = re.search(r"/postgresql/(\d+)/bin", folder)
-        return int(match.group(1)) if match else 0
-
-    for folder in sorted(glob("/usr/lib/postgresql/*/bin"), key=major_version, reverse=True):
-        if Path(folder, "initdb").exists() and Path(folder, "pg_ctl").exists():
-            return Path(folder)
-    initdb, pg_ctl = shutil.which("initdb"), shutil.which("pg_ctl")
-    if initdb and pg_ctl and Path(initdb).parent == Path(pg_ctl).parent:
-        return Path(initdb).parent
-    return None
-
-
-class _PostgresCluster:
-    """One initdb'd cluster in a temporary folder, run as an unprivileged user when we are root."""
-
-    def __init__(self, bin_dir: Path):
-        self.bin_dir = bin_dir
-        self.folder = Path(tempfile.mkdtemp(prefix="pathway-test-pg-"))
-        self.data = self.folder / "data"
-        self.log = self.folder / "server.log"
-        self.port = 0
-        self.run_as: str | None = None
-        # PostgreSQL refuses to run as root; Debian's package creates the `postgres` user.
-        if os.geteuid() == 0:
-            try:
-                account = pwd.getpwnam("postgres")
-            except KeyError:
-                pytest.fail("running as root needs the `postgres` system user to run the test "
-                            f"server: {POSTGRES_INSTALL_HINT}", pytrace=False)
-            os.chown(self.folder, account.pw_uid, account.pw_gid)
-            self.run_as = "postgres"
-
-    def _run(self, *command: str) -> subprocess.CompletedProcess:
-        argv = [str(self.bin_dir / command[0]), *command[1:]]
-        if self.run_as:
-            argv = ["runuser", "-u", self.run_as, "--", *argv]
-        # cwd inside our folder: the unprivileged user may not be able to enter the caller's.
-        return subprocess.run(argv, cwd=self.folder, capture_output=True, text=True,
-                              stdin=subprocess.DEVNULL, env=_clean_postgres_env())
-
-    def _check(self, result: subprocess.CompletedProcess, step: str) -> None:
-        if result.returncode != 0:
-            server_log = self.log.read_text(errors="replace") if self.log.exists() else ""
-            pytest.fail(f"test PostgreSQL {step} failed (exit {result.returncode}) in "
-                        f"{self.folder}:\n{result.stdout}\n{result.stderr}\n{server_log}",
-                        pytrace=False)
-
-    def start(self) -> str:
-        self._check(self._run("initdb", "-D", str(self.data), "-U", "postgres", "-A", "trust",
-                              "-E", "UTF8", "--locale=C", "--no-sync"), "initdb")
-        # A port taken between our probe and the server's bind is retried with a new one.
-        for attempt in range(3):
-            self.port = free_loopback_port()
-            # fsync off: the data is thrown away, and tests should not wait on the disk.
-            options = (f"-p {self.port} -k {self.folder} -c listen_addresses=127.0.0.1 "
-                       "-c fsync=off -c synchronous_commit=off -c full_page_writes=off")
-            result = self._run("pg_ctl", "-D", str(self.data), "-l", str(self.log),
-                               "-o", options, "-w", "-t", "60", "start")
-            if result.returncode == 0:
-                return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}"
-            if attempt == 2:
-                self._check(result, "start")
-
-    def stop(self) -> None:
-        self._run("pg_ctl", "-D", str(self.data), "-m", "immediate", "-w", "stop")
-        shutil.rmtree(self.folder, ignore_errors=True)
-
-
-def _clean_postgres_env() -> dict[str, str]:
-    """The caller's environment without PG* variables that would point pg_ctl elsewhere."""
-    return {name: value for name, value in os.environ.items() if not name.startswith("PG")}
-
-
 @pytest.fixture(scope="session")
 def postgres_server():
     """Base URL (no database) of a PostgreSQL server started for this test session."""
-    bin_dir = _postgres_bin_dir()
+    bin_dir = find_bin_dir()
     if bin_dir is None:
         missing_tool(f"PostgreSQL binaries (initdb, pg_ctl) not found: {POSTGRES_INSTALL_HINT}")
-    cluster = _PostgresCluster(bin_dir)
     try:
-        yield cluster.start()
-    finally:
-        cluster.stop()
+        with ThrowawayPostgres(bin_dir, prefix="pathway-test-pg-") as url:
+            yield url
+    except PostgresSetupError as error:
+        pytest.fail(f"test {error}", pytrace=False)
 
 
 @pytest.fixture

@@ -126,6 +126,29 @@ def test_a_total_column_protects_its_parts():
     assert pd.isna(out["positive"].iloc[0]) and pd.isna(out["negative"].iloc[0])
 
 
+def test_a_few_pregnancies_without_a_booking_date_hide_the_total_not_the_percentage():
+    # pregnancies 58 = booking known 55 + booking missing 3; 41 of the 55 booked by 13 weeks.
+    # Missing 3 is hidden; the total goes with it rather than the denominator, so the reader still
+    # sees 40 of 55 and the percentage (41/55 = 74.5% -> 75%), and 58 - 55 cannot be worked out.
+    spec = DisclosureSpec(
+        counts=("pregnancies", "booked", "booking_known", "booking_missing"),
+        proportions=(Proportion("pct", "booked", "booking_known", ()),),
+        additive=(ColumnsAddUp(total="pregnancies", parts=("booking_known", "booking_missing"),
+                               hide_after_total=("booking_known",)),))
+    row = pd.DataFrame({"pregnancies": [58], "booked": [41], "booking_known": [55],
+                        "booking_missing": [3], "pct": [100 * 41 / 55]})
+    out = apply_disclosure(row, spec)
+    assert pd.isna(out["booking_missing"].iloc[0]) and pd.isna(out["pregnancies"].iloc[0])
+    assert (out["booked"].iloc[0], out["booking_known"].iloc[0], out["pct"].iloc[0]) == (40, 55, 75)
+
+    # Declared without the preference, the denominator goes and the percentage with it.
+    plain = DisclosureSpec(counts=spec.counts, proportions=spec.proportions,
+                           additive=(ColumnsAddUp(total="pregnancies", parts=("booking_known", "booking_missing")),))
+    out = apply_disclosure(row, plain)
+    assert out["pregnancies"].iloc[0] == 60
+    assert pd.isna(out["booking_known"].iloc[0]) and pd.isna(out["pct"].iloc[0])
+
+
 def test_stage_reach_row_with_cohort_is_not_a_leak():
     # reached 5 of cohort 40: cohort - reached is not shown, so the cohort stays.
     out = apply_disclosure(reach_table([5], [40]), REACH)

@@ -93,6 +93,17 @@ class ReportContext:
         return str(found.iloc[0]) if len(found) and found.iloc[0] else str(code).replace("_", " ")
 
 
+# Code columns of the answers and the reference table naming each code in words (the label
+# before any bracket: "Pregnancy", not "Pregnancy (conception to the day before birth ...)").
+_CODES_IN_WORDS = {"service": ("services", "service"), "stage": ("stages", "stage"),
+                   "contact_code": ("contact_windows", "contact_code"),
+                   "condition": ("economic_conditions", "condition"),
+                   "instrument": ("instruments", "instrument")}
+# service_gaps' flag (contract section 5)
+_FLAG_WORDS = {"below_benchmark": "Below benchmark", "no_service": "No service", "ok": "OK",
+               "no_cohort": "No births to judge"}
+
+
 def _allowed_reference(name: str) -> str:
     from pathway.schema import REFERENCE_TABLES
 
@@ -175,7 +186,15 @@ class _AreaReport:
         return name in catalogue.METRICS
 
     def people(self, frame: pd.DataFrame, name: str) -> pd.DataFrame:
-        return format_for_people(frame, frame.attrs.get("disclosure") or catalogue.METRICS[name].disclosure)
+        """The answer as printed: disclosure's formatting, and codes in words."""
+        shown = format_for_people(frame, frame.attrs.get("disclosure") or catalogue.METRICS[name].disclosure)
+        for column, (table, key) in _CODES_IN_WORDS.items():
+            if column in shown.columns:
+                shown[column] = [self.context.label(table, key, code).split(" (")[0]
+                                 if isinstance(code, str) and code != "all" else code for code in shown[column]]
+        if "flag" in shown.columns:
+            shown["flag"] = shown["flag"].map(lambda flag: _FLAG_WORDS.get(flag, flag))
+        return shown
 
     def benchmark_marks(self, metric: str, category: str = "") -> tuple[dict[str, float], list[dict]]:
         """England, region and the area's own published values for one figure (latest period)."""
@@ -491,7 +510,7 @@ class _AreaReport:
         medians = self.median_of_areas(self.context.all_areas("stage_reach"), ["stage", "tier"], "pct")
         merged = reach.merge(medians, on=["stage", "tier"], how="left")
         shown = self.people(reach, "stage_reach")
-        bars = [Bar(f"{raw['stage']} · {raw['tier']}", _float(raw["pct"]), _float(raw["ci_low"]),
+        bars = [Bar(f"{people['stage']} · {raw['tier']}", _float(raw["pct"]), _float(raw["ci_low"]),
                     _float(raw["ci_high"]), _shown_pct(people["pct"]),
                     {"Median of the loaded areas": raw["median_pct"]})
                 for raw, people in zip(merged.to_dict("records"), shown.to_dict("records"))]
@@ -639,7 +658,7 @@ class _AreaReport:
                 note = f" England mix: {latest['source_file'].iloc[0]}, {latest['period'].iloc[0]}."
             else:
                 note = ""
-            title = dimension.replace("_", " ")
+            title = dimension.replace("_", " ").replace("imd", "IMD")
             parts.append(f"<h3>By {escape(title)}</h3>")
             parts.append(_figure(bar_chart(bars, title=f"Access by {title} (% of live births)"),
                                  f"Reference group: {escape(str(rows['reference_group'].iloc[0]))}.{escape(note)}"))

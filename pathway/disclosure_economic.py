@@ -48,6 +48,13 @@ RETURN_TRACES = {"public sector": "avoided_public_cost", "society": "avoided_cos
 COST_TRACES = {"mother": "mother", "child": "child", "not split by the source": "unsplit"}
 TORNADO_TRACES = {"low value": "low", "high value": "high"}
 SENSITIVITY_COLUMNS = {"Return at low": "low", "Return at high": "high"}
+# the headline tiles: label -> (quantity, per)
+TILES = {"return for the public sector": ("avoided_public_cost", "extra_spend"),
+         "net benefit to the public sector": ("net_public", None),
+         "break-even effect": ("extra_spend", "worth_public"),
+         "return to society": ("avoided_cost", "extra_spend"),
+         "net benefit to society": ("net_society", None),
+         "extra spend": ("extra_spend", None)}
 
 
 @dataclass(frozen=True)
@@ -157,6 +164,34 @@ def read_figures(tables: dict[str, pd.DataFrame], figures: dict[str, dict], area
     return from_tables, from_charts, unread
 
 
+def read_tiles(tiles: list[tuple[str, str]]) -> tuple[list[Figure], list[str]]:
+    """The headline tiles (label, value as printed): totals of the view, by the page's own labels."""
+    figures, unread = [], []
+    for label, value in tiles:
+        quantity = TILES.get(words(label))
+        printed = printed_numbers(str(value).replace("\u2212", "-"))
+        if quantity is None:
+            unread.append(f"headline {label!r}")
+        elif printed:
+            cell = printed[0]
+            if quantity[1] == "extra_spend":  # a return, to the penny
+                cell = Shown(False, cell.value, min(cell.step, 0.01))
+            figures.append(Figure(f"headline: {label}", cell, *quantity))
+    return figures, unread
+
+
+def page_tiles(component) -> list[tuple[str, str]]:
+    """(label, value) of every headline tile in a page."""
+    from pathway.disclosure_audit import _walk
+
+    found = []
+    for node in _walk(component):
+        if getattr(node, "className", None) == "pathway-headline":
+            texts = {getattr(child, "className", None): getattr(child, "children", None) for child in node.children}
+            found.append((str(texts.get("pathway-headline__label")), str(texts.get("pathway-headline__value"))))
+    return found
+
+
 # ---- the counts each area may have ------------------------------------------------------------
 def area_counts(answer: pd.DataFrame) -> pd.DataFrame:
     """One row per area: its three counts as economic_case shows them (the same on every condition)."""
@@ -219,6 +254,13 @@ def quantities(answer: pd.DataFrame, combos: dict[str, np.ndarray], scenarios: d
             return np.bincount(groups, weights=np.where(keep, values, 0.0), minlength=start)
         found = {name: by_group(np.where(left_out, np.nan, column(name)))
                  for name in ("extra_spend", "avoided_public_cost", "avoided_cost")}
+        found["net_public"] = found["avoided_public_cost"] - found["extra_spend"]
+        found["net_society"] = found["avoided_cost"] - found["extra_spend"]
+        # what an extra woman treated avoids, as economics.break_even_effect adds it up (costed rows)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            per_case = column("public_sector_cost") / np.where(column("expected_cases") == 0, np.nan,
+                                                               column("expected_cases"))
+        found["worth_public"] = by_group(np.where(left_out | ~costed, np.nan, column("extra_treated") * per_case))
         # the cost chart adds up every costed row it can (psychosis's parts: not split)
         mother, child, whole = (np.nan_to_num(column(c)) for c in ("mother_cost", "child_cost", "cost_of_illness"))
         for condition in dict.fromkeys(conditions[costed]):
@@ -383,10 +425,14 @@ def attack_economic_view(component, calls, fetched: dict, truth_of, policy: Disc
     where = f"economic_case ({label})"
     found.result.merge(attack_figures(from_tables, answer, truth, scenarios, policy,
                                       channel="dashboard tables and downloads", table=where))
-    # the charts beside the tables, as the page shows them together
+    # the charts beside the tables, and the headline totals beside both, as the page shows them together
     found.result.merge(attack_figures(from_tables + from_charts, answer, truth, scenarios, policy,
                                       channel="dashboard chart data", table=where))
-    found.result.not_covered.extend(f"dashboard economic_case ({label}): {u} not read" for u in unread)
+    from_tiles, unread_tiles = read_tiles(page_tiles(component))
+    found.result.merge(attack_figures(from_tables + from_charts + from_tiles, answer, truth, scenarios, policy,
+                                      channel="dashboard headline figures", table=where))
+    found.result.not_covered.extend(f"dashboard economic_case ({label}): {u} not read"
+                                    for u in unread + unread_tiles)
     found.tables = {"economic-sensitivity"} & set(tables)
     found.charts = {"economic-scenario", "economic-cost", "economic-sensitivity"} & set(figures)
     return found

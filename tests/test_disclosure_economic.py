@@ -102,6 +102,34 @@ def test_a_scenario_total_from_exact_counts_gives_births_and_specialist_treated_
     assert recovered(attack({}, safe, shown, truth)) == set()
 
 
+def test_headline_tiles_from_exact_counts_give_births_and_specialist_treated_back():
+    from pathway.disclosure_economic import read_tiles
+
+    # as above: each extra woman costs £1,000 and avoids £3,000 for the public sector, so the net
+    # benefit is 2 x (100 x births - 1,000 x specialist): from the exact counts £25.8k (25,750 to
+    # 25,850), which only 209 and 8 give; the return £3.00 and break-even 0.1 rest on no count
+    truth = economic_rows({"A": (209, 8, 22)})
+    shown = disclosed(truth)
+
+    def tiles(frame):
+        found = economics.totals(economics.evaluate(frame))
+        return [("Return for the public sector", f"£{found['roi_public']:.2f}"),
+                ("Net benefit to the public sector", economics.money_text(found["net_benefit_public"])),
+                ("Break-even effect", f"{found['break_even_effect_public']:.3g}")]
+    assert tiles(truth) == [("Return for the public sector", "£3.00"), ("Net benefit to the public sector", "£25.8k"),
+                            ("Break-even effect", "0.1")]
+    figures, unread = read_tiles(tiles(truth))
+    assert unread == [] and len(figures) == 3
+    result = attack_figures(figures, shown, truth, scenarios_for([], None), DisclosurePolicy(), channel="test",
+                            table="test")
+    assert recovered(result) == {(0, "live_births", 209), (0, "specialist_treated", 8)}
+    # from the shown 210 and 10: £22k, which tells nothing new
+    assert tiles(shown)[1] == ("Net benefit to the public sector", "£22k")
+    result = attack_figures(read_tiles(tiles(shown))[0], shown, truth, scenarios_for([], None), DisclosurePolicy(),
+                            channel="test", table="test")
+    assert recovered(result) == set()
+
+
 def _returns_chart(frame: pd.DataFrame) -> dict:
     """The scenario chart of several areas as the page draws it: each area's returns to the penny."""
     per_area = economics.by_area(economics.evaluate(frame))
@@ -197,3 +225,9 @@ def test_words_the_page_does_not_print_are_listed_not_read():
     _, _, unread = read_figures({"economic-sensitivity": table}, chart, NAMES, LABELS, {"Prevalence": "Prevalence"})
     assert unread == ["sensitivity row 'Discount rate'", "economic-scenario 'Extra spending'",
                       "economic-cost 'Anxiety'"]
+    from pathway.disclosure_economic import read_tiles
+
+    # a loss is printed with a minus sign (−£12.9k), read as -12,900 to the nearest 100
+    figures, unread = read_tiles([("Net benefit to society", "\u2212£12.9k"), ("Payback period", "3 years")])
+    assert unread == ["headline 'Payback period'"]
+    assert [(f.quantity, f.shown.value, f.shown.step) for f in figures] == [("net_society", -12900.0, 100.0)]

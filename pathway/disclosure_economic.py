@@ -1,6 +1,6 @@
 """The economic case page's own figures, attacked (contract 7.4): its totals over conditions and
-areas (the scenario and cost charts), returns under other assumptions (the sensitivity table and
-chart), and the same after the scenario inputs' callback.
+areas (the scenario and cost charts, the headline tiles), returns by area and under other
+assumptions (the sensitivity table and chart), and the same after the scenario inputs' callback.
 
 None of these is one row of economic_case, so the table attack cannot place them. Each is a sum
 over the view's areas of a quantity pathway.economics works out from an area's three counts (live
@@ -341,10 +341,11 @@ def solve(figures: list[Figure], combos: dict[str, np.ndarray], worked: dict) ->
 # ---- the attack on one view -----------------------------------------------------------------
 def attack_figures(figures: list[Figure], answer: pd.DataFrame, truth: pd.DataFrame,
                    scenarios: dict[str, economics.Changes], policy: DisclosurePolicy, *,
-                   channel: str, table: str) -> AuditResult:
+                   channel: str, table: str, worked_out: dict | None = None) -> AuditResult:
     """Every figure of one view and channel against the counts of the view's areas (the module doc).
     `answer`: economic_case as the page received it (disclosed); `truth`: the same rows unsuppressed;
-    `scenarios`: the assumptions each figure was worked out under (AS_SHOWN: the view's own)."""
+    `scenarios`: the assumptions each figure was worked out under (AS_SHOWN: the view's own);
+    `worked_out`: kept between calls on the same view (every scenario's quantities, worked out once)."""
     result = AuditResult()
     result.tables[channel] += 1
     shown = area_counts(answer)
@@ -356,10 +357,12 @@ def attack_figures(figures: list[Figure], answer: pd.DataFrame, truth: pd.DataFr
     figures = [f for f in figures if f.changes in scenarios and (f.versus is None or f.versus in scenarios)]
     if not figures or not secret:
         return result
+    worked_out = {} if worked_out is None else worked_out
     for hidden_too in (False, True):
-        combos = {area: candidates(shown.loc[area], policy, hidden_too=hidden_too) for area in shown.index}
-        worked = quantities(answer, combos, {k: v for k, v in scenarios.items()
-                                              if any(k in (f.changes, f.versus) for f in figures)})
+        if hidden_too not in worked_out:
+            combos = {area: candidates(shown.loc[area], policy, hidden_too=hidden_too) for area in shown.index}
+            worked_out[hidden_too] = (combos, quantities(answer, combos, scenarios))
+        combos, worked = worked_out[hidden_too]
         keep, tried = solve(figures, combos, worked)
         result.attacks_tried[(channel, ATTACK if not hidden_too else f"{ATTACK}, hidden rows counted")] += tried
         if all(k.any() for k in keep.values()):
@@ -422,15 +425,14 @@ def attack_economic_view(component, calls, fetched: dict, truth_of, policy: Disc
     figures = card_figures(component)
     from_tables, from_charts, unread = read_figures(tables, figures, area_names(), page._condition_labels(),
                                                     {v.assumption: v.assumption for v in variations})
-    where = f"economic_case ({label})"
-    found.result.merge(attack_figures(from_tables, answer, truth, scenarios, policy,
-                                      channel="dashboard tables and downloads", table=where))
-    # the charts beside the tables, and the headline totals beside both, as the page shows them together
-    found.result.merge(attack_figures(from_tables + from_charts, answer, truth, scenarios, policy,
-                                      channel="dashboard chart data", table=where))
     from_tiles, unread_tiles = read_tiles(page_tiles(component))
-    found.result.merge(attack_figures(from_tables + from_charts + from_tiles, answer, truth, scenarios, policy,
-                                      channel="dashboard headline figures", table=where))
+    where, worked_out = f"economic_case ({label})", {}
+    # the table alone; the charts beside it; the headline totals beside both, as the page shows them
+    for channel, figures_shown in (("dashboard tables and downloads", from_tables),
+                                   ("dashboard chart data", from_tables + from_charts),
+                                   ("dashboard headline figures", from_tables + from_charts + from_tiles)):
+        found.result.merge(attack_figures(figures_shown, answer, truth, scenarios, policy, channel=channel,
+                                          table=where, worked_out=worked_out))
     found.result.not_covered.extend(f"dashboard economic_case ({label}): {u} not read"
                                     for u in unread + unread_tiles)
     found.tables = {"economic-sensitivity"} & set(tables)

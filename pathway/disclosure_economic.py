@@ -161,7 +161,8 @@ def read_figures(tables: dict[str, pd.DataFrame], figures: dict[str, dict], area
                                               f"{assumption}: {TORNADO_TRACES[name]}"))
             elif card in ("economic-scenario", "economic-cost", "economic-sensitivity"):
                 unread.append(f"{card} trace {trace.get('name')!r}")
-    return from_tables, from_charts, unread
+    # a blank ('*' or no value: an area whose count is hidden) says nothing to work back from
+    return from_tables, [f for f in from_charts if f.shown.number], unread
 
 
 def read_tiles(tiles: list[tuple[str, str]]) -> tuple[list[Figure], list[str]]:

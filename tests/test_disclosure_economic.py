@@ -231,3 +231,11 @@ def test_words_the_page_does_not_print_are_listed_not_read():
     figures, unread = read_tiles([("Net benefit to society", "\u2212£12.9k"), ("Payback period", "3 years")])
     assert unread == ["headline 'Payback period'"]
     assert [(f.quantity, f.shown.value, f.shown.step) for f in figures] == [("net_society", -12900.0, 100.0)]
+
+
+def test_a_blank_return_of_an_area_with_a_hidden_count_is_no_figure():
+    # the areas chart sends no value for an area whose return rests on a hidden count
+    chart = {"economic-scenario": {"data": [{"type": "bar", "orientation": "h", "name": "Public sector",
+                                             "y": ["Northmoor", "Eastfield"], "x": [6.0, None]}]}}
+    _, figures, unread = read_figures({}, chart, NAMES, LABELS, {})
+    assert unread == [] and [(f.area, f.shown.value) for f in figures] == [("A", 6.0)]

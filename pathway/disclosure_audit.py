@@ -917,6 +917,7 @@ def audit_dashboard(warehouse, modes: list[tuple[str, str]] | None = None, progr
             truths[(name, params)] = run_metric(warehouse, name, dict(params), suppress=False)
         return truths[(name, params)]
 
+    economic_views = []  # the economic case's views, attacked together at the end
     try:
         for page_name in DASHBOARD_PAGES:
             page = importlib.import_module(f"pathway.web.pages.{page_name}")
@@ -936,6 +937,7 @@ def audit_dashboard(warehouse, modes: list[tuple[str, str]] | None = None, progr
                     economic = attack_economic_view(component, calls, fetched, truth_of, policy, label,
                                                     getattr(view, "stored", None))
                     result.merge(economic.result)
+                    economic_views.append(economic)
                 for card, shown in card_tables(component):
                     if progress:
                         progress(f"dashboard {page_name} {card} ({label}): {len(shown)} rows")
@@ -979,6 +981,9 @@ def audit_dashboard(warehouse, modes: list[tuple[str, str]] | None = None, progr
     finally:
         for module in patched:
             module.fetch_metric = original
+    if economic_views:
+        from pathway.disclosure_economic import across_views
+        result.merge(across_views(economic_views))
     return result
 
 

@@ -79,6 +79,11 @@ class EconomicAttack:
     result: AuditResult = field(default_factory=AuditResult)
     tables: set = field(default_factory=set)
     charts: set = field(default_factory=set)
+    # area -> (its combinations of counts, those everything the view shows allows), and the
+    # counts as shown and true: for the attack across views (across_views)
+    kept: dict = field(default_factory=dict)
+    shown: pd.DataFrame | None = None
+    true: pd.DataFrame | None = None
 
 
 # ---- reading the page -------------------------------------------------------------------------
@@ -367,6 +372,8 @@ def attack_figures(figures: list[Figure], answer: pd.DataFrame, truth: pd.DataFr
         keep, tried = solve(figures, combos, worked)
         result.attacks_tried[(channel, ATTACK if not hidden_too else f"{ATTACK}, hidden rows counted")] += tried
         if all(k.any() for k in keep.values()):
+            if not hidden_too:
+                worked_out["kept"] = {area: (combos[area], keep[area]) for area in combos}
             break  # the page's own reading explains every figure: no need to suppose a leak
         if hidden_too or shown[list(COUNTS)].notna().all().all():
             return result  # nothing explains the figures (a page this attack does not model)
@@ -379,6 +386,37 @@ def attack_figures(figures: list[Figure], answer: pd.DataFrame, truth: pd.DataFr
                                                  f"{shown.at[area, column]:g}", int(true.at[area, column]),
                                                  ATTACK if not hidden_too else f"{ATTACK}, hidden rows counted",
                                                  f"{area}: " + _evidence(figures, area)))
+    return result
+
+
+ACROSS_VIEWS = "dashboard across views (economic case)"
+
+
+def across_views(attacks: list[EconomicAttack]) -> AuditResult:
+    """One area's counts as every view of the page constrains them (its own view, every area's,
+    its ICB's, each scenario setting): where the views show the area's counts alike, the
+    combinations each leaves are intersected, and a count left with one value, the true one, is
+    recovered."""
+    result = AuditResult()
+    together: dict[tuple, list] = {}
+    for attack in attacks:
+        for area, (values, keep) in attack.kept.items():
+            shown = tuple(None if pd.isna(v) else float(v) for v in attack.shown.loc[area, list(COUNTS)])
+            together.setdefault((area, shown), []).append((values, keep, attack.true.loc[area]))
+    for (area, shown), views in together.items():
+        values, _, true = views[0]
+        keep = np.logical_and.reduce([k for _, k, _ in views])
+        result.tables[ACROSS_VIEWS] += 1
+        result.attacks_tried[(ACROSS_VIEWS, "the same area in every view")] += len(views)
+        for j, column in enumerate(COUNTS):
+            if pd.isna(true[column]) or shown[j] == true[column]:
+                continue
+            result.cells_attacked[ACROSS_VIEWS] += 1
+            left = set(values[keep, j].tolist())
+            if len(left) == 1 and next(iter(left)) == true[column]:
+                result.recovered.append(Recovery(ACROSS_VIEWS, f"economic_case, {area}", 0, column,
+                                                 "*" if shown[j] is None else f"{shown[j]:g}", int(true[column]),
+                                                 "the same area in every view", f"{len(views)} views"))
     return result
 
 
@@ -436,6 +474,7 @@ def attack_economic_view(component, calls, fetched: dict, truth_of, policy: Disc
                                           table=where, worked_out=worked_out))
     found.result.not_covered.extend(f"dashboard economic_case ({label}): {u} not read"
                                     for u in unread + unread_tiles)
+    found.kept, found.shown, found.true = worked_out.get("kept", {}), area_counts(answer), area_counts(truth)
     found.tables = {"economic-sensitivity"} & set(tables)
     found.charts = {"economic-scenario", "economic-cost", "economic-sensitivity"} & set(figures)
     return found

@@ -239,3 +239,38 @@ def test_a_blank_return_of_an_area_with_a_hidden_count_is_no_figure():
                                              "y": ["Northmoor", "Eastfield"], "x": [6.0, None]}]}}
     _, figures, unread = read_figures({}, chart, NAMES, LABELS, {})
     assert unread == [] and [(f.area, f.shown.value) for f in figures] == [("A", 6.0)]
+
+
+def test_two_scenario_settings_together_give_births_back_that_neither_gives_alone():
+    from pathway.disclosure_economic import EconomicAttack, Figure, across_views, area_counts
+    from pathway.disclosure_figures import printed_numbers
+
+    # 209 births (shown 210), 8 treated by the specialist tier (shown 10), each extra woman £1,000.
+    # At a 10% target a leaky page prints extra spend 100 x 209 - 8,000 = £13k (12,500 to 13,500):
+    # the specialist count 8 with any births 208-212. At 100% it prints (209 - 8) x £1,000 = £201k:
+    # births - specialist = 201, so 209 and 8, 210 and 9, 211 and 10 or 212 and 11. Together: 209.
+    views = []
+    for target, printed in ((10.0, "£13k"), (100.0, "£201k")):
+        truth = economic_rows({"A": (209, 8, 22)}).assign(target_access_pct=target)
+        shown = disclosed(truth)
+        worked_out = {}
+        result = attack_figures([Figure("extra spend", printed_numbers(printed)[0], "extra_spend")], shown, truth,
+                                scenarios_for([], None), DisclosurePolicy(), channel="test", table="test",
+                                worked_out=worked_out)
+        views.append((recovered(result), EconomicAttack(kept=worked_out["kept"], shown=area_counts(shown),
+                                                        true=area_counts(truth))))
+    assert [found for found, _ in views] == [{(0, "specialist_treated", 8)}, set()]
+    together = across_views([attack for _, attack in views])
+    assert {(r.table, r.column, r.true_value) for r in together.recovered} == {
+        ("economic_case, A", "live_births", 209), ("economic_case, A", "specialist_treated", 8)}
+    # the same two settings worked out from the shown 210 and 10 (£11k and £200k): nothing
+    views = []
+    for target, printed in ((10.0, "£11k"), (100.0, "£200k")):
+        truth = economic_rows({"A": (209, 8, 22)}).assign(target_access_pct=target)
+        shown = disclosed(truth)
+        worked_out = {}
+        attack_figures([Figure("extra spend", printed_numbers(printed)[0], "extra_spend")], shown, truth,
+                       scenarios_for([], None), DisclosurePolicy(), channel="test", table="test",
+                       worked_out=worked_out)
+        views.append(EconomicAttack(kept=worked_out["kept"], shown=area_counts(shown), true=area_counts(truth)))
+    assert across_views(views).recovered == []

@@ -467,6 +467,13 @@ def _sharing(pinned: np.ndarray, d_shown: np.ndarray, area_codes: np.ndarray | N
     return shown & pairs.isin(pairs[pinned & shown])
 
 
+def at_most_one_place(number: float) -> str:
+    """A disclosed percentage at the precision it was disclosed to: 12 (whole percent) is '12',
+    not '12.0', which would claim a precision the figure does not have (contract 7.4)."""
+    text = f"{number:.1f}"
+    return text[:-2] if text.endswith(".0") else text
+
+
 def format_for_people(frame: pd.DataFrame, spec: DisclosureSpec, decimals: int = 1) -> pd.DataFrame:
     """The output of apply_disclosure as people read it (tables, CSV, XLSX): '*' for a hidden count
     and for a percentage or statistic hidden with it, each figure printed at the precision

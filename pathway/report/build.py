@@ -19,7 +19,7 @@ import pandas as pd
 
 from pathway import catalogue
 from pathway.db import Warehouse
-from pathway.disclosure import SUPPRESSED_MARK, format_for_people
+from pathway.disclosure import SUPPRESSED_MARK, at_most_one_place, format_for_people
 from pathway.metrics import MetricError, economic_assumptions, resolve_parameters, run_metric
 from pathway.report import economic, template
 from pathway.published import MISSING_TREATMENT, latest_published
@@ -321,7 +321,7 @@ class _AreaReport:
                 gap = _float(row.gap_pp)
                 text = (f"{who[0].upper() + who[1:]} in the {stage.lower()} stage reach "
                         f"{_fmt_pct(_float(row.pct))} of live births against a benchmark of "
-                        f"{_fmt_pct(benchmark)}" + (f" ({_at_most_one_place(gap)} points below" if gap else " (below")
+                        f"{_fmt_pct(benchmark)}" + (f" ({at_most_one_place(gap)} points below" if gap else " (below")
                         + (f"; about {_count(row.unmet)} families unmet)." if not _is_hidden(row.unmet)
                            else ")."))
                 score = _float(row.unmet) or (gap or 0) / 100 * (_float(row.cohort) or 0)
@@ -349,7 +349,7 @@ class _AreaReport:
                             "text": f"{row.tier.capitalize()} services in the {stage} stage reach "
                                     f"{_fmt_pct(pct)} of live births against a median of "
                                     f"{_fmt_pct(median)} across the loaded areas "
-                                    f"({_at_most_one_place(median - pct)} points below)."})
+                                    f"({at_most_one_place(median - pct)} points below)."})
         return out
 
     def _contact_gaps(self) -> list[dict]:
@@ -365,7 +365,7 @@ class _AreaReport:
             out.append({"key": f"contact:{row.contact_code}", "score": (median - pct) * people,
                         "text": f"{label}: {_fmt_pct(pct)} of live births (95% CI "
                                 f"{_fmt_pct(row.ci_low)} to {_fmt_pct(high)}) against a median of "
-                                f"{_fmt_pct(median)} across the loaded areas ({_at_most_one_place(median - pct)} "
+                                f"{_fmt_pct(median)} across the loaded areas ({at_most_one_place(median - pct)} "
                                 f"points below)."})
         return out
 
@@ -494,7 +494,7 @@ class _AreaReport:
                 comparison = {"higher": "higher than England", "lower": "lower than England",
                               "similar": "similar to England"}.get(comparison, comparison)
             interval = ("" if _is_hidden_text(pct_shown) or _float(raw["ci_low"]) is None
-                        else f"{_at_most_one_place(raw['ci_low'])} to {_at_most_one_place(raw['ci_high'])}")
+                        else f"{at_most_one_place(raw['ci_low'])} to {at_most_one_place(raw['ci_high'])}")
             body.append(
                 "<tr>" + "".join(f"<td>{escape(str(v))}</td>" if i == 0 else f"<td class='num'>{escape(str(v))}</td>"
                                  for i, v in enumerate([
@@ -815,14 +815,7 @@ def _count(value) -> str:
 
 def _fmt_pct(value) -> str:
     number = _float(value)
-    return "" if number is None else f"{_at_most_one_place(number)}%"
-
-
-def _at_most_one_place(number: float) -> str:
-    """A disclosed percentage at the precision it was disclosed to: 12 (whole percent) is '12',
-    not '12.0', which would claim a precision the figure does not have (contract 7.4)."""
-    text = f"{number:.1f}"
-    return text[:-2] if text.endswith(".0") else text
+    return "" if number is None else f"{at_most_one_place(number)}%"
 
 
 def _shown_pct(text) -> str:
@@ -836,7 +829,7 @@ def _pct_text(shown_pct, raw, pct: str = "pct", interval: tuple[str, str] = ("ci
     if text == SUPPRESSED_MARK or text == "":
         return text or "not measurable"
     low, high = _float(raw[interval[0]]), _float(raw[interval[1]])
-    return f"{text}%" + (f" (95% CI {_at_most_one_place(low)} to {_at_most_one_place(high)})"
+    return f"{text}%" + (f" (95% CI {at_most_one_place(low)} to {at_most_one_place(high)})"
                          if low is not None and high is not None else "")
 
 

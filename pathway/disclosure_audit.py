@@ -881,7 +881,9 @@ def audit_dashboard(warehouse, modes: list[tuple[str, str]] | None = None, progr
     """Every dashboard page's figure-card tables and downloads, chart data and map hover text, in
     every area mode: each table is matched to the metric answer the page asked for (recorded as
     it asks), by its key columns or mapped back from words, long form or pooled rows; each chart's
-    points are put on the table's rows (pathway.disclosure_figures) and attacked as a table."""
+    points are put on the table's rows (pathway.disclosure_figures) and attacked as a table. The
+    economic case's totals, returns and sensitivity, in its layout and through its scenario
+    callback, are worked back to its counts by pathway.disclosure_economic."""
     import importlib
     import sys
 

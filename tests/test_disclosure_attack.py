@@ -177,8 +177,9 @@ def test_the_attack_recovers_nothing_from_the_county_demo(county_demo):
     # (what could not be would be listed here, not skipped in silence): the economic case's totals,
     # returns by area and sensitivity too, in its layout and through its scenario callback
     assert result.not_covered == []
-    for channel in ("dashboard tables and downloads", "dashboard chart data"):
+    for channel in ("dashboard tables and downloads", "dashboard chart data", "dashboard headline figures"):
         assert result.attacks_tried[(channel, "economic figure from its counts")] > 500, channel
+    assert result.cells_attacked["dashboard across views (economic case)"] > 10
     for channel in ("pathway query JSON", "dashboard tables and downloads", "HTML report (every printed number)",
                     "across tables and metrics (pathway query)", "dashboard chart data",
                     "map hover text"):

@@ -10,11 +10,11 @@ method (the page prints it) and the policy. For each area it takes every value i
 have, given what is shown (a count shown 210: 208 to 212; hidden: 1 to 7), works each figure out
 by the page's own arithmetic, and keeps the values the figures allow at their printed precision:
 
-- a figure of one area (its returns, or any figure of a one-area view): every combination of the
-  area's counts is tried, all such figures together;
+- a figure of one area (its returns, a row of the scenario or cost table, or any figure of a
+  one-area view): every combination of the area's counts is tried, all such figures together;
 - a total over several areas: a value of one area's count is ruled out when no values of the other
   areas' counts can bring the total within its printed precision (bounds on the sum; for a ratio
-  r, on the sum of avoided - r x spend), until nothing changes.
+  r, on the sum of avoided - r x spend), until nothing changes: totals against their parts.
 
 The page says its totals leave out rows whose counts are hidden. Where that reading cannot explain
 what is shown (no combination of the counts gives the figures), the attack tries the page as a
@@ -48,6 +48,13 @@ RETURN_TRACES = {"public sector": "avoided_public_cost", "society": "avoided_cos
 COST_TRACES = {"mother": "mother", "child": "child", "not split by the source": "unsplit"}
 TORNADO_TRACES = {"low value": "low", "high value": "high"}
 SENSITIVITY_COLUMNS = {"Return at low": "low", "Return at high": "high"}
+# the scenario and cost tables' figures: heading -> economic_case column, or (column, per) for a return
+ROW_COLUMNS = {"Extra treated": "extra_treated", "Extra spend": "extra_spend",
+               "Avoided: public sector": "avoided_public_cost", "Avoided: society": "avoided_cost",
+               "Expected cases": "expected_cases", "Cost of illness": "cost_of_illness", "Mother": "mother_cost",
+               "Child": "child_cost", "Public sector": "public_sector_cost",
+               "NHS and social care": "nhs_social_care_cost"}
+ROW_RETURNS = {"Return: public sector": "avoided_public_cost", "Return: society": "avoided_cost"}
 # the headline tiles: label -> (quantity, per)
 TILES = {"return for the public sector": ("avoided_public_cost", "extra_spend"),
          "net benefit to the public sector": ("net_public", None),
@@ -121,6 +128,23 @@ def read_figures(tables: dict[str, pd.DataFrame], figures: dict[str, dict], area
             if swing.number:
                 from_tables.append(Figure(f"sensitivity: {name}, swing", swing, "avoided_public_cost", "extra_spend",
                                           f"{name}: high", versus=f"{name}: low"))
+    for card in ("economic-scenario", "economic-cost"):
+        rows = tables.get(card)
+        for row in rows.to_dict("records") if rows is not None else []:
+            area, condition = row.get("Area code"), conditions.get(words(row.get("Condition", "")))
+            if condition is None:
+                unread.append(f"{card} row {row.get('Condition')!r}")
+                continue
+            for heading, text in row.items():
+                if heading in ROW_COLUMNS or heading in ROW_RETURNS:
+                    printed = printed_numbers(str(text))
+                    if not printed or "*" in str(text):
+                        continue  # '*', 'not costed', 'not split', '–': nothing to work back from
+                    quantity = f"row:{ROW_COLUMNS.get(heading, ROW_RETURNS.get(heading))}:{condition}"
+                    per = f"row:extra_spend:{condition}" if heading in ROW_RETURNS else None
+                    shown = Shown(False, printed[0].value, min(printed[0].step, 0.01)) if per else printed[0]
+                    from_tables.append(Figure(f"{card} table: {area}, {condition}, {heading}", shown, quantity, per,
+                                              area=area))
     for card, figure in figures.items():
         for trace in (figure or {}).get("data", []):
             name = words(trace.get("name") or "")
@@ -274,6 +298,11 @@ def quantities(answer: pd.DataFrame, combos: dict[str, np.ndarray], scenarios: d
             found[f"mother:{condition}"] = by_group(mother, rows)
             found[f"child:{condition}"] = by_group(child, rows)
             found[f"unsplit:{condition}"] = by_group(whole - mother - child, rows)
+        if key == AS_SHOWN:  # the tables' rows: one area and condition each, as the page shows them
+            for name in set(ROW_COLUMNS.values()):
+                values = column(name)
+                for condition in dict.fromkeys(conditions):
+                    found[f"row:{name}:{condition}"] = by_group(values, conditions == condition)
         out[key] = {name: {area: values[s] for area, s in slices.items()} for name, values in found.items()}
     return out
 

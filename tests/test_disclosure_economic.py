@@ -274,3 +274,28 @@ def test_two_scenario_settings_together_give_births_back_that_neither_gives_alon
                        worked_out=worked_out)
         views.append(EconomicAttack(kept=worked_out["kept"], shown=area_counts(shown), true=area_counts(truth)))
     assert across_views(views).recovered == []
+
+
+def test_a_scenario_table_row_is_read_as_one_area_and_conditions_figures():
+    # the page's scenario table: a row per area and condition, money at 3 significant figures,
+    # returns to the penny, '*' or '–' where a figure rests on a hidden count or no spend
+    truth = economic_rows({"A": (209, 8, 22)})
+    shown = disclosed(truth)
+
+    def table(spend, avoided, ret):
+        return pd.DataFrame({"Area code": ["A"], "Condition": ["Perinatal depression (every severity)"],
+                             "Women treated now": ["10"], "Extra spend": [spend], "Avoided: public sector": [avoided],
+                             "Return: public sector": [ret], "Avoided: society": ["*"]})
+    figures, _, unread = read_figures({"economic-scenario": table("£12.9k", "£38.7k", "£3.00")}, {}, NAMES, LABELS, {})
+    assert unread == []
+    assert [(f.quantity, f.per, f.area, f.shown.value, f.shown.step) for f in figures] == [
+        ("row:extra_spend:depression", None, "A", 12900.0, 100.0),
+        ("row:avoided_public_cost:depression", None, "A", 38700.0, 100.0),
+        ("row:avoided_public_cost:depression", "row:extra_spend:depression", "A", 3.0, 0.01)]
+    # the row's extra spend from the exact counts (as in the scenario chart above) gives 209 and 8 back
+    result = attack_figures(figures, shown, truth, scenarios_for([], None), DisclosurePolicy(), channel="test",
+                            table="test")
+    assert recovered(result) == {(0, "live_births", 209), (0, "specialist_treated", 8)}
+    figures, _, _ = read_figures({"economic-scenario": table("£11k", "£33k", "£3.00")}, {}, NAMES, LABELS, {})
+    assert recovered(attack_figures(figures, shown, truth, scenarios_for([], None), DisclosurePolicy(),
+                                    channel="test", table="test")) == set()

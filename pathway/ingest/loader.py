@@ -137,7 +137,7 @@ def choose_table(source: SourceFile, table: str | None) -> str:
     if table is not None:
         if table not in TABLES:
             raise LoadRefused(f"{name}: --table {table!r} is not a table the loader knows "
-                              f"(one of {', '.join(TABLES)})")
+                              f"(one of {', '.join(TABLES)}, or benchmarks)")
         return table
     guessed = table_from_file_name(name)
     if guessed:

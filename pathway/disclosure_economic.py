@@ -16,6 +16,9 @@ by the page's own arithmetic, and keeps the values the figures allow at their pr
   areas' counts can bring the total within its printed precision (bounds on the sum; for a ratio
   r, on the sum of avoided - r x spend), until nothing changes: totals against their parts.
 
+All figures are tried together; where no counts explain them all (a page leaky in one part: its
+totals from the exact counts, its tables from the shown ones), each kind of figure on its own.
+
 The page says its totals leave out rows whose counts are hidden. Where that reading cannot explain
 what is shown (no combination of the counts gives the figures), the attack tries the page as a
 leaky one would be: with those rows counted, their hidden counts among the values tried.
@@ -393,28 +396,45 @@ def attack_figures(figures: list[Figure], answer: pd.DataFrame, truth: pd.DataFr
     if not figures or not secret:
         return result
     worked_out = {} if worked_out is None else worked_out
-    for hidden_too in (False, True):
+    any_hidden = shown[list(COUNTS)].isna().any().any()
+
+    def model(hidden_too: bool):
         if hidden_too not in worked_out:
             combos = {area: candidates(shown.loc[area], policy, hidden_too=hidden_too) for area in shown.index}
             worked_out[hidden_too] = (combos, quantities(answer, combos, scenarios))
-        combos, worked = worked_out[hidden_too]
-        keep, tried = solve(figures, combos, worked)
-        result.attacks_tried[(channel, ATTACK if not hidden_too else f"{ATTACK}, hidden rows counted")] += tried
-        if all(k.any() for k in keep.values()):
-            if not hidden_too:
-                worked_out["kept"] = {area: (combos[area], keep[area]) for area in combos}
-            break  # the page's own reading explains every figure: no need to suppose a leak
-        if hidden_too or shown[list(COUNTS)].notna().all().all():
-            return result  # nothing explains the figures (a page this attack does not model)
-    for area, values in combos.items():
-        for j, column in enumerate(COUNTS):
-            left = set(values[keep[area], j].tolist())
-            if (area, column) in secret and len(left) == 1 and next(iter(left)) == true.at[area, column]:
-                result.recovered.append(Recovery(channel, table, list(shown.index).index(area), column,
-                                                 "*" if pd.isna(shown.at[area, column]) else
-                                                 f"{shown.at[area, column]:g}", int(true.at[area, column]),
-                                                 ATTACK if not hidden_too else f"{ATTACK}, hidden rows counted",
-                                                 f"{area}: " + _evidence(figures, area)))
+        return worked_out[hidden_too]
+
+    def attempt(group: list[Figure]) -> tuple | None:
+        """(combinations, those the group allows, the model) under the page's reading, else with
+        hidden rows counted; None when neither explains the group."""
+        for hidden_too in (False, True) if any_hidden else (False,):
+            combos, worked = model(hidden_too)
+            keep, tried = solve(group, combos, worked)
+            result.attacks_tried[(channel, ATTACK if not hidden_too else f"{ATTACK}, hidden rows counted")] += tried
+            if all(k.any() for k in keep.values()):
+                return combos, keep, hidden_too
+        return None
+
+    # everything together; where no counts explain it all (a page leaky in one part: its totals
+    # from the exact counts, its tables from the shown ones), each kind of figure on its own
+    found = attempt(figures)
+    if found is not None and not found[2]:
+        worked_out["kept"] = {area: (found[0][area], found[1][area]) for area in found[0]}
+    kinds: dict[str, list[Figure]] = {}
+    for f in figures:
+        kinds.setdefault(f.where.split(":")[0], []).append(f)
+    attempts = [found] if found is not None else [attempt(group) for group in kinds.values()]
+    for attempt_found in [a for a in attempts if a is not None]:
+        combos, keep, hidden_too = attempt_found
+        for area, values in combos.items():
+            for j, column in enumerate(COUNTS):
+                left = set(values[keep[area], j].tolist())
+                if (area, column) in secret and len(left) == 1 and next(iter(left)) == true.at[area, column]:
+                    result.recovered.append(Recovery(channel, table, list(shown.index).index(area), column,
+                                                     "*" if pd.isna(shown.at[area, column]) else
+                                                     f"{shown.at[area, column]:g}", int(true.at[area, column]),
+                                                     ATTACK if not hidden_too else f"{ATTACK}, hidden rows counted",
+                                                     f"{area}: " + _evidence(figures, area)))
     return result
 
 

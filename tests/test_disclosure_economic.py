@@ -299,3 +299,11 @@ def test_a_scenario_table_row_is_read_as_one_area_and_conditions_figures():
     figures, _, _ = read_figures({"economic-scenario": table("£11k", "£33k", "£3.00")}, {}, NAMES, LABELS, {})
     assert recovered(attack_figures(figures, shown, truth, scenarios_for([], None), DisclosurePolicy(),
                                     channel="test", table="test")) == set()
+    # a page leaky in one part: its table from the shown counts (210, 10), its chart's total from the
+    # exact ones (209, 8). No counts give both; each kind of figure on its own, the chart gives them back
+    chart = {"economic-scenario": {"data": [{"type": "bar", "x": ["Extra spend"], "y": [12900.0]}]}}
+    from_table, from_chart, _ = read_figures({"economic-scenario": table("£11k", "£33k", "£3.00")}, chart, NAMES,
+                                             LABELS, {})
+    result = attack_figures(from_table + from_chart, shown, truth, scenarios_for([], None), DisclosurePolicy(),
+                            channel="test", table="test")
+    assert recovered(result) == {(0, "live_births", 209), (0, "specialist_treated", 8)}

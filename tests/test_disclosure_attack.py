@@ -84,6 +84,26 @@ def test_a_percentage_at_full_precision_pins_both_rounded_counts():
     assert safe.pct[0] == "93" and recovered(attack_table(safe, truth, REACH)) == set()
 
 
+def test_a_formula_right_only_by_chance_is_not_a_recovery():
+    """A whole-number rate per 100 beside a hidden count of women seen by telephone: 'rate =
+    count x 1' answers one value in every row (a shown 2 allows only 2 of 1 to 7), right in 2
+    rows of 6 by chance. An attacker cannot tell which, so it is luck, not a recovery. A
+    formula that gives counts away is right in every row (the test below)."""
+    spec = DisclosureSpec(counts=("phone", "births"),
+                          from_counts=(FromCounts(("rate",), per=("phone",), over=("births",)),),
+                          labels=("area_code",))
+    truth = pd.DataFrame({"area_code": list("ABCDEF"), "phone": [2, 3, 5, 1, 4, 6],
+                          "births": [1500, 1400, 1300, 1200, 1100, 1000],
+                          "rate": [2.0, 2.0, 3.0, 1.0, 1.0, 2.0]})
+    shown = pd.DataFrame({"area_code": list("ABCDEF"), "phone": ["*"] * 6,
+                          "births": ["1500", "1400", "1300", "1200", "1100", "1000"],
+                          "rate": ["2", "2", "3", "1", "1", "2"]})
+    assert recovered(attack_table(shown, truth, spec)) == set()
+    # the same formula right in 5 rows of 6 is a way back, and what it answers comes back
+    truth["phone"] = [2, 2, 3, 1, 1, 6]
+    assert {(0, "phone", 2), (1, "phone", 2), (2, "phone", 3)} <= recovered(attack_table(shown, truth, spec))
+
+
 def test_expected_cases_from_unrounded_births_give_the_births_back():
     # 209 births shown as 210; expected cases 209 x 125 / 1,000 = 26.125 printed 26.1, which
     # only 209 gives among 208..212 (26.0, 26.1, 26.3, 26.4, 26.5).

@@ -379,13 +379,13 @@ class TableAttack:
                     base = name.rsplit("*1e", 1)[0]
                     if len(distinct_all) < 3 and ("*" in base or "/" in base.removeprefix("1/")):
                         continue
-                    # An attacker cannot tell a right answer from a wrong one: a formula whose
-                    # single answers are wrong in most of the rows it answers is luck where it is
-                    # right (a rate of 2 per 100 beside 2 women seen by telephone), not a way
-                    # back to the counts. One that gives counts away is right in every row.
+                    # An attacker cannot tell a right answer from a wrong one: a formula with a
+                    # wrong single answer in any row is luck where it is right (a rate of 1 per
+                    # 100 beside 1 woman seen by telephone, in 6 months of 10), not a way back to
+                    # the counts. One that gives counts away fits the true count in every row,
+                    # so wherever it answers one value, that value is the true one.
                     answered = [i for i in unique if (i, count) in self.secret]
-                    right = [i for i in answered if fits[i][0] == self._true(i, count)]
-                    if 2 * len(right) <= len(answered):
+                    if any(fits[i][0] != self._true(i, count) for i in answered):
                         continue
                     for i in unique:
                         self._found(i, count, fits[i][0], "derived figure = count x constant",

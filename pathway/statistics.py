@@ -34,6 +34,10 @@ def _z(confidence: float) -> float:
 
 
 def _floats(values) -> np.ndarray:
+    # numbers in a numpy array already (every call from run_metric): no pandas round trip
+    if isinstance(values, (np.ndarray, pd.Series)) and isinstance(values.dtype, np.dtype) \
+            and values.dtype.kind in "fiub":
+        return np.atleast_1d(np.asarray(values, dtype=float))
     return np.asarray(pd.to_numeric(pd.Series(np.atleast_1d(values)), errors="coerce"),
                       dtype=float)
 

@@ -74,8 +74,17 @@ class DataVersion:
         return f"load {self.latest_load}; journey after load {self.built_after} at {built}"
 
 
+# _VERSION as SQL text per dialect, its constants written in: executed as an expression, its IN
+# list is expanded into the SQL again on every call (a third of this round trip, made per request)
+_VERSION_SQL: dict[str, str] = {}
+
+
 def read_version(conn: Connection) -> DataVersion:
-    latest, built_after, built_at, latest_journey = conn.execute(_VERSION).one()
+    sql = _VERSION_SQL.get(conn.dialect.name)
+    if sql is None:
+        sql = _VERSION_SQL[conn.dialect.name] = str(
+            _VERSION.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}))
+    latest, built_after, built_at, latest_journey = conn.exec_driver_sql(sql).one()
     return DataVersion(int(latest or 0), None if built_after is None else int(built_after), built_at,
                        int(latest_journey or 0))
 

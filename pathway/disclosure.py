@@ -34,6 +34,7 @@ import numpy as np
 import pandas as pd
 
 from pathway.settings import DisclosurePolicy
+from pathway.statistics import numbers_of
 
 SUPPRESSED_MARK = "*"
 
@@ -263,7 +264,8 @@ def apply_disclosure(frame: pd.DataFrame, spec: DisclosureSpec,
         for column in rule.counts:
             gone[hidden_rows.get(column, [])] = True
         for column in rule.columns:
-            out[column] = pd.to_numeric(out[column], errors="coerce").mask(gone)
+            if gone.any() or not _numpy_numbers(out[column]):
+                out[column] = pd.to_numeric(out[column], errors="coerce").mask(gone)
 
     _disclose_percentages(out, table, spec, policy, values, shown)
     for rule in spec.from_counts:
@@ -362,7 +364,7 @@ def _disclose_percentages(out: pd.DataFrame, table: pd.DataFrame, spec: Disclosu
         # demo): there they are always worked out from the shown counts, which moves them by
         # at most half a point (0.125 of a point from 4,000, where one decimal is shown).
         from_shown = d_shown >= FROM_SHOWN_COUNTS_FROM
-        raw = {c: pd.to_numeric(out[c], errors="coerce").to_numpy(dtype=float) for c in p.columns}
+        raw = {c: numbers_of(out[c]) for c in p.columns}
         with np.errstate(divide="ignore", invalid="ignore"):
             pct_shown_counts = np.where(d_shown > 0, 100 * n_shown / d_shown, np.nan)
         low_shown, high_shown = wilson_interval(np.nan_to_num(np.minimum(n_shown, d_shown)),
@@ -394,7 +396,7 @@ def _disclose_percentages(out: pd.DataFrame, table: pd.DataFrame, spec: Disclosu
         for p in together:
             _, from_counts, _ = chosen[p.pct]
             for c in p.columns:
-                column = pd.to_numeric(out[c], errors="coerce").to_numpy(dtype=float).copy()
+                column = numbers_of(out[c]).copy()
                 column[rows] = np.round(from_counts[c][rows], 6)
                 out[c] = column
 
@@ -425,7 +427,7 @@ def _pinned_together(spec: DisclosureSpec, policy: DisclosurePolicy, values: dic
         # counts' own), and the distinct (row, denominator) pairs it allows there.
         figures, n_domains, read, row_d = [], [], [], []
         for p in together:
-            printed = {c: pd.to_numeric(out[c], errors="coerce").to_numpy(dtype=float) for c in p.columns}
+            printed = {c: numbers_of(out[c]) for c in p.columns}
             domains = count_domains(shown[p.numerator], policy, secondary=secondary)
             # (each row its own group: rows are joined here by proportion, not by area)
             tried, row, _, ds = percentage_pairs(domains, d_domains, (printed[p.pct], step),
@@ -750,9 +752,14 @@ def _check_columns(frame: pd.DataFrame, spec: DisclosureSpec) -> None:
                               f"its disclosure spec; it has {', '.join(map(str, frame.columns))}")
 
 
+def _numpy_numbers(column: pd.Series) -> bool:
+    """Numbers already (what pd.to_numeric gives back unchanged)."""
+    return isinstance(column.dtype, np.dtype) and column.dtype.kind in "fiub"
+
+
 def _counts_of(table: pd.DataFrame, column: str, labels: pd.Index) -> np.ndarray:
     raw = table[column]
-    numbers = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    numbers = numbers_of(raw)
     bad = (raw.notna().to_numpy() & np.isnan(numbers)) | (numbers < 0) | \
         (~np.isnan(numbers) & (numbers != np.round(numbers)))
     if bad.any():

@@ -32,7 +32,7 @@ from pathway.disclosure import apply_disclosure
 from pathway.reference import read_reference_csv
 from pathway.resources import reference_dir
 from pathway import economics, statistics
-from pathway.statistics import rate_ratio, wilson_interval
+from pathway.statistics import numbers_of, rate_ratio, wilson_interval
 
 
 class MetricError(ValueError):
@@ -365,9 +365,8 @@ def _with_intervals(frame: pd.DataFrame, metric: Metric) -> pd.DataFrame:
     out = frame.copy()
     for proportion in metric.proportions:
         low, high = proportion.intervals
-        numerator = pd.to_numeric(out[proportion.numerator], errors="coerce").to_numpy(float)
-        denominator = np.nan_to_num(pd.to_numeric(out[proportion.denominator], errors="coerce")
-                                    .to_numpy(float), nan=0.0)
+        numerator = numbers_of(out[proportion.numerator])
+        denominator = np.nan_to_num(numbers_of(out[proportion.denominator]), nan=0.0)
         # A proportion that cannot be measured (an instrument without a reliable-change
         # value) has no numerator, so no interval either.
         measurable = ~np.isnan(numerator)
@@ -505,7 +504,7 @@ class MetricSteps:
 
 def _numbers(frame: pd.DataFrame, column: str) -> np.ndarray:
     """A column as floats, hidden counts (<NA>) as NaN."""
-    return pd.to_numeric(frame[column], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    return numbers_of(frame[column])
 
 
 def _check_measure_stage(warehouse: Warehouse, binds: dict, given: Mapping, conn) -> None:

@@ -97,6 +97,9 @@ class Recomputed:
     columns: tuple[str, ...]
     counts: tuple[str, ...]
     unit: str = "people"
+    # a rate per 100 of this count is shown as a percentage of it is: to one decimal place only
+    # from a shown count of 4,000 (contract 7.4), else whole (unit is then not used)
+    precision_over: str | None = None
 
 
 @dataclass(frozen=True)
@@ -281,8 +284,14 @@ def apply_disclosure(frame: pd.DataFrame, spec: DisclosureSpec,
     if recompute is not None:
         out = recompute(out)
     for rule in spec.from_counts:
+        over = getattr(rule, "precision_over", None)
         for column in rule.columns:
-            out[column] = _to_unit(out[column], rule.unit)
+            if over:
+                step = percent_step(shown[over])
+                numbers = pd.to_numeric(out[column], errors="coerce").to_numpy(dtype=float)
+                out[column] = np.round(_round_half_up(numbers / step, 1) * step, 6)
+            else:
+                out[column] = _to_unit(out[column], rule.unit)
     for rule in spec.derived:
         for column in rule.columns:
             out[column] = pd.to_numeric(out[column], errors="coerce").round(rule.decimals)
@@ -499,6 +508,13 @@ def _sharing(pinned: np.ndarray, d_shown: np.ndarray, area_codes: np.ndarray | N
     return shown & pairs.isin(pairs[pinned & shown])
 
 
+def at_most_one_place(number: float) -> str:
+    """A disclosed percentage at the precision it was disclosed to: 12 (whole percent) is '12',
+    not '12.0', which would claim a precision the figure does not have (contract 7.4)."""
+    text = f"{number:.1f}"
+    return text[:-2] if text.endswith(".0") else text
+
+
 def format_for_people(frame: pd.DataFrame, spec: DisclosureSpec, decimals: int = 1) -> pd.DataFrame:
     """The output of apply_disclosure as people read it (tables, CSV, XLSX): '*' for a hidden count
     and for a percentage or statistic hidden with it, each figure printed at the precision
@@ -520,6 +536,10 @@ def format_for_people(frame: pd.DataFrame, spec: DisclosureSpec, decimals: int =
                 places = np.where(step < 1, min(decimals, 1), 0)
             elif isinstance(rule, Derived):
                 places = np.full(len(frame), rule.decimals)
+            elif getattr(rule, "precision_over", None):
+                step = percent_step(pd.to_numeric(frame[rule.precision_over], errors="coerce")
+                                    .to_numpy(dtype=float, na_value=np.nan))
+                places = np.where(step < 1, min(decimals, 1), 0)
             else:
                 places = _unit_places(numbers, rule.unit)
             # Text, not floats: 83.3 must not print as 83.30000000000001.

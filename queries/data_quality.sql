@@ -1,7 +1,7 @@
 -- data_quality: completeness of every contract column, unusable values, quarantine and last load.
 -- Grain: one row per table x column of the contract tables (areas, cohort, activity, measures).
 -- Parameters: none (the whole warehouse).
--- Definition (contract v1 sections 1-3): completeness_pct = rows with a value / rows;
+-- Definition (contract v1 sections 1-3): completeness_pct = complete (rows with a value) / rows;
 --   invalid = loaded values no metric can use: activity and measure dates outside every
 --   pathway stage (ref_stages, via events), scores outside the instrument's range
 --   (ref_instruments), booking dates outside the antenatal stage; quarantined = rejects rows
@@ -131,6 +131,7 @@ final as (
         f.table_name as "table",
         f.column_name as "column",
         f.rows_total as rows,
+        f.present as complete,
         100.0 * f.present / nullif(f.rows_total, 0) as completeness_pct,
         coalesce(v.invalid, 0) as invalid,
         coalesce(q.quarantined, 0) as quarantined,

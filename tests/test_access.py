@@ -189,6 +189,30 @@ def test_five_failures_lock_the_user_name_even_with_the_right_password(app):
     assert response.status_code == 303
 
 
+def test_failures_on_two_workers_count_together(app, monkeypatch):
+    """gunicorn runs several workers, each with its own memory: 3 failed sign-ins answered by
+    one worker and 2 by another lock the name, as 5 on one worker do (counted from the audit
+    trail both write). Before, each worker counted its own and both still let the right
+    password in."""
+    from pathway.web import access
+
+    first, second = access.limiter, access.SignInLimiter()
+    client = app.server.test_client()
+
+    def attempt(password: str):
+        return client.post("/sign-in", data={"csrf_token": csrf_from_page(client), "user_name": "dana",
+                                             "password": password})
+
+    for worker, tries in ((first, 3), (second, 2)):
+        monkeypatch.setattr(access, "limiter", worker)
+        for _ in range(tries):
+            assert attempt("guess").status_code == 401
+    response = attempt(MANAGER[1])
+    assert response.status_code == 429 and "Too many failed sign-ins" in response.text
+    # neither worker saw five failures itself
+    assert (len(first._failures[("user", "dana")]), len(second._failures[("user", "dana")])) == (3, 2)
+
+
 def test_twenty_failures_from_one_address_lock_every_name_from_it(app):
     client = app.server.test_client()
     for number in range(20):

@@ -92,8 +92,8 @@ def test_changing_the_area_changes_figures_and_url_and_back_restores_them(dashbo
 
 def test_a_copied_link_opens_the_same_view(dashboard):
     open_page(dashboard, f"/coverage?area={NORTHTOWN}&stage=postnatal&{PERIOD_QUERY}", "Coverage")
-    # Northtown's postnatal universal reach: 10 of 20 = 50.0% (see test_web_fixtures).
-    dashboard.wait_for_contains_text("#coverage-stage-reach-description", "universal postnatal 50.0%", timeout=WAIT)
+    # Northtown's postnatal universal reach: 10 of 20 = 50% (see test_web_fixtures).
+    dashboard.wait_for_contains_text("#coverage-stage-reach-description", "universal postnatal 50%", timeout=WAIT)
     wait_until(dashboard, lambda d: selected_area(d) == NORTHTOWN, "the area filter is not Northtown")
     wait_until(dashboard, lambda d: d.find_element(By.CSS_SELECTOR, "input[type=date]").get_attribute("value")
                == PERIOD["from"], "the period is not restored")
@@ -147,8 +147,8 @@ def test_the_map_draws_tiles_without_a_boundary_file(dashboard):
     open_page(dashboard, f"/map?{PERIOD_QUERY}", "Map")
     dashboard.wait_for_contains_text("#map-card", "drawn as tiles", timeout=WAIT)
     dashboard.wait_for_element("#map-card .main-svg", timeout=WAIT)
-    # Northtown 50.0%, Southvale 0.0% (specialist access, see test_web_fixtures), in the text alternative.
-    dashboard.wait_for_contains_text("#map-description", "Northtown 50.0%", timeout=WAIT)
+    # Northtown 50%, Southvale 0% (specialist access, see test_web_fixtures), in the text alternative.
+    dashboard.wait_for_contains_text("#map-description", "Northtown 50%", timeout=WAIT)
     assert dashboard.get_logs() == []
 
 
@@ -156,7 +156,7 @@ def test_clicking_an_area_on_the_map_sets_the_area_filter_and_the_url(dashboard)
     from selenium.webdriver.common.action_chains import ActionChains
 
     open_page(dashboard, f"/map?{PERIOD_QUERY}", "Map")
-    dashboard.wait_for_contains_text("#map-description", "Northtown 50.0%", timeout=WAIT)
+    dashboard.wait_for_contains_text("#map-description", "Northtown 50%", timeout=WAIT)
     # Tiles are ordered by ICB then name: the first square is Northtown.
     tile = dashboard.wait_for_element("#map-card .scatterlayer .point", timeout=WAIT)
     ActionChains(dashboard.driver).move_to_element(tile).click().perform()

@@ -246,3 +246,15 @@ def test_data_quality_counts_events_outside_every_stage(fixture_warehouse):
     booking = row(frame, table="cohort", column="booking_date")
     # P1, P2 and P3 of the nine pregnancies have a booking date
     assert booking.completeness_pct == pytest.approx(100 * 3 / 9)
+
+
+def test_data_quality_rows_are_counts_under_disclosure_control(fixture_warehouse):
+    """Rows are pregnancies and contacts: shown rounded, and completeness with them (contract
+    7.4). Unrounded, 33.3% of 9 pregnancies said exactly 6 have no booking date."""
+    frame = run_metric(fixture_warehouse, "data_quality")
+    activity_date = row(frame, table="activity", column="activity_date")
+    assert (activity_date.rows, activity_date.complete) == (30, 30)  # 31 rounded to 5
+    booking = row(frame, table="cohort", column="booking_date")
+    # 3 of 9 pregnancies have a booking date: 1-7, hidden, and the percentage with it
+    assert pd.isna(booking.complete) and pd.isna(booking.completeness_pct)
+    assert pd.isna(activity_date.invalid)  # 2 outside every stage: 1-7

@@ -241,6 +241,33 @@ def test_perinatal_access_counts_as_mhs91(warehouse):
     assert december.ambition_per_100_births == 10
 
 
+def test_the_access_rate_is_worked_out_from_the_shown_counts():
+    """Contract 7.4: 22 women of 1,302 births show as 20 and 1,300. The rate from the exact
+    counts, 1.7 per 100, gave back 22 (only 22 of 1,298-1,302 makes 1.7); from the shown
+    counts it is 100 x 20 / 1,300 = 1.54, shown whole under 4,000 births as 2, with Byar's
+    interval for 20: 20 (1 - 1/180 - 1.96 / (3 sqrt 20))^3 = 12.21 and
+    21 (1 - 1/189 + 1.96 / (3 sqrt 21))^3 = 30.89 per 1,300 x 100 = 0.94 and 2.38, shown 1 and 2.
+    From 4,000 births one decimal: 402 of 4,003 show as 400 of 4,005, 9.99 -> 10.0."""
+    from pathway.catalogue import METRICS
+    from pathway.disclosure import apply_disclosure
+    from pathway.metrics import _access_rate_from_shown
+    from pathway.settings import DisclosurePolicy
+
+    frame = pd.DataFrame({"area_code": ["E1", "E2"], "service": ["perinatal_mh"] * 2, "month": ["2025-03"] * 2,
+                          "window_start": [None] * 2, "month_end": [None] * 2, "accessed": [22, 402],
+                          "mode_unknown": [0, 0], "telephone_or_text_only": [0, 0], "live_births": [1302, 4003],
+                          "ambition_per_100_births": [10, 10]})
+    frame = _access_rate_from_shown(frame, {})  # the exact rate and interval, as the query gives them
+    assert frame["access_rate_per_100_births"].iloc[0] == pytest.approx(1.69, abs=0.01)
+    out = apply_disclosure(frame, METRICS["perinatal_access"].disclosure, DisclosurePolicy(),
+                           recompute=lambda shown: _access_rate_from_shown(shown, {}))
+    first, second = out.iloc[0], out.iloc[1]
+    assert (first.accessed, first.live_births) == (20, 1300)
+    assert (first.access_rate_per_100_births, first.rate_ci_low, first.rate_ci_high) == (2, 1, 2)
+    assert (second.accessed, second.live_births, second.access_rate_per_100_births) == (400, 4005, 10.0)
+    assert second.rate_ci_low == pytest.approx(round(100 * 361.9 / 4005, 1), abs=0.1)
+
+
 def test_maternal_mental_health_access_is_counted_the_same_way(warehouse):
     frame = run_metric(warehouse, "perinatal_access",
                        {"area": ACCESS, "as_at": AS_AT, "months": "1", "service": "maternal_mh"},
@@ -350,8 +377,10 @@ def test_outcomes_show_only_mean_change_without_a_threshold(warehouse):
     assert pd.isna(loaf.cases_at_baseline) and pd.isna(loaf.recovered_pct)
     assert pd.isna(loaf.reliable_improvement_pct)
     hads = _one(frame, instrument="HADS_A")
-    # 12 is a case (8 or more), 6 is not: recovered; no reliable-change value, so no improvement
-    assert (hads.cases_at_baseline, hads.recovered) == (1, 1)
+    # HADS's 8-or-more is not confirmed, so it has no threshold (contract 7.1): 12 to 6 is a
+    # mean change of -6 and nothing about cases or recovery
+    assert (hads.paired, hads.mean_change) == (1, -6)
+    assert pd.isna(hads.cases_at_baseline) and pd.isna(hads.recovered) and pd.isna(hads.recovered_pct)
     assert pd.isna(hads.reliably_improved)
 
 

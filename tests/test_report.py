@@ -104,7 +104,10 @@ def test_suppressed_counts_show_as_stars(warehouse, eastfield_html):
     assert len(hidden), "the small demo has hidden reach counts in Eastfield"
     flow = text_of(section(eastfield_html, "flow"))
     first = hidden.iloc[0]
-    assert f"{first['stage']} {first['tier']} * {first['cohort']} * * *" in flow
+    # the stage in words, as ref_stages names it before its bracket ("Pregnancy", not "antenatal")
+    stage = warehouse.query("select label from ref_stages where stage = :stage",
+                            {"stage": first["stage"]})["label"].iloc[0].split(" (")[0]
+    assert f"{stage} {first['tier']} * {first['cohort']} * * *" in flow
 
 
 def test_coverage_sets_the_area_beside_the_published_england_value_with_file_and_period(eastfield_html):
@@ -230,3 +233,18 @@ def test_cli_writes_one_area_report_and_refuses_a_bad_suffix(demo_db, tmp_path):
     bad = runner.invoke(app, ["report", "--area", RIVERHOLME, "--out", str(tmp_path / "r.docx"),
                               "--db", f"duckdb:///{demo_db}"])
     assert bad.exit_code == 2
+
+
+def test_the_report_prints_services_stages_and_flags_in_words_not_codes(warehouse, eastfield_html):
+    """Service, stage, contact and flag codes (health_visiting, antenatal, below_benchmark) are
+    printed as their reference labels; before, the tables printed the codes."""
+    import re
+
+    services = warehouse.query("select service, label from ref_services")
+    for name in ("flow", "service-gaps"):
+        text = text_of(section(eastfield_html, name))
+        # (reference tables named as sources, ref_stages, are citations, not codes of the data)
+        assert not re.findall(r"\b(?!ref_)[a-z]+(?:_[a-z]+)+\b", text), name
+    flow = text_of(section(eastfield_html, "flow"))
+    assert "Health visiting" in set(services["label"]) and "Health visiting" in flow
+    assert "Pregnancy · " in eastfield_html  # the reach chart's bars: stage in words, then tier

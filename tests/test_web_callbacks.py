@@ -459,7 +459,7 @@ def test_overview_lists_the_service_gaps_flags_and_links_to_the_gaps_page_with_f
     assert links == [
         f"/service-gaps?area={NORTHTOWN}&from=2024-01-01&to=2024-12-31&stage=postnatal&tier=universal",
         f"/service-gaps?area={SOUTHVALE}&from=2024-01-01&to=2024-12-31&stage=antenatal&tier=specialist"]
-    assert "reach 50.0% against a benchmark of 75.0% (below the benchmark; people unmet: * (hidden" in text
+    assert "reach 50% against a benchmark of 75% (below the benchmark; people unmet: * (hidden" in text
     # No area has any preconception reach: a gap they share, said apart from the three
     assert "No area reaches anyone with universal services in the preconception stage" in text
 
@@ -587,7 +587,7 @@ def test_a_load_from_another_process_is_shown_at_the_next_request(tmp_path, monk
 def test_coverage_sets_the_local_figure_beside_the_published_england_value(tmp_path):
     # Issue 5: the coverage view shows the local figure beside the England value, naming the
     # published file and period. The MSDS fixture of test_benchmarks publishes England booking
-    # by 12 weeks 6 days as 600 + 200 of 1,000 deliveries with a known gestation = 80.0%.
+    # by 12 weeks 6 days as 600 + 200 of 1,000 deliveries with a known gestation = 80%.
     from test_benchmarks import msds_file
 
     from pathway.published import load_benchmark_file
@@ -603,7 +603,7 @@ def test_coverage_sets_the_local_figure_beside_the_published_england_value(tmp_p
     assert england["file"] == "hosp-epis-stat-mat-msdscsv-2022-23.csv"
     # Northtown booked all 20 of its pregnancies by 12 weeks 6 days: 100%, above England's
     # interval around 80% (Wilson on 800 of 1,000: 77.4 to 82.4).
-    assert (england["this area"], england["compared"]) == ("100.0%", "higher")
+    assert (england["this area"], england["compared"]) == ("100%", "higher")
     warehouse.dispose()
 
 
@@ -623,7 +623,7 @@ def test_coverage_shows_nhs_englands_access_measure_beside_the_pathway_measure(a
     # said to be of unknown mode; the births recorded end in March 2024, so the latest whole
     # month is February, whose 12 months hold no births (the rate is not shown)
     assert "In the 12 months to 2024-02, Northtown: 10 women in contact, * per 100 live births" in text
-    assert "the pathway measure (specialist access, births from 1 January 2024 to 31 December 2024) is 50.0%" in text
+    assert "the pathway measure (specialist access, births from 1 January 2024 to 31 December 2024) is 50%" in text
     assert "Counted by contacts of unknown mode: 10 (comparable with the published figure only when this is 0)" in text
     assert "face to face or by video" in text  # each figure says what it counts
 
@@ -748,7 +748,7 @@ def test_the_map_legend_shows_the_colour_scale_and_marks_all_areas_figure():
     figure = map_page.choropleth(values, {"A": "Alpha", "B": "Beta"}, {"A": square, "B": square}, "all")
     bar = next(t for t in figure["data"] if t.get("marker", {}).get("showscale"))
     assert bar["marker"]["colorbar"]["tickvals"] == [2.0, 6.0, 4.0]
-    assert bar["marker"]["colorbar"]["ticktext"] == ["2.0%", "6.0%", "◀ all areas 4.0%"]
+    assert bar["marker"]["colorbar"]["ticktext"] == ["2%", "6%", "◀ all areas 4%"]
     by_comparison = map_page.choropleth(values, {}, {"A": square, "B": square}, "all", colour_by="comparison")
     fills = [t["fillcolor"] for t in by_comparison["data"] if t.get("fill") == "toself"]
     assert fills == ["#C00000", "#3D9A3F"]  # Fingertips' worse and better

@@ -19,7 +19,7 @@ import pandas as pd
 
 from pathway import catalogue
 from pathway.db import Warehouse
-from pathway.disclosure import SUPPRESSED_MARK, format_for_people
+from pathway.disclosure import SUPPRESSED_MARK, at_most_one_place, format_for_people
 from pathway.metrics import MetricError, economic_assumptions, resolve_parameters, run_metric
 from pathway.report import economic, template
 from pathway.published import MISSING_TREATMENT, latest_published
@@ -91,6 +91,17 @@ class ReportContext:
         frame = self.reference(table)
         found = frame.loc[frame[key] == code, "label"]
         return str(found.iloc[0]) if len(found) and found.iloc[0] else str(code).replace("_", " ")
+
+
+# Code columns of the answers and the reference table naming each code in words (the label
+# before any bracket: "Pregnancy", not "Pregnancy (conception to the day before birth ...)").
+_CODES_IN_WORDS = {"service": ("services", "service"), "stage": ("stages", "stage"),
+                   "contact_code": ("contact_windows", "contact_code"),
+                   "condition": ("economic_conditions", "condition"),
+                   "instrument": ("instruments", "instrument")}
+# service_gaps' flag (contract section 5)
+_FLAG_WORDS = {"below_benchmark": "Below benchmark", "no_service": "No service", "ok": "OK",
+               "no_cohort": "No births to judge"}
 
 
 def _allowed_reference(name: str) -> str:
@@ -175,7 +186,15 @@ class _AreaReport:
         return name in catalogue.METRICS
 
     def people(self, frame: pd.DataFrame, name: str) -> pd.DataFrame:
-        return format_for_people(frame, frame.attrs.get("disclosure") or catalogue.METRICS[name].disclosure)
+        """The answer as printed: disclosure's formatting, and codes in words."""
+        shown = format_for_people(frame, frame.attrs.get("disclosure") or catalogue.METRICS[name].disclosure)
+        for column, (table, key) in _CODES_IN_WORDS.items():
+            if column in shown.columns:
+                shown[column] = [self.context.label(table, key, code).split(" (")[0]
+                                 if isinstance(code, str) and code != "all" else code for code in shown[column]]
+        if "flag" in shown.columns:
+            shown["flag"] = shown["flag"].map(lambda flag: _FLAG_WORDS.get(flag, flag))
+        return shown
 
     def benchmark_marks(self, metric: str, category: str = "") -> tuple[dict[str, float], list[dict]]:
         """England, region and the area's own published values for one figure (latest period)."""
@@ -302,7 +321,7 @@ class _AreaReport:
                 gap = _float(row.gap_pp)
                 text = (f"{who[0].upper() + who[1:]} in the {stage.lower()} stage reach "
                         f"{_fmt_pct(_float(row.pct))} of live births against a benchmark of "
-                        f"{_fmt_pct(benchmark)}" + (f" ({_at_most_one_place(gap)} points below" if gap else " (below")
+                        f"{_fmt_pct(benchmark)}" + (f" ({at_most_one_place(gap)} points below" if gap else " (below")
                         + (f"; about {_count(row.unmet)} families unmet)." if not _is_hidden(row.unmet)
                            else ")."))
                 score = _float(row.unmet) or (gap or 0) / 100 * (_float(row.cohort) or 0)
@@ -330,7 +349,7 @@ class _AreaReport:
                             "text": f"{row.tier.capitalize()} services in the {stage} stage reach "
                                     f"{_fmt_pct(pct)} of live births against a median of "
                                     f"{_fmt_pct(median)} across the loaded areas "
-                                    f"({_at_most_one_place(median - pct)} points below)."})
+                                    f"({at_most_one_place(median - pct)} points below)."})
         return out
 
     def _contact_gaps(self) -> list[dict]:
@@ -346,7 +365,7 @@ class _AreaReport:
             out.append({"key": f"contact:{row.contact_code}", "score": (median - pct) * people,
                         "text": f"{label}: {_fmt_pct(pct)} of live births (95% CI "
                                 f"{_fmt_pct(row.ci_low)} to {_fmt_pct(high)}) against a median of "
-                                f"{_fmt_pct(median)} across the loaded areas ({_at_most_one_place(median - pct)} "
+                                f"{_fmt_pct(median)} across the loaded areas ({at_most_one_place(median - pct)} "
                                 f"points below)."})
         return out
 
@@ -475,7 +494,7 @@ class _AreaReport:
                 comparison = {"higher": "higher than England", "lower": "lower than England",
                               "similar": "similar to England"}.get(comparison, comparison)
             interval = ("" if _is_hidden_text(pct_shown) or _float(raw["ci_low"]) is None
-                        else f"{_at_most_one_place(raw['ci_low'])} to {_at_most_one_place(raw['ci_high'])}")
+                        else f"{at_most_one_place(raw['ci_low'])} to {at_most_one_place(raw['ci_high'])}")
             body.append(
                 "<tr>" + "".join(f"<td>{escape(str(v))}</td>" if i == 0 else f"<td class='num'>{escape(str(v))}</td>"
                                  for i, v in enumerate([
@@ -491,7 +510,7 @@ class _AreaReport:
         medians = self.median_of_areas(self.context.all_areas("stage_reach"), ["stage", "tier"], "pct")
         merged = reach.merge(medians, on=["stage", "tier"], how="left")
         shown = self.people(reach, "stage_reach")
-        bars = [Bar(f"{raw['stage']} · {raw['tier']}", _float(raw["pct"]), _float(raw["ci_low"]),
+        bars = [Bar(f"{people['stage']} · {raw['tier']}", _float(raw["pct"]), _float(raw["ci_low"]),
                     _float(raw["ci_high"]), _shown_pct(people["pct"]),
                     {"Median of the loaded areas": raw["median_pct"]})
                 for raw, people in zip(merged.to_dict("records"), shown.to_dict("records"))]
@@ -639,7 +658,7 @@ class _AreaReport:
                 note = f" England mix: {latest['source_file'].iloc[0]}, {latest['period'].iloc[0]}."
             else:
                 note = ""
-            title = dimension.replace("_", " ")
+            title = dimension.replace("_", " ").replace("imd", "IMD")
             parts.append(f"<h3>By {escape(title)}</h3>")
             parts.append(_figure(bar_chart(bars, title=f"Access by {title} (% of live births)"),
                                  f"Reference group: {escape(str(rows['reference_group'].iloc[0]))}.{escape(note)}"))
@@ -796,14 +815,7 @@ def _count(value) -> str:
 
 def _fmt_pct(value) -> str:
     number = _float(value)
-    return "" if number is None else f"{_at_most_one_place(number)}%"
-
-
-def _at_most_one_place(number: float) -> str:
-    """A disclosed percentage at the precision it was disclosed to: 12 (whole percent) is '12',
-    not '12.0', which would claim a precision the figure does not have (contract 7.4)."""
-    text = f"{number:.1f}"
-    return text[:-2] if text.endswith(".0") else text
+    return "" if number is None else f"{at_most_one_place(number)}%"
 
 
 def _shown_pct(text) -> str:
@@ -817,7 +829,7 @@ def _pct_text(shown_pct, raw, pct: str = "pct", interval: tuple[str, str] = ("ci
     if text == SUPPRESSED_MARK or text == "":
         return text or "not measurable"
     low, high = _float(raw[interval[0]]), _float(raw[interval[1]])
-    return f"{text}%" + (f" (95% CI {_at_most_one_place(low)} to {_at_most_one_place(high)})"
+    return f"{text}%" + (f" (95% CI {at_most_one_place(low)} to {at_most_one_place(high)})"
                          if low is not None and high is not None else "")
 
 

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from typing import Any, Iterable
 from urllib.parse import quote, urlsplit
 
+import pandas as pd
 from flask import Flask, Response, g, redirect, request, session
 from flask_wtf.csrf import CSRFError, CSRFProtect, generate_csrf
 
@@ -126,13 +127,17 @@ def is_trusted_proxy(address: str | None) -> bool:
 class SignInLimiter:
     """Failed sign-ins counted per user name and per address over a sliding window.
 
-    Kept in each server process's memory: with N gunicorn workers an attacker gets at most N
-    times the allowance before every worker refuses, and a restart clears the counts."""
+    Counted from the audit trail every server process writes (audit_log, and its journal under
+    `pathway serve` on DuckDB), so gunicorn's workers share one allowance: before, each worker
+    kept its own counts, and N workers gave an attacker N times the allowance. This process's
+    own counts are a floor should the trail be unreadable. Counts start again when the
+    dashboard starts (configure), as they did."""
 
     def __init__(self, per_user: int = 5, per_address: int = 20, window_seconds: int = 900):
         self.per_user, self.per_address, self.window = per_user, per_address, window_seconds
         self._failures: dict[tuple[str, str], deque] = defaultdict(deque)
         self._lock = threading.Lock()
+        self._counted_from = _utc_now()
 
     def _recent(self, key: tuple[str, str], now: float) -> deque:
         times = self._failures[key]
@@ -143,8 +148,28 @@ class SignInLimiter:
     def blocked(self, user_name: str, address: str) -> bool:
         now = time.monotonic()
         with self._lock:
-            return (len(self._recent(("user", user_name.lower()), now)) >= self.per_user
-                    or len(self._recent(("address", address), now)) >= self.per_address)
+            if (len(self._recent(("user", user_name.lower()), now)) >= self.per_user
+                    or len(self._recent(("address", address), now)) >= self.per_address):
+                return True
+        return self._blocked_by_the_trail(user_name, address)
+
+    def _blocked_by_the_trail(self, user_name: str, address: str) -> bool:
+        from pathway import audit
+
+        since = max(self._counted_from, _utc_now() - dt.timedelta(seconds=self.window))
+        try:
+            events = audit.read_events(_warehouse(), since=since)
+        except Exception:  # the process's own counts still hold
+            log.exception("could not read the audit trail to count failed sign-ins")
+            return False
+        sign_ins = events[events["event"] == "sign_in"]
+        failed = sign_ins["outcome"] == "failed"
+        mine = sign_ins["user_name"].fillna("").str.lower() == user_name.lower()
+        # a user's count starts again at their last successful sign-in
+        last_ok = sign_ins.loc[mine & (sign_ins["outcome"] == "ok"), "occurred_at"].max()
+        after_ok = sign_ins["occurred_at"] > last_ok if pd.notna(last_ok) else True
+        return (int((failed & mine & after_ok).sum()) >= self.per_user
+                or int((failed & (sign_ins["address"] == address)).sum()) >= self.per_address)
 
     def failed(self, user_name: str, address: str) -> None:
         now = time.monotonic()
@@ -159,6 +184,12 @@ class SignInLimiter:
     def reset(self) -> None:
         with self._lock:
             self._failures.clear()
+            self._counted_from = _utc_now()
+
+
+def _utc_now() -> dt.datetime:
+    """As the audit trail records times: UTC, without a zone."""
+    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
 
 
 limiter = SignInLimiter()

@@ -11,7 +11,7 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-from pathway.disclosure import percent_step
+from pathway.disclosure import at_most_one_place, percent_step
 from pathway.statistics import wilson_interval
 
 
@@ -65,9 +65,10 @@ def one_area_or_pooled(frame: pd.DataFrame, area: str, by: Sequence[str], numera
 
 
 def percent_text(value) -> str:
-    """A percentage as people read it in text alternatives and tables: one decimal and a % sign,
-    or '*' where disclosure control hid it."""
-    return "*" if value is None or pd.isna(value) else f"{value:.1f}%"
+    """A percentage as people read it in text alternatives and tables, at the precision it was
+    disclosed to ('12%', not '12.0%'; '93.4%' over 4,000 or more), or '*' where disclosure
+    control hid it."""
+    return "*" if value is None or pd.isna(value) else f"{at_most_one_place(float(value))}%"
 
 
 def left_out_words(frame: pd.DataFrame, columns: Sequence[str], noun: str = "rows") -> str:

@@ -89,7 +89,7 @@ def compare_figure(values: pd.DataFrame, names: dict, selected: str, benchmark: 
         vertical_line(figure, level, "", colour=colour, dash=dash)
         figure["layout"]["annotations"].pop()
         figure["data"].append({"type": "scatter", "x": [None], "y": [None], "mode": "lines", "hoverinfo": "skip",
-                               "name": f"{name} {level:.1f}%", "line": {"color": colour, "dash": dash}})
+                               "name": f"{name} {percent_text(level)}", "line": {"color": colour, "dash": dash}})
     styled(figure, x_title="%", height=plot_height(len(labels), per_row=30, extra=170))
     axis(figure, "yaxis", categoryorder="array", categoryarray=labels, autorange="reversed", automargin=True)
     figure["layout"]["margin"]["l"] = 20

@@ -221,13 +221,13 @@ def funnel_card(frame: pd.DataFrame, bench_pct: float, filters: dict):
             figure["data"].append({"type": "scatter", "x": numbers(limits["denominator"]), "y": numbers(limits[column].round(1)),
                                    "mode": "lines", "line": {"color": NHS_DARK_GREY, "dash": dash_style},
                                    "name": name or column, "showlegend": name is not None, "hoverinfo": "skip"})
-        horizontal_line(figure, bench_pct, f"All areas {bench_pct:.1f}%", dash=None)
+        horizontal_line(figure, bench_pct, f"All areas {percent_text(bench_pct)}", dash=None)
         chosen = points["area_code"] == filters.get("area")
         figure["data"].append({"type": "scatter", "x": numbers(points.loc[~chosen, "live_births"]),
                                "y": numbers(points.loc[~chosen, "access_pct"]), "mode": "markers", "name": "Areas",
                                "marker": {"color": NHS_BLUE, "size": 9},
                                "text": points.loc[~chosen, "area_name"].tolist(),
-                               "hovertemplate": "%{text}: %{y:.1f}% of %{x} births<extra></extra>"})
+                               "hovertemplate": "%{text}: %{y}% of %{x} births<extra></extra>"})
         if chosen.any():
             figure["data"].append({"type": "scatter", "x": numbers(points.loc[chosen, "live_births"]),
                                    "y": numbers(points.loc[chosen, "access_pct"]), "mode": "markers+text",
@@ -296,7 +296,8 @@ def published_benchmarks_card(filters: dict, where: str):
         for pick in picks:
             level = "England" if pick["level"] == "national" else region_name.title()
             rows.append({"figure": label, "this area": percent_text(local_pct), "published": level,
-                         "published value": percent_text(pick["pct"]),
+                         # a published figure at its publisher's precision (one decimal), not ours
+                         "published value": f"{pick['pct']:.1f}%",
                          "95% CI": f"{percent_text(pick['ci_low'])} to {percent_text(pick['ci_high'])}",
                          "compared": _against(local_pct, pick["ci_low"], pick["ci_high"]),
                          "period": pick["period"], "file": pick["source_file"]})
@@ -366,7 +367,7 @@ def perinatal_access_card(filters: dict, where: str):
     if ambition:
         horizontal_line(figure, ambition, f"Long Term Plan ambition {ambition:g} per 100 births")
     if pathway_pct is not None:
-        horizontal_line(figure, pathway_pct, f"Pathway measure (specialist access) {pathway_pct:.1f}%",
+        horizontal_line(figure, pathway_pct, f"Pathway measure (specialist access) {percent_text(pathway_pct)}",
                         colour=NHS_ORANGE, dash="dot")
     styled(figure, x_title="12 months ending", y_title="Women per 100 live births")
     latest = rows.iloc[-1]

@@ -93,7 +93,7 @@ def equity_cards(filters: dict, metric: str | None) -> list:
         table = people_frame(rows.drop(columns=[c for c in ("area_code", "measure", "dimension") if c in rows.columns]),
                              None if against_everyone else "equity")
         figure = bars_with_interval(rows, x="group", y_title="% reached", horizontal=dimension == "risk_factor",
-                                    reference_line=(everyone_pct, f"Everyone {everyone_pct:.1f}%")
+                                    reference_line=(everyone_pct, f"Everyone {percent_text(everyone_pct)}")
                                     if everyone_pct is not None else None)
         cards.append(figure_card(
             f"equity-{dimension}", title, figure=figure, table=table, summary=summary,

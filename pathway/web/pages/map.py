@@ -159,7 +159,7 @@ def _colours(values, low: float, high: float) -> list[str]:
 def _hover(row, name: str) -> str:
     if pd.isna(row.value):
         return f"{name}: * (hidden by disclosure control, or no births)"
-    benchmark = "" if pd.isna(row.benchmark) else f" {row.benchmark:.1f}%"
+    benchmark = "" if pd.isna(row.benchmark) else f" {percent_text(row.benchmark)}"
     return (f"{name}: {percent_text(row.value)} (95% CI {percent_text(row.ci_low)} to {percent_text(row.ci_high)})"
             f"<br>{COMPARISON_STYLE.get(row.comparison, {}).get('text', row.comparison).replace('the benchmark', 'all areas')}"
             f"{benchmark}")
@@ -168,7 +168,7 @@ def _hover(row, name: str) -> str:
 def _legend_trace(low: float, high: float, benchmark: float | None, title: str) -> dict:
     """An invisible point that carries the colour scale's legend, with the benchmark marked on it."""
     ticks = [low, high] + ([benchmark] if benchmark is not None and low <= benchmark <= high else [])
-    labels = [f"{low:.1f}%", f"{high:.1f}%"] + ([f"◀ all areas {benchmark:.1f}%"] if len(ticks) == 3 else [])
+    labels = [percent_text(low), percent_text(high)] + ([f"◀ all areas {percent_text(benchmark)}"] if len(ticks) == 3 else [])
     return {"type": "scatter", "x": [None], "y": [None], "mode": "markers", "hoverinfo": "skip", "showlegend": False,
             "marker": {"color": [low], "colorscale": SCALE, "cmin": low, "cmax": high if high > low else low + 1,
                        "showscale": True,

@@ -68,7 +68,7 @@ def heatmap(frame: pd.DataFrame, names: dict) -> dict:
         "text": [[cells.get((r, c), empty)[1] for c in columns] for r in rows], "texttemplate": "%{text}",
         "textfont": {"family": FONT, "size": 11}, "colorscale": HEAT_SCALE, "zmin": 0, "zmax": 100,
         "colorbar": {"title": {"text": "% reached"}}, "xgap": 2, "ygap": 2,
-        "hovertemplate": "%{y}<br>%{x}: %{z:.1f}% reached<extra></extra>"}])
+        "hovertemplate": "%{y}<br>%{x}: %{z}% reached<extra></extra>"}])
     axis(figure, "xaxis", side="top", tickangle=-30)
     axis(figure, "yaxis", autorange="reversed")
     # The stage and tier labels stand rotated above the cells: room for them comes on top of the rows.

@@ -184,7 +184,8 @@ REACH_MEASURE = Parameter(
     "the reach measure: specialist_access (the default), stage_reach (reach by the tier "
     "and stage parameters), mood_screening (in the stage parameter's stage: antenatal, "
     "postnatal, or any = either) or mandated_contacts.<contact_code> (on time, as in "
-    "mandated_contacts)",
+    "mandated_contacts with unit=pregnancy: one per pregnancy, so twins count once here where "
+    "mandated_contacts counts each baby by default)",
     bind="measure", choices=REACH_MEASURES, default="specialist_access")
 TREND_MEASURE = Parameter(
     "metric", "choice",

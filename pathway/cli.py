@@ -121,6 +121,10 @@ def _key_values(items: list[str], option: str) -> dict[str, str]:
     return pairs
 
 
+# what --table may name: the contract's tables and published national figures
+LOADABLE_TABLES = ("areas", "cohort", "activity", "measures", "benchmarks")
+
+
 def _usage_error(message: str) -> None:
     err.print(Text.assemble(("error:", "red"), f" {message}"))
     raise typer.Exit(2)
@@ -140,6 +144,8 @@ def load(
 
     if max_reject_rate is not None and not 0 <= max_reject_rate <= 1:
         _usage_error(f"--max-reject-rate {max_reject_rate} must be between 0 and 1")
+    if table is not None and table not in LOADABLE_TABLES:
+        _usage_error(f"--table {table!r} is not a table the loader knows (one of {', '.join(LOADABLE_TABLES)})")
     mapping = _key_values(lookup_column, "--lookup-column")
     warehouse = _warehouse(db)
     summaries = load_files(warehouse, files, table=table, max_reject_rate=max_reject_rate,

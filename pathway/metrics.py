@@ -564,8 +564,8 @@ def _service_gap_flags(frame: pd.DataFrame, binds: dict) -> pd.DataFrame:
     reached, cohort = out["reached"].to_numpy(float), out["cohort"].to_numpy(float)
     benchmark = pd.to_numeric(out["benchmark_pct"], errors="coerce").to_numpy(float)
     out["gap_pp"] = benchmark - pd.to_numeric(out["pct"], errors="coerce").to_numpy(float)
-    # the flag judges against the exact median (a yes or no gives no count back), so a gap
-    # shows the same whether or not the figures are disclosure-controlled; it is not shown
+    # unsuppressed, the exact interval against the exact median (not shown); under disclosure
+    # control _service_gaps_from_shown judges it again on the shown figures
     yardstick = pd.to_numeric(out.pop("flag_benchmark_pct"), errors="coerce").to_numpy(float)
     # a hair of tolerance: 50% of 4 births is 2 people exactly, not 1.9999999
     shortfall = np.nan_to_num(benchmark * cohort / 100 - reached + 1e-9, nan=0.0)
@@ -585,11 +585,22 @@ def _service_gaps_from_shown(frame: pd.DataFrame, binds: dict) -> pd.DataFrame:
     """The gap and people unmet from what is shown (contract 7.4): gap_pp = benchmark - shown
     pct; unmet = benchmark x shown cohort / 100 - shown reached (at least 0), hidden with either
     count and, being a number of people, hidden from 1 to 7 and rounded like a count. The flag
-    keeps its judgement of the unrounded interval against the exact median."""
+    too is judged on what is shown, so it never disagrees with the figures beside it nor says
+    anything of the unrounded ones: the shown upper limit against the shown benchmark; a hidden
+    count (1 to 7) at the most it can be, so "below" is said only where all of 1 to 7 would be."""
     out = frame.copy()
     reached, cohort = _numbers(out, "reached"), _numbers(out, "cohort")
     benchmark = _numbers(out, "benchmark_pct")
     out["gap_pp"] = benchmark - _numbers(out, "pct")
+    most_hidden = max(int(binds.get("suppress_below", 1)) - 1, 0)
+    births = np.nan_to_num(cohort, nan=0.0)
+    _, high_if_hidden = statistics.wilson_interval(np.minimum(float(most_hidden), births), births)
+    ci_high = np.where(np.isnan(reached), high_if_hidden, _numbers(out, "ci_high"))
+    by_tier = (out["service"] == "all").to_numpy() if "service" in out.columns else np.ones(len(out), bool)
+    with np.errstate(invalid="ignore"):
+        out["flag"] = np.select(
+            [cohort == 0, (reached == 0) & ((benchmark > 0) | by_tier), ci_high < benchmark - 1e-9],
+            ["no_cohort", "no_service", "below_benchmark"], default="ok")
     with np.errstate(invalid="ignore"):
         unmet = np.clip(benchmark * cohort / 100 - reached + 1e-9, 0, None)
     unmet = np.where(np.isnan(reached) | np.isnan(cohort), np.nan, np.floor(np.nan_to_num(unmet, nan=0.0)))

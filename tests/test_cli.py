@@ -47,6 +47,8 @@ def test_load_exits_1_when_any_file_is_refused(tmp_path, db):
 def test_usage_errors_exit_2(tmp_path, db):
     assert run("load", write_areas(tmp_path), "--max-reject-rate", "7", "--db", db).exit_code == 2
     assert run("load", "--db", db).exit_code == 2                      # no file named
+    unknown = run("load", write_areas(tmp_path), "--table", "nosuch", "--db", db)  # contract section 4
+    assert unknown.exit_code == 2 and "one of areas, cohort, activity, measures, benchmarks" in unknown.output
     assert run("query", "no_such_metric", "--db", db).exit_code == 2
     assert run("query", "births", "--param", "area", "--db", db).exit_code == 2   # not KEY=VALUE
     assert run("demo", "--scale", "galactic", "--db", db).exit_code == 2

@@ -115,9 +115,10 @@ def test_nhs_number_refuses_file(tmp_path):
     assert "extracts must be pseudonymised" in summary.message
     assert nhs_number not in summary.message and "'401*******'" in summary.message
     assert count(warehouse, "cohort") == 3 and count(warehouse, "rejects") == 0
-    logged = rows(warehouse, "SELECT outcome, message FROM load_log WHERE load_id = :i",
+    logged = rows(warehouse, "SELECT outcome, message, rows_read FROM load_log WHERE load_id = :i",
                   i=summary.load_id)
     assert logged[0][0] == "refused" and nhs_number not in logged[0][1]
+    assert logged[0][2] == len(cohort)  # the refused file's rows are still counted (was 0)
 
 
 def test_load_log_records_every_load(tmp_path):

@@ -8,6 +8,7 @@ The benchmark is the median over the two areas with births (Gamma has none).
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -135,3 +136,20 @@ def test_suppressed_gaps_hide_unmet_with_the_counts_it_rests_on(fixture_warehous
     # cohort 2 is hidden; unmet (1) and the gap would give it away
     assert pd.isna(beta.cohort) and pd.isna(beta.unmet) and pd.isna(beta.gap_pp)
     assert beta.flag == "no_service"
+
+
+def test_the_shown_flag_is_judged_on_the_shown_figures():
+    """Suppressed, the flag says nothing the figures beside it do not (contract 7.4). A hidden
+    count is judged at the most it can be (7): of 100 births, 7 has a Wilson upper limit of
+    13.75%, not under a 10% benchmark, so 'ok' whatever the hidden count (2 of 100, upper 7.0%,
+    was flagged below before); of 200 births 7 gives 7.05%, under 10%, so 'below' holds for
+    every count the star may hide. A shown 20 of 100 with upper limit 28 is below 30."""
+    from pathway.metrics import _service_gaps_from_shown
+
+    shown = pd.DataFrame({"area_code": ["E1"] * 4, "stage": ["antenatal"] * 4, "tier": ["targeted"] * 4,
+                          "service": ["all"] * 4, "reached": [20, np.nan, np.nan, 0],
+                          "cohort": [100, 100, 200, 50], "pct": [20, np.nan, np.nan, 0],
+                          "ci_low": [13, np.nan, np.nan, 0], "ci_high": [28, np.nan, np.nan, 7],
+                          "benchmark_pct": [30, 10, 10, 5], "flag": ["?"] * 4})
+    out = _service_gaps_from_shown(shown, {"suppress_below": 8, "round_to": 5})
+    assert list(out["flag"]) == ["below_benchmark", "ok", "below_benchmark", "no_service"]

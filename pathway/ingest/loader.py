@@ -137,7 +137,7 @@ def choose_table(source: SourceFile, table: str | None) -> str:
     if table is not None:
         if table not in TABLES:
             raise LoadRefused(f"{name}: --table {table!r} is not a table the loader knows "
-                              f"(one of {', '.join(TABLES)})")
+                              f"(one of {', '.join(TABLES)}, or benchmarks)")
         return table
     guessed = table_from_file_name(name)
     if guessed:
@@ -256,12 +256,14 @@ def _load(conn: Connection, warehouse: Warehouse, source: SourceFile, plan: Colu
         status(f"staging {name}")
         _stage(duck, source, plan)
         reached("reading", name)
+        # counted before any refusal, so the load log says how many rows a refused file had
+        # (fetchall: a result left unfinished would block registering a lookup frame)
+        summary.rows_read = duck.execute(f"SELECT count(*) FROM {reading.STAGING}").fetchall()[0][0]
         _refuse_nhs_numbers(duck, plan, name)
 
         status(f"checking {name}")
         _make_lookups(duck, conn, warehouse, plan)
         duck.execute(validation.checked_sql(plan))
-        summary.rows_read = duck.execute(f"SELECT count(*) FROM {reading.STAGING}").fetchone()[0]
         if summary.rows_read == 0:
             raise LoadRefused(f"{name} is empty: it has a header but no data rows")
         _run(duck, *validation.problems_sql(plan, warehouse.settings.day_of_loading()))

@@ -735,6 +735,39 @@ METRICS: dict[str, Metric] = _metrics(
 )
 
 
+# ---- one count shown by several metrics ---------------------------------------------------
+@dataclass(frozen=True)
+class SameCount:
+    """Count columns of different metrics that show one count per area (and per `keys`, where the
+    metrics have them) when run with the same parameters: an ICB's answer of one is disclosed
+    beside the others' answers (pathway.disclosure_hierarchy). tests/test_disclosure_attack.py fails
+    when two metrics' count columns agree in every area but are not declared here."""
+
+    name: str
+    columns: tuple[tuple[str, str], ...]  # (metric, count column)
+    keys: tuple[str, ...] = ("area_code",)
+
+
+SAME_COUNTS = (
+    SameCount("live births", (("births", "live_births"), ("stage_reach", "cohort"),
+                              ("mood_screening", "cohort"), ("specialist_access", "live_births"),
+                              ("service_gaps", "cohort"), ("economic_case", "live_births"),
+                              ("risk_pathway", "cohort"))),
+    SameCount("reached", (("stage_reach", "reached"), ("service_gaps", "reached")),
+              keys=("area_code", "stage", "tier")),
+    SameCount("specialist accessed", (("specialist_access", "accessed"),
+                                      ("economic_case", "specialist_treated"),
+                                      ("partner_involvement", "accessed"))),
+    SameCount("referred", (("referral_funnel", "referred"), ("waiting_times", "referrals")),
+              keys=("area_code", "service")),
+)
+
+
+def same_counts_of(name: str) -> list[SameCount]:
+    """The groups of SAME_COUNTS a metric has a column in."""
+    return [group for group in SAME_COUNTS if any(metric == name for metric, _ in group.columns)]
+
+
 # ---- named SQL --------------------------------------------------------------------------
 _STATEMENT_END = re.compile(r";[ \t]*$", re.MULTILINE)
 # The bind syntax sqlalchemy.text() recognises: :name, not ::cast and not inside a word.

@@ -379,6 +379,14 @@ class TableAttack:
                     base = name.rsplit("*1e", 1)[0]
                     if len(distinct_all) < 3 and ("*" in base or "/" in base.removeprefix("1/")):
                         continue
+                    # An attacker cannot tell a right answer from a wrong one: a formula whose
+                    # single answers are wrong in most of the rows it answers is luck where it is
+                    # right (a rate of 2 per 100 beside 2 women seen by telephone), not a way
+                    # back to the counts. One that gives counts away is right in every row.
+                    answered = [i for i in unique if (i, count) in self.secret]
+                    right = [i for i in answered if fits[i][0] == self._true(i, count)]
+                    if 2 * len(right) <= len(answered):
+                        continue
                     for i in unique:
                         self._found(i, count, fits[i][0], "derived figure = count x constant",
                                     f"{figure} = {count} x {name}")
@@ -797,6 +805,9 @@ def _page_views(page_name: str, page, modes):
                 "comparison", page.MAP_INDICATORS[0], f"?area={a}")
         else:
             yield label, lambda a=area: page.layout(area=a)
+        if page_name == "economic_case":  # its scenario inputs, through the page's own callback
+            from pathway.disclosure_economic import scenario_views
+            yield from scenario_views(label, area)
 
 
 def _align_card(shown: pd.DataFrame, calls, fetched: dict, truth_of, words_for=None):
@@ -886,7 +897,9 @@ def audit_dashboard(warehouse, modes: list[tuple[str, str]] | None = None, progr
     """Every dashboard page's figure-card tables and downloads, chart data and map hover text, in
     every area mode: each table is matched to the metric answer the page asked for (recorded as
     it asks), by its key columns or mapped back from words, long form or pooled rows; each chart's
-    points are put on the table's rows (pathway.disclosure_figures) and attacked as a table."""
+    points are put on the table's rows (pathway.disclosure_figures) and attacked as a table. The
+    economic case's totals, returns and sensitivity, in its layout and through its scenario
+    callback, are worked back to its counts by pathway.disclosure_economic."""
     import importlib
     import sys
 
@@ -922,6 +935,7 @@ def audit_dashboard(warehouse, modes: list[tuple[str, str]] | None = None, progr
             truths[(name, params)] = run_metric(warehouse, name, dict(params), suppress=False)
         return truths[(name, params)]
 
+    economic_views = []  # the economic case's views, attacked together at the end
     try:
         for page_name in DASHBOARD_PAGES:
             page = importlib.import_module(f"pathway.web.pages.{page_name}")
@@ -935,12 +949,21 @@ def audit_dashboard(warehouse, modes: list[tuple[str, str]] | None = None, progr
                     continue
                 calls = list(dict.fromkeys((n, tuple(sorted(p.items()))) for n, p in asked))
                 figures = card_figures(component)
+                economic = None
+                if page_name == "economic_case":  # its totals and returns (pathway.disclosure_economic)
+                    from pathway.disclosure_economic import attack_economic_view
+                    economic = attack_economic_view(component, calls, fetched, truth_of, policy, label,
+                                                    getattr(view, "stored", None))
+                    result.merge(economic.result)
+                    economic_views.append(economic)
                 for card, shown in card_tables(component):
                     if progress:
                         progress(f"dashboard {page_name} {card} ({label}): {len(shown)} rows")
                     if not len(shown):
                         continue
                     aligned = _align_card(shown, calls, fetched, truth_of, words_for)
+                    if aligned is None and economic is not None and card in economic.tables:
+                        continue
                     if aligned is None:
                         from pathway.disclosure_steps import attack_step_card
                         steps = attack_step_card(page_name, card, shown, calls, fetched, truth_of, words_for,
@@ -968,7 +991,7 @@ def audit_dashboard(warehouse, modes: list[tuple[str, str]] | None = None, progr
                             drawn, drawn_truth, drawn_spec, placed, unplaced = _whole_answer(
                                 points, calls, fetched, truth_of, words_for,
                                 (drawn, truth, spec, placed, unplaced))
-                        if unplaced:
+                        if unplaced and not (economic is not None and card in economic.charts):
                             result.not_covered.append(f"{channel} {page_name} {card} ({label}): {unplaced} "
                                                       "points not placed on a row of the table")
                         result.merge(attack_table(drawn, drawn_truth, drawn_spec, policy, channel=channel,
@@ -976,6 +999,9 @@ def audit_dashboard(warehouse, modes: list[tuple[str, str]] | None = None, progr
     finally:
         for module in patched:
             module.fetch_metric = original
+    if economic_views:
+        from pathway.disclosure_economic import across_views
+        result.merge(across_views(economic_views))
     return result
 
 

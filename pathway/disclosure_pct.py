@@ -125,6 +125,26 @@ def pairs_for_row(numerator: tuple[int, int | None], denominator: tuple[int, int
     return Pairs(set(found))
 
 
+# pairs_for_row's answers for rows asked again (a small set each; bounded, cleared when full)
+_KEPT: dict[tuple, tuple[frozenset, bool]] = {}
+_MOST_KEPT, _MOST_PAIRS_KEPT = 50_000, 1_000
+
+
+def _pairs_kept(numerator: tuple, denominator: tuple, pct: Printed, intervals: tuple) -> tuple[frozenset, bool]:
+    """pairs_for_row, remembered: the ICB guard (pathway.disclosure_hierarchy) asks the same rows
+    of its siblings' answers once for each metric of a group."""
+    key = (numerator, denominator, pct, intervals)
+    if key in _KEPT:
+        return _KEPT[key]
+    found = pairs_for_row(numerator, denominator, pct, intervals)
+    value = (frozenset(found.pairs), found.too_wide)
+    if len(found.pairs) <= _MOST_PAIRS_KEPT:
+        if len(_KEPT) >= _MOST_KEPT:
+            _KEPT.clear()
+        _KEPT[key] = value
+    return value
+
+
 def attack_percentages(rows: list[dict]) -> list[Pairs | None]:
     """For each row {'numerator': (low, high), 'denominator': (low, high) (shown_count_range),
     'pct': Printed or None, 'intervals': (Printed or None, ...), 'share': a key or None, 'shown':
@@ -141,10 +161,11 @@ def attack_percentages(rows: list[dict]) -> list[Pairs | None]:
         intervals = tuple(row.get("intervals", ()))
         shown = row.get("shown")
         if shown and None not in shown and \
-                pairs_for_row((shown[0], shown[0]), (shown[1], shown[1]), row["pct"], intervals).pairs:
+                _pairs_kept((shown[0], shown[0]), (shown[1], shown[1]), row["pct"], intervals)[0]:
             found.append(Pairs(set(), of_shown_counts=True))
             continue
-        found.append(pairs_for_row(row["numerator"], row["denominator"], row["pct"], intervals))
+        pairs, too_wide = _pairs_kept(row["numerator"], row["denominator"], row["pct"], intervals)
+        found.append(Pairs(set(pairs), too_wide=too_wide))
     together: dict[object, list[int]] = {}
     for i, row in enumerate(rows):
         if found[i] is not None and not found[i].says_nothing and row.get("share") is not None:

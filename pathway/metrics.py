@@ -146,8 +146,9 @@ def _sql_of(file_name: str, dialect: str) -> str:
 
 
 def _finish(warehouse: Warehouse, metric: Metric, frame: pd.DataFrame, binds: dict, *,
-            suppress: bool) -> pd.DataFrame:
-    """Intervals, the metric's own steps, order and (unless suppress=False) disclosure control."""
+            suppress: bool, siblings: bool = True) -> pd.DataFrame:
+    """Intervals, the metric's own steps, order and (unless suppress=False) disclosure control;
+    siblings=False leaves an ICB's answer as the one-metric guard leaves it."""
     steps = _STEPS.get(metric.name, MetricSteps())
     if not warehouse.is_duckdb:
         frame = _plain_numbers(frame)
@@ -163,17 +164,19 @@ def _finish(warehouse: Warehouse, metric: Metric, frame: pd.DataFrame, binds: di
         frame = apply_disclosure(frame, spec, warehouse.settings.disclosure, recompute=recompute)
         if steps.after_disclosure:
             frame = steps.after_disclosure(frame, binds)
-        frame = _beside_its_areas(warehouse, metric, frame, binds, exact)
+        frame = _beside_its_areas(warehouse, metric, frame, binds, exact, siblings)
     frame.attrs["disclosure"] = spec
     frame.attrs["suppressed"] = suppress
     return frame
 
 
 def _beside_its_areas(warehouse: Warehouse, metric: Metric, frame: pd.DataFrame, binds: dict,
-                      truth: pd.DataFrame) -> pd.DataFrame:
-    """An ICB's answer with any count hidden that its areas' answers would pin beside it
-    (pathway.disclosure_hierarchy); the areas' answers are worked out once per data version."""
-    from pathway.disclosure_hierarchy import hide_pinned_icb_cells
+                      truth: pd.DataFrame, siblings: bool = True) -> pd.DataFrame:
+    """An ICB's answer with any count hidden that its areas' answers would pin beside it, then
+    (unless siblings=False) any more that the metrics showing one of its counts would pin
+    (catalogue.SAME_COUNTS; pathway.disclosure_hierarchy). Areas' answers and one-metric ICB
+    answers are worked out once per data version."""
+    from pathway.disclosure_hierarchy import Sibling, hide_pinned_icb_cells
 
     area, spec = binds.get("area"), metric.disclosure_for(binds)
     if area in (None, "all") or "area_code" not in frame.columns or not spec.counts:
@@ -184,20 +187,77 @@ def _beside_its_areas(warehouse: Warehouse, metric: Metric, frame: pd.DataFrame,
     if not members:
         return frame  # one area: its row is the all-areas answer's own
     version = ensure_journey(warehouse)
+    policy = warehouse.settings.disclosure
+    shown, exact = _areas_answers(warehouse, metric, binds, version)
+    mine = shown["area_code"].isin(members).to_numpy()
+    frame = hide_pinned_icb_cells(metric.name, frame, truth, shown[mine], exact[mine], spec, policy)
+    answers.PER_VERSION.get(warehouse, version, ("one-metric ICB answer", metric.name,
+                                                 answers.params_key(binds, policy)), lambda: (frame.copy(), truth))
+    if not siblings:
+        return frame
+    beside = []
+    for name in _siblings_of(metric, frame):
+        other = catalogue.METRICS[name]
+        other_binds = _sibling_binds(warehouse, metric, other, binds)
+        other_shown, other_exact = _areas_answers(warehouse, other, other_binds, version)
+        icb_shown, icb_exact = answers.PER_VERSION.get(
+            warehouse, version, ("one-metric ICB answer", name, answers.params_key(other_binds, policy)),
+            lambda: _one_metric_icb_answer(warehouse, other, other_binds))
+        theirs = other_shown["area_code"].isin(members).to_numpy()
+        beside.append(Sibling(name, other_shown[theirs], other_exact[theirs], icb_shown, icb_exact,
+                              other.disclosure_for(other_binds)))
+    if not beside:
+        return frame
+    return hide_pinned_icb_cells(metric.name, frame, truth, shown[mine], exact[mine], spec, policy,
+                                 tuple(beside))
+
+
+def _areas_answers(warehouse: Warehouse, metric: Metric, binds: dict,
+                   version: answers.DataVersion) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """A metric's answer for all areas, shown and exact, once per data version."""
     whole = {**binds, "area": "all"}
 
-    def areas_answers() -> tuple[pd.DataFrame, pd.DataFrame]:
+    def both() -> tuple[pd.DataFrame, pd.DataFrame]:
         with warehouse.connect() as conn:
             rows = _sql_rows(warehouse, metric, whole, conn)
         return (_finish(warehouse, metric, _sql_frame(*rows), whole, suppress=True),
                 _finish(warehouse, metric, _sql_frame(*rows), whole, suppress=False))
 
-    shown, exact = answers.PER_VERSION.get(
-        warehouse, version, ("all areas shown and exact", metric.name,
-                             answers.params_key(whole, warehouse.settings.disclosure)), areas_answers)
-    mine = shown["area_code"].isin(members).to_numpy()
-    return hide_pinned_icb_cells(metric.name, frame, truth, shown[mine], exact[mine], spec,
-                                 warehouse.settings.disclosure)
+    return answers.PER_VERSION.get(warehouse, version, (
+        "all areas shown and exact", metric.name, answers.params_key(whole, warehouse.settings.disclosure)), both)
+
+
+def _siblings_of(metric: Metric, frame: pd.DataFrame) -> list[str]:
+    """The other metrics showing one of the counts of this answer (catalogue.SAME_COUNTS), in
+    catalogue order; a group whose column the answer lacks is skipped."""
+    found = set()
+    for group in catalogue.same_counts_of(metric.name):
+        if any(m == metric.name and c in frame.columns for m, c in group.columns):
+            found |= {m for m, _ in group.columns if m != metric.name}
+    return [name for name in catalogue.METRICS if name in found]
+
+
+def _sibling_binds(warehouse: Warehouse, metric: Metric, other: Metric, binds: dict) -> dict:
+    """The bound parameters of `other` run as `metric` was: only the parameters it takes, with
+    the values `metric` resolved them to."""
+    mine = {p.name: p for p in metric.parameters}
+    params = {p.name: binds.get(mine[p.name].bind) for p in other.parameters
+              if p.name in mine and binds.get(mine[p.name].bind) is not None}
+    other_binds = resolve_parameters(warehouse, other, params)
+    steps = _STEPS.get(other.name, MetricSteps())
+    if steps.prepare:
+        with warehouse.connect() as conn:
+            steps.prepare(warehouse, other_binds, params, conn)
+    _disclosure_binds(warehouse, other_binds, suppress=True)
+    return other_binds
+
+
+def _one_metric_icb_answer(warehouse: Warehouse, metric: Metric, binds: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """A metric's ICB answer as the one-metric guard leaves it, and its exact answer."""
+    with warehouse.connect() as conn:
+        rows = _sql_rows(warehouse, metric, binds, conn)
+    exact = _finish(warehouse, metric, _sql_frame(*rows), binds, suppress=False)
+    return _finish(warehouse, metric, _sql_frame(*rows), binds, suppress=True, siblings=False), exact
 
 
 def first_request_answers(warehouse: Warehouse, name: str, requests: list[dict], done: set,

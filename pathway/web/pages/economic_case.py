@@ -295,14 +295,18 @@ def economic_results(filters: dict, target, effect, price_year, need=None, targe
             assumptions_block(params, stored)]
 
 
-def sensitivity_card(frame: pd.DataFrame, changes: economics.Changes) -> html.Section:
-    """One-way sensitivity (tornado) of the public-sector return, and the break-even effect."""
+def sensitivity_variations(frame: pd.DataFrame) -> list[economics.Variation]:
+    """The assumptions the sensitivity moves, for an evaluated frame (its cost price year and effect)
+    and the reference ranges (the disclosure attack works the same returns out from them)."""
     deflators = reference_table("deflators")
     years = dict(zip(deflators.get("price_year", []), deflators.get("index_value", [])))
     cost_year = frame["cost_price_year"].dropna().iloc[0] if frame["cost_price_year"].notna().any() else None
-    base_effect = float(frame["effect"].iloc[0])
-    found = economics.variations(_parameters(), years, cost_year, base_effect)
-    table = economics.tornado(frame, found, "roi_public", changes)
+    return economics.variations(_parameters(), years, cost_year, float(frame["effect"].iloc[0]))
+
+
+def sensitivity_card(frame: pd.DataFrame, changes: economics.Changes) -> html.Section:
+    """One-way sensitivity (tornado) of the public-sector return, and the break-even effect."""
+    table = economics.tornado(frame, sensitivity_variations(frame), "roi_public", changes)
     base = float(table["base"].iloc[0]) if len(table) else math.nan
     if math.isnan(base):
         return figure_card("economic-sensitivity", "How sure is the return? One assumption at a time", figure=None,

@@ -74,8 +74,17 @@ class DataVersion:
         return f"load {self.latest_load}; journey after load {self.built_after} at {built}"
 
 
+# _VERSION as SQL text per dialect, its constants written in: executed as an expression, its IN
+# list is expanded into the SQL again on every call (a third of this round trip, made per request)
+_VERSION_SQL: dict[str, str] = {}
+
+
 def read_version(conn: Connection) -> DataVersion:
-    latest, built_after, built_at, latest_journey = conn.execute(_VERSION).one()
+    sql = _VERSION_SQL.get(conn.dialect.name)
+    if sql is None:
+        sql = _VERSION_SQL[conn.dialect.name] = str(
+            _VERSION.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}))
+    latest, built_after, built_at, latest_journey = conn.exec_driver_sql(sql).one()
     return DataVersion(int(latest or 0), None if built_after is None else int(built_after), built_at,
                        int(latest_journey or 0))
 
@@ -164,13 +173,16 @@ def _stored_keys(warehouse, conn: Connection, version: DataVersion) -> set[tuple
                             .where(metric_answers.c.data_version == version.key)).all()
         return {(r[0], r[1]) for r in rows}
 
-    keys = _STORE.get(warehouse, version, "keys", read)
-    if keys is not None and (_COMPLETE, "") not in keys:
-        # A precompute may still be writing this version's answers (another process): look again.
-        keys = read()
-        _STORE.forget(warehouse)
-        _STORE.get(warehouse, version, "keys", lambda: keys)
-    return keys
+    return _STORE.get(warehouse, version, "keys", read)
+
+
+# One answer and the marker of a complete set, in one look-up by primary key: while a precompute
+# may still be writing (another process), each request asks for its own answer, not every key.
+_ONE_ANSWER = sa.select(metric_answers.c.metric, metric_answers.c.payload).where(
+    metric_answers.c.data_version == sa.bindparam("version"),
+    sa.or_(sa.and_(metric_answers.c.metric == sa.bindparam("metric"),
+                   metric_answers.c.params_key == sa.bindparam("key")),
+           sa.and_(metric_answers.c.metric == _COMPLETE, metric_answers.c.params_key == "")))
 
 
 def stored_answer(warehouse, conn: Connection, version: DataVersion, metric: str,
@@ -178,11 +190,19 @@ def stored_answer(warehouse, conn: Connection, version: DataVersion, metric: str
     """The stored (suppressed) answer for these binds and this data version, if precompute made one."""
     key = params_key(binds, warehouse.settings.disclosure)
     keys = _stored_keys(warehouse, conn, version)
-    if not keys or (metric, key) not in keys:
+    if keys is None:
         return None
-    payload = conn.execute(sa.select(metric_answers.c.payload).where(
-        metric_answers.c.data_version == version.key, metric_answers.c.metric == metric,
-        metric_answers.c.params_key == key)).scalar()
+    if (_COMPLETE, "") in keys:
+        if (metric, key) not in keys:
+            return None
+        payload = conn.execute(sa.select(metric_answers.c.payload).where(
+            metric_answers.c.data_version == version.key, metric_answers.c.metric == metric,
+            metric_answers.c.params_key == key)).scalar()
+        return None if payload is None else from_payload(payload)
+    found = dict(conn.execute(_ONE_ANSWER, {"version": version.key, "metric": metric, "key": key}).all())
+    if _COMPLETE in found:
+        _STORE.forget(warehouse)  # finished since it was read: every key once more, then no look-ups
+    payload = found.get(metric)
     return None if payload is None else from_payload(payload)
 
 

@@ -34,6 +34,7 @@ import numpy as np
 import pandas as pd
 
 from pathway.settings import DisclosurePolicy
+from pathway.statistics import numbers_of
 
 SUPPRESSED_MARK = "*"
 
@@ -266,7 +267,8 @@ def apply_disclosure(frame: pd.DataFrame, spec: DisclosureSpec,
         for column in rule.counts:
             gone[hidden_rows.get(column, [])] = True
         for column in rule.columns:
-            out[column] = pd.to_numeric(out[column], errors="coerce").mask(gone)
+            if gone.any() or not _numpy_numbers(out[column]):
+                out[column] = pd.to_numeric(out[column], errors="coerce").mask(gone)
 
     _disclose_percentages(out, table, spec, policy, values, shown)
     for rule in spec.from_counts:
@@ -371,7 +373,7 @@ def _disclose_percentages(out: pd.DataFrame, table: pd.DataFrame, spec: Disclosu
         # demo): there they are always worked out from the shown counts, which moves them by
         # at most half a point (0.125 of a point from 4,000, where one decimal is shown).
         from_shown = d_shown >= FROM_SHOWN_COUNTS_FROM
-        raw = {c: pd.to_numeric(out[c], errors="coerce").to_numpy(dtype=float) for c in p.columns}
+        raw = {c: numbers_of(out[c]) for c in p.columns}
         with np.errstate(divide="ignore", invalid="ignore"):
             pct_shown_counts = np.where(d_shown > 0, 100 * n_shown / d_shown, np.nan)
         low_shown, high_shown = wilson_interval(np.nan_to_num(np.minimum(n_shown, d_shown)),
@@ -403,7 +405,7 @@ def _disclose_percentages(out: pd.DataFrame, table: pd.DataFrame, spec: Disclosu
         for p in together:
             _, from_counts, _ = chosen[p.pct]
             for c in p.columns:
-                column = pd.to_numeric(out[c], errors="coerce").to_numpy(dtype=float).copy()
+                column = numbers_of(out[c]).copy()
                 column[rows] = np.round(from_counts[c][rows], 6)
                 out[c] = column
 
@@ -413,9 +415,12 @@ def _pinned_together(spec: DisclosureSpec, policy: DisclosurePolicy, values: dic
     """(rows, proportions) where two or more percentages of a row over one denominator, as they
     are now printed, leave together one value for a true count they each leave open. A
     percentage printed as the shown counts' own (of_counts: pct column -> the figures from the
-    shown counts) is left out, as an attacker must leave it: it may say nothing of the true ones."""
-    from pathway.disclosure_audit import Shown, count_domain, percentage_candidates
+    shown counts) is left out, as an attacker must leave it: it may say nothing of the true ones.
 
+    Worked out for every row at once (row by row it took seconds on a national all-areas table)."""
+    from pathway.disclosure_audit import count_domains, percentage_pairs
+
+    secondary = bool(spec.additive)
     found = []
     by_denominator: dict[str, list[Proportion]] = {}
     for p in spec.proportions:
@@ -424,43 +429,70 @@ def _pinned_together(spec: DisclosureSpec, policy: DisclosurePolicy, values: dic
         if len(together) < 2:
             continue
         d_shown, d_true = shown[denominator], values[denominator]
+        n_rows = len(d_shown)
         step = percent_step(d_shown)
-        d_domains = [count_domain(v, policy, secondary=bool(spec.additive)) for v in d_shown]
-        candidates = []
+        d_domains = count_domains(d_shown, policy, secondary=secondary)
+        # Per percentage: the rows an attacker reads it in (printed, and not as the shown
+        # counts' own), and the distinct (row, denominator) pairs it allows there.
+        figures, n_domains, read, row_d = [], [], [], []
         for p in together:
-            pct = pd.to_numeric(out[p.pct], errors="coerce").to_numpy(dtype=float)
-            bounds = [pd.to_numeric(out[c], errors="coerce").to_numpy(dtype=float) for c in p.intervals]
-            cells = lambda v: [Shown(False, float(x), float(s)) if not np.isnan(x) else Shown(True)  # noqa: E731
-                               for x, s in zip(v, step)]
-            n_domains = [count_domain(v, policy, secondary=bool(spec.additive)) for v in shown[p.numerator]]
+            printed = {c: numbers_of(out[c]) for c in p.columns}
+            domains = count_domains(shown[p.numerator], policy, secondary=secondary)
             # (each row its own group: rows are joined here by proportion, not by area)
-            candidates.append((p, percentage_candidates(n_domains, d_domains, cells(pct),
-                                                        [cells(b) for b in bounds], list(range(len(pct))))))
-        rows = np.zeros(len(d_shown), dtype=bool)
-        for i in range(len(d_shown)):
-            sets = [(p, f[i]) for p, f in candidates if f[i] is not None and not all(
-                np.isclose(pd.to_numeric(out[c], errors="coerce").iloc[i], of_counts[p.pct][c][i],
-                           equal_nan=True) for c in p.columns)]
-            if len(sets) < 2:
-                continue
-            common = set.intersection(*(set(ds) for _, (ns, ds) in sets))
-            if len(common) == 1 and next(iter(common)) == d_true[i] and d_shown[i] != d_true[i]:
-                rows[i] = True
-            elif common and any(len(ds) > len(common) for _, (ns, ds) in sets):
-                # fewer denominators may leave one numerator: each percentage over those alone
-                for p, _ in sets:
-                    pct = pd.to_numeric(out[p.pct], errors="coerce").to_numpy(dtype=float)[i]
-                    bounds = [pd.to_numeric(out[c], errors="coerce").to_numpy(dtype=float)[i]
-                              for c in p.intervals]
-                    one = lambda x: [Shown(False, float(x), float(step[i])) if not np.isnan(x) else Shown(True)]  # noqa: E731
-                    n_domain = count_domain(shown[p.numerator][i], policy, secondary=bool(spec.additive))
-                    ns = set()
-                    for d in common:
-                        f = percentage_candidates([n_domain], [(d, d)], one(pct), [one(b) for b in bounds], [0])[0]
-                        ns |= f[0] if f is not None else set()
-                    n_true = values[p.numerator][i]
-                    if ns == {n_true} and shown[p.numerator][i] != n_true:
-                        rows[i] = True
+            tried, row, _, ds = percentage_pairs(domains, d_domains, (printed[p.pct], step),
+                                                 [(printed[c], step) for c in p.intervals], np.arange(n_rows))
+            own = np.logical_and.reduce([np.isclose(printed[c], of_counts[p.pct][c], equal_nan=True)
+                                         for c in p.columns])
+            readable = np.zeros(n_rows, dtype=bool)
+            readable[tried] = True
+            readable &= ~own
+            keep = readable[row]
+            row, ds = row[keep], ds[keep]
+            # the pairs come by row, then denominator: the first of each run is a distinct pair
+            distinct = np.r_[True, (row[1:] != row[:-1]) | (ds[1:] != ds[:-1])] if len(row) else keep[:0]
+            figures.append(printed)
+            n_domains.append(domains)
+            read.append(readable)
+            row_d.append((row[distinct], ds[distinct]))
+        readers = np.sum(read, axis=0)
+        # the denominators every percentage read in a row allows: those all of them hold
+        rows_all = np.concatenate([r for r, _ in row_d])
+        ds_all = np.concatenate([d for _, d in row_d])
+        order = np.lexsort((ds_all, rows_all))
+        rows_all, ds_all = rows_all[order], ds_all[order]
+        starts = np.flatnonzero(np.r_[True, (rows_all[1:] != rows_all[:-1]) | (ds_all[1:] != ds_all[:-1])]) \
+            if len(rows_all) else np.zeros(0, dtype=int)
+        holders = np.diff(np.r_[starts, len(rows_all)])
+        common = holders == readers[rows_all[starts]]
+        common_rows, common_ds = rows_all[starts][common], ds_all[starts][common]
+        n_common = np.bincount(common_rows, minlength=n_rows)
+        one_d = np.full(n_rows, np.nan)
+        one_d[common_rows] = common_ds  # read only where a row has exactly one
+        together_read = readers >= 2
+        rows = together_read & (n_common == 1) & (one_d == d_true) & (d_shown != d_true)
+        # fewer denominators may leave one numerator: each percentage over those alone
+        wider = np.zeros(n_rows, dtype=bool)
+        for readable, (r, _) in zip(read, row_d):
+            wider |= readable & (np.bincount(r, minlength=n_rows) > n_common)
+        again = together_read & ~rows & (n_common > 0) & wider
+        if again.any():
+            asked = again[common_rows]
+            at, d_at = common_rows[asked], common_ds[asked].astype(np.int64)
+            for p, printed, domains, readable in zip(together, figures, n_domains, read):
+                mine = readable[at]
+                at_p, d_p = at[mine], d_at[mine]
+                _, entry, ns, _ = percentage_pairs(
+                    domains[at_p], np.column_stack([d_p, d_p]), (printed[p.pct][at_p], step[at_p]),
+                    [(printed[c][at_p], step[at_p]) for c in p.intervals], np.arange(len(at_p)))
+                if not len(entry):
+                    continue
+                by_row = at_p[entry]
+                low = np.full(n_rows, np.inf)
+                high = np.full(n_rows, -np.inf)
+                np.minimum.at(low, by_row, ns)
+                np.maximum.at(high, by_row, ns)
+                n_true, n_shown = values[p.numerator], shown[p.numerator]
+                rows |= again & (low == high) & (low == n_true) & (n_shown != n_true)
         if rows.any():
             found.append((rows, together))
     return found
@@ -740,9 +772,14 @@ def _check_columns(frame: pd.DataFrame, spec: DisclosureSpec) -> None:
                               f"its disclosure spec; it has {', '.join(map(str, frame.columns))}")
 
 
+def _numpy_numbers(column: pd.Series) -> bool:
+    """Numbers already (what pd.to_numeric gives back unchanged)."""
+    return isinstance(column.dtype, np.dtype) and column.dtype.kind in "fiub"
+
+
 def _counts_of(table: pd.DataFrame, column: str, labels: pd.Index) -> np.ndarray:
     raw = table[column]
-    numbers = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    numbers = numbers_of(raw)
     bad = (raw.notna().to_numpy() & np.isnan(numbers)) | (numbers < 0) | \
         (~np.isnan(numbers) & (numbers != np.round(numbers)))
     if bad.any():

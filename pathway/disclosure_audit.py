@@ -551,6 +551,14 @@ def percentage_candidates(n_domains, d_domains, pct_cells, bound_cells, groups):
     return found
 
 
+def percentage_pairs(n_domains: np.ndarray, d_domains: np.ndarray, pct, bounds, groups):
+    """percentage_candidates on arrays: pct and each of bounds a (values, steps) pair of arrays
+    (NaN: not printed), domains (low, high) rows; gives (the rows tried, and the row, numerator
+    and denominator of each pair they allow, by row, then denominator, then numerator)."""
+    return _candidates(np.asarray(n_domains, dtype=np.int64).reshape(-1, 2),
+                       np.asarray(d_domains, dtype=np.int64).reshape(-1, 2), pct, bounds, groups)
+
+
 def _allows(value: np.ndarray, step: np.ndarray, x: np.ndarray) -> np.ndarray:
     """Shown.allows_all with each candidate's own shown value and step (NaN: nothing shown)."""
     with np.errstate(invalid="ignore"):

@@ -120,9 +120,13 @@ def evaluate(frame: pd.DataFrame, changes: Changes | None = None) -> pd.DataFram
         "roi_society": roi_society, "roi_public": roi_public,
         "roi": roi_society,  # the contract's v1 column: the societal return
     })
-    for column, values in figures.items():
-        out[column] = values
-    return out
+    # one new frame, not a column at a time: each assignment rebuilt pandas' blocks (most of
+    # evaluate's time on one area's rows)
+    columns = {column: out[column] for column in out.columns}
+    columns.update(figures)
+    result = pd.DataFrame(columns, index=out.index)
+    result.attrs = dict(out.attrs)
+    return result
 
 
 def _with_changes(frame: pd.DataFrame, changes: Changes) -> pd.DataFrame:

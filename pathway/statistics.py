@@ -34,8 +34,20 @@ def _z(confidence: float) -> float:
 
 
 def _floats(values) -> np.ndarray:
+    # numbers in a numpy array already (every call from run_metric): no pandas round trip
+    if isinstance(values, (np.ndarray, pd.Series)) and isinstance(values.dtype, np.dtype) \
+            and values.dtype.kind in "fiub":
+        return np.atleast_1d(np.asarray(values, dtype=float))
     return np.asarray(pd.to_numeric(pd.Series(np.atleast_1d(values)), errors="coerce"),
                       dtype=float)
+
+
+def numbers_of(column: pd.Series) -> np.ndarray:
+    """A column as a float array, what is no number (text, <NA>) as NaN; a column of numpy numbers
+    without pandas' conversion, which costs more than the arithmetic on a small answer."""
+    if isinstance(column.dtype, np.dtype) and column.dtype.kind in "fiub":
+        return column.to_numpy(dtype=float)
+    return pd.to_numeric(column, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
 
 
 def _like(template, values: np.ndarray):

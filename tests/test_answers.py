@@ -131,6 +131,44 @@ def test_a_precompute_stopped_part_way_leaves_live_answers_and_resumes(warehouse
     assert summary.complete and summary.answers == len(requests) - sum(kept)
 
 
+def test_an_answer_written_after_the_keys_were_read_is_found(warehouse):
+    # another process still precomputing: this one read the keys before births for all areas
+    # and the marker of a complete set were written
+    answers.precompute(warehouse)
+    version_key = warehouse.query("select distinct data_version from metric_answers").iloc[0, 0]
+    where = "data_version = :v and metric = :m and params_key = :k"
+    births = warehouse.query("select metric, params_key from metric_answers where metric = 'births' "
+                             "order by params_key").iloc[0]
+    row = {"v": version_key, "m": "births", "k": births["params_key"]}
+    with warehouse.begin() as conn:
+        payload = conn.execute(sa.text(f"select payload from metric_answers where {where}"), row).scalar()
+        conn.execute(sa.text(f"delete from metric_answers where {where}"), row)
+        conn.execute(sa.text(f"delete from metric_answers where {where}"),
+                     {"v": version_key, "m": answers._COMPLETE, "k": ""})
+    answers._STORE.forget(warehouse)
+    params = next(p for name, p in first_requests(warehouse)
+                  if name == "births" and answers.params_key(_binds(warehouse, "births", p),
+                                                             warehouse.settings.disclosure) == births["params_key"])
+    assert stored(warehouse, "births", params) is None
+    with warehouse.begin() as conn:
+        conn.execute(sa.text("insert into metric_answers (data_version, metric, params_key, payload) "
+                             "values (:v, :m, :k, :p)"), {**row, "p": payload})
+    assert stored(warehouse, "births", params) is not None
+    with warehouse.begin() as conn:
+        conn.execute(sa.text("insert into metric_answers (data_version, metric, params_key, payload) "
+                             "values (:v, :m, '', :p)"), {"v": version_key, "m": answers._COMPLETE, "p": b""})
+    pd.testing.assert_frame_equal(stored(warehouse, "births", params), live(warehouse, "births", params),
+                                  check_exact=False, rtol=1e-9)
+
+
+def _binds(warehouse, name, params):
+    metric = metrics.catalogue.METRICS[name]
+    with warehouse.connect() as conn:
+        binds = metrics.resolve_parameters(warehouse, metric, params, conn=conn)
+    metrics._disclosure_binds(warehouse, binds, suppress=True)
+    return binds
+
+
 def test_a_time_limit_of_nothing_stores_nothing(warehouse):
     summary = answers.precompute(warehouse, seconds=0)
     assert not summary.complete and summary.answers == 0

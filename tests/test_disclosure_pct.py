@@ -139,6 +139,29 @@ def test_two_percentages_over_one_denominator_are_taken_together():
     assert attack_table(safe, truth, spec).recovered == []
 
 
+def test_the_one_denominator_two_percentages_share_pins_each_numerator():
+    # 25 referrals shown as 25 (23-27); 11 seen shown as 10 (8-12), 44%: 11/25 or 12/27; 12
+    # assessed shown as 10, 48%: 11/23 or 12/25. Together only 25 referrals (shown as it is, so
+    # nothing new), but over 25 alone 44% is 11 seen and 48% is 12 assessed.
+    spec = DisclosureSpec(counts=("referrals", "seen", "assessed"), labels=("area_code",),
+                          proportions=(Proportion("seen_pct", "seen", "referrals", intervals=()),
+                                       Proportion("assessed_pct", "assessed", "referrals", intervals=())))
+    truth = pd.DataFrame({"area_code": ["A"], "referrals": [25], "seen": [11], "assessed": [12],
+                          "seen_pct": [44.0], "assessed_pct": [48.0]})
+    leaky = pd.DataFrame({"area_code": ["A"], "referrals": ["25"], "seen": ["10"], "assessed": ["10"],
+                          "seen_pct": ["44"], "assessed_pct": ["48"]})
+    for alone in ("seen_pct", "assessed_pct"):
+        one = DisclosureSpec(counts=spec.counts, labels=spec.labels,
+                             proportions=tuple(p for p in spec.proportions if p.pct == alone))
+        assert attack_table(leaky, truth, one).recovered == []
+    found = {(r.column, r.true_value) for r in attack_table(leaky, truth, spec).recovered}
+    assert found == {("seen", 11), ("assessed", 12)}
+    # the defence works both out from the shown counts: 10/25 = 40%
+    safe = format_for_people(apply_disclosure(truth, spec), spec)
+    assert (safe.seen_pct[0], safe.assessed_pct[0]) == ("40", "40")
+    assert attack_table(safe, truth, spec).recovered == []
+
+
 def test_a_percentage_of_the_shown_counts_says_nothing_about_the_true_ones():
     # 10 of 40 shown, 25% with Wilson's 14 to 40 for 10/40: the policy prints this for 12 of 40
     # (30% would pin it), so the attacker cannot take 25% as the exact counts' percentage

@@ -74,9 +74,15 @@ def test_shared_data_folder_holds_the_area_lookups(shared_data):
     assert (shared_data / "area-lookups-england" / "SOURCE.md").is_file()
 
 
-def test_dash_app_renders_in_headless_chromium(dash_duo):
-    from dash import Dash, html
+def test_dash_app_renders_in_headless_chromium(dash_duo, monkeypatch):
+    from dash import Dash, _callback, html
 
+    # The first Dash app to serve takes every callback registered with dash.callback so far.
+    # Where an earlier test in this worker imported the dashboard's pages without serving them
+    # (pytest-xdist hands a worker any order of files), this toy app would take the dashboard's
+    # callbacks, fail on their missing components and leave the dashboard with none.
+    monkeypatch.setattr(_callback, "GLOBAL_CALLBACK_MAP", {})
+    monkeypatch.setattr(_callback, "GLOBAL_CALLBACK_LIST", [])
     app = Dash(__name__)
     app.layout = html.Div("Perinatal pathway", id="greeting")
     dash_duo.start_server(app)

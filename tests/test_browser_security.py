@@ -176,5 +176,8 @@ def test_a_page_whose_session_ends_goes_back_to_sign_in_at_its_next_callback(ser
     access.forget_accounts()
     Select(served.driver.find_element(By.XPATH, AREA_SELECT)).select_by_value(NORTHTOWN)
     served.wait_for_text_to_equal("h1", "Sign in", timeout=WAIT)
-    # Only the refused callback itself is in the console.
-    assert all("401" in entry["message"] for entry in served.get_logs())
+    # Only the refused callback is in the console: its 401 and, when the page is slow to leave
+    # (a busy machine), dash's renderer reporting that callback's failure ("dash_renderer ...
+    # Object"); no other error.
+    logs = served.get_logs()
+    assert all("401" in entry["message"] or "dash_renderer" in entry["message"] for entry in logs), logs

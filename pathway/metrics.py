@@ -631,14 +631,21 @@ def _service_gap_flags(frame: pd.DataFrame, binds: dict) -> pd.DataFrame:
     shortfall = np.nan_to_num(benchmark * cohort / 100 - reached + 1e-9, nan=0.0)
     out["unmet"] = np.floor(np.clip(shortfall, 0, None)).astype(int)
     ci_high = pd.to_numeric(out["ci_high"], errors="coerce").to_numpy(float)
+    out["flag"] = _gap_flags(out, cohort, reached, ci_high, yardstick)
+    return out
+
+
+def _gap_flags(frame: pd.DataFrame, cohort: np.ndarray, reached: np.ndarray, ci_high: np.ndarray,
+               benchmark: np.ndarray) -> np.ndarray:
+    """service_gaps' flag, first that applies: no_cohort, no_service, below_benchmark, ok."""
     # Every tier is expected in every stage, so a tier nobody reaches is a gap even where every area
     # shares it; a single service need not work in every stage, so by service a gap needs a benchmark.
-    by_tier = (out["service"] == "all").to_numpy() if "service" in out.columns else np.ones(len(out), bool)
-    out["flag"] = np.select(
-        # a hair of tolerance again: 100% reached has a Wilson upper limit of 99.99999..., not under 100
-        [cohort == 0, (reached == 0) & ((yardstick > 0) | by_tier), ci_high < yardstick - 1e-9],
-        ["no_cohort", "no_service", "below_benchmark"], default="ok")
-    return out
+    by_tier = (frame["service"] == "all").to_numpy() if "service" in frame.columns else np.ones(len(frame), bool)
+    with np.errstate(invalid="ignore"):
+        return np.select(
+            # a hair of tolerance: 100% reached has a Wilson upper limit of 99.99999..., not under 100
+            [cohort == 0, (reached == 0) & ((benchmark > 0) | by_tier), ci_high < benchmark - 1e-9],
+            ["no_cohort", "no_service", "below_benchmark"], default="ok")
 
 
 def _service_gaps_from_shown(frame: pd.DataFrame, binds: dict) -> pd.DataFrame:
@@ -656,11 +663,7 @@ def _service_gaps_from_shown(frame: pd.DataFrame, binds: dict) -> pd.DataFrame:
     births = np.nan_to_num(cohort, nan=0.0)
     _, high_if_hidden = statistics.wilson_interval(np.minimum(float(most_hidden), births), births)
     ci_high = np.where(np.isnan(reached), high_if_hidden, _numbers(out, "ci_high"))
-    by_tier = (out["service"] == "all").to_numpy() if "service" in out.columns else np.ones(len(out), bool)
-    with np.errstate(invalid="ignore"):
-        out["flag"] = np.select(
-            [cohort == 0, (reached == 0) & ((benchmark > 0) | by_tier), ci_high < benchmark - 1e-9],
-            ["no_cohort", "no_service", "below_benchmark"], default="ok")
+    out["flag"] = _gap_flags(out, cohort, reached, ci_high, benchmark)
     with np.errstate(invalid="ignore"):
         unmet = np.clip(benchmark * cohort / 100 - reached + 1e-9, 0, None)
     unmet = np.where(np.isnan(reached) | np.isnan(cohort), np.nan, np.floor(np.nan_to_num(unmet, nan=0.0)))
@@ -946,8 +949,7 @@ def _access_rate_from_shown(frame: pd.DataFrame, binds: dict) -> pd.DataFrame:
     """The rate per 100 births and its interval from the shown (rounded) counts: from the
     unrounded counts, 1.7 per 100 beside 20 of 1,300 shown gave back 22 women exactly."""
     out = frame.copy()
-    accessed = pd.to_numeric(out["accessed"], errors="coerce").to_numpy(dtype=float)
-    births = pd.to_numeric(out["live_births"], errors="coerce").to_numpy(dtype=float)
+    accessed, births = _numbers(out, "accessed"), _numbers(out, "live_births")
     with np.errstate(divide="ignore", invalid="ignore"):
         out["access_rate_per_100_births"] = np.where(births > 0, 100 * accessed / births, np.nan)
     out["rate_ci_low"], out["rate_ci_high"] = statistics.rate_interval(accessed, births, 100.0)

@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 
 from pathway.settings import DisclosurePolicy
-from pathway.statistics import numbers_of
+from pathway.statistics import is_numpy_numbers, numbers_of
 
 SUPPRESSED_MARK = "*"
 
@@ -267,7 +267,7 @@ def apply_disclosure(frame: pd.DataFrame, spec: DisclosureSpec,
         for column in rule.counts:
             gone[hidden_rows.get(column, [])] = True
         for column in rule.columns:
-            if gone.any() or not _numpy_numbers(out[column]):
+            if gone.any() or not is_numpy_numbers(out[column]):
                 out[column] = pd.to_numeric(out[column], errors="coerce").mask(gone)
 
     _disclose_percentages(out, table, spec, policy, values, shown)
@@ -288,8 +288,7 @@ def apply_disclosure(frame: pd.DataFrame, spec: DisclosureSpec,
         for column in rule.columns:
             if over:
                 step = percent_step(shown[over])
-                numbers = pd.to_numeric(out[column], errors="coerce").to_numpy(dtype=float)
-                out[column] = np.round(_round_half_up(numbers / step, 1) * step, 6)
+                out[column] = np.round(_round_half_up(numbers_of(out[column]) / step, 1) * step, 6)
             else:
                 out[column] = _to_unit(out[column], rule.unit)
     for rule in spec.derived:
@@ -530,16 +529,12 @@ def format_for_people(frame: pd.DataFrame, spec: DisclosureSpec, decimals: int =
             gone |= frame[column].isna().to_numpy()
         for column in rule.columns:
             numbers = pd.to_numeric(frame[column], errors="coerce").to_numpy(dtype=float)
-            if isinstance(rule, Proportion):
-                step = percent_step(pd.to_numeric(frame[rule.denominator], errors="coerce")
-                                    .to_numpy(dtype=float, na_value=np.nan))
-                places = np.where(step < 1, min(decimals, 1), 0)
+            # a percentage, or a rate per 100 shown as one: the precision its shown count allows
+            over = rule.denominator if isinstance(rule, Proportion) else getattr(rule, "precision_over", None)
+            if over:
+                places = np.where(percent_step(numbers_of(frame[over])) < 1, min(decimals, 1), 0)
             elif isinstance(rule, Derived):
                 places = np.full(len(frame), rule.decimals)
-            elif getattr(rule, "precision_over", None):
-                step = percent_step(pd.to_numeric(frame[rule.precision_over], errors="coerce")
-                                    .to_numpy(dtype=float, na_value=np.nan))
-                places = np.where(step < 1, min(decimals, 1), 0)
             else:
                 places = _unit_places(numbers, rule.unit)
             # Text, not floats: 83.3 must not print as 83.30000000000001.
@@ -770,11 +765,6 @@ def _check_columns(frame: pd.DataFrame, spec: DisclosureSpec) -> None:
     if missing:
         raise DisclosureError(f"the table has no column(s) {', '.join(map(repr, missing))} named in "
                               f"its disclosure spec; it has {', '.join(map(str, frame.columns))}")
-
-
-def _numpy_numbers(column: pd.Series) -> bool:
-    """Numbers already (what pd.to_numeric gives back unchanged)."""
-    return isinstance(column.dtype, np.dtype) and column.dtype.kind in "fiub"
 
 
 def _counts_of(table: pd.DataFrame, column: str, labels: pd.Index) -> np.ndarray:

@@ -42,10 +42,15 @@ def _floats(values) -> np.ndarray:
                       dtype=float)
 
 
+def is_numpy_numbers(column: pd.Series) -> bool:
+    """Numbers already (what pd.to_numeric gives back unchanged)."""
+    return isinstance(column.dtype, np.dtype) and column.dtype.kind in "fiub"
+
+
 def numbers_of(column: pd.Series) -> np.ndarray:
     """A column as a float array, what is no number (text, <NA>) as NaN; a column of numpy numbers
     without pandas' conversion, which costs more than the arithmetic on a small answer."""
-    if isinstance(column.dtype, np.dtype) and column.dtype.kind in "fiub":
+    if is_numpy_numbers(column):
         return column.to_numpy(dtype=float)
     return pd.to_numeric(column, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
 

@@ -117,12 +117,17 @@ def test_the_attack_catches_a_leak_the_defence_misses_when_its_routine_is_broken
     assert {(r.column, r.true_value, r.attack) for r in found} == {("reached", 12, "percentage x denominator")}
 
 
+# seen and assessed in time, each a percentage of one row's referrals
+SEEN_AND_ASSESSED = DisclosureSpec(
+    counts=("referrals", "seen", "assessed"), labels=("area_code",),
+    proportions=(Proportion("seen_pct", "seen", "referrals", intervals=()),
+                 Proportion("assessed_pct", "assessed", "referrals", intervals=())))
+
+
 def test_two_percentages_over_one_denominator_are_taken_together():
     # 31 referrals shown as 30 (28-32); 9 seen in time shown as 10, 29%: 8/28 or 9/31; 14 assessed
     # in time shown as 15, 45%: 13/29 or 14/31. Each alone leaves two; together only 31.
-    spec = DisclosureSpec(counts=("referrals", "seen", "assessed"), labels=("area_code",),
-                          proportions=(Proportion("seen_pct", "seen", "referrals", intervals=()),
-                                       Proportion("assessed_pct", "assessed", "referrals", intervals=())))
+    spec = SEEN_AND_ASSESSED
     truth = pd.DataFrame({"area_code": ["A"], "referrals": [31], "seen": [9], "assessed": [14],
                           "seen_pct": [100 * 9 / 31], "assessed_pct": [100 * 14 / 31]})
     leaky = pd.DataFrame({"area_code": ["A"], "referrals": ["30"], "seen": ["10"], "assessed": ["15"],
@@ -143,9 +148,7 @@ def test_the_one_denominator_two_percentages_share_pins_each_numerator():
     # 25 referrals shown as 25 (23-27); 11 seen shown as 10 (8-12), 44%: 11/25 or 12/27; 12
     # assessed shown as 10, 48%: 11/23 or 12/25. Together only 25 referrals (shown as it is, so
     # nothing new), but over 25 alone 44% is 11 seen and 48% is 12 assessed.
-    spec = DisclosureSpec(counts=("referrals", "seen", "assessed"), labels=("area_code",),
-                          proportions=(Proportion("seen_pct", "seen", "referrals", intervals=()),
-                                       Proportion("assessed_pct", "assessed", "referrals", intervals=())))
+    spec = SEEN_AND_ASSESSED
     truth = pd.DataFrame({"area_code": ["A"], "referrals": [25], "seen": [11], "assessed": [12],
                           "seen_pct": [44.0], "assessed_pct": [48.0]})
     leaky = pd.DataFrame({"area_code": ["A"], "referrals": ["25"], "seen": ["10"], "assessed": ["10"],

@@ -144,14 +144,41 @@ def test_quoted_line_breaks_load_and_lines_stay_physical(tmp_path):
         ("A1", "line one\nline two"), ("A2", None), ("A4", 'say "hi"')]
 
 
-def test_a_quoted_line_break_is_found_across_chunk_boundaries():
-    from pathway.ingest.reading import _quoted_line_break
+def _quoted_line_break(chunk: bytes, parity: int) -> tuple[bool, int]:
+    import numpy as np
+    from pathway.ingest import reading
 
+    data = np.frombuffer(chunk, dtype=np.uint8)
+    return reading._quoted_line_break(data, np.flatnonzero(data == ord("\n")), parity)
+
+
+def test_a_quoted_line_break_is_found_across_chunk_boundaries():
     assert _quoted_line_break(b'"a","say ""hi"""\nb,c\n', 0) == (False, 0)   # 6 quotes: closed
     assert _quoted_line_break(b'a,"x', 0) == (False, 1)        # a quote opens before the cut
     assert _quoted_line_break(b'y\nz",b\n', 1) == (True, 0)    # ... and its field breaks a line
     assert _quoted_line_break(b'y",b\n', 1) == (False, 0)       # ... or closes on the same line
     assert _quoted_line_break(b'', 1) == (False, 1)
+
+
+@pytest.mark.parametrize("text, blank", [
+    (b"a,b\n1,2\n3,4\n", False),
+    (b"a,b\r\n1,2\r\n3,4\r\n", False),
+    (b"a,b\n1,2\n\n3,4\n", True),
+    (b"a,b\r\n1,2\r\n\r\n3,4\r\n", True),
+    (b"a,b\n1,\"2\n\n\"\n", False),    # inside quotes: a record's text, read by the csv module
+])
+def test_blank_lines_and_quoted_breaks_are_found_wherever_the_chunks_are_cut(tmp_path, monkeypatch, text, blank):
+    from pathway.ingest import reading
+
+    path = tmp_path / "activity.csv"
+    path.write_bytes(text)
+    quoted = b'"' in text
+    for size in range(1, len(text) + 1):   # every cut, the line breaks' own included
+        monkeypatch.setattr(reading, "_CHUNK_BYTES", size)
+        source = reading.inspect_file(path, "activity.csv", sheet=None, workdir=tmp_path)
+        assert source.quoted_newlines is quoted, size
+        assert (source.readable_path is not None) is (blank and not quoted), size
+        reading.remove_temp_files(source)
 
 
 def test_quoted_line_breaks_in_windows_1252_with_semicolons(tmp_path):

@@ -33,7 +33,7 @@ EXCEL_EPOCH = dt.date(1899, 12, 30)
 UK_TIME_ZONE = "Europe/London"
 _CHUNK_BYTES = 8 << 20
 _CSV_BATCH_ROWS = 50_000
-_QUOTE, _NEWLINE = ord('"'), ord("\n")
+_QUOTE, _NEWLINE, _RETURN = ord('"'), ord("\n"), ord("\r")
 _XLSX_CHUNK_ROWS = 50_000
 _NUL_STAND_IN = "\ue000"
 
@@ -103,18 +103,22 @@ def _inspect_csv(path: Path, display_name: str, workdir: Path,
             size += len(chunk)
             if len(first) < 65536:
                 first += chunk[:65536]
+            data = np.frombuffer(chunk, dtype=np.uint8)
+            newlines = np.flatnonzero(data == _NEWLINE)
             if not quoted_newline and (quote_parity or b'"' in chunk):
-                quoted_newline, quote_parity = _quoted_line_break(chunk, quote_parity)
-            if is_utf8:
+                quoted_newline, quote_parity = _quoted_line_break(data, newlines, quote_parity)
+            # ASCII is UTF-8; only other chunks need decoding (a character cut at a chunk's
+            # end leaves the decoder waiting, and the next chunk then is not ASCII)
+            if is_utf8 and not chunk.isascii():
                 try:
                     utf8.decode(chunk)
                 except UnicodeDecodeError:
                     is_utf8 = False
             # A blank line in the middle would shift DuckDB's row numbers off the file's lines.
-            window = tail + chunk
-            if b"\n\n" in window or b"\n\r\n" in window:
-                has_blank_lines = True
-            tail = chunk[-2:]
+            if not has_blank_lines:
+                has_blank_lines = _blank_line(data, newlines) or \
+                    b"\n\n" in tail + chunk[:2] or b"\n\r\n" in tail + chunk[:2]
+            tail = (tail + chunk)[-2:]
         if quote_parity:
             quoted_newline = True   # a last line's unclosed quote: the csv module says so
         if is_utf8:
@@ -153,18 +157,24 @@ def _inspect_csv(path: Path, display_name: str, workdir: Path,
     return source
 
 
-def _quoted_line_break(chunk: bytes, parity: int) -> tuple[bool, int]:
-    """Whether a line break in this chunk lies inside a quoted field, and the quote parity
-    at its end (odd: a quoted field is open), given the parity at its start.
+def _quoted_line_break(data: np.ndarray, newlines: np.ndarray, parity: int) -> tuple[bool, int]:
+    """Whether a line break in this chunk (its bytes, and the positions of its line breaks)
+    lies inside a quoted field, and the quote parity at its end (odd: a quoted field is open),
+    given the parity at its start.
 
     RFC 4180 lets a quoted field hold line breaks; DuckDB's parallel reader cannot count
-    physical lines across them. A running count of double quotes is odd exactly inside a
-    quoted field (a doubled quote adds two), so counting is enough: numpy does it at memory
-    speed (8-bit counts wrap, parity survives)."""
-    data = np.frombuffer(chunk, dtype=np.uint8)
-    counts = np.cumsum(data == _QUOTE, dtype=np.uint8)
-    inside = (counts[data == _NEWLINE] + parity) & 1
-    return bool(inside.any()), int(counts[-1] + parity) & 1 if len(counts) else parity
+    physical lines across them. The number of double quotes before a point is odd exactly
+    inside a quoted field (a doubled quote adds two), so counting is enough: numpy finds
+    the quotes and counts those before each line break."""
+    quotes = np.flatnonzero(data == _QUOTE)
+    inside = (np.searchsorted(quotes, newlines) + parity) & 1
+    return bool(inside.any()), (len(quotes) + parity) & 1
+
+
+def _blank_line(data: np.ndarray, newlines: np.ndarray) -> bool:
+    """Two line breaks in this chunk with nothing, or only a carriage return, between them."""
+    gaps = np.diff(newlines)
+    return bool((gaps == 1).any()) or bool(((gaps == 2) & (data[newlines[:-1] + 1] == _RETURN)).any())
 
 
 def _rewrite_as_utf8(path: Path, display_name: str, codec: str, delimiter: str,

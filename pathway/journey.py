@@ -22,14 +22,16 @@ from pathway.schema import (REFERENCE_TABLES, journey_pending, journey_pending_l
                             journey_state, load_log)
 
 # What refresh builds, for checks and for the data-quality page.
-DERIVED_TABLES = ("events", "journey", "journey_reach_by_service", "journey_reach", "journey_contacts",
+DERIVED_TABLES = ("journey", "journey_reach_by_service", "journey_reach", "journey_contacts",
                   "journey_baby_contacts",
                   "journey_mood_screens", "journey_service_reach", "journey_reach_measures",
                   "journey_referrals", "journey_funnel", "journey_scores", "journey_risk_flags",
-                  "journey_risk_factor_names", "data_extent")
+                  "journey_risk_help", "journey_outside_events", "journey_risk_factor_names",
+                  "data_extent")
 # economic_case's treatment per pregnancy and service
 DERIVED_TABLES += ("journey_treatment",)
-DERIVED_VIEWS = ("pregnancy_dates", "reach_measures", "area_selection", "live_births")
+DERIVED_VIEWS = ("pregnancy_dates", "placed_events", "reach_measures", "area_selection",
+                 "live_births")
 
 # One catalogue query instead of a reflection round trip per table: metrics ask before every run.
 _TABLES_PRESENT = sa.text(
@@ -64,26 +66,35 @@ _SOURCE_TABLES = ("cohort", "cohort_risk_factors", "activity", "measures")
 # every table afresh.
 FULL_REBUILD_SHARE = 0.3
 
-_CREATE_TABLE = re.compile(r"create table (\w+) as\b", re.IGNORECASE)
+_CREATE = re.compile(r"create (temp )?(table|view) (\w+) as\b", re.IGNORECASE)
 _REFERENCE_READ = re.compile(r"\b(ref_\w+)\b")
-_MAKES_EVENTS = re.compile(r"^\s*create table events as\b", re.IGNORECASE | re.MULTILINE)
+# The derived tables read every placed event through `events`, a temporary view of
+# placed_events that lasts as long as the build. DuckDB reads it fastest as a view: a
+# temporary copy of ten million events spills past its memory limit and is slower to read
+# than to make. PostgreSQL gets a temporary table with statistics (see refresh).
+_EVENTS_VIEW = re.compile(r"^\s*create temp view events as\b", re.IGNORECASE | re.MULTILINE)
 
 
 def refresh(conn: Connection) -> None:
     """Rebuild the derived journey tables and views in the caller's transaction."""
     _check_reference(conn)
     dialect = conn.dialect.name
+    events = "view"
     for statement in statements(named_sql("_journey.sql", dialect)):
-        conn.execute(sa.text(statement))
-        if dialect == "postgresql" and _MAKES_EVENTS.search(statement):
-            # PostgreSQL has no statistics for a table made in this transaction: it guessed a
-            # few rows and joined referrals to contacts row by row (over 17 minutes at national
-            # scale). DuckDB plans from the data itself; its ANALYZE would add 2 s to a rebuild.
+        if dialect == "postgresql" and _EVENTS_VIEW.search(statement):
+            # Read through a view, or made in this transaction without statistics, events
+            # had PostgreSQL join referrals to contacts row by row (over 17 minutes at national
+            # scale); DuckDB plans from the data itself.
+            statement, events = _EVENTS_VIEW.sub("create temp table events as", statement), "table"
+            conn.execute(sa.text(statement))
             conn.execute(sa.text("analyze events"))
+            continue
+        conn.execute(sa.text(statement))
     indexes = named_sql("_journey_indexes.sql", dialect, required=False)
     if indexes is not None:
         for statement in statements(indexes):
             conn.execute(sa.text(statement))
+    conn.execute(sa.text(f"drop {events} {_temp_schema(conn)}.events"))
     _mark_built(conn)
 
 
@@ -127,38 +138,43 @@ def _rebuild_pregnancies(conn: Connection) -> None:
     """Rebuild the touched pregnancies' rows with the same statements as a full rebuild.
 
     Temporary views named like the contract tables hold only the touched pregnancies' rows,
-    and each `create table X as` of queries/_journey.sql becomes `create temp table X as`, so
-    every statement reads the touched rows of the tables before it (temporary objects hide
-    permanent ones of the same name on both engines). Then each derived table swaps those
-    pregnancies' rows for the new ones, and the whole-cohort tables are recomputed."""
+    and each `create table X as` and `create view X as` of queries/_journey.sql becomes
+    `create temp table X as` (or view), so every statement reads the touched rows of the
+    relations before it (temporary objects hide permanent ones of the same name on both
+    engines). Then each derived table swaps those pregnancies' rows for the new ones, the
+    temporary objects are dropped, and the whole-cohort tables are recomputed."""
     dialect = conn.dialect.name
-    home = _qualified_home(conn)
-    temp = "temp" if dialect == "duckdb" else "pg_temp"
+    home, temp = _qualified_home(conn), _temp_schema(conn)
     conn.execute(sa.text("create temp table journey_touched as "
                          "select distinct pregnancy_id from journey_pending"))
+    made = []   # (kind, name) of every temporary object, in the order made
     for table in _SOURCE_TABLES:
         conn.execute(sa.text(
             f"create temp view {table} as select * from {home}.{table} "
             f"where pregnancy_id in (select pregnancy_id from journey_touched)"))
+        made.append(("view", table))
     built = []
     whole = {}
     for statement in statements(named_sql("_journey.sql", dialect)):
-        match = _CREATE_TABLE.match(statement)
+        match = _CREATE.match(statement)
         if match is None:
-            continue  # drops and views: the permanent ones stay as they are
-        table = match.group(1)
-        if table in WHOLE_TABLES:
-            whole[table] = statement[match.end():]
+            continue  # drops: the permanent objects stay as they are
+        already_temporary, kind, name = match.groups()
+        if name in WHOLE_TABLES:
+            whole[name] = statement[match.end():]
             continue
-        conn.execute(sa.text("create temp table " + statement[match.start(1):]))
-        built.append(table)
-    for table in _SOURCE_TABLES:
-        conn.execute(sa.text(f"drop view {temp}.{table}"))
+        conn.execute(sa.text(statement if already_temporary
+                             else f"create temp {kind} " + statement[match.start(3):]))
+        made.append((kind.lower(), name))
+        if kind.lower() == "table" and not already_temporary:
+            built.append(name)
     for table in built:
         conn.execute(sa.text(f"delete from {home}.{table} "
                              f"where pregnancy_id in (select pregnancy_id from journey_touched)"))
         conn.execute(sa.text(f"insert into {home}.{table} select * from {temp}.{table}"))
-        conn.execute(sa.text(f"drop table {temp}.{table}"))
+    # dependants first: a view cannot outlive what it reads (PostgreSQL)
+    for kind, name in reversed(made):
+        conn.execute(sa.text(f"drop {kind} {temp}.{name}"))
     for table, query in whole.items():
         conn.execute(sa.text(f"delete from {home}.{table}"))
         conn.execute(sa.text(f"insert into {home}.{table} {query}"))
@@ -166,6 +182,10 @@ def _rebuild_pregnancies(conn: Connection) -> None:
     if dialect == "postgresql":
         for table in (*built, *whole):
             conn.execute(sa.text(f"analyze {home}.{table}"))
+
+
+def _temp_schema(conn: Connection) -> str:
+    return "temp" if conn.dialect.name == "duckdb" else "pg_temp"
 
 
 def _qualified_home(conn: Connection) -> str:

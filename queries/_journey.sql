@@ -1,5 +1,5 @@
 -- The journey: rebuilt by pathway.journey.refresh inside every load's transaction.
--- Places every activity and measure row on the pathway (events) and keeps one row per
+-- Places every activity and measure row on the pathway (placed_events) and keeps one row per
 -- pregnancy (journey) with its stage dates and first dates, so metrics count distinct
 -- pregnancies without rescanning ten million events.
 -- Source: contract v1 section 2 (stages); windows from ref_stages, ref_contact_windows,
@@ -10,8 +10,11 @@
 drop view if exists live_births;
 drop view if exists area_selection;
 drop view if exists reach_measures;
+drop view if exists placed_events;
 drop table if exists journey_risk_factor_names;
 drop table if exists journey_risk_flags;
+drop table if exists journey_risk_help;
+drop table if exists journey_outside_events;
 drop table if exists journey_scores;
 drop table if exists journey_treatment;
 drop table if exists journey_funnel;
@@ -24,6 +27,7 @@ drop table if exists journey_baby_contacts;
 drop table if exists journey_reach;
 drop table if exists journey_reach_by_service;
 drop table if exists journey;
+-- a permanent table before placed_events: the build now keeps its events only while it runs
 drop table if exists events;
 drop table if exists data_extent;
 drop view if exists pregnancy_dates;
@@ -52,8 +56,9 @@ final as (
 select * from final;
 
 -- Every activity and measure row, with its resolved tier and its stage ('outside' when no
--- stage window holds its date; those count in data quality only).
-create table events as
+-- stage window holds its date; those count in data quality only). A view: no metric reads
+-- events one by one, and storing ten million of them was a third of the rebuild.
+create view placed_events as
 with activity_events as (
     select
         a.activity_id as event_id,
@@ -129,9 +134,12 @@ final as (
     from placed
 )
 
--- Not sorted: metrics read the per-pregnancy tables below, never events itself (sorting ten
--- million rows was two thirds of the rebuild).
 select * from final;
+
+-- What the tables below read: a temporary view that ends with the build (pathway.journey
+-- drops it, and materialises it on PostgreSQL).
+create temp view events as
+select * from placed_events;
 
 -- One row per pregnancy: who, where, outcome, the stage dates and the first dates that
 -- are a single date per pregnancy.
@@ -517,6 +525,44 @@ where source = 'measures'
   and timepoint in ('baseline', 'end')
   and service is not null
 order by area_code;
+
+-- Risk-based help per pregnancy (risk_pathway): the first attended targeted or specialist
+-- contact, assessment or intervention dated in a pathway stage; in the antenatal stage; with
+-- the parent-infant team from conception to day 365; and on or after the day the risk was
+-- identified (the booking date where that is blank). Seen by as_at when the date <= as_at.
+create table journey_risk_help as
+with help as (
+    select pregnancy_id, area_code, event_date, stage, service
+    from events
+    where source = 'activity'
+      and tier in ('targeted', 'specialist')
+      and stage <> 'outside'
+      and attendance = 'attended'
+      and activity_type in ('contact', 'assessment', 'intervention')
+),
+
+final as (
+    select
+        h.pregnancy_id,
+        h.area_code,
+        min(case when h.stage = 'antenatal' then h.event_date end) as first_seen_antenatal_date,
+        min(case when h.service = 'parent_infant' and h.stage in ('antenatal', 'postnatal', 'infant')
+                 then h.event_date end) as first_parent_infant_date,
+        min(case when h.event_date >= coalesce(j.risk_identified_date, j.booking_date)
+                 then h.event_date end) as first_seen_after_risk_date
+    from help h
+    join journey j on j.pregnancy_id = h.pregnancy_id
+    group by h.pregnancy_id, h.area_code
+)
+
+select * from final order by area_code;
+
+-- Events dated outside every pathway stage, per pregnancy and source (data_quality).
+create table journey_outside_events as
+select pregnancy_id, source, count(*) as events
+from events
+where stage = 'outside'
+group by pregnancy_id, source;
 
 -- Risk factors for equity: each pregnancy's rf_ flags with its area (sorted by area, so one
 -- area reads few rows of the long flag table), and every flag recorded anywhere, so equity's

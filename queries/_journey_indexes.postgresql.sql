@@ -1,6 +1,5 @@
 -- PostgreSQL only: indexes and fresh planner statistics for the derived journey tables.
--- DuckDB needs neither (its zone maps over area-sorted tables do the same job). events has
--- none: metrics read the per-pregnancy tables, and only whole-table scans read events.
+-- DuckDB needs neither (its zone maps over area-sorted tables do the same job).
 create index ix_journey_area on journey (area_code);
 create index ix_journey_pregnancy on journey (pregnancy_id);
 create index ix_journey_reach_area on journey_reach (area_code);
@@ -13,7 +12,7 @@ create index ix_journey_referrals_area on journey_referrals (area_code);
 create index ix_journey_funnel_area on journey_funnel (area_code);
 create index ix_journey_scores_area on journey_scores (area_code);
 create index ix_journey_risk_flags_area on journey_risk_flags (area_code);
-analyze events;
+create index ix_journey_risk_help_pregnancy on journey_risk_help (pregnancy_id);
 analyze journey;
 analyze journey_reach;
 analyze journey_contacts;
@@ -25,3 +24,5 @@ analyze journey_referrals;
 analyze journey_funnel;
 analyze journey_scores;
 analyze journey_risk_flags;
+analyze journey_risk_help;
+analyze journey_outside_events;

@@ -3,7 +3,7 @@
 -- Parameters: none (the whole warehouse).
 -- Definition (contract v1 sections 1-3): completeness_pct = complete (rows with a value) / rows;
 --   invalid = loaded values no metric can use: activity and measure dates outside every
---   pathway stage (ref_stages, via events), scores outside the instrument's range
+--   pathway stage (ref_stages, via journey_outside_events), scores outside the instrument's range
 --   (ref_instruments), booking dates outside the antenatal stage; quarantined = rejects rows
 --   for that table and column still rejected or waiting; last_load = when a file of that
 --   table last loaded.
@@ -94,13 +94,13 @@ filled as (
 ),
 
 invalid_values as (
-    select 'activity' as table_name, 'activity_date' as column_name, count(*) as invalid
-    from events
-    where source = 'activity' and stage = 'outside'
+    select 'activity' as table_name, 'activity_date' as column_name, cast(coalesce(sum(events), 0) as bigint) as invalid
+    from journey_outside_events
+    where source = 'activity'
     union all
-    select 'measures', 'measure_date', count(*)
-    from events
-    where source = 'measures' and stage = 'outside'
+    select 'measures', 'measure_date', cast(coalesce(sum(events), 0) as bigint)
+    from journey_outside_events
+    where source = 'measures'
     union all
     select 'measures', 'score', count(*)
     from measures m

@@ -57,13 +57,10 @@ at_risk as (
 ),
 
 help as (
-    -- each pregnancy's targeted and specialist activity on the pathway, by as_at
-    select pregnancy_id, area_code, event_date, stage, service, activity_type, attendance
-    from events
-    where source = 'activity'
-      and tier in ('targeted', 'specialist')
-      and stage <> 'outside'
-      and event_date <= cast(:as_at as date)
+    -- each pregnancy's first targeted and specialist help on the pathway (journey_risk_help)
+    select pregnancy_id, area_code, first_seen_antenatal_date, first_parent_infant_date,
+           first_seen_after_risk_date
+    from journey_risk_help
 ),
 
 referred as (
@@ -80,17 +77,12 @@ per_pregnancy as (
         r.risk_factor,
         r.pregnancy_id,
         max(case when f.pregnancy_id is not null then 1 else 0 end) as referred_antenatal,
-        max(case when h.attendance = 'attended'
-                  and h.activity_type in ('contact', 'assessment', 'intervention')
-                  and h.stage = 'antenatal' then 1 else 0 end) as seen_antenatal,
-        max(case when h.attendance = 'attended' and h.service = 'parent_infant'
-                  and h.activity_type in ('contact', 'assessment', 'intervention')
-                  and h.stage in ('antenatal', 'postnatal', 'infant') then 1 else 0 end)
+        max(case when h.first_seen_antenatal_date <= cast(:as_at as date) then 1 else 0 end)
+            as seen_antenatal,
+        max(case when h.first_parent_infant_date <= cast(:as_at as date) then 1 else 0 end)
             as parent_infant_seen,
-        min(case when h.attendance = 'attended'
-                  and h.activity_type in ('contact', 'assessment', 'intervention')
-                  and h.event_date >= r.risk_date then h.event_date end) - max(r.risk_date)
-            as days_to_seen
+        max(case when h.first_seen_after_risk_date <= cast(:as_at as date)
+                 then h.first_seen_after_risk_date end) - max(r.risk_date) as days_to_seen
     from at_risk r
     left join help h on h.pregnancy_id = r.pregnancy_id and h.area_code = r.area_code
     left join referred f on f.pregnancy_id = r.pregnancy_id and f.area_code = r.area_code

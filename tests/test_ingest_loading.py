@@ -213,4 +213,4 @@ def test_batch_rebuilds_the_journey_once_and_metrics_rebuild_a_stale_one(tmp_pat
     run_metric(warehouse, "births", suppress=False)
     with warehouse.connect() as conn:
         assert journey.is_current(conn)
-    assert count(warehouse, "events") == 4  # A1..A4 placed on the pathway (or outside it)
+    assert count(warehouse, "placed_events") == 4  # A1..A4 placed on the pathway (or outside it)

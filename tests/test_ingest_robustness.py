@@ -453,3 +453,29 @@ def test_headers_and_names_with_markup_or_emoji_codes_print_literally(tmp_path, 
     result = runner.invoke(app, ["load", str(refused), "--db", db])
     assert result.exit_code == 1
     assert "cohort_[bold]x :x:.csv: missing required columns" in result.output
+
+
+def test_line_numbers_follow_the_file_when_duckdb_reads_it_in_parallel_pieces(tmp_path):
+    """A file of two or more of DuckDB's 32 MB read buffers, read by parallel threads inside
+    a transaction (where row ids start from a large offset): every staged row keeps its line."""
+    import duckdb
+
+    from pathway.ingest import reading
+
+    rows = 700_000
+    path = tmp_path / "activity.csv"
+    with open(path, "w") as out:
+        out.write("activity_id,note\n")
+        out.writelines(f"A{n},{'x' * 40}\n" for n in range(rows))
+    assert path.stat().st_size > 32 << 20
+    source = reading.inspect_file(path, "activity.csv", sheet=None, workdir=tmp_path)
+    with duckdb.connect(config={"threads": 2}) as duck:
+        duck.execute("CREATE TABLE earlier (x INTEGER)")
+        duck.execute("BEGIN")
+        duck.execute("INSERT INTO earlier VALUES (1)")
+        reading.stage_csv(duck, source)
+        first, last, count, out_of_place = duck.execute(
+            f"SELECT min(line_number), max(line_number), count(*), "
+            f"count(*) FILTER (WHERE c0 <> 'A' || (line_number - 2)) FROM {reading.STAGING}").fetchone()
+        duck.execute("ROLLBACK")
+    assert (first, last, count, out_of_place) == (2, rows + 1, rows, 0)

@@ -153,15 +153,15 @@ def test_touched_pregnancies_have_their_new_values(warehouse_url, tmp_path, ever
         assert rows.loc["P8", "gestation_at_booking_days"] == 68
         assert rows.loc["P8", "specialist_access_date"] == dt.date(2024, 9, 1)
         # P4's new birth visit, four days after the EDD, is fourteen days after the birth
-        visit = warehouse.query("select days_from_birth, stage from events where event_id = :id",
+        visit = warehouse.query("select days_from_birth, stage from placed_events where event_id = :id",
                                 {"id": new_birth_visit("P4")["activity_id"]})
         assert visit.values.tolist() == [[14, "postnatal"]]
         assert P4_BIRTH + days(4) - dt.date(2024, 2, 20) == days(14)
         # P1's EPDS score is the new one; the referral moved to Q1 left P2
-        score = warehouse.query("select score from events where event_id = :id",
+        score = warehouse.query("select score from placed_events where event_id = :id",
                                 {"id": epds("P1")["measure_id"]})
         assert score.score.tolist() == [9.0]
-        referral = warehouse.query("select pregnancy_id from events where event_id = :id",
+        referral = warehouse.query("select pregnancy_id from placed_events where event_id = :id",
                                    {"id": by_type("P2", "referral", "family_hub")["activity_id"]})
         assert referral.pregnancy_id.tolist() == ["Q1"]
         assert warehouse.query("select count(*) as n from journey_pending").n[0] == 0
@@ -175,7 +175,7 @@ def test_the_loader_rebuilds_incrementally_after_each_file(warehouse_url, tmp_pa
         summary = load_file(warehouse, write_rows(tmp_path / "a.csv", [
             {**new_birth_visit("P1"), "activity_date": P1_BIRTH + days(20)}]))
         assert summary.outcome == "loaded"
-        visit = warehouse.query("select days_from_birth from events where event_id = :id",
+        visit = warehouse.query("select days_from_birth from placed_events where event_id = :id",
                                 {"id": new_birth_visit("P1")["activity_id"]})
         assert visit.days_from_birth.tolist() == [20]
         assert warehouse.query("select count(*) as n from journey").n[0] == len(COHORT)

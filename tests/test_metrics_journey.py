@@ -15,7 +15,7 @@ from pathway.journey import JourneyError
 
 def stage_of(warehouse, pregnancy_id, event_date):
     frame = warehouse.query(
-        "select stage from events where pregnancy_id = :p and event_date = :d",
+        "select stage from placed_events where pregnancy_id = :p and event_date = :d",
         {"p": pregnancy_id, "d": event_date})
     return set(frame.stage)
 
@@ -43,7 +43,7 @@ def test_ongoing_pregnancy_is_antenatal_before_its_edd(fixture_warehouse):
 
 def test_every_activity_and_measure_is_in_events_once(fixture_warehouse):
     counts = fixture_warehouse.query(
-        "select source, count(*) as n, count(distinct event_id) as ids from events group by source "
+        "select source, count(*) as n, count(distinct event_id) as ids from placed_events group by source "
         "order by source")
     assert counts.values.tolist() == [["activity", 31, 31], ["measures", 9, 9]]
 
@@ -67,7 +67,7 @@ def test_refresh_again_rebuilds_without_duplicates(warehouse_url):
         with warehouse.begin() as conn:
             journey.refresh(conn)
         assert warehouse.query("select count(*) as n from journey").n[0] == len(COHORT)
-        assert warehouse.query("select count(*) as n from events").n[0] == 40
+        assert warehouse.query("select count(*) as n from placed_events").n[0] == 40
     finally:
         warehouse.dispose()
 
@@ -75,7 +75,7 @@ def test_refresh_again_rebuilds_without_duplicates(warehouse_url):
 def test_refresh_picks_up_new_rows(warehouse_url):
     warehouse = build_warehouse(warehouse_url, activity=[], measures=[])
     try:
-        assert warehouse.query("select count(*) as n from events").n[0] == 0
+        assert warehouse.query("select count(*) as n from placed_events").n[0] == 0
         with warehouse.begin() as conn:
             conn.execute(sa.text(
                 "insert into activity (activity_id, pregnancy_id, service, activity_type, "

@@ -3,8 +3,8 @@
 The file is never pulled into pandas: CSV and Parquet are read by DuckDB itself, XLSX is
 streamed row by row. Staging columns are named c0, c1, ... in header order, so no header
 text from a user's file is ever written into SQL; line_number is the row's file line
-(the header is line 1). rowid cannot serve: inside a transaction DuckDB numbers new rows
-from a large offset.
+(the header is line 1). Inside a transaction DuckDB numbers a new table's rows from a large
+offset, so a row's line is its rowid's distance from the first row's (_stage_in_file_order).
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from pathway.ingest.limits import Limits
 from pathway.load_log import file_sha256
 
 STAGING = "load_staging"
+STAGED_ROWS = "load_staged_rows"   # under the staging view of a CSV or Parquet file
 CSV_SUFFIXES = (".csv", ".txt", ".tsv")
 XLSX_SUFFIXES = (".xlsx", ".xlsm")
 PARQUET_SUFFIXES = (".parquet", ".pq")
@@ -201,9 +202,27 @@ def _rewrite_as_utf8(path: Path, display_name: str, codec: str, delimiter: str,
 def _cleaned(width: int, source_sql: str) -> str:
     """Staging keeps trimmed text, blank as NULL, and drops blank rows (their line numbers stay)."""
     columns = ", ".join(f"nullif(trim(c{i}), '') AS c{i}" for i in range(width))
-    not_blank = f"coalesce({', '.join(f'c{i}' for i in range(width))}) IS NOT NULL" if width else "true"
     return (f"CREATE OR REPLACE TEMP TABLE {STAGING} AS SELECT * FROM "
-            f"(SELECT line_number, {columns} FROM ({source_sql})) WHERE {not_blank}")
+            f"(SELECT line_number, {columns} FROM ({source_sql})) WHERE {_not_blank(width)}")
+
+
+def _not_blank(width: int) -> str:
+    return f"coalesce({', '.join(f'c{i}' for i in range(width))}) IS NOT NULL" if width else "true"
+
+
+def _stage_in_file_order(duck, width: int, select: str, params: dict) -> None:
+    """Stage a file DuckDB reads itself (`select` names its columns c0, c1, ...), numbering
+    each row by its place in the file, as _cleaned does.
+
+    The rows are stored in file order (DuckDB preserves insertion order, as a numbering
+    window would rely on too), so a row's line is its row id's distance from the first plus
+    2 (the header is line 1). A window over ten million rows cost as much as reading them."""
+    columns = ", ".join(f"nullif(trim(c{i}), '') AS c{i}" for i in range(width))
+    duck.execute(f"CREATE OR REPLACE TEMP TABLE {STAGED_ROWS} AS SELECT {columns} FROM ({select})",
+                 params)
+    first = duck.execute(f"SELECT min(rowid) FROM {STAGED_ROWS}").fetchone()[0] or 0
+    duck.execute(f"CREATE OR REPLACE TEMP VIEW {STAGING} AS SELECT rowid - {int(first)} + 2 "
+                 f"AS line_number, * FROM {STAGED_ROWS} WHERE {_not_blank(width)}")
 
 
 def stage_csv(duck, source: SourceFile) -> None:
@@ -212,10 +231,10 @@ def stage_csv(duck, source: SourceFile) -> None:
         return
     columns = {f"c{i}": "VARCHAR" for i in range(len(source.headers))}
     try:
-        duck.execute(_cleaned(len(source.headers),
-            "SELECT row_number() OVER () + 1 AS line_number, * FROM read_csv("
-            "$path, auto_detect=false, header=true, delim=$delimiter, quote='\"', "
-            "escape='\"', comment='', columns=$columns, null_padding=true, strict_mode=true)"),
+        _stage_in_file_order(duck, len(source.headers),
+            "SELECT * FROM read_csv($path, auto_detect=false, header=true, delim=$delimiter, "
+            "quote='\"', escape='\"', comment='', columns=$columns, null_padding=true, "
+            "strict_mode=true)",
             {"path": str(source.readable_path or source.path), "delimiter": source.delimiter,
              "columns": columns})
     except Exception as error:  # duckdb raises several classes for a malformed file
@@ -349,9 +368,8 @@ def stage_parquet(duck, source: SourceFile) -> None:
     types = source.column_types or ["VARCHAR"] * len(source.headers)
     select = ", ".join(f"{_parquet_text(i, types[i])} AS c{i}" for i in range(len(source.headers)))
     try:
-        duck.execute(_cleaned(len(source.headers),
-                              f"SELECT row_number() OVER () + 1 AS line_number, {select} "
-                              "FROM read_parquet($path)"), {"path": str(source.path)})
+        _stage_in_file_order(duck, len(source.headers), f"SELECT {select} FROM read_parquet($path)",
+                             {"path": str(source.path)})
     except Exception as error:
         first = str(error).strip().splitlines()[0]
         raise Unreadable(f"{source.display_name} cannot be read as Parquet: {first}") from None
@@ -462,4 +480,4 @@ def remove_temp_files(source: SourceFile | None) -> None:
 
 
 __all__ = ["SourceFile", "Unreadable", "inspect_file", "stage_csv", "stage_parquet",
-           "stage_xlsx", "remove_temp_files", "file_sha256", "STAGING"]
+           "stage_xlsx", "remove_temp_files", "file_sha256", "STAGING", "STAGED_ROWS"]

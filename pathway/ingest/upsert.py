@@ -68,8 +68,11 @@ def upsert(conn: Connection, contract: TableContract, source: str = "load_incomi
     _note_touched_pregnancies(conn, contract, source, all_new=existing == 0)
 
     conn.execute(sa.text(f"DELETE FROM {table} WHERE {key} IN (SELECT id FROM load_changed)"))
-    conn.execute(sa.text(f"INSERT INTO {table} ({column_list}) SELECT {column_list} FROM {source} i "
-                         f"WHERE NOT EXISTS (SELECT 1 FROM {table} t WHERE t.{key} = i.{key})"))
+    # every id new (a first load): nothing to look up, row by row, in a table of millions
+    new_only = "" if existing == 0 else \
+        f" WHERE NOT EXISTS (SELECT 1 FROM {table} t WHERE t.{key} = i.{key})"
+    conn.execute(sa.text(f"INSERT INTO {table} ({column_list}) SELECT {column_list} FROM {source} i"
+                         + new_only))
     if contract.has_risk_factors:
         # New and changed pregnancies get their flags; an unchanged one already has them.
         conn.execute(sa.text("DELETE FROM cohort_risk_factors "

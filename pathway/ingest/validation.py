@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathway import schema
 from pathway.ingest.contract import (EARLIEST_DATE, FALSE_WORDS, OUTCOME_IF_BORN, OUTCOME_IF_NOT_BORN,
                                      OUTCOMES_WITH_BIRTH, TRUE_WORDS, Field, TableContract)
-from pathway.ingest.reading import STAGING
+from pathway.ingest.reading import STAGED_ROWS, STAGING
 
 DATE_FORMATS = ["%Y-%m-%d", "%d/%m/%Y", "%Y-%m-%d %H:%M:%S"]
 
@@ -83,17 +83,19 @@ def nhs_number_sql(plan: ColumnPlan) -> str | None:
     for column in ("pregnancy_id", "person_id"):
         staged = plan.staged.get(column)
         if staged:
+            # staged text is trimmed; only 10 characters or more can hold 10 digits
             candidates.append(
                 f"SELECT line_number, {_literal(column)} AS column_name, "
-                f"regexp_replace(trim({_name(staged)}), '[ -]', '', 'g') AS digits "
-                f"FROM {STAGING} WHERE {_name(staged)} IS NOT NULL")
+                f"translate({_name(staged)}, ' -', '') AS digits "
+                f"FROM {STAGING} WHERE length({_name(staged)}) >= 10")
     if not candidates:
         return None
     # Weights 10..2 on the first nine digits; check = 11 - (sum mod 11), 11 -> 0, 10 invalid
     # (a 10 never equals a digit, so such numbers drop out by themselves).
     return f"""
         WITH candidate AS ({' UNION ALL '.join(candidates)}),
-        ten_digit AS (SELECT * FROM candidate WHERE regexp_full_match(digits, '[0-9]{{10}}')),
+        ten_digit AS (SELECT * FROM candidate
+                      WHERE length(digits) = 10 AND regexp_full_match(digits, '[0-9]{{10}}')),
         checked AS (
             SELECT *, 11 - (list_sum(list_transform(range(9),
                         lambda i: (ascii(digits[i + 1]) - 48) * (10 - i))) % 11) AS check_digit
@@ -368,5 +370,5 @@ def quarantine_sql(plan: ColumnPlan, load_id: int, file_name: str) -> tuple[str,
 
 
 TEMP_TABLES = ("load_problems", "load_valid", "load_incoming", "load_incoming_rf",
-               "load_waiting", "load_rejects", STAGING)
-TEMP_VIEWS = ("load_incoming", "load_checked")
+               "load_waiting", "load_rejects", STAGING, STAGED_ROWS)
+TEMP_VIEWS = ("load_incoming", "load_checked", STAGING)

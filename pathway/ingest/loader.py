@@ -266,7 +266,10 @@ def _load(conn: Connection, warehouse: Warehouse, source: SourceFile, plan: Colu
         duck.execute(validation.checked_sql(plan))
         if summary.rows_read == 0:
             raise LoadRefused(f"{name} is empty: it has a header but no data rows")
-        _run(duck, *validation.problems_sql(plan, warehouse.settings.day_of_loading()))
+        day_of_loading = warehouse.settings.day_of_loading()
+        _run(duck, *validation.valid_sql(plan, day_of_loading))
+        duck.execute(validation.checked_sql(plan, only_problems=True))
+        _run(duck, *validation.problems_sql(plan, day_of_loading))
         reached("validating", name)
         summary.rows_rejected = duck.execute(
             "SELECT count(DISTINCT line_number) FROM load_problems").fetchone()[0]

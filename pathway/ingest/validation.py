@@ -134,12 +134,12 @@ def _boolean(raw: str) -> str:
             f"WHEN lower({raw}) IN ({false}) THEN false END")
 
 
-def checked_sql(plan: ColumnPlan) -> str:
+def checked_sql(plan: ColumnPlan, *, only_problems: bool = False) -> str:
     """CREATE the load_checked view: raw_* text and typed columns of every staged row.
 
-    A view, not a table: it is read once to find problems and once for the valid rows,
-    and copying ten million rows of text a second time costs more than the joins.
-    """
+    A view, not a table: valid_sql reads it once for every row, and copying ten million rows
+    of text costs more than the joins. only_problems: the load_checked_problems view, of the
+    rows load_valid found a problem in (their lines picked before the joins)."""
     contract = plan.contract
     raw_columns = ["line_number"]
     for f in contract.fields:
@@ -173,9 +173,12 @@ def checked_sql(plan: ColumnPlan) -> str:
     for i, (_, staged) in enumerate(plan.risk_factors):
         raw_columns.append(f"{_name(staged)} AS raw_rf_{i}")
         select.append(f"{_boolean(f'raw_rf_{i}')} AS rf_{i}")
-    body = (f"WITH raw AS (SELECT {', '.join(raw_columns)} FROM {STAGING}) "
+    lines = (" WHERE line_number IN (SELECT line_number FROM load_valid WHERE has_problem)"
+             if only_problems else "")
+    body = (f"WITH raw AS (SELECT {', '.join(raw_columns)} FROM {STAGING}{lines}) "
             f"SELECT {', '.join(select)} FROM raw {' '.join(joins)}")
-    return "CREATE OR REPLACE TEMP VIEW load_checked AS " + body
+    name = "load_checked_problems" if only_problems else "load_checked"
+    return f"CREATE OR REPLACE TEMP VIEW {name} AS " + body
 
 
 def final_columns(plan: ColumnPlan) -> list[tuple[str, str]]:
@@ -214,12 +217,13 @@ _NOT_VALID = {
 }
 
 
-def problems_sql(plan: ColumnPlan, day_of_loading: dt.date) -> tuple[str, dict]:
-    """CREATE load_problems (line_number, column_name, value, reason, record_id).
+def _rules(plan: ColumnPlan, day_of_loading: dt.date) -> tuple[list[tuple[str, str, str, str]], dict]:
+    """Every row rule as (column_sql, value_sql, reason_sql, where) over load_checked, and the
+    parameters they bind.
 
     Dates are checked against the day of loading (contract 7.2): before 1900 is implausible,
     an event after that day has not happened yet, an edd may lie a set number of days ahead."""
-    contract, key = plan.contract, plan.contract.key
+    contract = plan.contract
     params: dict = {}
     rules: list[tuple[str, str, str, str]] = []   # (column_sql, value_sql, reason_sql, where)
     for f in contract.fields:
@@ -283,9 +287,31 @@ def problems_sql(plan: ColumnPlan, day_of_loading: dt.date) -> tuple[str, dict]:
         rules.append((f"$rf_name_{i}", f"raw_rf_{i}",
                       f"{_quoted(f'raw_rf_{i}')} || ' is not yes/no (use true/false, yes/no, y/n or 1/0)'",
                       f"raw_rf_{i} IS NOT NULL AND rf_{i} IS NULL"))
-    # One pass over the big view finds the rows with any problem; the per-rule queries
-    # then only read those few rows.
+    return rules, params
+
+
+def valid_sql(plan: ColumnPlan, day_of_loading: dt.date) -> tuple[str, dict]:
+    """CREATE load_valid: every staged row typed for its table (blanks given their default),
+    with its line, whether its pregnancy is known (tables that wait for one), and whether it
+    breaks any row rule (has_problem). One pass over the big view, joins and all: the rules
+    then read only the rows with a problem (problems_sql), and incoming_sql drops them."""
+    rules, params = _rules(plan, day_of_loading)
     any_problem = " OR ".join(f"({where})" for *_, where in rules)
+    typed = ", ".join(f"{expr} AS {_name(c)}" for c, expr in final_columns(plan))
+    known = "pregnancy_known, " if plan.contract.waiting_table else ""
+    sql = (f"CREATE OR REPLACE TEMP TABLE load_valid AS SELECT {typed}, {known}line_number, "
+           f"has_problem FROM (SELECT *, coalesce({any_problem}, false) AS has_problem "
+           f"FROM load_checked)")
+    # DuckDB refuses a parameter the statement does not use (the reasons' words are not here)
+    return sql, {k: v for k, v in params.items() if re.search(rf"\${k}\b", sql)}
+
+
+def problems_sql(plan: ColumnPlan, day_of_loading: dt.date) -> tuple[str, dict]:
+    """CREATE load_problems (line_number, column_name, value, reason, record_id), after
+    valid_sql and checked_sql(only_problems=True): the rules read only the rows load_valid
+    found a problem in."""
+    key = plan.contract.key
+    rules, params = _rules(plan, day_of_loading)
     selects = [f"SELECT line_number, {column} AS column_name, {value} AS value, {reason} AS reason, "
                f"raw_{key} AS record_id FROM bad WHERE {where}"
                for column, value, reason, where in rules]
@@ -302,27 +328,26 @@ def problems_sql(plan: ColumnPlan, day_of_loading: dt.date) -> tuple[str, dict]:
         f"HAVING count(*) > 1) d ON s.{staged_key} = d.repeated_id "
         f"WHERE s.line_number > d.first_line")
     sql = (f"CREATE OR REPLACE TEMP TABLE load_problems AS WITH bad AS MATERIALIZED "
-           f"(SELECT * FROM load_checked WHERE {any_problem}) " + " UNION ALL ".join(selects))
+           f"(SELECT * FROM load_checked_problems) " + " UNION ALL ".join(selects))
     return sql, params
 
 
 # ---- what moves on: typed rows, waiting orphans, quarantine rows -----------------------
 
 _GOOD = "line_number NOT IN (SELECT line_number FROM load_problems)"
+_REJECTED = "line_number IN (SELECT line_number FROM load_problems)"
 
 
 def incoming_sql(plan: ColumnPlan, load_id: int, file_name: str) -> list[tuple[str, dict]]:
-    """CREATE load_incoming (shaped like the target table), load_incoming_rf for cohort,
-    and load_waiting (orphans, shaped like the waiting table) for activity and measures."""
+    """After valid_sql and problems_sql: drop the rejected rows from load_valid, then
+    load_incoming (shaped like the target table), load_incoming_rf for cohort, and
+    load_waiting (orphans, shaped like the waiting table) for activity and measures."""
     contract = plan.contract
-    final = final_columns(plan)
-    names = ", ".join(_name(c) for c, _ in final)
-    typed = ", ".join(f"{expr} AS {_name(c)}" for c, expr in final)
-    statements: list[tuple[str, dict]] = []
+    names = ", ".join(_name(c) for c, _ in final_columns(plan))
+    # has_problem, and duplicate ids (in load_problems, not in has_problem): a few rows of many
+    statements: list[tuple[str, dict]] = [
+        (f"DELETE FROM load_valid WHERE has_problem OR {_REJECTED}", {})]
     if contract.waiting_table:
-        # One pass over the view for both: rows whose pregnancy is known, and the orphans.
-        statements.append((f"CREATE OR REPLACE TEMP TABLE load_valid AS SELECT {typed}, "
-                           f"pregnancy_known, line_number FROM load_checked WHERE {_GOOD}", {}))
         statements.append((f"CREATE OR REPLACE TEMP VIEW load_incoming AS SELECT {names} "
                            f"FROM load_valid WHERE pregnancy_known", {}))
         statements.append((
@@ -332,8 +357,8 @@ def incoming_sql(plan: ColumnPlan, load_id: int, file_name: str) -> list[tuple[s
             f"WHERE NOT pregnancy_known ORDER BY line_number",
             {"load_id": load_id, "file_name": file_name}))
     else:
-        statements.append((f"CREATE OR REPLACE TEMP TABLE load_incoming AS SELECT {typed} "
-                           f"FROM load_checked WHERE {_GOOD}", {}))
+        statements.append((f"CREATE OR REPLACE TEMP VIEW load_incoming AS SELECT {names} "
+                           f"FROM load_valid", {}))
     if contract.has_risk_factors:
         parts, params = [], {}
         key = _name(plan.staged[contract.key])
@@ -371,4 +396,4 @@ def quarantine_sql(plan: ColumnPlan, load_id: int, file_name: str) -> tuple[str,
 
 TEMP_TABLES = ("load_problems", "load_valid", "load_incoming", "load_incoming_rf",
                "load_waiting", "load_rejects", STAGING, STAGED_ROWS)
-TEMP_VIEWS = ("load_incoming", "load_checked", STAGING)
+TEMP_VIEWS = ("load_incoming", "load_checked", "load_checked_problems", STAGING)

@@ -224,7 +224,7 @@ def rows_for(activity_rows: int, plain: tuple[float, float], timings: dict, rss:
 
 
 def benchmark(activity_rows: int, folder: Path) -> list[tuple]:
-    areas, cohort, activity = write_extracts(folder, activity_rows)
+    areas, cohort, activity = written("extracts", folder, activity_rows)
     plain = read_csv_seconds(folder, activity, activity_rows)
     timings, rss = run_loader(folder / f"pathway_{activity_rows}.duckdb", [areas, cohort],
                               activity, full=False)
@@ -237,7 +237,7 @@ def benchmark(activity_rows: int, folder: Path) -> list[tuple]:
 
 
 def benchmark_national(activity_rows: int, folder: Path, prepared: Path) -> list[tuple]:
-    activity = write_national_activity(folder, prepared, activity_rows)
+    activity, = written("national", folder, activity_rows, prepared)
     plain = read_csv_seconds(folder, activity, activity_rows)
     db = folder / "national_copy.duckdb"
     shutil.copyfile(prepared, db)
@@ -256,7 +256,28 @@ def prepare_national(national: Path, folder: Path) -> Path:
     return prepared
 
 
+def written(kind: str, folder: Path, rows: int, national: Path | None = None) -> list[Path]:
+    """The extract files, written by a child process. A child forked from this process starts
+    with its pages, and its peak RSS (which survives exec on Linux) would count them: the
+    generator's arrays kept this process at about 2 GB for 10M rows, so every step reported
+    that peak."""
+    argv = [sys.executable, str(Path(__file__).resolve()), "--write", kind, str(folder), str(rows)]
+    _, _, output = run_child(argv + ([str(national)] if national else []))
+    return [Path(line) for line in output.strip().splitlines()[-1].split("\t")]
+
+
+def write_and_print(kind: str, folder: str, rows: str, national: str | None = None) -> None:
+    if kind == "extracts":
+        paths = write_extracts(Path(folder), int(rows))
+    else:
+        paths = (write_national_activity(Path(folder), Path(national), int(rows)),)
+    print("\t".join(map(str, paths)))
+
+
 def main(argv: list[str]) -> None:
+    if argv[:1] == ["--write"]:
+        write_and_print(*argv[1:])
+        return
     national = None
     if "--national" in argv:
         at = argv.index("--national")

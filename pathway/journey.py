@@ -163,6 +163,10 @@ def _rebuild_pregnancies(conn: Connection) -> None:
         if name in WHOLE_TABLES:
             whole[name] = statement[match.end():]
             continue
+        if _EVENTS_VIEW.search(statement):
+            # the touched pregnancies' events, placed once: through the view, every table
+            # built from them would scan the whole activity table for the touched rows again
+            statement, kind = _EVENTS_VIEW.sub("create temp table events as", statement), "table"
         conn.execute(sa.text(statement if already_temporary
                              else f"create temp {kind} " + statement[match.start(3):]))
         made.append((kind.lower(), name))

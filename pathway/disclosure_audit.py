@@ -840,16 +840,17 @@ def _align_card(shown: pd.DataFrame, calls, fetched: dict, truth_of, words_for=N
 
 
 def _page_words():
-    """code -> the words dashboard pages print for it (a service's name, a risk factor, an area),
-    with the warehouse's names read once."""
-    from pathway.web.components.page import area_names, service_labels
+    """code -> the words dashboard pages print for it (a service's or a stage's name, a risk
+    factor, an area), with the warehouse's names read once."""
+    from pathway.web.components.page import area_names, service_labels, stage_labels
     from pathway.web.pages.equity import group_words
     from pathway.web.pages.risk_pathway import risk_factor_words
 
-    services, areas = service_labels(), area_names()
+    services, areas, stages = service_labels(), area_names(), stage_labels()
 
     def words_for(code: str) -> set[str]:
-        return {code, services.get(code, code), areas.get(code, code), group_words(code), risk_factor_words(code)}
+        return {code, services.get(code, code), areas.get(code, code), stages.get(code, code),
+                group_words(code), risk_factor_words(code)}
     return words_for
 
 

@@ -48,15 +48,22 @@ def risk_steps(card: pd.DataFrame, steps=None) -> list[list[pd.DataFrame]] | Non
     return [[pd.DataFrame([row])]]
 
 
-def overview_funnel(card: pd.DataFrame, answer: pd.DataFrame | None) -> list[list[pd.DataFrame]] | None:
+def overview_funnel(card: pd.DataFrame, answer: pd.DataFrame | None,
+                    stage_words: dict[str, str] | None = None) -> list[list[pd.DataFrame]] | None:
     """The overview funnel as the universal tier's reached count per stage, and its first row (the
     births: the largest cohort among those stages) as the cohort of one stage: a list of
     alternatives, each a list of cards that must all map (the stages whose shown cohort is nearest
-    the births first)."""
+    the births first). `stage_words`: stage code -> the words the page prints for it (by default
+    the page's own, ref_stages' labels, which anyone reading the page can look up)."""
+    if stage_words is None:
+        from pathway.web.components.page import stage_labels as page_stage_labels
+        stage_words = page_stage_labels()
+    code_of = {words: code for code, words in stage_words.items()}
     values = _step_values(card)
     if values is None or BIRTHS_STEP not in values:
         return None
-    stages = {w[len(REACHED_PREFIX):]: v for w, v in values.items() if w.startswith(REACHED_PREFIX)}
+    stages = {code_of.get(w[len(REACHED_PREFIX):], w[len(REACHED_PREFIX):]): v
+              for w, v in values.items() if w.startswith(REACHED_PREFIX)}
     if len(stages) != len(values) - 1 or not stages:
         return None
     reached = pd.DataFrame({"stage": list(stages), "tier": "universal", "reached": list(stages.values())})

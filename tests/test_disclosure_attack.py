@@ -482,12 +482,13 @@ def test_the_overview_funnel_is_read_back_with_its_births_as_a_stages_cohort():
 
     def read(steps, people, rows):
         card = pd.DataFrame({"step": steps, "people": people})
-        for cards in overview_funnel(card, answer.iloc[rows]):
+        words = {"antenatal": "Pregnancy", "postnatal": "Postnatal"}   # ref_stages' labels
+        for cards in overview_funnel(card, answer.iloc[rows], words):
             mapped = [map_back(wide, answer.iloc[rows], truth.iloc[rows], REACH_BY_STAGE) for wide in cards]
             if all(m is not None for m in mapped):
                 return mapped
         return None
-    steps = ["Births in the period", "Reached, antenatal", "Reached, postnatal"]
+    steps = ["Births in the period", "Reached, Pregnancy", "Reached, Postnatal"]
     # one area, as the page prints it: births 205 is the antenatal cohort (the nearest first)
     (reached, _, _, card_rows), (births, births_truth, spec, _) = read(steps, [205, 95, 150], [0, 1])
     assert list(reached.reached) == [95, 150] and list(births.stage) == ["antenatal"]

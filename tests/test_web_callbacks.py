@@ -153,6 +153,28 @@ def test_coverage_compares_northtown_postnatal_reach_with_the_service_gaps_bench
     assert (same.benchmark_pct, same.flag) == (75.0, "below_benchmark")
 
 
+def _nodes(component):
+    """Every component under this one, itself first."""
+    yield component
+    children = getattr(component, "children", None)
+    for child in children if isinstance(children, list) else [children]:
+        if child is not None and not isinstance(child, (str, int, float)):
+            yield from _nodes(child)
+
+
+def test_coverage_names_the_stages_in_words_on_its_axis_and_in_its_sentence(app):
+    """ref_stages' labels (the report's words), never the codes: 'Pregnancy', not 'antenatal'."""
+    from pathway.web.pages import coverage
+
+    card = coverage.stage_reach_card({"area": NORTHTOWN, **PERIOD}, "Northtown")
+    figure = next(n.figure for n in _nodes(card) if getattr(n, "figure", None))
+    assert list(dict.fromkeys(x for trace in figure["data"] for x in trace["x"])) == [
+        "Preconception", "Pregnancy", "Postnatal", "Infant"]
+    text = " ".join(n.children for n in _nodes(card) if isinstance(getattr(n, "children", None), str))
+    # Northtown's postnatal universal reach, 10 of 20 (the test above)
+    assert "Postnatal, universal 50%" in text and "antenatal" not in text
+
+
 def test_coverage_for_southvale_is_similar_to_the_benchmark(app):
     from pathway.web.pages import coverage
 
@@ -200,8 +222,8 @@ def test_overview_funnel_counts_births_then_universal_reach_by_stage(app):
 
     rows = _card_rows(overview.layout(area=NORTHTOWN, **PERIOD), "overview-funnel")
     assert [(r["step"], r["people"]) for r in rows] == [
-        ("Births in the period", 20), ("Reached, preconception", 0), ("Reached, antenatal", 0),
-        ("Reached, postnatal", 10), ("Reached, infant", 0)]
+        ("Births in the period", 20), ("Reached, Preconception", 0), ("Reached, Pregnancy", 0),
+        ("Reached, Postnatal", 10), ("Reached, Infant", 0)]
 
 
 def test_map_tiles_show_each_area_and_a_click_chooses_it(app):
@@ -471,8 +493,9 @@ def test_service_gaps_table_sorts_by_reach_and_shows_only_gaps(app):
     rows = service_gaps.sorted_gap_rows(frame, {}, "reach", "gaps")
     # The flagged cells against a benchmark above 0, lowest reach first (0%, then 50%); Northtown's
     # infant universal 0% is measured against its own 0% (Southvale's 5 is hidden, contract 7.4).
+    # Stages read as ref_stages names them.
     assert [(r.area_code, r.stage, r.tier) for r in rows.itertuples()] == [
-        (SOUTHVALE, "antenatal", "specialist"), (NORTHTOWN, "postnatal", "universal")]
+        (SOUTHVALE, "Pregnancy", "specialist"), (NORTHTOWN, "Postnatal", "universal")]
     assert len(service_gaps.sorted_gap_rows(frame, {}, "area", "all")) == 24  # 2 areas x 4 stages x 3 tiers
 
 

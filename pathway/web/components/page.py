@@ -40,7 +40,10 @@ def _read_labels(table: str, column: str, label_column: str) -> dict[str, str]:
 
 
 def stage_labels() -> dict[str, str]:
-    return {stage: stage.capitalize() for stage in _stage_order()} or {}
+    """Each stage in words, as ref_stages names it before any bracket ("Pregnancy" for
+    antenatal), the report's words too; a stage without a label keeps its code, capitalised."""
+    named = _labels("stages", "stage")
+    return {stage: named.get(stage) or stage.capitalize() for stage in _stage_order()}
 
 
 def _stage_order() -> list[str]:

@@ -12,7 +12,8 @@ from pathway.statistics import compare_to_benchmark, funnel_limits
 from pathway.web.components.charts import (NHS_BLUE, NHS_DARK_GREY, NHS_ORANGE, bars_with_interval, chart,
                                            horizontal_line, numbers, styled)
 from pathway.web.components.figure_card import figure_card
-from pathway.web.components.page import area_label, area_names, page, period_words, stage_order
+from pathway.web.components.page import (area_label, area_names, page, period_words, stage_labels,
+                                         stage_order)
 from pathway.web.components.summaries import one_area_or_pooled, percent_text, pooled
 from pathway.web.components.tables import people_frame
 from pathway.web.filters import metric_params, narrow, read_filters
@@ -64,10 +65,15 @@ def compared_words(comparison, against: str = "all areas") -> str:
 
 
 def _words(frame: pd.DataFrame, label_columns: list[str], pct: str = "pct", against: str = "all areas") -> str:
+    stages = stage_labels()
+
+    def label(column: str, value) -> str:
+        return stages.get(value, str(value)) if column == "stage" else str(value)
+
     def one(r) -> str:
         words = compared_words(getattr(r, "comparison", ""), against)
-        return (" ".join(str(getattr(r, c)) for c in label_columns) + f" {percent_text(getattr(r, pct))}"
-                + (f" ({words})" if words else ""))
+        return (", ".join(label(c, getattr(r, c)) for c in label_columns)
+                + f" {percent_text(getattr(r, pct))}" + (f" ({words})" if words else ""))
     return "; ".join(one(r) for r in frame.itertuples())
 
 
@@ -101,11 +107,12 @@ def stage_reach_card(filters: dict, where: str):
     shown = rows.drop(columns=[c for c in ("rows_hidden",) if c in rows.columns])
     return figure_card(
         "coverage-stage-reach", "Reach by stage and tier",
-        figure=bars_with_interval(rows, x="stage", series="tier", y_title="% of births reached")
+        figure=bars_with_interval(rows, x="stage", series="tier", x_labels=stage_labels(),
+                                  y_title="% of births reached")
         if not rows.empty else None,
         table=people_frame(shown, "stage_reach" if filters["area"] != "all" else None),
         summary=f"Reach of {period_words(filters)} in {where}: "
-                + _words(rows, ["tier", "stage"], against="the benchmark") + ".",
+                + _words(rows, ["stage", "tier"], against="the benchmark") + ".",
         source="Comparison (when one area or ICB is chosen): 'higher' or 'lower' when the 95% interval excludes "
                "the benchmark, the same benchmark as the Service gaps view (the median of all areas, or a reach "
                "standard where one is set and higher).",
@@ -154,7 +161,7 @@ def mood_screening_card(filters: dict, where: str):
     shown = rows.drop(columns=[c for c in ("rows_hidden",) if c in rows.columns])
     return figure_card(
         "coverage-mood-screening", "Mood screening (Whooley, GAD-2, EPDS or PHQ-9)",
-        figure=bars_with_interval(rows, x="stage", y_title="% of births screened"),
+        figure=bars_with_interval(rows, x="stage", x_labels=stage_labels(), y_title="% of births screened"),
         table=people_frame(shown, "mood_screening" if filters["area"] != "all" else None),
         summary=f"Births with a mood screen in {where}: " + _words(rows, ["stage"]) + ".",
         source="NICE CG192 recommends asking about mood at booking and in the postnatal period.",

@@ -1,8 +1,9 @@
 """Answers kept per data version: what run_metric works out once per load, not once per call.
 
-The data version is the latest load and the journey build (load_log, journey_state): a load,
-a rebuild or a replaced reference table (which rebuilds the journey) starts a new one, so
-nothing kept here can outlive the data it came from, and nothing expires on a clock.
+The data version is the code (this package and its named SQL), the latest load and the journey
+build (load_log, journey_state): a load, a rebuild, a replaced reference table (which rebuilds
+the journey) or a new version of the software starts a new one, so nothing kept here can
+outlive the data or the code it came from, and nothing expires on a clock.
 
 - `PerVersion` keeps small values (the metric defaults, known area codes) per warehouse and
   data version, in this process.
@@ -16,6 +17,8 @@ from __future__ import annotations
 
 import atexit
 import datetime as dt
+import functools
+import hashlib
 import io
 import json
 import logging
@@ -23,6 +26,7 @@ import threading
 import time
 import weakref
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Callable
 
 import pandas as pd
@@ -71,7 +75,25 @@ class DataVersion:
     @property
     def key(self) -> str:
         built = self.built_at.isoformat() if hasattr(self.built_at, "isoformat") else str(self.built_at)
-        return f"load {self.latest_load}; journey after load {self.built_after} at {built}"
+        return (f"code {code_fingerprint()}; load {self.latest_load}; "
+                f"journey after load {self.built_after} at {built}")
+
+
+@functools.cache
+def code_fingerprint() -> str:
+    """The code every stored answer and cached view is worked out by: this package's Python and
+    the catalogue's named SQL. After an upgrade the old version's answers and views no longer
+    match (its figures may follow older definitions or weaker disclosure rules), and
+    `pathway serve` precomputes the new version's at its start."""
+    from pathway.resources import queries_dir
+
+    package = Path(__file__).resolve().parent
+    files = sorted(package.rglob("*.py")) + sorted(queries_dir().glob("*.sql"))
+    digest = hashlib.sha256()
+    for path in files:
+        name = path.relative_to(package) if path.is_relative_to(package) else Path("queries", path.name)
+        digest.update(str(name).encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()[:12]
 
 
 # _VERSION as SQL text per dialect, its constants written in: executed as an expression, its IN

@@ -216,6 +216,13 @@ def _fingerprint(conn: Connection) -> str:
     return digest.hexdigest()
 
 
+def built_by_this_code(conn: Connection) -> bool:
+    """The journey was built by this version's SQL from the reference rows there are now: not by
+    an older version of the software (`pathway serve` rebuilds it at its start when it was)."""
+    built_with = conn.execute(sa.select(journey_state.c.journey_sql)).scalar()
+    return built_with == _fingerprint(conn)
+
+
 def _mark_built(conn: Connection) -> None:
     conn.execute(journey_pending.delete())
     conn.execute(journey_pending_loads.delete())

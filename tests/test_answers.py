@@ -107,6 +107,31 @@ def test_a_load_makes_the_stored_answers_invisible_at_once(warehouse):
     assert stored(warehouse, "births", {"area": ALPHA}) is not None
 
 
+def test_a_new_version_of_the_code_does_not_serve_the_old_versions_answers(warehouse, monkeypatch):
+    """An upgrade (other metric SQL, other disclosure rules) with no load since: the answers the
+    old code stored are not served, and the next precompute stores the new code's instead."""
+    answers.precompute(warehouse)
+    assert stored(warehouse, "births", {"area": ALPHA}) is not None
+    old_key = warehouse.query("select distinct data_version from metric_answers").iloc[0, 0]
+    assert old_key.startswith(f"code {answers.code_fingerprint()}; load ")
+    monkeypatch.setattr(answers, "code_fingerprint", lambda: "an upgrade")
+    answers.PER_VERSION.forget(warehouse)
+    assert stored(warehouse, "births", {"area": ALPHA}) is None
+    answers.precompute(warehouse)
+    assert list(warehouse.query("select distinct data_version from metric_answers").iloc[:, 0]) == [
+        old_key.replace(old_key.split(";")[0], "code an upgrade")]
+    assert stored(warehouse, "births", {"area": ALPHA}) is not None
+
+
+def test_the_journey_knows_whether_this_codes_sql_built_it(warehouse, monkeypatch):
+    with warehouse.connect() as conn:
+        assert journey.built_by_this_code(conn)
+    sql = journey.named_sql("_journey.sql", warehouse.dialect)
+    monkeypatch.setattr(journey, "named_sql", lambda name, dialect, **kw: sql + "\n-- a later version")
+    with warehouse.connect() as conn:
+        assert not journey.built_by_this_code(conn)
+
+
 def test_a_precompute_stopped_part_way_leaves_live_answers_and_resumes(warehouse, monkeypatch):
     finish = metrics._finish
     calls = {"n": 0}

@@ -111,11 +111,12 @@ def prepare_database(db_url: str | None = None, *, scale: str = "county", seed: 
         warehouse.ensure_schema()
         with warehouse.connect() as conn:
             if conn.execute(sa.select(sa.func.count()).select_from(cohort)).scalar():
-                current = journey.is_current(conn)
+                current = journey.is_current(conn) and journey.built_by_this_code(conn)
         if current is not None:
             if not current:
                 # Read-only workers cannot build the journey tables, and every figure needs them: a
-                # warehouse loaded by an older version (or stopped mid-batch) is brought up to date here.
+                # warehouse loaded or built by an older version (or stopped mid-batch) is brought
+                # up to date here.
                 print("Rebuilding the journey tables (one row per pregnancy) ...", flush=True)
                 with warehouse.begin() as conn:
                     journey.refresh_after_load(conn)

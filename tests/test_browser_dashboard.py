@@ -93,7 +93,7 @@ def test_changing_the_area_changes_figures_and_url_and_back_restores_them(dashbo
 def test_a_copied_link_opens_the_same_view(dashboard):
     open_page(dashboard, f"/coverage?area={NORTHTOWN}&stage=postnatal&{PERIOD_QUERY}", "Coverage")
     # Northtown's postnatal universal reach: 10 of 20 = 50% (see test_web_fixtures).
-    dashboard.wait_for_contains_text("#coverage-stage-reach-description", "universal postnatal 50%", timeout=WAIT)
+    dashboard.wait_for_contains_text("#coverage-stage-reach-description", "Postnatal, universal 50%", timeout=WAIT)
     wait_until(dashboard, lambda d: selected_area(d) == NORTHTOWN, "the area filter is not Northtown")
     wait_until(dashboard, lambda d: d.find_element(By.CSS_SELECTOR, "input[type=date]").get_attribute("value")
                == PERIOD["from"], "the period is not restored")

@@ -440,11 +440,9 @@ def _append(duck, names: list[str], batch: list[list], table: str = "load_sheet"
     columns = list(zip(*batch))
     chunk = pa.table({"line_number": pa.array(columns[0], type=pa.int64()),
                       **{n: pa.array(list(c), type=pa.string()) for n, c in zip(names, columns[1:])}})
-    duck.register("load_xlsx_chunk", chunk)
-    try:
-        duck.execute(f"INSERT INTO {table} SELECT * FROM load_xlsx_chunk")
-    finally:
-        duck.unregister("load_xlsx_chunk")
+    # a relation over the batch, not a registered view: registering and unregistering one per
+    # batch kept memory growing with the file (10M rows: 2.7 GB against 1.3 GB read by DuckDB)
+    duck.from_arrow(chunk).insert_into(table)
 
 
 def _cell_text(value, is_date_column: bool) -> str | None:

@@ -75,6 +75,11 @@ _REFERENCE_READ = re.compile(r"\b(ref_\w+)\b")
 _EVENTS_VIEW = re.compile(r"^\s*create temp view events as\b", re.IGNORECASE | re.MULTILINE)
 
 
+def _events_as_table(statement: str) -> str:
+    """The events view's statement, making a temporary table instead."""
+    return _EVENTS_VIEW.sub("create temp table events as", statement)
+
+
 def refresh(conn: Connection) -> None:
     """Rebuild the derived journey tables and views in the caller's transaction."""
     _check_reference(conn)
@@ -85,7 +90,7 @@ def refresh(conn: Connection) -> None:
             # Read through a view, or made in this transaction without statistics, events
             # had PostgreSQL join referrals to contacts row by row (over 17 minutes at national
             # scale); DuckDB plans from the data itself.
-            statement, events = _EVENTS_VIEW.sub("create temp table events as", statement), "table"
+            statement, events = _events_as_table(statement), "table"
             conn.execute(sa.text(statement))
             conn.execute(sa.text("analyze events"))
             continue
@@ -166,7 +171,7 @@ def _rebuild_pregnancies(conn: Connection) -> None:
         if _EVENTS_VIEW.search(statement):
             # the touched pregnancies' events, placed once: through the view, every table
             # built from them would scan the whole activity table for the touched rows again
-            statement, kind = _EVENTS_VIEW.sub("create temp table events as", statement), "table"
+            statement, kind = _events_as_table(statement), "table"
         conn.execute(sa.text(statement if already_temporary
                              else f"create temp {kind} " + statement[match.start(3):]))
         made.append((kind.lower(), name))

@@ -29,6 +29,28 @@ def test_the_first_start_says_once_that_it_builds_the_demo(tmp_path, capfd):
     assert prepare_database(url, scale="small", seed=7) is False   # built: not again
 
 
+def test_a_start_after_an_upgrade_rebuilds_a_journey_built_by_older_sql(tmp_path, monkeypatch, capfd):
+    """Another version's journey SQL (here: this one's with a line added) built the tables: the
+    start rebuilds them before the read-only workers open the file, and a second start does not."""
+    from pathway import journey
+
+    warehouse = build_fixture_warehouse(tmp_path)
+    url = str(warehouse.url)
+    warehouse.dispose()
+    assert prepare_database(url) is False
+    capfd.readouterr()
+    shipped = journey.named_sql
+
+    def next_version(name, *args, **kw):
+        sql = shipped(name, *args, **kw)
+        return sql + "\n-- the next version" if name == "_journey.sql" else sql
+    monkeypatch.setattr(journey, "named_sql", next_version)
+    assert prepare_database(url) is False
+    assert "Rebuilding the journey tables" in capfd.readouterr().out
+    assert prepare_database(url) is False
+    assert "Rebuilding the journey tables" not in capfd.readouterr().out
+
+
 def wait_for_health(port: int, server: subprocess.Popen) -> None:
     deadline = time.monotonic() + WAIT_SECONDS
     while time.monotonic() < deadline:

@@ -35,14 +35,13 @@ def _z(confidence: float) -> float:
 
 def _floats(values) -> np.ndarray:
     # numbers in a numpy array already (every call from run_metric): no pandas round trip
-    if isinstance(values, (np.ndarray, pd.Series)) and isinstance(values.dtype, np.dtype) \
-            and values.dtype.kind in "fiub":
+    if isinstance(values, (np.ndarray, pd.Series)) and is_numpy_numbers(values):
         return np.atleast_1d(np.asarray(values, dtype=float))
     return np.asarray(pd.to_numeric(pd.Series(np.atleast_1d(values)), errors="coerce"),
                       dtype=float)
 
 
-def is_numpy_numbers(column: pd.Series) -> bool:
+def is_numpy_numbers(column: pd.Series | np.ndarray) -> bool:
     """Numbers already (what pd.to_numeric gives back unchanged)."""
     return isinstance(column.dtype, np.dtype) and column.dtype.kind in "fiub"
 

@@ -128,9 +128,8 @@ def _pending_is_complete(conn: Connection) -> bool:
     version, or a first load, did not)."""
     if not is_built(conn):
         return False
-    built_after, built_with = conn.execute(sa.text(
-        "select built_after_load_id, journey_sql from journey_state")).first() or (None, None)
-    if built_after is None or built_with != _fingerprint(conn):
+    built_after = conn.execute(sa.select(journey_state.c.built_after_load_id)).scalar()
+    if built_after is None or not built_by_this_code(conn):
         return False  # never built, or built by SQL that has changed since: every row may differ
     recorded = sa.select(journey_pending_loads.c.load_id).where(
         journey_pending_loads.c.load_id == load_log.c.load_id)

@@ -334,8 +334,8 @@ def problems_sql(plan: ColumnPlan, day_of_loading: dt.date) -> tuple[str, dict]:
 
 # ---- what moves on: typed rows, waiting orphans, quarantine rows -----------------------
 
-_GOOD = "line_number NOT IN (SELECT line_number FROM load_problems)"
 _REJECTED = "line_number IN (SELECT line_number FROM load_problems)"
+_GOOD = f"NOT ({_REJECTED})"   # line numbers are never NULL, so NOT IN and NOT (IN) agree
 
 
 def incoming_sql(plan: ColumnPlan, load_id: int, file_name: str) -> list[tuple[str, dict]]:

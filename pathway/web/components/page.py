@@ -46,6 +46,11 @@ def stage_labels() -> dict[str, str]:
     return {stage: named.get(stage) or stage.capitalize() for stage in _stage_order()}
 
 
+def stage_words(stage) -> str:
+    """One stage in words (stage_labels), or the value itself when it is no stage."""
+    return stage_labels().get(stage, str(stage))
+
+
 def _stage_order() -> list[str]:
     return list(kept(("order", "stages"), _read_stage_order))
 

@@ -13,7 +13,7 @@ from pathway.web.components.charts import (NHS_BLUE, NHS_DARK_GREY, NHS_ORANGE, 
                                            horizontal_line, numbers, styled)
 from pathway.web.components.figure_card import figure_card
 from pathway.web.components.page import (area_label, area_names, page, period_words, stage_labels,
-                                         stage_order)
+                                         stage_order, stage_words)
 from pathway.web.components.summaries import one_area_or_pooled, percent_text, pooled
 from pathway.web.components.tables import people_frame
 from pathway.web.filters import metric_params, narrow, read_filters
@@ -65,10 +65,8 @@ def compared_words(comparison, against: str = "all areas") -> str:
 
 
 def _words(frame: pd.DataFrame, label_columns: list[str], pct: str = "pct", against: str = "all areas") -> str:
-    stages = stage_labels()
-
     def label(column: str, value) -> str:
-        return stages.get(value, str(value)) if column == "stage" else str(value)
+        return stage_words(value) if column == "stage" else str(value)
 
     def one(r) -> str:
         words = compared_words(getattr(r, "comparison", ""), against)

@@ -13,7 +13,7 @@ from pathway.web.components.charts import bars_with_interval, funnel_steps
 from pathway.web.components.figure_card import figure_card
 from pathway.web.components.messages import empty_state, error_state
 from pathway.web.components.page import (area_label, area_names, page, period_words, stage_labels,
-                                         stage_order)
+                                         stage_order, stage_words)
 from pathway.web.components.summaries import left_out_words, one_area_or_pooled, percent_text
 from pathway.web.components.tables import people_frame
 from pathway.web.filters import metric_params, query_string, read_filters
@@ -54,9 +54,8 @@ def headline_figures(filters: dict) -> list[dict]:
     mood = fetch_metric("mood_screening", params)
     if mood.ok and not mood.empty:
         frame = one_area_or_pooled(mood.frame, filters["area"], ["stage"], "screened", "cohort")
-        stages = stage_labels()
         for row in frame.itertuples():
-            tiles.append({"label": f"Mood screened, {stages.get(row.stage, row.stage).lower()}",
+            tiles.append({"label": f"Mood screened, {stage_words(row.stage).lower()}",
                           "value": percent_text(row.pct),
                           "note": "Whooley, GAD-2, EPDS or PHQ-9"})
     return tiles
@@ -103,20 +102,18 @@ def shared_gaps(filters: dict) -> list[str]:
     benchmark = pd.to_numeric(frame["benchmark_pct"], errors="coerce").fillna(0)
     shared = frame[(frame["flag"] == "no_service") & (benchmark == 0)]
     cells = shared.drop_duplicates(["stage", "tier"])
-    stages = stage_labels()
-    return [f"{row.tier} services in the {stages.get(row.stage, row.stage).lower()} stage"
-            for row in cells.itertuples()]
+    return [f"{row.tier} services in the {stage_words(row.stage).lower()} stage" for row in cells.itertuples()]
 
 
 def gap_links(gaps: pd.DataFrame, filters: dict, names: dict) -> html.Ol:
-    items, stages = [], stage_labels()
+    items = []
     for row in gaps.itertuples():
         link_filters = {**filters, "area": row.area_code, "stage": row.stage, "tier": row.tier}
         unmet_count = pd.to_numeric(row.unmet, errors="coerce")
         unmet = (f"about {_number(unmet_count)} people unmet" if pd.notna(unmet_count) else
                  "people unmet: * (hidden by disclosure control)")
         words = (f"{names.get(row.area_code, row.area_code)}: {row.tier} services in the "
-                 f"{stages.get(row.stage, row.stage).lower()} "
+                 f"{stage_words(row.stage).lower()} "
                  f"stage reach {percent_text(pd.to_numeric(row.pct, errors='coerce'))} against a benchmark of "
                  f"{percent_text(pd.to_numeric(row.benchmark_pct, errors='coerce'))} "
                  f"({FLAG_WORDS.get(row.flag, row.flag)}; {unmet})")
@@ -142,8 +139,7 @@ def overview_body(filters: dict) -> list:
         if reach is not None else None
     summary = ""
     if reach is not None and not reach.empty:
-        stages = stage_labels()
-        parts = [f"{stages.get(r.stage, r.stage)}, {r.tier} {percent_text(r.pct)}" for r in reach.itertuples()]
+        parts = [f"{stage_words(r.stage)}, {r.tier} {percent_text(r.pct)}" for r in reach.itertuples()]
         summary = (f"Share of {period_words(filters)} in {where} reached by an attended service of each "
                    f"tier in each stage of the pathway: " + "; ".join(parts) + ".")
     body.append(figure_card(
@@ -159,8 +155,7 @@ def overview_body(filters: dict) -> list:
         universal = reach[reach["tier"] == "universal"]
         if not universal.empty:
             cohort = pd.to_numeric(universal["cohort"], errors="coerce").max()
-            stages = stage_labels()
-            labels = ["Births in the period"] + [f"Reached, {stages.get(s, s)}" for s in universal["stage"]]
+            labels = ["Births in the period"] + [f"Reached, {stage_words(s)}" for s in universal["stage"]]
             values = [cohort] + list(pd.to_numeric(universal["reached"], errors="coerce"))
             steps = pd.DataFrame({"step": labels, "people": values})
             body.append(figure_card(

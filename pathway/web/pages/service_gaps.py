@@ -12,8 +12,8 @@ from pathway.web import ids
 
 from pathway.web.components.charts import FONT, axis, chart, numbers, styled
 from pathway.web.components.figure_card import figure_card
-from pathway.web.components.page import (area_label, area_names, page, period_words, stage_labels,
-                                         stage_order, tier_order)
+from pathway.web.components.page import (area_label, area_names, page, period_words, stage_order,
+                                         stage_words, tier_order)
 from pathway.web.components.tables import html_table, people_frame
 from pathway.web.filters import filters_from_query, metric_params, narrow, read_filters
 from pathway.web.indicators import metric_definition
@@ -55,8 +55,7 @@ def gap_rows(filters: dict) -> tuple[pd.DataFrame | None, object]:
 def heatmap(frame: pd.DataFrame, names: dict) -> dict:
     """Areas down, stage · tier across; each cell its reach and its flag in words (not colour alone)."""
     row_labels = [names.get(c, c) for c in frame["area_code"]]
-    stages = stage_labels()
-    column_labels = [f"{stages.get(stage, stage)} · {tier}" for stage, tier in zip(frame["stage"], frame["tier"])]
+    column_labels = [f"{stage_words(stage)} · {tier}" for stage, tier in zip(frame["stage"], frame["tier"])]
     rows, columns = list(dict.fromkeys(row_labels)), list(dict.fromkeys(column_labels))
     cells: dict[tuple[str, str], tuple] = {}
     for row, column, pct, flag in zip(row_labels, column_labels, numbers(frame["pct"]), frame["flag"]):
@@ -103,9 +102,8 @@ def sorted_gap_rows(frame: pd.DataFrame, names: dict, sort: str, show: str) -> p
     if column:
         frame = frame.assign(_key=pd.to_numeric(frame[column], errors="coerce")) \
             .sort_values("_key", ascending=ascending, na_position="last", kind="stable").drop(columns="_key")
-    stages = stage_labels()
     return flag_words(people_frame(frame.assign(area_name=frame["area_code"].map(lambda c: names.get(c, c)),
-                                                stage=frame["stage"].map(lambda s: stages.get(s, s)))
+                                                stage=frame["stage"].map(stage_words))
                                    [TABLE_COLUMNS], None))
 
 
@@ -150,19 +148,19 @@ def service_gaps_body(filters: dict) -> list:
     table = flag_words(people_frame(frame.assign(area_name=frame["area_code"].map(lambda c: names.get(c, c)))
                                     [["area_code", "area_name", "stage", "tier", "pct", "benchmark_pct", "gap_pp",
                                       "unmet", "flag", "benchmark_source"]], None))
-    shared, stages = is_shared_gap(frame), stage_labels()
+    shared = is_shared_gap(frame)
     flagged = frame[frame["flag"].isin(GAP_FLAGS) & ~shared]
     summary = (f"{len(flagged)} of {len(frame)} area, stage and tier cells for {period_words(filters)} in {where} "
                f"are below their benchmark or have no service where other areas have one. ")
     if shared.any():
         cells = frame[shared].drop_duplicates(["stage", "tier"])
         summary += ("No area reaches anyone with " + "; ".join(
-            f"{r.tier} services in the {stages.get(r.stage, r.stage).lower()} stage"
+            f"{r.tier} services in the {stage_words(r.stage).lower()} stage"
             for r in cells.itertuples()) + ": a gap every area shares. ")
     worst = flagged.assign(_u=pd.to_numeric(flagged["unmet"], errors="coerce")).sort_values("_u", ascending=False).head(3)
     if not worst.empty:
         summary += "Most people unmet: " + "; ".join(
-            f"{names.get(r.area_code, r.area_code)} {r.tier} {stages.get(r.stage, r.stage).lower()} "
+            f"{names.get(r.area_code, r.area_code)} {r.tier} {stage_words(r.stage).lower()} "
             f"({FLAG_WORDS.get(r.flag, r.flag)[2:]})"
             for r in worst.itertuples()) + "."
     return [figure_card("service-gaps", title, figure=heatmap(frame, names), table=table, summary=summary,

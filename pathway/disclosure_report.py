@@ -21,6 +21,7 @@ from html.parser import HTMLParser
 import pandas as pd
 
 from pathway.disclosure_audit import AuditResult, Shown, TableAttack, parse_cell
+from pathway.reference import short_label
 
 CHANNEL = "HTML report (every printed number)"
 # sections that print reference data and published figures only, not local counts
@@ -208,7 +209,7 @@ def _label_words(context, table: str, column: str, value) -> set[str]:
             if key != "label" and not pd.api.types.is_numeric_dtype(frame[key]):
                 hit = frame.loc[frame[key].astype(str) == code, "label"]
                 for label in hit.dropna().astype(str):
-                    words |= {label.lower(), label.split(" (")[0].lower()}
+                    words |= {label.lower(), short_label(label).lower()}
     return {w for w in words if w}
 
 

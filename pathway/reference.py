@@ -24,6 +24,12 @@ _TRUE = {"true", "yes", "y", "1"}
 _FALSE = {"false", "no", "n", "0"}
 
 
+def short_label(label) -> str:
+    """A reference label as a heading, axis or table cell reads it: its words before any bracket
+    ("Pregnancy", not "Pregnancy (conception to the day before birth; ...)")."""
+    return str(label).split(" (")[0]
+
+
 def read_reference_csv(name: str, path: Path) -> pd.DataFrame:
     """Read and type one reference CSV against its table's columns."""
     table = REFERENCE_TABLES[name]

@@ -23,6 +23,7 @@ from pathway.disclosure import SUPPRESSED_MARK, at_most_one_place, format_for_pe
 from pathway.metrics import MetricError, economic_assumptions, resolve_parameters, run_metric
 from pathway.report import economic, template
 from pathway.published import MISSING_TREATMENT, latest_published
+from pathway.reference import short_label
 from pathway.report.charts import Bar, bar_chart
 from pathway.statistics import compare_to_benchmark
 
@@ -190,7 +191,7 @@ class _AreaReport:
         shown = format_for_people(frame, frame.attrs.get("disclosure") or catalogue.METRICS[name].disclosure)
         for column, (table, key) in _CODES_IN_WORDS.items():
             if column in shown.columns:
-                shown[column] = [self.context.label(table, key, code).split(" (")[0]
+                shown[column] = [short_label(self.context.label(table, key, code))
                                  if isinstance(code, str) and code != "all" else code for code in shown[column]]
         if "flag" in shown.columns:
             shown["flag"] = shown["flag"].map(lambda flag: _FLAG_WORDS.get(flag, flag))
@@ -306,7 +307,7 @@ class _AreaReport:
         for row in frame.itertuples():
             if row.flag not in ("no_service", "below_benchmark"):
                 continue
-            stage = self.context.label("stages", "stage", row.stage).split(" (")[0]
+            stage = short_label(self.context.label("stages", "stage", row.stage))
             service = getattr(row, "service", "all")
             who = (self.context.label("services", "service", service) if service not in (None, "all")
                    else f"{row.tier} services")
@@ -336,7 +337,7 @@ class _AreaReport:
         out = []
         for row in merged.itertuples():
             median, pct = _float(row.median_pct), _float(row.pct)
-            stage = self.context.label("stages", "stage", row.stage).split(" (")[0].lower()
+            stage = short_label(self.context.label("stages", "stage", row.stage)).lower()
             if median is None or median <= 0:
                 continue
             people = (_float(row.cohort) or 0) / 100

@@ -13,6 +13,7 @@ from typing import Iterable, Mapping
 import dash_bootstrap_components as dbc
 from dash import ALL, Input, Output, State, callback, dcc, html, no_update
 
+from pathway.reference import short_label
 from pathway.web import ids
 from pathway.web.filters import ALL_AREAS, FILTER_NAMES, merge_query
 from pathway.web.warehouse import areas, kept, reference_table
@@ -65,7 +66,7 @@ def _read_reference_options(table: str, column: str, label_column: str, code_lis
         frame = frame[(frame["code_list"] == code_list) & (frame["code"] == frame["canonical"])]
     if "sort_order" in frame.columns:
         frame = frame.sort_values("sort_order")
-    return [{"label": str(label or code).split(" (")[0], "value": code}
+    return [{"label": short_label(label or code), "value": code}
             for code, label in zip(frame[column], frame[label_column])]
 
 

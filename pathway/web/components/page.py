@@ -7,6 +7,7 @@ from typing import Any, Iterable, Mapping
 
 from dash import html
 
+from pathway.reference import short_label
 from pathway.web.components.filter_bar import ALL_FILTERS, filter_bar
 from pathway.web.components.messages import notices
 from pathway.web.components.report_download import report_buttons
@@ -36,7 +37,7 @@ def _read_labels(table: str, column: str, label_column: str) -> dict[str, str]:
     frame = reference_table(table)
     if frame.empty or column not in frame.columns:
         return {}
-    return {code: str(label or code).split(" (")[0] for code, label in zip(frame[column], frame[label_column])}
+    return {code: short_label(label or code) for code, label in zip(frame[column], frame[label_column])}
 
 
 def stage_labels() -> dict[str, str]:

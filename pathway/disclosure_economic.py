@@ -109,6 +109,17 @@ def _decoder(names: dict[str, str]) -> dict[str, str]:
     return {words(text): code for code, text in names.items()} | {words(code): code for code in names}
 
 
+def _decoded(card: str, decoder: dict[str, str], unread: list[str], labels, *columns):
+    """(label, its code, value, ...) for each point of a trace whose label the decoder knows (words
+    as printed -> code); every other label is noted in unread."""
+    for label, *values in zip(labels or [], *(column or [] for column in columns)):
+        code = decoder.get(words(label))
+        if code is None:
+            unread.append(f"{card} {label!r}")
+            continue
+        yield (label, code, *values)
+
+
 def read_figures(tables: dict[str, pd.DataFrame], figures: dict[str, dict], area_names: dict[str, str],
                  condition_labels: dict[str, str], assumptions: dict[str, str]) -> tuple[list, list, list[str]]:
     """(figures from the tables, figures from the charts, what could not be read) for one view:
@@ -152,29 +163,18 @@ def read_figures(tables: dict[str, pd.DataFrame], figures: dict[str, dict], area
         for trace in (figure or {}).get("data", []):
             name = words(trace.get("name") or "")
             if card == "economic-scenario" and name in RETURN_TRACES:
-                for label, value in zip(trace.get("y") or [], trace.get("x") or []):
-                    area = areas.get(words(label))
-                    if area is None:
-                        unread.append(f"{card} {label!r}")
-                        continue
+                for label, area, value in _decoded(card, areas, unread, trace.get("y"), trace.get("x")):
                     from_charts.append(Figure(f"return by area: {area}, {name}", _return(value),
                                               RETURN_TRACES[name], "extra_spend", area=area))
             elif card == "economic-scenario":
                 texts = trace.get("text") or [None] * len(trace.get("x") or [])
-                for label, value, text in zip(trace.get("x") or [], trace.get("y") or [], texts):
-                    quantity = SCENARIO_BARS.get(words(label))
-                    if quantity is None:
-                        unread.append(f"{card} {label!r}")
-                        continue
+                for label, quantity, value, text in _decoded(card, SCENARIO_BARS, unread, trace.get("x"),
+                                                             trace.get("y"), texts):
                     for cell in [parse_cell(value), *printed_numbers(text or "")[:1]]:
                         if cell.number:
                             from_charts.append(Figure(f"scenario total: {label}", cell, quantity))
             elif card == "economic-cost" and name in COST_TRACES:
-                for label, value in zip(trace.get("y") or [], trace.get("x") or []):
-                    condition = conditions.get(words(label))
-                    if condition is None:
-                        unread.append(f"{card} {label!r}")
-                        continue
+                for label, condition, value in _decoded(card, conditions, unread, trace.get("y"), trace.get("x")):
                     from_charts.append(Figure(f"cost of illness: {condition}, {name}", parse_cell(value),
                                               f"{COST_TRACES[name]}:{condition}"))
             elif card == "economic-sensitivity" and name in TORNADO_TRACES:

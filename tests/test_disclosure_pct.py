@@ -124,18 +124,27 @@ SEEN_AND_ASSESSED = DisclosureSpec(
                  Proportion("assessed_pct", "assessed", "referrals", intervals=())))
 
 
-def test_two_percentages_over_one_denominator_are_taken_together():
-    # 31 referrals shown as 30 (28-32); 9 seen in time shown as 10, 29%: 8/28 or 9/31; 14 assessed
-    # in time shown as 15, 45%: 13/29 or 14/31. Each alone leaves two; together only 31.
+def _seen_and_assessed(referrals, seen, assessed, seen_pct, assessed_pct) -> pd.DataFrame:
+    """Area A's one row of SEEN_AND_ASSESSED (numbers for the truth, printed text for a table)."""
+    return pd.DataFrame({"area_code": ["A"], "referrals": [referrals], "seen": [seen], "assessed": [assessed],
+                         "seen_pct": [seen_pct], "assessed_pct": [assessed_pct]})
+
+
+def _each_alone_recovers_nothing(leaky: pd.DataFrame, truth: pd.DataFrame) -> None:
     spec = SEEN_AND_ASSESSED
-    truth = pd.DataFrame({"area_code": ["A"], "referrals": [31], "seen": [9], "assessed": [14],
-                          "seen_pct": [100 * 9 / 31], "assessed_pct": [100 * 14 / 31]})
-    leaky = pd.DataFrame({"area_code": ["A"], "referrals": ["30"], "seen": ["10"], "assessed": ["15"],
-                          "seen_pct": ["29"], "assessed_pct": ["45"]})
     for alone in ("seen_pct", "assessed_pct"):
         one = DisclosureSpec(counts=spec.counts, labels=spec.labels,
                              proportions=tuple(p for p in spec.proportions if p.pct == alone))
         assert attack_table(leaky, truth, one).recovered == []
+
+
+def test_two_percentages_over_one_denominator_are_taken_together():
+    # 31 referrals shown as 30 (28-32); 9 seen in time shown as 10, 29%: 8/28 or 9/31; 14 assessed
+    # in time shown as 15, 45%: 13/29 or 14/31. Each alone leaves two; together only 31.
+    spec = SEEN_AND_ASSESSED
+    truth = _seen_and_assessed(31, 9, 14, 100 * 9 / 31, 100 * 14 / 31)
+    leaky = _seen_and_assessed("30", "10", "15", "29", "45")
+    _each_alone_recovers_nothing(leaky, truth)
     found = {(r.column, r.true_value) for r in attack_table(leaky, truth, spec).recovered}
     assert found == {("referrals", 31), ("seen", 9), ("assessed", 14)}
     # the defence sees it too and works both out from the shown counts: 10/30 = 33%, 15/30 = 50%
@@ -149,14 +158,9 @@ def test_the_one_denominator_two_percentages_share_pins_each_numerator():
     # assessed shown as 10, 48%: 11/23 or 12/25. Together only 25 referrals (shown as it is, so
     # nothing new), but over 25 alone 44% is 11 seen and 48% is 12 assessed.
     spec = SEEN_AND_ASSESSED
-    truth = pd.DataFrame({"area_code": ["A"], "referrals": [25], "seen": [11], "assessed": [12],
-                          "seen_pct": [44.0], "assessed_pct": [48.0]})
-    leaky = pd.DataFrame({"area_code": ["A"], "referrals": ["25"], "seen": ["10"], "assessed": ["10"],
-                          "seen_pct": ["44"], "assessed_pct": ["48"]})
-    for alone in ("seen_pct", "assessed_pct"):
-        one = DisclosureSpec(counts=spec.counts, labels=spec.labels,
-                             proportions=tuple(p for p in spec.proportions if p.pct == alone))
-        assert attack_table(leaky, truth, one).recovered == []
+    truth = _seen_and_assessed(25, 11, 12, 44.0, 48.0)
+    leaky = _seen_and_assessed("25", "10", "10", "44", "48")
+    _each_alone_recovers_nothing(leaky, truth)
     found = {(r.column, r.true_value) for r in attack_table(leaky, truth, spec).recovered}
     assert found == {("seen", 11), ("assessed", 12)}
     # the defence works both out from the shown counts: 10/25 = 40%

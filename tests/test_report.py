@@ -248,3 +248,5 @@ def test_the_report_prints_services_stages_and_flags_in_words_not_codes(warehous
     flow = text_of(section(eastfield_html, "flow"))
     assert "Health visiting" in set(services["label"]) and "Health visiting" in flow
     assert "Pregnancy · " in eastfield_html  # the reach chart's bars: stage in words, then tier
+    # the mood screening chart's bars too (they printed "Mood screening, antenatal")
+    assert "Mood screening, pregnancy" in eastfield_html and "Mood screening, antenatal" not in eastfield_html

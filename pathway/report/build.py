@@ -442,7 +442,7 @@ class _AreaReport:
         mood = self.context.metric("mood_screening", self.area.code)
         mood_medians = self.median_of_areas(self.context.all_areas("mood_screening"), ["stage"],
                                             "pct").set_index("stage")["median_pct"]
-        bars = [Bar(f"Mood screening, {raw['stage']}", _float(raw["pct"]), _float(raw["ci_low"]),
+        bars = [Bar(f"Mood screening, {shown['stage'].lower()}", _float(raw["pct"]), _float(raw["ci_low"]),
                     _float(raw["ci_high"]), _shown_pct(shown["pct"]),
                     {"Median of the loaded areas": mood_medians.get(raw["stage"], np.nan)})
                 for raw, shown in zip(mood.to_dict("records"),

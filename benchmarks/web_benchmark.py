@@ -382,7 +382,7 @@ def postgres_warehouse(option: str, scale: str, stack) -> str:
 
 
 # ---- metrics beside their bare query --------------------------------------------------------------
-_BIND = re.compile(r"(?<![:\w]):(\w+)")
+_BIND = re.compile(r"(?<![:\w\\]):(\w+)(?!:)")  # as pathway.catalogue.BIND
 
 
 def metric_table(scale: str, db_url: str, repeats: int) -> None:

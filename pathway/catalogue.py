@@ -771,7 +771,7 @@ def same_counts_of(name: str) -> list[SameCount]:
 # ---- named SQL --------------------------------------------------------------------------
 _STATEMENT_END = re.compile(r";[ \t]*$", re.MULTILINE)
 # The bind syntax sqlalchemy.text() recognises: :name, not ::cast and not inside a word.
-_BIND = re.compile(r"(?<![:\w\\]):(\w+)(?!:)")
+BIND = re.compile(r"(?<![:\w\\]):(\w+)(?!:)")
 
 
 def named_sql(file_name: str, dialect: str | None = None, *, required: bool = True) -> str | None:
@@ -801,7 +801,7 @@ def statements(sql: str) -> list[str]:
 
 
 def bind_names(sql: str) -> set[str]:
-    return set(_BIND.findall(sql))
+    return set(BIND.findall(sql))
 
 
 def sql_files() -> set[str]:

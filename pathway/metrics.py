@@ -15,6 +15,7 @@ Defaults (contract section 5), worked out per run:
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import time
 import weakref
 from dataclasses import dataclass
@@ -27,7 +28,7 @@ import sqlalchemy as sa
 
 from pathway import answers, catalogue
 from pathway.catalogue import Metric, named_sql, statements
-from pathway.db import Warehouse
+from pathway.db import Warehouse, native_duckdb
 from pathway.disclosure import apply_disclosure
 from pathway.reference import read_reference_csv
 from pathway.resources import reference_dir
@@ -123,9 +124,14 @@ def _disclosure_binds(warehouse: Warehouse, binds: dict, suppress: bool) -> None
 
 def _sql_rows(warehouse: Warehouse, metric: Metric, binds: dict, conn) -> tuple[list[str], list]:
     """The metric's named SQL run with its bound parameters: (column names, rows)."""
-    sql = _sql_of(metric.sql_file, warehouse.dialect)
-    used = catalogue.bind_names(sql)
-    result = conn.execute(sa.text(sql), {k: v for k, v in binds.items() if k in used})
+    sql, used = _sql_of(metric.sql_file, warehouse.dialect)
+    values = {k: v for k, v in binds.items() if k in used}
+    if warehouse.is_duckdb:
+        # on DuckDB's own connection (the same transaction), its rows the same tuples: through
+        # SQLAlchemy the fixed cost of a metric was a millisecond more (issue 15)
+        cursor = native_duckdb(conn).execute(_dollar_binds(sql), values)
+        return [d[0] for d in cursor.description], cursor.fetchall()
+    result = conn.execute(sa.text(sql), values)
     return list(result.keys()), result.fetchall()
 
 
@@ -134,15 +140,22 @@ def _sql_frame(columns: list[str], rows: list) -> pd.DataFrame:
     return pd.DataFrame(list(map(tuple, rows)), columns=columns)
 
 
-_SQL_TEXT: dict[tuple[str, str], str] = {}
+_SQL_TEXT: dict[tuple[str, str], tuple[str, frozenset[str]]] = {}
 
 
-def _sql_of(file_name: str, dialect: str) -> str:
-    """A metric's first statement, read from queries/ once per process."""
+def _sql_of(file_name: str, dialect: str) -> tuple[str, frozenset[str]]:
+    """A metric's first statement and the names it binds, read from queries/ once per process."""
     key = (file_name, dialect)
     if key not in _SQL_TEXT:
-        _SQL_TEXT[key] = statements(named_sql(file_name, dialect))[0]
+        sql = statements(named_sql(file_name, dialect))[0]
+        _SQL_TEXT[key] = (sql, frozenset(catalogue.bind_names(sql)))
     return _SQL_TEXT[key]
+
+
+@functools.cache
+def _dollar_binds(sql: str) -> str:
+    """SQL with SQLAlchemy's :name parameters written as DuckDB's $name."""
+    return catalogue.BIND.sub(r"$\1", sql)
 
 
 def _finish(warehouse: Warehouse, metric: Metric, frame: pd.DataFrame, binds: dict, *,
@@ -503,7 +516,7 @@ def _ready_version(warehouse: Warehouse, conn) -> answers.DataVersion | None:
     tables need no rebuild, else None (the caller rebuilds through ensure_journey)."""
     from pathway import journey
 
-    version = answers.read_version(conn)
+    version = answers.current_version(warehouse, conn)
     # Whether every derived table exists is asked once per warehouse and process: a rebuild
     # drops and creates them in one transaction, so they cannot go missing after.
     if warehouse not in _JOURNEY_SEEN_BUILT and not journey.is_built(conn):

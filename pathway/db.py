@@ -6,6 +6,7 @@ Everything else asks a Warehouse for a connection; nothing else calls create_eng
 from __future__ import annotations
 
 import re
+import threading
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -43,6 +44,10 @@ class Warehouse:
                                  "use duckdb:///FILE or postgresql+psycopg://...")
         self.engine = self._create_engine()
         self._schema_ready = False
+        # see data_is_fixed: the connection that holds the file, and how many times it was taken
+        self._holder: Any = None
+        self._holder_lock = threading.Lock()
+        self.holding = 0
 
     def _create_engine(self) -> Engine:
         if self.dialect == "duckdb":
@@ -108,9 +113,26 @@ class Warehouse:
         except sa.exc.OperationalError as error:
             raise WarehouseError(_describe(self, error)) from error
 
+    @property
+    def data_is_fixed(self) -> bool:
+        """Whether nothing can change this warehouse's data while it is open: a DuckDB file opened
+        read-only and held (pathway serve's workers). DuckDB lets a process open a file for
+        writing only when no other process has it open, and this warehouse keeps one connection
+        open from its first connection until dispose(), so a load waits until then. What is read
+        of the data once (its version) holds until dispose: `holding` counts the holds."""
+        return self.is_duckdb and self.read_only and self.hold_file and self.duckdb_path is not None
+
+    def _hold(self) -> None:
+        with self._holder_lock:
+            if self._holder is None:
+                self._holder = self.engine.connect()
+                self.holding += 1
+
     @contextmanager
     def connect(self) -> Iterator[Connection]:
         try:
+            if self.data_is_fixed and self._holder is None:
+                self._hold()
             with self.engine.connect() as conn:
                 yield conn
         except sa.exc.OperationalError as error:
@@ -125,6 +147,10 @@ class Warehouse:
             return _frame(own.execute(sa.text(sql), dict(params or {})))
 
     def dispose(self) -> None:
+        with self._holder_lock:
+            if self._holder is not None:
+                self._holder.close()
+                self._holder = None
         self.engine.dispose()
 
 

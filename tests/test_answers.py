@@ -204,3 +204,65 @@ def test_a_time_limit_of_nothing_stores_nothing(warehouse):
 def test_the_every_icb_selector_is_not_an_area_anyone_can_ask_for(warehouse):
     with pytest.raises(metrics.MetricError, match="unknown area"):
         run_metric(warehouse, "births", {"area": answers.EVERY_ICB})
+
+
+_OPEN_FOR_WRITING = """
+import sys, duckdb
+try:
+    duckdb.connect(sys.argv[1]).close()
+    print("opened")
+except duckdb.Error as error:
+    print("refused:", type(error).__name__)
+"""
+
+
+def test_a_duckdb_file_held_read_only_reads_its_version_once_per_hold(tmp_path, monkeypatch):
+    import subprocess
+    import sys
+
+    from pathway.db import Warehouse
+
+    path = tmp_path / "held.duckdb"
+    writer = build_warehouse(f"duckdb:///{path}")
+    before = int(run_metric(writer, "births", {"area": ALPHA}, suppress=False)["live_births"].iloc[0])
+    writer.dispose()
+    reader = Warehouse(f"duckdb:///{path}", read_only=True)
+    assert reader.data_is_fixed
+    reads = []
+    real_read = answers.read_version
+    monkeypatch.setattr(answers, "read_version", lambda conn: reads.append(1) or real_read(conn))
+    for _ in range(3):
+        assert int(run_metric(reader, "births", {"area": ALPHA}, suppress=False)["live_births"].iloc[0]) == before
+    assert len(reads) == 1
+    # Why once is enough: between requests, no connection of the pool in use, the file is held,
+    # and DuckDB refuses another process that would open it for writing (so no load can run).
+    opened = subprocess.run([sys.executable, "-c", _OPEN_FOR_WRITING, str(path)],
+                            capture_output=True, text=True, timeout=60)
+    assert opened.stdout.strip() == "refused: IOException", opened.stdout + opened.stderr
+    # Once let go, a load can run, and the next hold reads the new version and sees the new row.
+    reader.dispose()
+    writer = Warehouse(f"duckdb:///{path}")
+    with writer.begin() as conn:
+        binds = metrics.resolve_parameters(writer, metrics.catalogue.METRICS["births"], {}, conn=conn)
+        born = binds["date_to"] - dt.timedelta(days=10)
+        conn.execute(sa.text(
+            "insert into cohort (pregnancy_id, person_id, area_code, outcome, edd, birth_date) "
+            "values ('NEW1', 'person-NEW1', :area, 'live_birth', :d, :d)"), {"area": ALPHA, "d": born})
+        conn.execute(sa.text("insert into load_log (load_id, file_name, table_name, outcome) "
+                             "values (99, 'cohort_new.csv', 'cohort', 'loaded')"))
+        journey.refresh(conn)
+    writer.dispose()
+    reads.clear()
+    after = int(run_metric(reader, "births", {"area": ALPHA}, suppress=False)["live_births"].iloc[0])
+    assert (after, len(reads)) == (before + 1, 1)
+    reader.dispose()
+
+
+def test_a_warehouse_that_can_change_reads_its_version_every_time(warehouse, monkeypatch):
+    assert not warehouse.data_is_fixed  # read-write (and PostgreSQL): a load may come between calls
+    reads = []
+    real_read = answers.read_version
+    monkeypatch.setattr(answers, "read_version", lambda conn: reads.append(1) or real_read(conn))
+    for _ in range(3):
+        run_metric(warehouse, "births", {"area": ALPHA})
+    assert len(reads) == 3

@@ -108,13 +108,14 @@ def data_version() -> str | None:
     """
     from flask import g, has_request_context
 
-    from pathway.answers import read_version
+    from pathway.answers import current_version
 
     if has_request_context() and "pathway_data_version" in g:
         return g.pathway_data_version
     try:
-        with web_warehouse().connect() as conn:
-            version = read_version(conn).key
+        warehouse = web_warehouse()
+        with warehouse.connect() as conn:
+            version = current_version(warehouse, conn).key
     except (WarehouseError, sa.exc.SQLAlchemyError):
         version = None
     if has_request_context():

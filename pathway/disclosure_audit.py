@@ -611,7 +611,9 @@ def _candidates(n_domains: np.ndarray, d_domains: np.ndarray, pct, bounds, group
     slots = (key.max() + 1) * 64  # (key, d - lowest d): d spans at most 51 values in a key
     members = np.bincount(key[where], minlength=slots // 64)
     code = key[row] * 64 + (ds - d0[row]).astype(np.int64)
-    holders = np.bincount(np.unique(row * slots + code) % slots, minlength=slots)
+    # the rows holding each code: pairs come by row, then d, so a row's pairs with one d are a run
+    first = np.r_[True, (row[1:] != row[:-1]) | (ds[1:] != ds[:-1])] if len(row) else row.astype(bool)
+    holders = np.bincount(code[first], minlength=slots)
     shared = (holders > 0) & (holders == np.repeat(members, 64))
     any_shared = shared.reshape(-1, 64).any(axis=1)
     chosen = np.where(any_shared[key[row]], shared[code], True)

@@ -323,8 +323,10 @@ def at_unit(values, unit: str) -> pd.Series:
 
 
 def _to_unit(values, unit: str) -> pd.Series:
-    numbers = pd.to_numeric(pd.Series(values), errors="coerce").astype(float)
-    v = numbers.to_numpy()
+    if isinstance(values, (np.ndarray, pd.Series)) and is_numpy_numbers(values):
+        v = np.asarray(values, dtype=float)  # numbers already: no pandas round trip
+    else:
+        v = pd.to_numeric(pd.Series(values), errors="coerce").astype(float).to_numpy()
     if unit in ("money", "three_figures"):
         with np.errstate(divide="ignore", invalid="ignore"):
             magnitude = np.where((v != 0) & np.isfinite(v), np.floor(np.log10(np.abs(v))), 0)
@@ -344,7 +346,7 @@ def _to_unit(values, unit: str) -> pd.Series:
         rounded = _round_half_up(v, 1)
     else:  # people, days, scores
         rounded = _round_half_up(v, 0.1)
-    return pd.Series(np.round(rounded, 6), index=pd.Series(values).index if isinstance(values, pd.Series) else None)
+    return pd.Series(np.round(rounded, 6), index=values.index if isinstance(values, pd.Series) else None)
 
 
 def _disclose_percentages(out: pd.DataFrame, table: pd.DataFrame, spec: DisclosureSpec,

@@ -25,6 +25,7 @@ import logging
 import threading
 import time
 import weakref
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -233,15 +234,59 @@ def stored_answer(warehouse, conn: Connection, version: DataVersion, metric: str
     if (_COMPLETE, "") in keys:
         if (metric, key) not in keys:
             return None
-        payload = conn.execute(sa.select(metric_answers.c.payload).where(
-            metric_answers.c.data_version == version.key, metric_answers.c.metric == metric,
-            metric_answers.c.params_key == key)).scalar()
-        return None if payload is None else from_payload(payload)
+        return _DECODED.get((warehouse.where(), version.key, metric, key),
+                            lambda: _payload(conn, version, metric, key))
     found = dict(conn.execute(_ONE_ANSWER, {"version": version.key, "metric": metric, "key": key}).all())
     if _COMPLETE in found:
         _STORE.forget(warehouse)  # finished since it was read: every key once more, then no look-ups
     payload = found.get(metric)
     return None if payload is None else from_payload(payload)
+
+
+def _payload(conn: Connection, version: DataVersion, metric: str, key: str) -> pd.DataFrame | None:
+    payload = conn.execute(sa.select(metric_answers.c.payload).where(
+        metric_answers.c.data_version == version.key, metric_answers.c.metric == metric,
+        metric_answers.c.params_key == key)).scalar()
+    return None if payload is None else from_payload(payload)
+
+
+class _Decoded:
+    """Stored answers as read and decoded, the most recently used first, up to a budget of bytes
+    per process: DuckDB reads a stored answer in 2-3 ms however small it is (it materialises the
+    payloads of its neighbours in the table too), and decoding it takes another millisecond.
+    Keyed by the data version, so nothing kept outlives it; each caller gets its own copy."""
+
+    def __init__(self, budget: int) -> None:
+        self._budget, self._used = budget, 0
+        self._lock = threading.Lock()
+        self._kept: "OrderedDict[tuple, tuple[pd.DataFrame, int]]" = OrderedDict()
+
+    def get(self, key: tuple, read: Callable[[], pd.DataFrame | None]) -> pd.DataFrame | None:
+        with self._lock:
+            found = self._kept.get(key)
+            if found is not None:
+                self._kept.move_to_end(key)
+                return found[0].copy()
+        frame = read()
+        if frame is None:
+            return None
+        size = int(frame.memory_usage(index=True, deep=True).sum())
+        with self._lock:
+            if key not in self._kept and size <= self._budget // 4:
+                self._kept[key] = (frame.copy(), size)
+                self._used += size
+                while self._used > self._budget:
+                    _, (_, gone) = self._kept.popitem(last=False)
+                    self._used -= gone
+        return frame
+
+    def clear(self) -> None:
+        with self._lock:
+            self._kept.clear()
+            self._used = 0
+
+
+_DECODED = _Decoded(budget=64 * 2**20)
 
 
 # ---- precompute -------------------------------------------------------------------------------

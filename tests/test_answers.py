@@ -266,3 +266,38 @@ def test_a_warehouse_that_can_change_reads_its_version_every_time(warehouse, mon
     for _ in range(3):
         run_metric(warehouse, "births", {"area": ALPHA})
     assert len(reads) == 3
+
+
+def test_a_stored_answer_is_read_from_the_warehouse_once_and_each_caller_gets_a_copy(warehouse, monkeypatch):
+    answers.precompute(warehouse)
+    answers._DECODED.clear()
+    reads = []
+    real_payload = answers._payload
+    monkeypatch.setattr(answers, "_payload", lambda *args: reads.append(args[2]) or real_payload(*args))
+    first = run_metric(warehouse, "births", {"area": ALPHA})
+    first["live_births"] = -1  # a caller changing its answer changes no one else's
+    second = run_metric(warehouse, "births", {"area": ALPHA})
+    assert reads == ["births"]
+    assert second.equals(live(warehouse, "births", {"area": ALPHA}))
+
+
+def test_decoded_answers_keep_to_their_budget_the_least_recently_used_going_first():
+    frame = pd.DataFrame({"count": range(100)})  # 800 bytes of numbers and 132 of index
+    size = int(frame.memory_usage(index=True, deep=True).sum())
+    kept = answers._Decoded(budget=4 * size)
+    reads = []
+
+    def read(name):
+        return lambda: reads.append(name) or frame.copy()
+
+    for name in ("a", "b", "c", "d"):
+        kept.get(name, read(name))
+    kept.get("a", read("a"))       # kept: a becomes the most recently used
+    kept.get("e", read("e"))       # over budget: b, the least recently used, goes
+    kept.get("b", read("b"))       # read again (and c goes)
+    kept.get("a", read("a"))
+    assert reads == ["a", "b", "c", "d", "e", "b"]
+    big = pd.DataFrame({"count": range(1000)})  # over a quarter of the budget: never kept
+    kept.get("big", lambda: reads.append("big") or big)
+    kept.get("big", lambda: reads.append("big") or big)
+    assert reads[-2:] == ["big", "big"]

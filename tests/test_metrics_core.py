@@ -258,3 +258,36 @@ def test_data_quality_rows_are_counts_under_disclosure_control(fixture_warehouse
     # 3 of 9 pregnancies have a booking date: 1-7, hidden, and the percentage with it
     assert pd.isna(booking.complete) and pd.isna(booking.completeness_pct)
     assert pd.isna(activity_date.invalid)  # 2 outside every stage: 1-7
+
+
+def test_the_sql_sorting_its_rows_changes_no_answer(fixture_warehouse):
+    """After its first run a metric's SQL sorts its rows as _in_order would; every answer, in every
+    area mode and suppressed or not, is the one pandas' sort of the unsorted rows gives."""
+    from pathway import catalogue, metrics
+
+    for name, metric in catalogue.METRICS.items():
+        for area in (["all", "QAA", ALPHA] if metric.parameter("area") else [None]):
+            params = {"area": area} if area else {}
+            for suppress in (False, True):
+                metrics._SQL_TEXT.clear()
+                metrics._SQL_COLUMNS.clear()
+                sorted_by_pandas = run_metric(fixture_warehouse, name, params, suppress=suppress)
+                sorted_by_sql = run_metric(fixture_warehouse, name, params, suppress=suppress)
+                assert "order by" in metrics._sql_of(metric, fixture_warehouse.dialect)[0]
+                pd.testing.assert_frame_equal(sorted_by_sql, sorted_by_pandas, obj=f"{name} {params}")
+
+
+def test_rows_already_in_order_are_told_apart_from_rows_that_are_not():
+    from pathway.metrics import _in_order_already
+
+    frame = pd.DataFrame({"area": ["A", "A", "B", "B"], "month": [1, 2, 1, 1], "n": [4, 3, 2, 1]})
+    assert _in_order_already(frame, ["area", "month"])           # ties on both keys keep their rows
+    assert not _in_order_already(frame, ["area", "n"])          # A: 4 before 3
+    assert not _in_order_already(frame, ["month"])              # 2 before 1
+    assert _in_order_already(frame, ["area"])
+    with_gap = frame.assign(month=[1.0, float("nan"), 1.0, 2.0])
+    assert not _in_order_already(with_gap, ["area", "month"])    # a missing value: sort to be sure
+    mixed = frame.assign(area=["A", None, "B", "B"])
+    assert not _in_order_already(mixed, ["area"])
+    unlike = pd.DataFrame({"k": ["a", 1]}, dtype=object)         # values that do not compare
+    assert not _in_order_already(unlike, ["k"])

@@ -247,7 +247,9 @@ def apply_disclosure(frame: pd.DataFrame, spec: DisclosureSpec,
     given, works the spec's Recomputed figures out again from the shown counts."""
     policy = policy or DisclosurePolicy()
     _check_columns(frame, spec)
-    table = frame.reset_index(drop=True)
+    # rows by position (read only here: a frame already numbered 0, 1, ... is used as it is)
+    plain = isinstance(frame.index, pd.RangeIndex) and frame.index.start == 0 and frame.index.step == 1
+    table = frame if plain else frame.reset_index(drop=True)
     values = {column: _counts_of(table, column, frame.index) for column in spec.counts}
     hidden = _hidden(table, spec, policy, values)
 
@@ -268,7 +270,7 @@ def apply_disclosure(frame: pd.DataFrame, spec: DisclosureSpec,
             gone[hidden_rows.get(column, [])] = True
         for column in rule.columns:
             if gone.any() or not is_numpy_numbers(out[column]):
-                out[column] = pd.to_numeric(out[column], errors="coerce").mask(gone)
+                out[column] = np.where(gone, np.nan, numbers_of(out[column]))
 
     _disclose_percentages(out, table, spec, policy, values, shown)
     for rule in spec.from_counts:
@@ -280,7 +282,7 @@ def apply_disclosure(frame: pd.DataFrame, spec: DisclosureSpec,
                 for c in rule.over:
                     factor *= np.where(shown[c] > 0, values[c] / shown[c], 1.0)
             for column in rule.columns:
-                out[column] = pd.to_numeric(out[column], errors="coerce") * factor
+                out[column] = numbers_of(out[column]) * factor
     if recompute is not None:
         out = recompute(out)
     for rule in spec.from_counts:
@@ -293,7 +295,10 @@ def apply_disclosure(frame: pd.DataFrame, spec: DisclosureSpec,
                 out[column] = _to_unit(out[column], rule.unit)
     for rule in spec.derived:
         for column in rule.columns:
-            out[column] = pd.to_numeric(out[column], errors="coerce").round(rule.decimals)
+            if out[column].dtype.kind == "f":  # floats already: numpy's round, as pandas' is
+                out[column] = np.round(out[column].to_numpy(), rule.decimals)
+            else:
+                out[column] = pd.to_numeric(out[column], errors="coerce").round(rule.decimals)
     for rule in spec.summaries:
         for column in rule.columns:
             out[column] = _to_unit(out[column], rule.unit)
@@ -388,7 +393,7 @@ def _disclose_percentages(out: pd.DataFrame, table: pd.DataFrame, spec: Disclosu
                 result[c] = _round_half_up(value / step, 1) * step
             pinned = percentage_pins(n_shown, d_shown, result[p.pct],
                                      [result[c] for c in p.intervals], step, policy,
-                                     groups=areas, truth=(n_true, d_true),
+                                     groups=area_codes, truth=(n_true, d_true),
                                      secondary=bool(spec.additive))
             pinned &= ~from_shown
             if not pinned.any():
@@ -505,8 +510,16 @@ def _sharing(pinned: np.ndarray, d_shown: np.ndarray, area_codes: np.ndarray | N
     shown = ~np.isnan(d_shown)
     if area_codes is None:
         return shown & np.isin(d_shown, d_shown[pinned & shown])
-    pairs = pd.MultiIndex.from_arrays([area_codes, d_shown])
-    return shown & pairs.isin(pairs[pinned & shown])
+    found = set(zip(area_codes[pinned & shown].tolist(), d_shown[pinned & shown].tolist()))
+    if len(found) > 64:
+        pairs = pd.MultiIndex.from_arrays([area_codes, d_shown])
+        return shown & pairs.isin(pairs[pinned & shown])
+    # a few pinned (area, denominator) pairs: each compared with every row (a MultiIndex took
+    # half a millisecond a call)
+    sharing = np.zeros(len(d_shown), dtype=bool)
+    for area, denominator in found:
+        sharing |= (area_codes == area) & (d_shown == denominator)
+    return shown & sharing
 
 
 def at_most_one_place(number: float) -> str:
@@ -772,8 +785,10 @@ def _check_columns(frame: pd.DataFrame, spec: DisclosureSpec) -> None:
 def _counts_of(table: pd.DataFrame, column: str, labels: pd.Index) -> np.ndarray:
     raw = table[column]
     numbers = numbers_of(raw)
-    bad = (raw.notna().to_numpy() & np.isnan(numbers)) | (numbers < 0) | \
-        (~np.isnan(numbers) & (numbers != np.round(numbers)))
+    # text or another thing that is no number (numpy numbers are all numbers or NaN)
+    bad = np.zeros(len(numbers), dtype=bool) if is_numpy_numbers(raw) else \
+        raw.notna().to_numpy() & np.isnan(numbers)
+    bad |= (numbers < 0) | (~np.isnan(numbers) & (numbers != np.round(numbers)))
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
         value = raw.iloc[i]

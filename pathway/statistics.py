@@ -33,6 +33,9 @@ def _z(confidence: float) -> float:
     return float(norm.ppf(0.5 + confidence / 2))
 
 
+z_value = _z  # the two-sided normal quantile of a confidence level (0.95 -> 1.96), kept per level
+
+
 def _floats(values) -> np.ndarray:
     # numbers in a numpy array already (every call from run_metric): no pandas round trip
     if isinstance(values, (np.ndarray, pd.Series)) and is_numpy_numbers(values):
@@ -82,17 +85,22 @@ def wilson_interval(numerator, denominator, confidence: float = 0.95):
     if over.size:
         i = over[0]
         raise ValueError(f"numerator at position {i}: {x[i]:g} is larger than its denominator {n[i]:g}")
-    z = _z(confidence)
+    low, high = wilson_percent(x, n, _z(confidence))
+    template = numerator if np.ndim(numerator) else denominator
+    return _like(template, low), _like(template, high)
+
+
+def wilson_percent(x: np.ndarray, n: np.ndarray, z: float) -> tuple[np.ndarray, np.ndarray]:
+    """wilson_interval's arithmetic on float arrays of counts already checked (x <= n): the
+    disclosure checks call it on thousands of candidate counts at a time."""
     with np.errstate(divide="ignore", invalid="ignore"):
         q = 1 - x / n
         spread = z * np.sqrt(z**2 + 4 * x * q)
         low = (2 * x + z**2 - spread) / (2 * (n + z**2))
         high = (2 * x + z**2 + spread) / (2 * (n + z**2))
     usable = n > 0
-    low = np.where(usable, np.clip(low, 0, 1) * 100, np.nan)
-    high = np.where(usable, np.clip(high, 0, 1) * 100, np.nan)
-    template = numerator if np.ndim(numerator) else denominator
-    return _like(template, low), _like(template, high)
+    return (np.where(usable, np.clip(low, 0, 1) * 100, np.nan),
+            np.where(usable, np.clip(high, 0, 1) * 100, np.nan))
 
 
 # ---- counts and rates -----------------------------------------------------------------

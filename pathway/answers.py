@@ -234,7 +234,7 @@ def stored_answer(warehouse, conn: Connection, version: DataVersion, metric: str
     if (_COMPLETE, "") in keys:
         if (metric, key) not in keys:
             return None
-        return _DECODED.get((warehouse.where(), version.key, metric, key),
+        return _DECODED.get((str(warehouse.url), version.key, metric, key),
                             lambda: _payload(conn, version, metric, key))
     found = dict(conn.execute(_ONE_ANSWER, {"version": version.key, "metric": metric, "key": key}).all())
     if _COMPLETE in found:

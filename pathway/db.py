@@ -5,6 +5,7 @@ Everything else asks a Warehouse for a connection; nothing else calls create_eng
 
 from __future__ import annotations
 
+import functools
 import re
 import threading
 import time
@@ -113,7 +114,7 @@ class Warehouse:
         except sa.exc.OperationalError as error:
             raise WarehouseError(_describe(self, error)) from error
 
-    @property
+    @functools.cached_property
     def data_is_fixed(self) -> bool:
         """Whether nothing can change this warehouse's data while it is open: a DuckDB file opened
         read-only and held (pathway serve's workers). DuckDB lets a process open a file for

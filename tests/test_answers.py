@@ -46,6 +46,20 @@ def stored(warehouse, name, params):
         return answers.stored_answer(warehouse, conn, version, name, binds)
 
 
+def load_one_more_birth(warehouse) -> None:
+    """A load of one live birth in Alpha, in the default period, and its journey rebuild."""
+    with warehouse.begin() as conn:
+        binds = metrics.resolve_parameters(warehouse, metrics.catalogue.METRICS["births"], {}, conn=conn)
+        born = binds["date_to"] - dt.timedelta(days=10)
+        conn.execute(sa.text(
+            "insert into cohort (pregnancy_id, person_id, area_code, outcome, edd, birth_date) "
+            "values ('NEW1', 'person-NEW1', :area, 'live_birth', :d, :d)"), {"area": ALPHA, "d": born})
+        conn.execute(sa.text(
+            "insert into load_log (load_id, file_name, table_name, outcome) "
+            "values (99, 'cohort_new.csv', 'cohort', 'loaded')"))
+        journey.refresh(conn)
+
+
 @pytest.fixture
 def warehouse(warehouse_url):
     built = build_warehouse(warehouse_url)
@@ -87,16 +101,7 @@ def test_the_page_and_the_catalogue_defaults_share_one_stored_answer(warehouse):
 def test_a_load_makes_the_stored_answers_invisible_at_once(warehouse):
     answers.precompute(warehouse)
     before = run_metric(warehouse, "births", {"area": ALPHA}, suppress=False)
-    with warehouse.begin() as conn:
-        binds = metrics.resolve_parameters(warehouse, metrics.catalogue.METRICS["births"], {}, conn=conn)
-        born = binds["date_to"] - dt.timedelta(days=10)
-        conn.execute(sa.text(
-            "insert into cohort (pregnancy_id, person_id, area_code, outcome, edd, birth_date) "
-            "values ('NEW1', 'person-NEW1', :area, 'live_birth', :d, :d)"), {"area": ALPHA, "d": born})
-        conn.execute(sa.text(
-            "insert into load_log (load_id, file_name, table_name, outcome) "
-            "values (99, 'cohort_new.csv', 'cohort', 'loaded')"))
-        journey.refresh(conn)
+    load_one_more_birth(warehouse)
     assert stored(warehouse, "births", {"area": ALPHA}) is None
     after = run_metric(warehouse, "births", {"area": ALPHA}, suppress=False)
     assert int(after["live_births"].iloc[0]) == int(before["live_births"].iloc[0]) + 1
@@ -242,15 +247,7 @@ def test_a_duckdb_file_held_read_only_reads_its_version_once_per_hold(tmp_path, 
     # Once let go, a load can run, and the next hold reads the new version and sees the new row.
     reader.dispose()
     writer = Warehouse(f"duckdb:///{path}")
-    with writer.begin() as conn:
-        binds = metrics.resolve_parameters(writer, metrics.catalogue.METRICS["births"], {}, conn=conn)
-        born = binds["date_to"] - dt.timedelta(days=10)
-        conn.execute(sa.text(
-            "insert into cohort (pregnancy_id, person_id, area_code, outcome, edd, birth_date) "
-            "values ('NEW1', 'person-NEW1', :area, 'live_birth', :d, :d)"), {"area": ALPHA, "d": born})
-        conn.execute(sa.text("insert into load_log (load_id, file_name, table_name, outcome) "
-                             "values (99, 'cohort_new.csv', 'cohort', 'loaded')"))
-        journey.refresh(conn)
+    load_one_more_birth(writer)
     writer.dispose()
     reads.clear()
     after = int(run_metric(reader, "births", {"area": ALPHA}, suppress=False)["live_births"].iloc[0])

@@ -178,6 +178,14 @@ def _describe(warehouse: Warehouse, error: Exception) -> str:
                 + (f" (process {holder.group(1)})" if holder else "")
                 + ": a DuckDB file takes one process writing or several reading, not both; "
                   "try again when that one has finished")
+    if "Out of Memory Error" in first_line:
+        # a large rebuild in one transaction (a national warehouse's journey after a 10M-row
+        # load needs about 2GB): not unreachable, short of memory, and what to change says so
+        limit = warehouse.settings.duckdb_memory_limit
+        return (f"the warehouse {where} needed more memory than DuckDB may use here "
+                f"(PATHWAY_DUCKDB_MEMORY, now {limit}): set PATHWAY_DUCKDB_MEMORY higher (for "
+                "example 4GB) and run the command again. Nothing of the step that ran out was "
+                f"saved; what was committed before it is kept. DuckDB said: {first_line}")
     return f"database {where} is not reachable: {first_line}"
 
 

@@ -298,3 +298,4 @@ def test_decoded_answers_keep_to_their_budget_the_least_recently_used_going_firs
     kept.get("big", lambda: reads.append("big") or big)
     kept.get("big", lambda: reads.append("big") or big)
     assert reads[-2:] == ["big", "big"]
+

@@ -8,6 +8,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+import sqlalchemy as sa
+
 from ingest_fixtures import new_warehouse, write_activity, write_areas, write_cohort
 from pathway.ingest import load_files
 
@@ -122,3 +125,23 @@ def test_a_file_held_by_a_writer_is_reported_in_words(tmp_path):
     finally:
         writer.stdin.close()
         writer.wait(timeout=60)
+
+
+def test_running_out_of_duckdb_memory_says_which_setting_to_raise(tmp_path, monkeypatch):
+    """A national journey rebuild after a further 10M-row load needs about 2GB: it used to say
+    the database was 'not reachable'. Here a tiny limit and a sort too big for it."""
+    from pathway.db import Warehouse, WarehouseError
+    from pathway.settings import load_settings
+
+    monkeypatch.setenv("PATHWAY_DUCKDB_MEMORY", "2MB")
+    warehouse = Warehouse(f"duckdb:///{tmp_path / 'small.duckdb'}", settings=load_settings())
+    with pytest.raises(WarehouseError) as raised:
+        with warehouse.begin() as conn:
+            conn.execute(sa.text("set threads = 1; set temp_directory = ''"))
+            conn.execute(sa.text("create table big as select range as n, repeat('x', 200) as t "
+                                 "from range(200000) order by t desc, n desc"))
+    said = str(raised.value)
+    assert f"the warehouse {(tmp_path / 'small.duckdb').resolve()} needed more memory" in said
+    assert "(PATHWAY_DUCKDB_MEMORY, now 2MB): set PATHWAY_DUCKDB_MEMORY higher" in said
+    assert "not reachable" not in said
+    warehouse.dispose()

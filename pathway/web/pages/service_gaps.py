@@ -12,8 +12,8 @@ from pathway.web import ids
 
 from pathway.web.components.charts import FONT, axis, chart, numbers, styled
 from pathway.web.components.figure_card import figure_card
-from pathway.web.components.page import (area_label, area_names, page, period_words, stage_order,
-                                         stage_words, tier_order)
+from pathway.web.components.page import (area_label, area_names, page, period_words, stage_labels,
+                                         stage_order, stage_words, tier_order)
 from pathway.web.components.tables import html_table, people_frame
 from pathway.web.filters import filters_from_query, metric_params, narrow, read_filters
 from pathway.web.indicators import metric_definition
@@ -55,7 +55,8 @@ def gap_rows(filters: dict) -> tuple[pd.DataFrame | None, object]:
 def heatmap(frame: pd.DataFrame, names: dict) -> dict:
     """Areas down, stage · tier across; each cell its reach and its flag in words (not colour alone)."""
     row_labels = [names.get(c, c) for c in frame["area_code"]]
-    column_labels = [f"{stage_words(stage)} · {tier}" for stage, tier in zip(frame["stage"], frame["tier"])]
+    stages = stage_labels()  # once, not per cell: each read asks the data version twice
+    column_labels = [f"{stages.get(stage, stage)} · {tier}" for stage, tier in zip(frame["stage"], frame["tier"])]
     rows, columns = list(dict.fromkeys(row_labels)), list(dict.fromkeys(column_labels))
     cells: dict[tuple[str, str], tuple] = {}
     for row, column, pct, flag in zip(row_labels, column_labels, numbers(frame["pct"]), frame["flag"]):
@@ -103,7 +104,7 @@ def sorted_gap_rows(frame: pd.DataFrame, names: dict, sort: str, show: str) -> p
         frame = frame.assign(_key=pd.to_numeric(frame[column], errors="coerce")) \
             .sort_values("_key", ascending=ascending, na_position="last", kind="stable").drop(columns="_key")
     return flag_words(people_frame(frame.assign(area_name=frame["area_code"].map(lambda c: names.get(c, c)),
-                                                stage=frame["stage"].map(stage_words))
+                                                stage=frame["stage"].map(stage_labels()).fillna(frame["stage"]))
                                    [TABLE_COLUMNS], None))
 
 

@@ -37,7 +37,7 @@ import pandas as pd
 
 from pathway.disclosure import SUPPRESSED_MARK, DisclosureSpec
 from pathway.settings import DisclosurePolicy
-from pathway.statistics import wilson_percent, z_value
+from pathway.statistics import wilson_percent
 
 UNBOUNDED = 10**9
 
@@ -599,7 +599,7 @@ def _candidates(n_domains: np.ndarray, d_domains: np.ndarray, pct, bounds, group
         keep = _allows(pct_value[row], pct_step[row], 100 * ns / ds)
     row, ns, ds = row[keep], ns[keep], ds[keep]
     if len(row) and bounds:
-        intervals = wilson_percent(ns, ds, z_value(0.95))  # candidates: whole counts, ns <= ds
+        intervals = wilson_percent(ns, ds)  # candidates: whole counts, ns <= ds
         keep = np.ones(len(row), dtype=bool)
         for (value, step), interval in zip(bounds, intervals):
             shown = ~np.isnan(value[row])
@@ -628,7 +628,7 @@ def _counting(widths: np.ndarray) -> np.ndarray:
 def _group_keys(groups, d_domains: np.ndarray) -> np.ndarray:
     """One number per distinct (group, denominator domain) of the rows (np.unique over rows,
     axis=0, sorts them as bytes: several times slower)."""
-    groups = np.asarray(groups) if isinstance(groups, np.ndarray) else np.asarray(groups, dtype=object)
+    groups = groups if isinstance(groups, np.ndarray) else np.asarray(groups, dtype=object)
     group_codes = groups if groups.dtype.kind in "iu" else \
         pd.factorize(groups.astype(object), use_na_sentinel=False)[0]
     order = np.lexsort((d_domains[:, 1], d_domains[:, 0], group_codes))

@@ -470,9 +470,7 @@ def _with_intervals(frame: pd.DataFrame, metric: Metric) -> pd.DataFrame:
     # whole frame reselected after (together a tenth of a small metric's time)
     columns: dict[str, Any] = {column: frame[column] for column in frame.columns}
     columns.update(added)
-    first = [c for c in metric.output_columns if c in columns]
-    return pd.DataFrame({c: columns[c] for c in first + [c for c in columns if c not in first]},
-                        index=frame.index)
+    return pd.DataFrame({c: columns[c] for c in _shown_order(columns, metric)}, index=frame.index)
 
 
 def _plain_numbers(frame: pd.DataFrame) -> pd.DataFrame:
@@ -492,17 +490,21 @@ def _in_order(frame: pd.DataFrame, metric: Metric) -> pd.DataFrame:
     order = [c for c in metric.order_by if c in frame.columns] or list(metric.keys)
     out = frame.sort_values(order, kind="stable").reset_index(drop=True) \
         if len(frame) > 1 and not _in_order_already(frame, order) else frame.reset_index(drop=True)
-    first = [c for c in metric.output_columns if c in out.columns]
-    columns = first + [c for c in out.columns if c not in first]
+    columns = _shown_order(out.columns, metric)
     return out if list(out.columns) == columns else out[columns]
+
+
+def _shown_order(columns, metric: Metric) -> list[str]:
+    """The columns in the order the metric shows them: its output columns, then any others."""
+    first = [c for c in metric.output_columns if c in columns]
+    return first + [c for c in columns if c not in first]
 
 
 def _in_order_already(frame: pd.DataFrame, order: list[str]) -> bool:
     """Whether the rows are already in order (as most SQL gives them): a stable sort would leave
     them as they are, and costs a third of a millisecond on a dozen rows. Only said when sure:
     a missing value or values that do not compare mean sorting."""
-    before = np.zeros(len(frame) - 1, dtype=bool)   # row i comes before row i + 1 on an earlier key
-    tied = np.ones(len(frame) - 1, dtype=bool)      # ... or ties on every key so far
+    tied = np.ones(len(frame) - 1, dtype=bool)  # row i and row i + 1 tie on every key so far
     try:
         for column in order:
             values = frame[column].to_numpy()
@@ -511,13 +513,12 @@ def _in_order_already(frame: pd.DataFrame, order: list[str]) -> bool:
             later, same = values[1:] > values[:-1], values[1:] == values[:-1]
             if (tied & ~(later | same)).any():  # out of order where the earlier keys tie
                 return False
-            before |= tied & later
-            tied &= same
+            tied &= same  # a pair a later key puts in order is settled
             if not tied.any():
                 break
     except TypeError:
         return False
-    return bool((before | tied).all())
+    return True
 
 
 # ---- helpers ------------------------------------------------------------------------------

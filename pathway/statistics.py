@@ -33,9 +33,6 @@ def _z(confidence: float) -> float:
     return float(norm.ppf(0.5 + confidence / 2))
 
 
-z_value = _z  # the two-sided normal quantile of a confidence level (0.95 -> 1.96), kept per level
-
-
 def _floats(values) -> np.ndarray:
     # numbers in a numpy array already (every call from run_metric): no pandas round trip
     if isinstance(values, (np.ndarray, pd.Series)) and is_numpy_numbers(values):
@@ -85,14 +82,15 @@ def wilson_interval(numerator, denominator, confidence: float = 0.95):
     if over.size:
         i = over[0]
         raise ValueError(f"numerator at position {i}: {x[i]:g} is larger than its denominator {n[i]:g}")
-    low, high = wilson_percent(x, n, _z(confidence))
+    low, high = wilson_percent(x, n, confidence)
     template = numerator if np.ndim(numerator) else denominator
     return _like(template, low), _like(template, high)
 
 
-def wilson_percent(x: np.ndarray, n: np.ndarray, z: float) -> tuple[np.ndarray, np.ndarray]:
+def wilson_percent(x: np.ndarray, n: np.ndarray, confidence: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
     """wilson_interval's arithmetic on float arrays of counts already checked (x <= n): the
     disclosure checks call it on thousands of candidate counts at a time."""
+    z = _z(confidence)
     with np.errstate(divide="ignore", invalid="ignore"):
         q = 1 - x / n
         spread = z * np.sqrt(z**2 + 4 * x * q)

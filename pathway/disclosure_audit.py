@@ -746,12 +746,13 @@ DASHBOARD_PAGES = ("overview", "coverage", "pathway_flow", "equity", "service_ga
                    "economic_case", "trends", "map", "data", "compare", "risk_pathway")
 
 
-def _walk(node):
+def walk_components(node):
+    """Every Dash component under this one, itself first (children in lists, tuples or alone)."""
     yield node
     children = getattr(node, "children", None)
     for child in children if isinstance(children, (list, tuple)) else [children]:
         if child is not None and not isinstance(child, (str, int, float)):
-            yield from _walk(child)
+            yield from walk_components(child)
 
 
 def card_tables(component) -> list[tuple[str, pd.DataFrame]]:
@@ -759,7 +760,7 @@ def card_tables(component) -> list[tuple[str, pd.DataFrame]]:
     from pathway.web import ids
 
     found = []
-    for node in _walk(component):
+    for node in walk_components(component):
         node_id = getattr(node, "id", None)
         if isinstance(node_id, dict) and node_id.get("type") == ids.CARD_DATA_TYPE:
             data = getattr(node, "data", None) or {}
@@ -815,7 +816,7 @@ def card_figures(component) -> dict[str, dict]:
     from pathway.web import ids
 
     found = {}
-    for node in _walk(component):
+    for node in walk_components(component):
         node_id = getattr(node, "id", None)
         if isinstance(node_id, dict) and node_id.get("type") == ids.CARD_GRAPH_TYPE:
             found[node_id.get("card", "?")] = getattr(node, "figure", None)

@@ -215,10 +215,10 @@ def read_tiles(tiles: list[tuple[str, str]]) -> tuple[list[Figure], list[str]]:
 
 def page_tiles(component) -> list[tuple[str, str]]:
     """(label, value) of every headline tile in a page."""
-    from pathway.disclosure_audit import _walk
+    from pathway.disclosure_audit import walk_components
 
     found = []
-    for node in _walk(component):
+    for node in walk_components(component):
         if getattr(node, "className", None) == "pathway-headline":
             texts = {getattr(child, "className", None): getattr(child, "children", None) for child in node.children}
             found.append((str(texts.get("pathway-headline__label")), str(texts.get("pathway-headline__value"))))

@@ -13,6 +13,7 @@ import pytest
 
 from test_web_fixtures import ICB, NORTHTOWN, PERIOD, SOUTHVALE, build_fixture_warehouse
 
+from pathway.disclosure_audit import walk_components
 from pathway.web import exports, ids
 from pathway.web.filters import filters_from_query, merge_query, query_string, read_filters
 
@@ -122,17 +123,8 @@ def test_card_download_gives_the_suppressed_rows_as_csv_and_xlsx():
 # ---- views on the fixture's known numbers ------------------------------------------
 def _card_rows(component, card: str) -> list[dict]:
     """The rows in a figure card's download store (what CSV/XLSX downloads contain)."""
-    found = []
-
-    def walk(node):
-        if getattr(node, "id", None) == {"type": ids.CARD_DATA_TYPE, "card": card}:
-            found.append(node.data["rows"])
-        for child in (getattr(node, "children", None) or []) if isinstance(getattr(node, "children", None), list) \
-                else [getattr(node, "children", None)]:
-            if child is not None and not isinstance(child, (str, int, float)):
-                walk(child)
-
-    walk(component)
+    found = [node.data["rows"] for node in walk_components(component)
+             if getattr(node, "id", None) == {"type": ids.CARD_DATA_TYPE, "card": card}]
     assert found, f"no figure card {card!r}"
     return found[0]
 
@@ -153,24 +145,15 @@ def test_coverage_compares_northtown_postnatal_reach_with_the_service_gaps_bench
     assert (same.benchmark_pct, same.flag) == (75.0, "below_benchmark")
 
 
-def _nodes(component):
-    """Every component under this one, itself first."""
-    yield component
-    children = getattr(component, "children", None)
-    for child in children if isinstance(children, list) else [children]:
-        if child is not None and not isinstance(child, (str, int, float)):
-            yield from _nodes(child)
-
-
 def test_coverage_names_the_stages_in_words_on_its_axis_and_in_its_sentence(app):
     """ref_stages' labels (the report's words), never the codes: 'Pregnancy', not 'antenatal'."""
     from pathway.web.pages import coverage
 
     card = coverage.stage_reach_card({"area": NORTHTOWN, **PERIOD}, "Northtown")
-    figure = next(n.figure for n in _nodes(card) if getattr(n, "figure", None))
+    figure = next(n.figure for n in walk_components(card) if getattr(n, "figure", None))
     assert list(dict.fromkeys(x for trace in figure["data"] for x in trace["x"])) == [
         "Preconception", "Pregnancy", "Postnatal", "Infant"]
-    text = " ".join(n.children for n in _nodes(card) if isinstance(getattr(n, "children", None), str))
+    text = " ".join(n.children for n in walk_components(card) if isinstance(getattr(n, "children", None), str))
     # Northtown's postnatal universal reach, 10 of 20 (the test above)
     assert "Postnatal, universal 50%" in text and "antenatal" not in text
 
@@ -302,17 +285,8 @@ def test_upload_is_refused_in_words_when_serving_read_only(tmp_path):
 # ---- trends: the SPC chart -------------------------------------------------------------------
 def _figure(component, card: str):
     """The figure of a card's graph."""
-    found = []
-
-    def walk(node):
-        if getattr(node, "id", None) == {"type": ids.CARD_GRAPH_TYPE, "card": card}:
-            found.append(node.figure)
-        children = getattr(node, "children", None)
-        for child in children if isinstance(children, list) else [children]:
-            if child is not None and not isinstance(child, (str, int, float)):
-                walk(child)
-
-    walk(component)
+    found = [node.figure for node in walk_components(component)
+             if getattr(node, "id", None) == {"type": ids.CARD_GRAPH_TYPE, "card": card}]
     assert found, f"no graph in card {card!r}"
     return found[0]
 

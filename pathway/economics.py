@@ -71,6 +71,11 @@ def evaluate(frame: pd.DataFrame, changes: Changes | None = None) -> pd.DataFram
     Array arithmetic in the order the formulas are written (the sensitivity chart evaluates a
     frame fifteen times, and pandas' per-operation cost was most of a page)."""
     out = _with_changes(frame, changes or Changes())
+    return _with_figures(out, _figures_of(out))
+
+
+def _figures_of(out: pd.DataFrame) -> dict[str, np.ndarray]:
+    """The figures evaluate adds, by column, from inputs with any changes already made."""
     num = lambda column: pd.to_numeric(out[column], errors="coerce").to_numpy(  # noqa: E731
         dtype=float, na_value=np.nan)
     births, per_1000 = num("live_births"), num("per_1000")
@@ -120,6 +125,11 @@ def evaluate(frame: pd.DataFrame, changes: Changes | None = None) -> pd.DataFram
         "roi_society": roi_society, "roi_public": roi_public,
         "roi": roi_society,  # the contract's v1 column: the societal return
     })
+    return figures
+
+
+def _with_figures(out: pd.DataFrame, figures: dict[str, np.ndarray]) -> pd.DataFrame:
+    """The inputs and the figures as one frame, the inputs' columns first."""
     # one new frame, not a column at a time: each assignment rebuilt pandas' blocks (most of
     # evaluate's time on one area's rows)
     columns = {column: out[column] for column in out.columns}
@@ -365,13 +375,14 @@ def _figures(number: float) -> str:
 
 def disclosed(frame: pd.DataFrame) -> pd.DataFrame:
     """evaluate on disclosed counts, then money and people to 3 significant figures, returns to 2
-    decimals (contract 7.4): what leaves the server for people."""
-    out = evaluate(frame)
+    decimals (contract 7.4): what leaves the server for people. Rounded before the frame is
+    built: a column set afterwards costs pandas a rebuild of its blocks each time."""
+    figures = _figures_of(frame)
     for column in MONEY_COLUMNS + PEOPLE_COLUMNS:
-        out[column] = three_figures_array(out[column].to_numpy(dtype=float, na_value=np.nan))
+        figures[column] = three_figures_array(figures[column])
     for column in RATIO_COLUMNS:
-        out[column] = out[column].astype(float).round(2)
-    return out
+        figures[column] = np.round(figures[column], 2)
+    return _with_figures(frame, figures)
 
 
 # ---- in words (the page and the report say the same) --------------------------------------------

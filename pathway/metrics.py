@@ -782,13 +782,7 @@ def _economic_figures(frame: pd.DataFrame, binds: dict) -> pd.DataFrame:
 def _economic_figures_from_disclosed_counts(frame: pd.DataFrame, binds: dict) -> pd.DataFrame:
     """Contract 7.4: every figure worked out again from the rounded counts people see (a hidden
     count leaves what rests on it blank), money and people to 3 significant figures."""
-    out = frame.copy()
-    for column in ("live_births", "treated", "specialist_treated", "targeted_treated"):
-        out[column] = pd.to_numeric(out[column], errors="coerce").astype(float)
-    out = economics.disclosed(out)
-    for column in ("live_births", "treated", "specialist_treated", "targeted_treated"):
-        out[column] = frame[column]
-    return out[list(frame.columns) + [c for c in out.columns if c not in frame.columns]]
+    return economics.disclosed(frame)
 
 
 def economic_assumptions(warehouse: Warehouse, params: Mapping[str, Any] | None = None) -> pd.DataFrame:

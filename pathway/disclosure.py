@@ -28,7 +28,7 @@ counts, a figure derived from which counts, a summary across areas, or a label
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable, Iterable
+from typing import Any, Callable, Iterable
 
 import numpy as np
 import pandas as pd
@@ -253,7 +253,7 @@ def apply_disclosure(frame: pd.DataFrame, spec: DisclosureSpec,
     values = {column: _counts_of(table, column, frame.index) for column in spec.counts}
     hidden = _hidden(table, spec, policy, values)
 
-    out = frame.copy()
+    out = _Columns(frame)
     hidden_rows: dict[str, list[int]] = {}
     for i, c in hidden:
         hidden_rows.setdefault(c, []).append(i)
@@ -284,7 +284,7 @@ def apply_disclosure(frame: pd.DataFrame, spec: DisclosureSpec,
             for column in rule.columns:
                 out[column] = numbers_of(out[column]) * factor
     if recompute is not None:
-        out = recompute(out)
+        out = _Columns(recompute(out.frame()))
     for rule in spec.from_counts:
         over = getattr(rule, "precision_over", None)
         for column in rule.columns:
@@ -296,14 +296,47 @@ def apply_disclosure(frame: pd.DataFrame, spec: DisclosureSpec,
     for rule in spec.derived:
         for column in rule.columns:
             if out[column].dtype.kind == "f":  # floats already: numpy's round, as pandas' is
-                out[column] = np.round(out[column].to_numpy(), rule.decimals)
+                out[column] = np.round(np.asarray(out[column]), rule.decimals)
             else:
                 out[column] = pd.to_numeric(out[column], errors="coerce").round(rule.decimals)
     for rule in spec.summaries:
         for column in rule.columns:
             out[column] = _to_unit(out[column], rule.unit)
-    out.attrs["disclosure"] = spec
-    return out
+    shown_frame = out.frame()
+    shown_frame.attrs["disclosure"] = spec
+    return shown_frame
+
+
+class _Columns:
+    """A frame's columns as apply_disclosure rewrites them, made into one new frame at the end:
+    setting a column of a DataFrame costs pandas tens of microseconds each time (it rebuilds its
+    blocks), which on one area's answer was most of the disclosure step. Reads give the frame's
+    own Series, or the array last set; every value set is by row position."""
+
+    def __init__(self, frame: pd.DataFrame) -> None:
+        self._frame = frame
+        self._set: dict[str, Any] = {}
+
+    def __contains__(self, column: str) -> bool:
+        return column in self._frame.columns
+
+    def __getitem__(self, column: str):
+        return self._set[column] if column in self._set else self._frame[column]
+
+    def __setitem__(self, column: str, values) -> None:
+        if column not in self._frame.columns:
+            raise KeyError(column)
+        self._set[column] = values.array if isinstance(values, pd.Series) else values
+
+    def frame(self) -> pd.DataFrame:
+        """A new frame: the original's index, columns and attrs, with the columns set."""
+        if not self._set:
+            return self._frame.copy()
+        made = pd.DataFrame({column: self._set[column] if column in self._set
+                             else self._frame[column].array for column in self._frame.columns},
+                            index=self._frame.index)
+        made.attrs = dict(self._frame.attrs)
+        return made
 
 
 # ---- precision (contract 7.4) ---------------------------------------------------------

@@ -50,7 +50,7 @@ def numbers_of(column: pd.Series) -> np.ndarray:
     """A column as a float array, what is no number (text, <NA>) as NaN; a column of numpy numbers
     without pandas' conversion, which costs more than the arithmetic on a small answer."""
     if is_numpy_numbers(column):
-        return column.to_numpy(dtype=float)
+        return np.asarray(column, dtype=float)
     return pd.to_numeric(column, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
 
 

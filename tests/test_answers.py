@@ -255,6 +255,30 @@ def test_a_duckdb_file_held_read_only_reads_its_version_once_per_hold(tmp_path, 
     reader.dispose()
 
 
+def test_a_held_read_only_pool_gives_back_connections_with_no_transaction_open(tmp_path):
+    # Such a pool skips the rollback on return (DuckDB raised on it when nothing had begun); what
+    # SQLAlchemy began is still rolled back as its connection closes, and a failed statement
+    # leaves the next caller a working connection.
+    from pathway.db import Warehouse, native_duckdb
+
+    path = tmp_path / "held.duckdb"
+    build_warehouse(f"duckdb:///{path}").dispose()
+    reader = Warehouse(f"duckdb:///{path}", read_only=True)
+    with reader.connect() as conn:
+        conn.execute(sa.text("select count(*) from cohort")).scalar()  # SQLAlchemy begins here
+    with pytest.raises(sa.exc.DBAPIError):
+        with reader.connect() as conn:
+            conn.execute(sa.text("select * from no_such_table"))
+    for _ in range(3):
+        with reader.connect() as conn:
+            native = native_duckdb(conn)
+            native.execute("begin transaction")  # refused if one were still open
+            assert native.execute("select count(*) from cohort").fetchone()[0] > 0
+            native.execute("rollback")
+    assert int(reader.query("select count(*) as n from cohort")["n"].iloc[0]) > 0
+    reader.dispose()
+
+
 def test_a_warehouse_that_can_change_reads_its_version_every_time(warehouse, monkeypatch):
     assert not warehouse.data_is_fixed  # read-write (and PostgreSQL): a load may come between calls
     reads = []

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -213,6 +214,19 @@ def test_disclosed_figures_come_from_the_rounded_count_at_three_significant_figu
     assert depression.expected_cases == 209
     assert depression.cost_of_illness == 15_400_000
     assert economics.money_text(depression.cost_of_illness) == "£15.4m"
+
+
+def test_each_tiers_share_rests_on_its_areas_total_summed_exactly():
+    # ten conditions of 0.1 per 1,000 in area A: added one by one they make 0.9999999999999999,
+    # exactly 1.0 (math.fsum); area B's rows lie between A's; a NaN adds nothing; no area, no total
+    values = np.array([0.1] * 5 + [2.0, 3.0, np.nan] + [0.1] * 5 + [4.0])
+    areas = np.array([0] * 5 + [1, 1, 1] + [0] * 5 + [-1])
+    totals = economics.group_totals(values, areas)
+    assert sum([0.1] * 10) != 1.0
+    assert totals[:5].tolist() == [1.0] * 5 and totals[8:13].tolist() == [1.0] * 5
+    assert totals[5:8].tolist() == [5.0, 5.0, 5.0]
+    assert np.isnan(totals[13])
+    assert economics.group_totals(np.zeros(0), np.zeros(0, dtype=np.int64)).tolist() == []
 
 
 def test_money_is_shown_to_three_significant_figures_never_to_the_pound():

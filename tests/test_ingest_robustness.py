@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import hashlib
 import re
 import zipfile
 
@@ -178,6 +179,8 @@ def test_blank_lines_and_quoted_breaks_are_found_wherever_the_chunks_are_cut(tmp
         source = reading.inspect_file(path, "activity.csv", sheet=None, workdir=tmp_path)
         assert source.quoted_newlines is quoted, size
         assert (source.readable_path is not None) is (blank and not quoted), size
+        # the checksum, taken a chunk at a time on another thread, is the whole file's
+        assert source.sha256 == hashlib.sha256(text).hexdigest(), size
         reading.remove_temp_files(source)
 
 

@@ -46,7 +46,7 @@ def is_numpy_numbers(column: pd.Series | np.ndarray) -> bool:
     return isinstance(column.dtype, np.dtype) and column.dtype.kind in "fiub"
 
 
-def numbers_of(column: pd.Series) -> np.ndarray:
+def numbers_of(column: pd.Series | np.ndarray) -> np.ndarray:
     """A column as a float array, what is no number (text, <NA>) as NaN; a column of numpy numbers
     without pandas' conversion, which costs more than the arithmetic on a small answer."""
     if is_numpy_numbers(column):

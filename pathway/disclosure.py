@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 
 from pathway.settings import DisclosurePolicy
-from pathway.statistics import is_numpy_numbers, numbers_of
+from pathway.statistics import frame_with, is_numpy_numbers, numbers_of
 
 SUPPRESSED_MARK = "*"
 
@@ -309,16 +309,13 @@ def apply_disclosure(frame: pd.DataFrame, spec: DisclosureSpec,
 
 class _Columns:
     """A frame's columns as apply_disclosure rewrites them, made into one new frame at the end:
-    setting a column of a DataFrame costs pandas tens of microseconds each time (it rebuilds its
-    blocks), which on one area's answer was most of the disclosure step. Reads give the frame's
-    own Series, or the array last set; every value set is by row position."""
+    on one area's answer, setting columns one at a time was most of the disclosure step
+    (statistics.frame_with). Reads give the frame's own Series, or the array last set; every value
+    set is by row position."""
 
     def __init__(self, frame: pd.DataFrame) -> None:
         self._frame = frame
         self._set: dict[str, Any] = {}
-
-    def __contains__(self, column: str) -> bool:
-        return column in self._frame.columns
 
     def __getitem__(self, column: str):
         return self._set[column] if column in self._set else self._frame[column]
@@ -330,13 +327,7 @@ class _Columns:
 
     def frame(self) -> pd.DataFrame:
         """A new frame: the original's index, columns and attrs, with the columns set."""
-        if not self._set:
-            return self._frame.copy()
-        made = pd.DataFrame({column: self._set[column] if column in self._set
-                             else self._frame[column].array for column in self._frame.columns},
-                            index=self._frame.index)
-        made.attrs = dict(self._frame.attrs)
-        return made
+        return frame_with(self._frame, self._set) if self._set else self._frame.copy()
 
 
 # ---- precision (contract 7.4) ---------------------------------------------------------

@@ -38,7 +38,7 @@ from typing import Any, Callable, Mapping
 import numpy as np
 import pandas as pd
 
-from pathway.statistics import numbers_of
+from pathway.statistics import frame_with, numbers_of
 
 # The figures evaluate adds, in the order the metric shows them after its inputs.
 MONEY_COLUMNS = ("cost_of_illness", "mother_cost", "child_cost", "public_sector_cost",
@@ -75,7 +75,7 @@ def evaluate(frame: pd.DataFrame, changes: Changes | None = None, *,
     frame fifteen times, and pandas' per-operation cost was most of a page). The inputs' columns
     come first, then the figures; `order`, given every column name, may say another order."""
     out = _with_changes(frame, changes or Changes())
-    return _with_figures(out, _figures_of(out), order)
+    return frame_with(out, _figures_of(out), order)
 
 
 def _figures_of(out: pd.DataFrame) -> dict[str, np.ndarray]:
@@ -136,30 +136,17 @@ def group_totals(values: np.ndarray, groups: np.ndarray) -> np.ndarray:
     left out, each total the exactly rounded sum (math.fsum), whatever the rows' order. pandas'
     groupby transform cost a quarter of a millisecond a call on one area's five rows."""
     values = np.asarray(values, dtype=float)
+    if not len(values):
+        return values
     order = np.argsort(groups, kind="stable")
     sorted_groups = groups[order]
-    starts = np.flatnonzero(np.r_[True, sorted_groups[1:] != sorted_groups[:-1]]) if len(order) else order
+    starts = np.flatnonzero(np.r_[True, sorted_groups[1:] != sorted_groups[:-1]])
     sizes = np.diff(np.r_[starts, len(order)])
-    ordered = values[order]
-    sums = [math.fsum(part[~np.isnan(part)]) for part in np.split(ordered, starts[1:])] if len(order) else []
+    sums = [math.fsum(part[~np.isnan(part)]) for part in np.split(values[order], starts[1:])]
     totals = np.empty(len(values))
     totals[order] = np.repeat(np.asarray(sums, dtype=float), sizes)
     totals[groups < 0] = np.nan
     return totals
-
-
-def _with_figures(out: pd.DataFrame, figures: dict[str, np.ndarray],
-                  order: Callable[[list[str]], list[str]] | None = None) -> pd.DataFrame:
-    """The inputs and the figures as one frame, the inputs' columns first unless `order` says."""
-    # one new frame, not a column at a time: each assignment rebuilt pandas' blocks (most of
-    # evaluate's time on one area's rows)
-    columns = dict(out.items())
-    columns.update(figures)
-    if order is not None:
-        columns = {column: columns[column] for column in order(list(columns))}
-    result = pd.DataFrame(columns, index=out.index)
-    result.attrs = dict(out.attrs)
-    return result
 
 
 def _with_changes(frame: pd.DataFrame, changes: Changes) -> pd.DataFrame:
@@ -405,7 +392,7 @@ def disclosed(frame: pd.DataFrame) -> pd.DataFrame:
         figures[column] = three_figures_array(figures[column])
     for column in RATIO_COLUMNS:
         figures[column] = np.round(figures[column], 2)
-    return _with_figures(frame, figures)
+    return frame_with(frame, figures)
 
 
 # ---- in words (the page and the report say the same) --------------------------------------------

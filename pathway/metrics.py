@@ -33,7 +33,7 @@ from pathway.disclosure import apply_disclosure
 from pathway.reference import read_reference_csv
 from pathway.resources import reference_dir
 from pathway import economics, statistics
-from pathway.statistics import numbers_of, rate_ratio, wilson_interval
+from pathway.statistics import frame_with, numbers_of, rate_ratio, wilson_interval
 
 
 class MetricError(ValueError):
@@ -466,11 +466,9 @@ def _with_intervals(frame: pd.DataFrame, metric: Metric) -> pd.DataFrame:
             lows[measurable], highs[measurable] = wilson_interval(numerator[measurable],
                                                                   denominator[measurable])
         added[low], added[high] = lows, highs
-    # one frame built in the order _in_order wants, not a column inserted at a time and the
-    # whole frame reselected after (together a tenth of a small metric's time)
-    columns: dict[str, Any] = {column: frame[column] for column in frame.columns}
-    columns.update(added)
-    return pd.DataFrame({c: columns[c] for c in _shown_order(columns, metric)}, index=frame.index)
+    # in the order _in_order wants, not inserted one at a time and the whole frame reselected
+    # after (together a tenth of a small metric's time)
+    return frame_with(frame, added, order=lambda columns: _shown_order(columns, metric))
 
 
 def _plain_numbers(frame: pd.DataFrame) -> pd.DataFrame:

@@ -7,7 +7,7 @@ Methods follow OHID's Public Health Data Science technical guidance (Fingertips)
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Literal
+from typing import Any, Callable, Literal, Mapping
 
 import numpy as np
 import pandas as pd
@@ -52,6 +52,22 @@ def numbers_of(column: pd.Series | np.ndarray) -> np.ndarray:
     if is_numpy_numbers(column):
         return np.asarray(column, dtype=float)
     return pd.to_numeric(column, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+
+
+def frame_with(frame: pd.DataFrame, columns: Mapping[str, Any],
+               order: Callable[[list[str]], list[str]] | None = None) -> pd.DataFrame:
+    """`frame` with `columns` set (replacing its own, or added after them), made as one new frame
+    with its index and attrs; every value goes by row position. `order`, given every column name,
+    may say another order. One construction: setting a DataFrame's columns one at a time costs
+    pandas tens of microseconds each (it rebuilds its blocks), most of a small answer's time."""
+    data = {name: column.array for name, column in frame.items()}
+    data.update({name: values.array if isinstance(values, pd.Series) else values
+                 for name, values in columns.items()})
+    if order is not None:
+        data = {name: data[name] for name in order(list(data))}
+    made = pd.DataFrame(data, index=frame.index)
+    made.attrs = dict(frame.attrs)
+    return made
 
 
 def _like(template, values: np.ndarray):

@@ -366,10 +366,8 @@ def _make_lookups(duck, conn: Connection, warehouse: Warehouse, plan: ColumnPlan
     needed = ["load_codes", "load_services", "load_instruments"]
     if "known_area" in plan.contract.extra_rules:
         needed.append("load_known_areas")
-    if plan.contract.waiting_table:
-        needed.append("load_known_pregnancies")
-    if "infant_of_pregnancy" in plan.contract.extra_rules:
-        needed.append("load_pregnancy_babies")
+    if validation.needs_pregnancies(plan.contract):
+        needed.append("load_pregnancies")
     for relation in needed:
         select = validation.LOOKUPS[relation]
         if warehouse.is_duckdb:

@@ -126,11 +126,39 @@ def test_every_view_reads_in_words_with_separators_dates_and_distinct_legends(co
     assert county.get_logs() == []
 
 
+# Axis labels a person cannot read whole: cut off at the chart's edge, or drawn under its legend
+# (Plotly turns category names to fit a phone, and turned names ran under a legend below the plot).
+CUT_LABELS = """
+return Array.from(document.querySelectorAll('.js-plotly-plot')).flatMap(g => {
+  const chart = g.querySelector('.main-svg').getBoundingClientRect();
+  const legend = g.querySelector('.legend');
+  const key = legend ? legend.getBoundingClientRect() : null;
+  const card = (g.closest('section') || {}).id || '';
+  return Array.from(g.querySelectorAll('.xtick text, .ytick text')).map(t => {
+    const r = t.getBoundingClientRect();
+    if (!r.width) return null;
+    const cut = r.left < chart.left - 1 || r.right > chart.right + 1 || r.top < chart.top - 1
+        || r.bottom > chart.bottom + 1;
+    const under = key && key.width > 0 && r.left < key.right && r.right > key.left
+        && r.top < key.bottom && r.bottom > key.top;
+    return cut || under ? card + ": '" + t.textContent + "' " + (cut ? 'cut off' : 'under the legend') : null;
+  }).filter(x => x);
+});
+"""
+
+
 def test_at_400_px_tables_scroll_inside_their_cards_and_nothing_is_wider_than_the_screen(county):
     county.driver.set_window_size(400, 900)
-    wider = {}
+    wider, unreadable = {}, []
     for path, heading in views().items():
         _open(county, f"{path}?area={AREA}", heading)
+        unreadable += [f"{path} {label}" for label in county.driver.execute_script(CUT_LABELS)]
+        # Plotly's toolbar would sit on the first row of a legend above the plot: hidden on a phone.
+        toolbars = county.driver.execute_script(
+            "return Array.from(document.querySelectorAll('.modebar-container'))"
+            ".filter(m => getComputedStyle(m).display !== 'none').length")
+        if toolbars:
+            unreadable.append(f"{path}: {toolbars} chart toolbars shown at 400 px")
         # Open every 'show the figures as a table', so the widest content is on the page.
         county.driver.execute_script("document.querySelectorAll('details').forEach(d => d.open = true)")
         overflow = county.driver.execute_script(
@@ -138,4 +166,5 @@ def test_at_400_px_tables_scroll_inside_their_cards_and_nothing_is_wider_than_th
         if overflow > 0:
             wider[path] = overflow
     assert wider == {}, f"views wider than a 400 px screen (px too wide): {wider}"
+    assert unreadable == [], "\n".join(unreadable)
     assert county.get_logs() == []

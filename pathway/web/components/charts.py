@@ -62,6 +62,10 @@ def wrapped(label, width: int = 22) -> str:
     return "<br>".join(lines)
 
 
+# Category names on a vertical bar chart's axis longer than this go over two or more lines.
+_SHORT_LABEL = 18
+
+
 def plot_height(rows: int, *, per_row: int = 28, extra: int = 140, minimum: int = 320) -> int:
     """A figure height sized to its content (rows of bars or categories), never under `minimum`."""
     return max(minimum, extra + per_row * max(1, rows))
@@ -70,7 +74,9 @@ def plot_height(rows: int, *, per_row: int = 28, extra: int = 140, minimum: int 
 def legend_on_top(figure: dict) -> dict:
     """The legend above the plot, so it never covers axis labels (and sits where the eye starts)."""
     figure["layout"]["legend"] = {"orientation": "h", "x": 0, "xanchor": "left", "y": 1.02, "yanchor": "bottom"}
-    figure["layout"].setdefault("margin", {})["t"] = max(figure["layout"].get("margin", {}).get("t", 20), 70)
+    # room for two rows of legend under the toolbar Plotly draws at the top right (on a phone the
+    # legend wraps, and its first row ran under the toolbar's buttons)
+    figure["layout"].setdefault("margin", {})["t"] = max(figure["layout"].get("margin", {}).get("t", 20), 90)
     return figure
 
 
@@ -112,7 +118,6 @@ def styled(figure: dict, *, title: str | None = None, y_title: str | None = None
         font={"family": FONT, "size": 14, "color": "#212b32"},
         paper_bgcolor="white", plot_bgcolor="white", height=height,
         margin={"l": 60, "r": 20, "t": 40 if title else 20, "b": 60},
-        legend={"orientation": "h", "y": -0.2},
         hoverlabel={"font": {"family": FONT}},
     )
     if title:
@@ -123,7 +128,19 @@ def styled(figure: dict, *, title: str | None = None, y_title: str | None = None
     for name, key in (("xaxis", "x"), ("yaxis", "y")):
         if _numeric_axis(figure, key):
             figure["layout"][name].setdefault("tickformat", ",~f")
-    return figure
+    # Below the plot, a legend ran over the x-axis labels wherever they needed more room than it
+    # left them (dates on Trends at 400 px): every legend goes above the plot.
+    return legend_on_top(figure) if _legend_shown(figure) else figure
+
+
+def _legend_shown(figure: dict) -> bool:
+    """Plotly's rule: showlegend when set, else a legend for a trace that asks for one or once
+    two traces would be in it."""
+    shown = figure["layout"].get("showlegend")
+    if shown is not None:
+        return bool(shown)
+    listed = [trace.get("showlegend") for trace in figure["data"] if trace.get("showlegend", True)]
+    return True in listed or len(listed) > 1
 
 
 def _numeric_axis(figure: dict, key: str) -> bool:
@@ -208,7 +225,15 @@ def bars_with_interval(frame: pd.DataFrame, *, x: str, value: str = "pct", serie
         level, text = reference_line
         (vertical_line if horizontal else horizontal_line)(result, level, text)
     if not horizontal:
-        return styled(result, y_title=y_title, height=height or 380)
+        # Long category names on short lines (the data keeps them whole, for hover and tests), and
+        # the legend above: on a phone Plotly turns the names to fit, and turned names run under
+        # a legend kept below the plot ('Preconcepti' with the rest hidden).
+        categories = list(dict.fromkeys(label for trace in traces for label in trace["x"]))
+        if any(len(str(c)) > _SHORT_LABEL for c in categories):
+            axis(result, "xaxis", tickmode="array", tickvals=categories,
+                 ticktext=[wrapped(c, _SHORT_LABEL) for c in categories])
+        styled(result, y_title=y_title, height=height or 380)
+        return legend_on_top(result) if series is not None else result
     categories = len(frame[x].unique()) if len(frame) else 1
     styled(result, x_title=y_title,
            height=height or plot_height(categories * max(1, len(groups)), per_row=22 if len(groups) > 1 else 34))
@@ -225,8 +250,20 @@ def funnel_steps(labels: Sequence[str], values: Sequence[float | None], *, title
     first = people[0] if people else None
     text = ["*" if v is None else (f"{v:,.0f}" + (f" ({100.0 * v / first:.0f}%)" if first else ""))
             for v in people]
+    # each number inside a long bar and just past a short one, at one size ('auto' shrank a number
+    # that nearly fitted a bar to a few pixels)
+    longest = max((v for v in people if v is not None), default=0)
+    positions = ["inside" if v is not None and longest and v >= 0.5 * longest else "outside" for v in people]
     result = chart([{"type": "bar", "y": list(labels), "x": people, "orientation": "h", "text": text,
-                      "textposition": "auto", "marker": {"color": NHS_BLUE}, "showlegend": False,
+                      "textposition": positions, "textangle": 0, "cliponaxis": False, "marker": {"color": NHS_BLUE}, "showlegend": False,
                       "hovertemplate": "%{y}: %{x:,.0f}<extra></extra>"}])
     axis(result, "yaxis", autorange="reversed")
-    return styled(result, x_title=title_text)
+    # Steps named in full run across a phone's whole width and squeeze the bars to slivers:
+    # on short lines (the data keeps the names whole), the figure as tall as its lines need.
+    names = [str(label) for label in labels]
+    ticks = [wrapped(name, _SHORT_LABEL) for name in names]
+    if ticks != names:
+        axis(result, "yaxis", tickmode="array", tickvals=names, ticktext=ticks)
+    axis(result, "xaxis", nticks=5)
+    lines = sum(tick.count("<br>") + 1 for tick in ticks)
+    return styled(result, x_title=title_text, height=max(380, plot_height(lines, per_row=24, extra=150)))

@@ -7,7 +7,9 @@ temporary folder, then times, each in a fresh child process so peak memory is it
      and storing it in one transaction, then bringing the journey tables up to date as every
      load batch ends (pathway.journey.refresh_after_load: only the pregnancies the load
      touched, or all of them when it touched most; the table says which)
-  3. the loader on the same file with one quoted line break in its first row: DuckDB's
+  3. the floors under any loader, on the warehouse step 2 built: the inspection pass the
+     contract needs, storing the activity rows again, storing the journey tables again
+  4. the loader on the same file with one quoted line break in its first row: DuckDB's
      parallel reader cannot count physical lines across those, so the whole file is streamed
      through Python's csv module in batches (contract 7.2)
 and prints rows/s and peak RSS (os.wait4's ru_maxrss of the child).
@@ -185,6 +187,55 @@ with warehouse.begin() as conn:
 """
 
 
+# What no loader on this machine can go under, measured on the warehouse the load has just built:
+# the inspection pass the contract needs (checksum, encoding, quoted line breaks, blank lines),
+# storing the loaded activity rows again (a copy of the table), and storing the journey's
+# tables again (a copy of each). Copies in a transaction rolled back, so the file is unchanged.
+FLOORS_CHILD = """
+import json, sys, tempfile, time
+from pathlib import Path
+import duckdb
+from pathway import journey
+from pathway.ingest import reading
+started = time.perf_counter()
+with tempfile.TemporaryDirectory() as work:
+    reading.remove_temp_files(reading.inspect_file(Path(sys.argv[2]), "activity.csv", sheet=None,
+                                                   workdir=Path(work)))
+inspect = time.perf_counter() - started
+duck = duckdb.connect(sys.argv[1], config={"memory_limit": "1GB"})
+duck.execute("SET enable_progress_bar = false")
+duck.execute("BEGIN")
+started = time.perf_counter()
+duck.execute("CREATE TABLE floor_activity AS SELECT * FROM activity")
+activity = time.perf_counter() - started
+tables = [t for t in journey.DERIVED_TABLES if duck.execute(
+    "SELECT count(*) FROM duckdb_tables() WHERE table_name = $t", {"t": t}).fetchone()[0]]
+rows = sum(duck.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in tables)
+started = time.perf_counter()
+for table in tables:
+    duck.execute(f"CREATE TABLE floor_{table} AS SELECT * FROM {table}")
+derived = time.perf_counter() - started
+duck.execute("ROLLBACK")
+print(json.dumps({"inspect": inspect, "activity": activity, "derived": derived, "derived_rows": rows}))
+"""
+
+
+def floors(db: Path, activity: Path) -> dict:
+    _, _, output = run_child([sys.executable, "-c", FLOORS_CHILD, str(db), str(activity)])
+    return json.loads(output.strip().splitlines()[-1])
+
+
+def floor_rows(activity_rows: int, plain_seconds: float, measured: dict) -> list[tuple]:
+    """The floors as table rows (no RSS: they run in one child after the load)."""
+    inspect, store, derived = measured["inspect"], measured["activity"], measured["derived"]
+    both = inspect + store + derived
+    return [(activity_rows, "floor: inspect pass", inspect, None, inspect / plain_seconds),
+            (activity_rows, "floor: store activity", store, None, store / plain_seconds),
+            (activity_rows, f"floor: store journey ({measured['derived_rows'] / 1e6:.1f}M)", derived,
+             None, derived / plain_seconds),
+            (activity_rows, "floor: the three together", both, None, both / plain_seconds)]
+
+
 def read_csv_seconds(folder: Path, activity: Path, rows: int) -> tuple[float, float]:
     """DuckDB's bare read_csv of the file into a table: seconds and peak RSS (MiB)."""
     plain_db = folder / f"plain_{rows}.duckdb"
@@ -226,12 +277,14 @@ def rows_for(activity_rows: int, plain: tuple[float, float], timings: dict, rss:
 def benchmark(activity_rows: int, folder: Path) -> list[tuple]:
     areas, cohort, activity = written("extracts", folder, activity_rows)
     plain = read_csv_seconds(folder, activity, activity_rows)
-    timings, rss = run_loader(folder / f"pathway_{activity_rows}.duckdb", [areas, cohort],
-                              activity, full=False)
+    db = folder / f"pathway_{activity_rows}.duckdb"
+    timings, rss = run_loader(db, [areas, cohort], activity, full=False)
+    measured = floors(db, activity)
+    db.unlink()
     multiline, multiline_rss = run_loader(folder / f"pathway_multiline_{activity_rows}.duckdb",
                                           [areas, cohort], with_quoted_line_break(activity),
                                           full=False)
-    return rows_for(activity_rows, plain, timings, rss) + [
+    return rows_for(activity_rows, plain, timings, rss) + floor_rows(activity_rows, plain[0], measured) + [
         (activity_rows, "load, line breaks", multiline["load"], multiline_rss,
          multiline["load"] / plain[0])]
 
@@ -287,7 +340,7 @@ def main(argv: list[str]) -> None:
     if national:
         print(f"Loading into a copy of {national} (its journey rebuilt first by this version).")
     print("Seconds exclude process start-up; peak RSS is the whole child process.")
-    print(f"{'rows':>11} {'step':<26} {'seconds':>8} {'rows/s':>11} {'peak RSS MiB':>13} {'x read_csv':>10}")
+    print(f"{'rows':>11} {'step':<30} {'seconds':>8} {'rows/s':>11} {'peak RSS MiB':>13} {'x read_csv':>10}")
     with tempfile.TemporaryDirectory(prefix="pathway-bench-") as tmp:
         folder = Path(tmp)
         prepared = prepare_national(national, folder) if national else None
@@ -295,8 +348,9 @@ def main(argv: list[str]) -> None:
             # each size's rows as soon as they are measured: a later size may take long or fail
             for rows, step, seconds, rss, ratio in (benchmark_national(size, folder, prepared)
                                                     if prepared else benchmark(size, folder)):
-                print(f"{rows:>11,} {step:<26} {seconds:>8.1f} {rows / seconds:>11,.0f} "
-                      f"{rss:>13,.0f} {ratio:>10.2f}", flush=True)
+                memory = "" if rss is None else f"{rss:,.0f}"
+                print(f"{rows:>11,} {step:<30} {seconds:>8.1f} {rows / seconds:>11,.0f} "
+                      f"{memory:>13} {ratio:>10.2f}", flush=True)
 
 
 if __name__ == "__main__":

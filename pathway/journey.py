@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from pathway.catalogue import named_sql, statements
+from pathway.db import native_duckdb
 from pathway.reference import read_reference_csv
 from pathway.resources import reference_dir
 from pathway.schema import (REFERENCE_TABLES, journey_pending, journey_pending_loads,
@@ -84,7 +85,7 @@ def refresh(conn: Connection) -> None:
     """Rebuild the derived journey tables and views in the caller's transaction."""
     _check_reference(conn)
     dialect = conn.dialect.name
-    events = "view"
+    events, coded = "view", []
     for statement in statements(named_sql("_journey.sql", dialect)):
         if dialect == "postgresql" and _EVENTS_VIEW.search(statement):
             # Read through a view, or made in this transaction without statistics, events
@@ -94,13 +95,52 @@ def refresh(conn: Connection) -> None:
             conn.execute(sa.text(statement))
             conn.execute(sa.text("analyze events"))
             continue
+        if dialect == "duckdb" and _EVENTS_VIEW.search(statement):
+            coded = _coded_events(conn)
+            events = "table"
+            continue
+        made = _CREATE.match(statement)
+        if coded and made and not made.group(1) and made.group(2).lower() == "table":
+            _create_as_text(conn, made.group(3), statement[made.end():])
+            continue
         conn.execute(sa.text(statement))
     indexes = named_sql("_journey_indexes.sql", dialect, required=False)
     if indexes is not None:
         for statement in statements(indexes):
             conn.execute(sa.text(statement))
     conn.execute(sa.text(f"drop {events} {_temp_schema(conn)}.events"))
+    for name in reversed(coded):
+        conn.execute(sa.text(f"drop type {name}"))
     _mark_built(conn)
+
+
+_CODED_TYPE = re.compile(r"^\s*create temp type (\w+) as enum\b", re.IGNORECASE)
+
+
+def _coded_events(conn: Connection) -> list[str]:
+    """DuckDB: the whole build's events as a table of ENUM codes (queries/_journey_events.duckdb.sql);
+    the names of the types it made, for dropping once the build is done."""
+    made = []
+    for statement in statements(named_sql("_journey_events.sql", "duckdb")):
+        conn.execute(sa.text(statement))
+        typed = _CODED_TYPE.match(statement)
+        if typed:
+            made.append(typed.group(1))
+    return made
+
+
+def _create_as_text(conn: Connection, name: str, query: str) -> None:
+    """DuckDB: `create table name as query` with each ENUM column of the query made text, so the
+    journey tables hold text as they always have (their columns made first, then filled: a
+    cast in the query would turn ten million codes back into text before they are grouped)."""
+    duck = native_duckdb(conn)
+    columns = duck.execute(f"describe {query}").fetchall()
+    preparer = conn.dialect.identifier_preparer
+    definitions = ", ".join(
+        f"{preparer.quote_identifier(column)} {'VARCHAR' if kind.startswith('ENUM(') else kind}"
+        for column, kind, *_ in columns)
+    conn.execute(sa.text(f"create table {name} ({definitions})"))
+    conn.execute(sa.text(f"insert into {name} {query}"))
 
 
 def refresh_after_load(conn: Connection) -> str:

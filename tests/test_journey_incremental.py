@@ -4,6 +4,7 @@ rebuild, row for row, on both engines (pathway.journey.refresh_after_load)."""
 from __future__ import annotations
 
 import csv
+import re
 import datetime as dt
 from pathlib import Path
 
@@ -232,5 +233,35 @@ def test_what_an_incremental_rebuild_cannot_trust_rebuilds_everything(duckdb_url
         with warehouse.begin() as conn:
             conn.execute(sa.text(change))
             assert journey.refresh_after_load(conn) == "full"
+    finally:
+        warehouse.dispose()
+
+
+def test_duckdb_builds_from_coded_events_the_tables_the_view_of_events_builds(duckdb_url, tmp_path,
+                                                                             monkeypatch):
+    """DuckDB's whole build reads the placed events from a table of ENUM codes
+    (queries/_journey_events.duckdb.sql); the tables it makes hold text as before, row for row
+    what reading the text view of events for every table makes, and no type outlives the build."""
+    warehouse = first_load(duckdb_url, tmp_path)
+    try:
+        with warehouse.begin() as conn:
+            journey.refresh(conn)
+        coded = derived_tables(warehouse)
+        enum_columns = warehouse.query(
+            "select table_name, column_name from information_schema.columns "
+            "where data_type like 'ENUM%'")
+        assert enum_columns.empty, enum_columns
+        assert warehouse.query("select type_name from duckdb_types() "
+                               "where type_name like 'journey_%'").empty
+        # the fixture's measures and contacts reach the tables built from coded columns
+        assert len(coded["journey_mood_screens"]) and len(coded["journey_scores"])
+        assert len(coded["journey_baby_contacts"]) and len(coded["journey_funnel"])
+        # never matching the events statement, refresh makes _journey.sql's view of events
+        monkeypatch.setattr(journey, "_EVENTS_VIEW", re.compile(r"(?!)"))
+        with warehouse.begin() as conn:
+            journey.refresh(conn)
+        through_view = derived_tables(warehouse)
+        for table in journey.DERIVED_TABLES:
+            pd.testing.assert_frame_equal(coded[table], through_view[table], obj=table)
     finally:
         warehouse.dispose()

@@ -214,3 +214,24 @@ def test_batch_rebuilds_the_journey_once_and_metrics_rebuild_a_stale_one(tmp_pat
     with warehouse.connect() as conn:
         assert journey.is_current(conn)
     assert count(warehouse, "placed_events") == 4  # A1..A4 placed on the pathway (or outside it)
+
+
+def test_code_columns_go_in_as_text_with_their_defaults_and_no_load_type_stays(tmp_path):
+    """load_valid holds activity's codes as ENUMs of every value they can take
+    (validation.code_types_sql); the table gets text, blanks given their defaults, and the
+    types go with the load's other temporary objects."""
+    warehouse = loaded_warehouse(tmp_path)
+    extra = [["A5", "P3", "GP", "Contact", "2024-10-02", "", "", "", "", ""]]   # codes in any case
+    summary = load_file(warehouse, write_activity(tmp_path, rows=ACTIVITY_ROWS + extra))
+    assert (summary.outcome, summary.rows_loaded, summary.rows_rejected) == ("loaded", 5, 0)
+    # blank attendance -> attended, blank tier -> the service's default tier (gp: universal),
+    # blank subject -> birthing_parent; given values canonical
+    assert rows(warehouse, "SELECT activity_id, service, activity_type, attendance, tier, subject "
+                           "FROM activity WHERE activity_id IN ('A3', 'A5') ORDER BY 1") == [
+        ("A3", "perinatal_mh", "assessment", "dna", "specialist", "birthing_parent"),
+        ("A5", "gp", "contact", "attended", "universal", "birthing_parent")]
+    assert rows(warehouse, "SELECT count(*) FROM information_schema.columns "
+                           "WHERE table_name = 'activity' AND data_type <> 'VARCHAR' "
+                           "AND column_name NOT IN ('activity_date', 'infant_number')") == [(0,)]
+    assert rows(warehouse, "SELECT type_name FROM duckdb_types() "
+                           "WHERE starts_with(type_name, 'load_code_')") == []

@@ -267,6 +267,8 @@ def _load(conn: Connection, warehouse: Warehouse, source: SourceFile, plan: Colu
         if summary.rows_read == 0:
             raise LoadRefused(f"{name} is empty: it has a header but no data rows")
         day_of_loading = warehouse.settings.day_of_loading()
+        for statement in validation.code_types_sql(plan):
+            duck.execute(statement)
         _run(duck, *validation.valid_sql(plan, day_of_loading))
         duck.execute(validation.checked_sql(plan, only_problems=True))
         _run(duck, *validation.problems_sql(plan, day_of_loading))
@@ -418,6 +420,11 @@ def _drop_staging(duck) -> None:
         duck.execute(f"DROP VIEW {relation}")
     for relation in tables:
         duck.execute(f"DROP TABLE {relation}")
+    # then the types of load_valid's code columns (validation.code_types_sql)
+    for (name,) in duck.execute("SELECT type_name FROM duckdb_types() WHERE database_name = 'temp' "
+                                "AND starts_with(type_name, $prefix)",
+                                {"prefix": validation.CODE_TYPE_PREFIX}).fetchall():
+        duck.execute(f"DROP TYPE {name}")
 
 
 def _drop_target_temps(conn: Connection, warehouse: Warehouse) -> None:

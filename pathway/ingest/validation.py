@@ -294,6 +294,37 @@ def _rules(plan: ColumnPlan, day_of_loading: dt.date) -> tuple[list[tuple[str, s
     return rules, params
 
 
+# ---- code columns of the fact tables held as ENUMs while they wait to be stored -----------
+
+CODE_TYPE_PREFIX = "load_code_"
+
+
+def coded_fields(plan: ColumnPlan) -> list[Field]:
+    """The code columns load_valid holds as ENUMs: those of the tables with millions of rows
+    (activity, measures). Ten million rows of text codes took load_valid past DuckDB's memory
+    limit, and storing them from one-byte codes is cheaper too (the insert 4.8 -> 3.9 s)."""
+    if not plan.contract.waiting_table:
+        return []
+    return [f for f in plan.contract.fields if f.kind == "code"]
+
+
+def code_types_sql(plan: ColumnPlan) -> list[str]:
+    """CREATE a temporary ENUM type per coded column, of every value final_columns can give it:
+    the code list's canonical codes, the column's default, and (activity's tier) the services'
+    default tiers. An ENUM refuses a value it does not list, so these are all of them."""
+    out = []
+    for f in coded_fields(plan):
+        members = [f"SELECT canonical FROM load_codes WHERE code_list = {_literal(f.code_list)} "
+                   "AND canonical IS NOT NULL"]
+        if f.default:
+            members.append(f"SELECT {_literal(f.default)}")
+        if plan.contract.name == "activity" and f.name == "tier":
+            members.append("SELECT default_tier FROM load_services WHERE default_tier IS NOT NULL")
+        out.append(f"CREATE OR REPLACE TEMP TYPE {CODE_TYPE_PREFIX}{_name(f.name)} AS ENUM "
+                   f"({' UNION '.join(members)} ORDER BY 1)")
+    return out
+
+
 def valid_sql(plan: ColumnPlan, day_of_loading: dt.date) -> tuple[str, dict]:
     """CREATE load_valid: every staged row typed for its table (blanks given their default),
     with its line, whether its pregnancy is known (tables that wait for one), and whether it
@@ -301,7 +332,9 @@ def valid_sql(plan: ColumnPlan, day_of_loading: dt.date) -> tuple[str, dict]:
     then read only the rows with a problem (problems_sql), and incoming_sql drops them."""
     rules, params = _rules(plan, day_of_loading)
     any_problem = " OR ".join(f"({where})" for *_, where in rules)
-    typed = ", ".join(f"{expr} AS {_name(c)}" for c, expr in final_columns(plan))
+    coded = {f.name for f in coded_fields(plan)}
+    typed = ", ".join((f"CAST({expr} AS {CODE_TYPE_PREFIX}{_name(c)})" if c in coded else expr)
+                      + f" AS {_name(c)}" for c, expr in final_columns(plan))
     known = "pregnancy_known, " if plan.contract.waiting_table else ""
     sql = (f"CREATE OR REPLACE TEMP TABLE load_valid AS SELECT {typed}, {known}line_number, "
            f"has_problem FROM (SELECT *, coalesce({any_problem}, false) AS has_problem "

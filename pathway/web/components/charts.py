@@ -74,9 +74,9 @@ def plot_height(rows: int, *, per_row: int = 28, extra: int = 140, minimum: int 
 def legend_on_top(figure: dict) -> dict:
     """The legend above the plot, so it never covers axis labels (and sits where the eye starts)."""
     figure["layout"]["legend"] = {"orientation": "h", "x": 0, "xanchor": "left", "y": 1.02, "yanchor": "bottom"}
-    # room for two rows of legend under the toolbar Plotly draws at the top right (on a phone the
-    # legend wraps, and its first row ran under the toolbar's buttons)
-    figure["layout"].setdefault("margin", {})["t"] = max(figure["layout"].get("margin", {}).get("t", 20), 90)
+    # (a legend wrapped over more rows on a phone pushes the margin itself; the toolbar that would
+    # sit on its first row is hidden there, assets/pathway.css)
+    figure["layout"].setdefault("margin", {})["t"] = max(figure["layout"].get("margin", {}).get("t", 20), 70)
     return figure
 
 
@@ -157,9 +157,10 @@ def horizontal_line(figure: dict, level: float, text: str, *, colour: str = NHS_
     line = {"color": colour, **({"dash": dash} if dash else {})}
     figure["layout"].setdefault("shapes", []).append(
         {"type": "line", "line": line, "xref": "x domain", "x0": 0, "x1": 1, "yref": "y", "y0": level, "y1": level})
+    # on a white ground: the label sits over the first bar wherever that bar is taller
     figure["layout"].setdefault("annotations", []).append(
         {"text": text, "showarrow": False, "xref": "x domain", "x": 0, "xanchor": "left",
-         "yref": "y", "y": level, "yanchor": "bottom"})
+         "yref": "y", "y": level, "yanchor": "bottom", "bgcolor": "rgba(255,255,255,0.85)"})
     return figure
 
 

@@ -233,14 +233,13 @@ def bars_with_interval(frame: pd.DataFrame, *, x: str, value: str = "pct", serie
         if any(len(str(c)) > _SHORT_LABEL for c in categories):
             axis(result, "xaxis", tickmode="array", tickvals=categories,
                  ticktext=[wrapped(c, _SHORT_LABEL) for c in categories])
-        styled(result, y_title=y_title, height=height or 380)
-        return legend_on_top(result) if series is not None else result
+        return styled(result, y_title=y_title, height=height or 380)
     categories = len(frame[x].unique()) if len(frame) else 1
     styled(result, x_title=y_title,
            height=height or plot_height(categories * max(1, len(groups)), per_row=22 if len(groups) > 1 else 34))
     axis(result, "yaxis", autorange="reversed", automargin=True)
     result["layout"]["margin"]["l"] = 20
-    return legend_on_top(result) if series is not None else result
+    return result
 
 
 def funnel_steps(labels: Sequence[str], values: Sequence[float | None], *, title_text: str = "People") -> dict:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import dash
 import pandas as pd
 
-from pathway.web.components.charts import (axis, bars_with_interval, chart, legend_on_top, numbers, plot_height,
+from pathway.web.components.charts import (axis, bars_with_interval, chart, numbers, plot_height,
                                            series_style, styled, wrapped)
 from pathway.web.components.figure_card import figure_card
 from pathway.web.components.page import area_label, area_names, page, period_words, service_labels
@@ -54,7 +54,7 @@ def flow_figure(frame: pd.DataFrame, labels: dict) -> dict:
     axis(figure, "xaxis", tickformat=",d")
     axis(figure, "yaxis", autorange="reversed", automargin=True)
     figure["layout"]["margin"]["l"] = 20
-    return legend_on_top(figure)
+    return figure
 
 
 def _count(value) -> str:

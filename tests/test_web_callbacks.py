@@ -518,6 +518,21 @@ def test_the_funnel_is_drawn_with_bars_the_cartesian_bundle_has():
     assert [t["type"] for t in figure["data"]] == ["bar"] and figure["data"][0]["text"] == ["20 (100%)", "10 (50%)"]
 
 
+def test_the_funnel_wraps_long_step_names_on_its_axis_only_and_keeps_numbers_one_size():
+    from pathway.web.components.charts import funnel_steps
+
+    step = "Seen by the parent-infant team by the first birthday"
+    figure = funnel_steps([step, "Reached"], [20, 9])
+    trace, axis = figure["data"][0], figure["layout"]["yaxis"]
+    # the data keeps the name whole (hover, tests); the axis shows it in lines of up to 18 characters
+    assert trace["y"] == [step, "Reached"]
+    assert axis["tickvals"] == [step, "Reached"]
+    assert axis["ticktext"] == ["Seen by the<br>parent-infant team<br>by the first<br>birthday", "Reached"]
+    # 20 is the longest bar: its number inside; 9 is under half of it, so just past its end, unturned
+    assert trace["textposition"] == ["inside", "outside"] and trace["textangle"] == 0
+    assert trace["text"] == ["20 (100%)", "9 (45%)"]
+
+
 def test_layouts_and_callback_answers_are_sent_compressed(app):
     client = app.server.test_client()
     response = client.get("/_dash-layout", headers={"Accept-Encoding": "gzip"})

@@ -166,6 +166,14 @@ def native_duckdb(conn: Connection):
     return conn.connection.driver_connection
 
 
+def drop_temp_types(duck, prefix: str) -> None:
+    """Drop the temporary types of this DuckDB connection whose names start with `prefix` (the
+    ENUMs a load or a journey build makes for itself)."""
+    for (name,) in duck.execute("SELECT type_name FROM duckdb_types() WHERE database_name = 'temp' "
+                                "AND starts_with(type_name, $prefix)", {"prefix": prefix}).fetchall():
+        duck.execute(f'DROP TYPE "{name}"')
+
+
 def _frame(result) -> pd.DataFrame:
     # plain tuples: pandas builds a frame from SQLAlchemy's Row objects ten times slower
     return pd.DataFrame(list(map(tuple, result.fetchall())), columns=list(result.keys()))

@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from pathway.catalogue import named_sql, statements
-from pathway.db import native_duckdb
+from pathway.db import drop_temp_types, native_duckdb
 from pathway.reference import read_reference_csv
 from pathway.resources import reference_dir
 from pathway.schema import (REFERENCE_TABLES, journey_pending, journey_pending_loads,
@@ -85,7 +85,7 @@ def refresh(conn: Connection) -> None:
     """Rebuild the derived journey tables and views in the caller's transaction."""
     _check_reference(conn)
     dialect = conn.dialect.name
-    events, coded = "view", []
+    events, coded = "view", False
     for statement in statements(named_sql("_journey.sql", dialect)):
         if dialect == "postgresql" and _EVENTS_VIEW.search(statement):
             # Read through a view, or made in this transaction without statistics, events
@@ -96,8 +96,10 @@ def refresh(conn: Connection) -> None:
             conn.execute(sa.text("analyze events"))
             continue
         if dialect == "duckdb" and _EVENTS_VIEW.search(statement):
-            coded = _coded_events(conn)
-            events = "table"
+            # the whole build's events as a table of ENUM codes; every table after is made as text
+            for coding in statements(named_sql("_journey_events.sql", "duckdb")):
+                conn.execute(sa.text(coding))
+            coded, events = True, "table"
             continue
         made = _CREATE.match(statement)
         if coded and made and not made.group(1) and made.group(2).lower() == "table":
@@ -109,24 +111,13 @@ def refresh(conn: Connection) -> None:
         for statement in statements(indexes):
             conn.execute(sa.text(statement))
     conn.execute(sa.text(f"drop {events} {_temp_schema(conn)}.events"))
-    for name in reversed(coded):
-        conn.execute(sa.text(f"drop type {name}"))
+    if coded:
+        drop_temp_types(native_duckdb(conn), CODED_TYPE_PREFIX)
     _mark_built(conn)
 
 
-_CODED_TYPE = re.compile(r"^\s*create temp type (\w+) as enum\b", re.IGNORECASE)
-
-
-def _coded_events(conn: Connection) -> list[str]:
-    """DuckDB: the whole build's events as a table of ENUM codes (queries/_journey_events.duckdb.sql);
-    the names of the types it made, for dropping once the build is done."""
-    made = []
-    for statement in statements(named_sql("_journey_events.sql", "duckdb")):
-        conn.execute(sa.text(statement))
-        typed = _CODED_TYPE.match(statement)
-        if typed:
-            made.append(typed.group(1))
-    return made
+# The types queries/_journey_events.duckdb.sql makes for DuckDB's events, dropped after the build.
+CODED_TYPE_PREFIX = "journey_"
 
 
 def _create_as_text(conn: Connection, name: str, query: str) -> None:

@@ -6,7 +6,8 @@
 -- past the 1GB limit and made the build slower than reading the view again for every table).
 -- Each type lists the values the tables hold (an ENUM refuses a value it does not list), in
 -- text order, so `order by area_code` orders areas as text does. The tables built from events
--- keep text columns (pathway.journey makes each table's columns before filling it).
+-- keep text columns (pathway.journey makes each table's columns before filling it). Each type's
+-- name starts with journey_: pathway.journey drops those once the build is done.
 create temp type journey_source as enum (select unnest(['activity', 'measures']));
 
 create temp type journey_area as enum (

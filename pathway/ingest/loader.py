@@ -23,7 +23,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from pathway import schema
-from pathway.db import Warehouse, native_duckdb
+from pathway.db import Warehouse, drop_temp_types, native_duckdb
 from pathway.ingest import area_lookup, reading, upsert, validation
 from pathway.ingest.crash_points import reached
 from pathway.ingest.limits import Limits, TooBig
@@ -421,10 +421,7 @@ def _drop_staging(duck) -> None:
     for relation in tables:
         duck.execute(f"DROP TABLE {relation}")
     # then the types of load_valid's code columns (validation.code_types_sql)
-    for (name,) in duck.execute("SELECT type_name FROM duckdb_types() WHERE database_name = 'temp' "
-                                "AND starts_with(type_name, $prefix)",
-                                {"prefix": validation.CODE_TYPE_PREFIX}).fetchall():
-        duck.execute(f"DROP TYPE {name}")
+    drop_temp_types(duck, validation.CODE_TYPE_PREFIX)
 
 
 def _drop_target_temps(conn: Connection, warehouse: Warehouse) -> None:

@@ -135,7 +135,7 @@ def _boolean(raw: str) -> str:
             f"WHEN lower({raw}) IN ({false}) THEN false END")
 
 
-def needs_pregnancies(contract) -> bool:
+def needs_pregnancies(contract: TableContract) -> bool:
     """Whether the rules look a row's pregnancy up in cohort (load_pregnancies)."""
     return bool(contract.waiting_table) or "infant_of_pregnancy" in contract.extra_rules
 
@@ -185,6 +185,11 @@ def checked_sql(plan: ColumnPlan, *, only_problems: bool = False) -> str:
     return f"CREATE OR REPLACE TEMP VIEW {name} AS " + body
 
 
+def _takes_service_tier(contract: TableContract, f: Field) -> bool:
+    """Activity's tier: the file's override, else the service's default tier (ref_services)."""
+    return contract.name == "activity" and f.name == "tier"
+
+
 def final_columns(plan: ColumnPlan) -> list[tuple[str, str]]:
     """(column, expression over load_checked) for the target table, blanks given their default."""
     contract = plan.contract
@@ -196,8 +201,7 @@ def final_columns(plan: ColumnPlan) -> list[tuple[str, str]]:
         if f.default:
             default = str(int(f.default)) if f.kind == "integer" else _literal(f.default)
             expression = f"coalesce({f.name}, {default})"
-        if contract.name == "activity" and f.name == "tier":
-            # the file's override, else the service's default tier from ref_services
+        if _takes_service_tier(contract, f):
             expression = "coalesce(tier, default_tier)"
         if contract.name == "cohort" and f.name == "outcome":
             expression = (f"coalesce(outcome, CASE WHEN birth_date IS NOT NULL "
@@ -318,7 +322,7 @@ def code_types_sql(plan: ColumnPlan) -> list[str]:
                    "AND canonical IS NOT NULL"]
         if f.default:
             members.append(f"SELECT {_literal(f.default)}")
-        if plan.contract.name == "activity" and f.name == "tier":
+        if _takes_service_tier(plan.contract, f):
             members.append("SELECT default_tier FROM load_services WHERE default_tier IS NOT NULL")
         out.append(f"CREATE OR REPLACE TEMP TYPE {CODE_TYPE_PREFIX}{_name(f.name)} AS ENUM "
                    f"({' UNION '.join(members)} ORDER BY 1)")

@@ -25,12 +25,6 @@ contact_windows as (
     from ref_contact_windows
 ),
 
-baby_numbers as (
-    select 1 as infant_number
-    union all select 2 union all select 3 union all select 4
-    union all select 5 union all select 6 union all select 7 union all select 8
-),
-
 cohort as (
     select *
     from live_births
@@ -39,44 +33,54 @@ cohort as (
 ),
 
 eligible as (
-    -- one row per pregnancy (unit pregnancy, or a window with the mother), else per baby
-    select c.report_code, c.area_code, c.pregnancy_id, w.contact_code, b.infant_number,
+    -- each birth once per window whose follow-up has ended by as_at, counting one (unit
+    -- pregnancy, or a window with the mother) or each of its number_of_babies babies
+    select c.report_code, c.area_code, c.pregnancy_id, c.number_of_babies, w.contact_code,
            cast(:unit as text) = 'pregnancy' or w.with_the_mother as per_pregnancy
     from cohort c
     cross join contact_windows w
-    join baby_numbers b
-        on b.infant_number <= case when cast(:unit as text) = 'pregnancy' or w.with_the_mother
-                                   then 1 else c.number_of_babies end
     where c.birth_date + w.follow_up_days <= cast(:as_at as date)
 ),
 
+denominators as (
+    select report_code, contact_code,
+           cast(sum(case when per_pregnancy then 1 else number_of_babies end) as bigint) as denominator
+    from eligible
+    group by report_code, contact_code
+),
+
 reached as (
-    select e.report_code, e.contact_code, e.pregnancy_id, e.infant_number
+    -- counted once: any baby's contact in the window (journey_contacts, a row per pregnancy)
+    select e.report_code, e.contact_code, count(*) as reached
     from eligible e
-    where exists (
-        select 1
-        from journey_baby_contacts j
-        where j.pregnancy_id = e.pregnancy_id
-          and j.area_code = e.area_code
-          and j.contact_code = e.contact_code
-          and (e.per_pregnancy or j.infant_number = e.infant_number)
-          and j.first_in_window_date <= cast(:as_at as date)
-    )
+    join journey_contacts j
+        on j.pregnancy_id = e.pregnancy_id
+       and j.area_code = e.area_code
+       and j.contact_code = e.contact_code
+    where e.per_pregnancy
+      and j.first_in_window_date <= cast(:as_at as date)
+    group by e.report_code, e.contact_code
+    union all
+    -- counted per baby: each of the birth's babies with its own contact (journey_baby_contacts,
+    -- a row per baby; one numbered past the birth's number_of_babies is not in the denominator)
+    select e.report_code, e.contact_code, count(*) as reached
+    from eligible e
+    join journey_baby_contacts j
+        on j.pregnancy_id = e.pregnancy_id
+       and j.area_code = e.area_code
+       and j.contact_code = e.contact_code
+    where not e.per_pregnancy
+      and j.infant_number <= e.number_of_babies
+      and j.first_in_window_date <= cast(:as_at as date)
+    group by e.report_code, e.contact_code
 ),
 
 counted as (
-    select
-        e.report_code as area_code,
-        e.contact_code,
-        count(*) as denominator,
-        count(r.pregnancy_id) as numerator
-    from eligible e
-    left join reached r
-        on r.report_code = e.report_code
-       and r.contact_code = e.contact_code
-       and r.pregnancy_id = e.pregnancy_id
-       and r.infant_number = e.infant_number
-    group by e.report_code, e.contact_code
+    select d.report_code as area_code, d.contact_code, d.denominator,
+           cast(coalesce(sum(r.reached), 0) as bigint) as numerator
+    from denominators d
+    left join reached r on r.report_code = d.report_code and r.contact_code = d.contact_code
+    group by d.report_code, d.contact_code, d.denominator
 ),
 
 final as (

@@ -97,28 +97,31 @@ in_window as (
 ),
 
 people as (
-    -- per woman and month end: whether she counts, only by contacts of unknown mode, and where
-    select
-        month_end,
-        person_id,
-        bool_or(counts) as counted,
-        bool_or(counts and not mode_unknown) as counted_by_known_mode
-    from in_window
-    group by month_end, person_id
-),
-
-first_contact as (
-    -- the area of her first counted contact in the window (else of her first contact at all)
-    select month_end, person_id, area_code
+    -- per woman and month end, in one pass: the area of her first counted contact in the
+    -- window (else of her first contact at all), whether she counts, and whether only by
+    -- contacts of unknown mode (a join of two groupings had PostgreSQL rescan one of them
+    -- for every row of the other: it expected 29 women where there were 87,558)
+    select month_end, person_id, area_code, counted, counted_by_known_mode
     from (
         select
-            month_end,
-            person_id,
-            area_code,
-            row_number() over (partition by month_end, person_id
+            i.month_end,
+            i.person_id,
+            i.area_code,
+            row_number() over (partition by i.month_end, i.person_id
                                order by case when counts then 0 else 1 end, activity_date,
-                                        activity_id) as position
-        from in_window
+                                        activity_id) as position,
+            bool_or(counts) over (partition by month_end, person_id) as counted,
+            bool_or(counts and not mode_unknown) over (partition by month_end, person_id)
+                as counted_by_known_mode
+        from in_window i
+        -- only the women with a contact in the areas asked for: nobody else can be counted there
+        where exists (
+            select 1
+            from in_window mine
+            join area_selection s on s.area_code = mine.area_code and s.selector = cast(:area as text)
+            where mine.month_end = i.month_end
+              and mine.person_id = i.person_id
+        )
     ) ranked
     where position = 1
 ),
@@ -131,8 +134,7 @@ counted as (
         count(*) filter (where p.counted and not p.counted_by_known_mode) as mode_unknown,
         count(*) filter (where not p.counted) as telephone_or_text_only
     from people p
-    join first_contact f on f.month_end = p.month_end and f.person_id = p.person_id
-    join area_selection s on s.area_code = f.area_code and s.selector = cast(:area as text)
+    join area_selection s on s.area_code = p.area_code and s.selector = cast(:area as text)
     group by s.report_code, p.month_end
 ),
 

@@ -195,20 +195,7 @@ MEASURES = [
     pytest.param("postgresql", id="postgresql", marks=pytest.mark.postgres),
 ])
 def warehouse(request, tmp_path_factory):
-    if request.param == "duckdb":
-        url = f"duckdb:///{tmp_path_factory.mktemp('v11')}/v11.duckdb"
-    else:
-        import uuid
-
-        from pathway.db import Warehouse
-        server = request.getfixturevalue("postgres_server")
-        name = f"v11_{uuid.uuid4().hex}"  # made here, never from input
-        admin = Warehouse(f"{server}/postgres")
-        with admin.connect() as conn:
-            conn.execution_options(isolation_level="AUTOCOMMIT").execute(
-                sa.text(f'CREATE DATABASE "{name}"'))
-        admin.dispose()
-        url = f"{server}/{name}"
+    url = _empty_database(request, tmp_path_factory)
     built = build_warehouse(url, areas=AREAS, cohort=COHORT, activity=ACTIVITY, measures=MEASURES)
     with built.begin() as conn:
         conn.execute(sa.insert(schema.cohort_risk_factors),
@@ -216,6 +203,23 @@ def warehouse(request, tmp_path_factory):
         journey.refresh(conn)
     yield built
     built.dispose()
+
+
+def _empty_database(request, tmp_path_factory) -> str:
+    """The URL of an empty database on the engine the fixture is parametrised with."""
+    if request.param == "duckdb":
+        return f"duckdb:///{tmp_path_factory.mktemp('v11')}/v11.duckdb"
+    import uuid
+
+    from pathway.db import Warehouse
+    server = request.getfixturevalue("postgres_server")
+    name = f"v11_{uuid.uuid4().hex}"  # made here, never from input
+    admin = Warehouse(f"{server}/postgres")
+    with admin.connect() as conn:
+        conn.execution_options(isolation_level="AUTOCOMMIT").execute(
+            sa.text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return f"{server}/{name}"
 
 
 def _one(frame, **keys):
@@ -293,6 +297,59 @@ def test_perinatal_access_rolls_over_month_ends(warehouse):
     assert (june.accessed, june.live_births) == (4, 4)
     assert _one(frame, month="2024-11").accessed == 5
 
+
+
+# Two areas and women who move between them (MHS91 counts a woman once, in the area of her
+# first counted contact in the window). Conception is the EDD - 266 days; window 2024.
+#   P  first pregnancy in HERE, born 2023-05-01: face to face 2024-03-01 (within 24 months)
+#      second pregnancy in THERE, born 2024-10-01 (conception 2024-01-09): face to face
+#      2024-02-01, her first counted contact of 2024                      -> counts in THERE
+#   Q  in HERE, born 2023-06-01: telephone 2024-02-01 (not counted)
+#      in THERE, born 2024-11-01 (conception 2024-02-09): video 2024-04-01 -> counts in THERE
+#   R  in HERE only, born 2024-03-01: face to face 2024-05-01             -> counts in HERE
+#   S  in HERE, born 2024-12-31, nothing else: the latest birth recorded
+# -> December 2024: HERE 1 woman (R), none telephone only (Q counts elsewhere), births R, S;
+#    THERE 2 women (P, Q), births P's and Q's second.
+HERE, THERE = "E09000011", "E09000012"
+MOVES_AREAS = [{"area_code": HERE, "area_name": "Here"}, {"area_code": THERE, "area_name": "There"}]
+MOVES_COHORT = [
+    {**_pregnancy("P1", HERE, "live_birth", birth=D(2023, 5, 1)), "person_id": "P"},
+    {**_pregnancy("P2", THERE, "live_birth", birth=D(2024, 10, 1)), "person_id": "P"},
+    {**_pregnancy("Q1", HERE, "live_birth", birth=D(2023, 6, 1)), "person_id": "Q"},
+    {**_pregnancy("Q2", THERE, "live_birth", birth=D(2024, 11, 1)), "person_id": "Q"},
+    {**_pregnancy("R1", HERE, "live_birth", birth=D(2024, 3, 1)), "person_id": "R"},
+    {**_pregnancy("S1", HERE, "live_birth", birth=D(2024, 12, 31)), "person_id": "S"},
+]
+MOVES_ACTIVITY = [
+    _activity("P1", "perinatal_mh", "contact", D(2024, 3, 1), mode="face_to_face"),
+    _activity("P2", "perinatal_mh", "contact", D(2024, 2, 1), mode="face_to_face"),
+    _activity("Q1", "perinatal_mh", "contact", D(2024, 2, 1), mode="telephone"),
+    _activity("Q2", "perinatal_mh", "contact", D(2024, 4, 1), mode="video"),
+    _activity("R1", "perinatal_mh", "contact", D(2024, 5, 1), mode="face_to_face"),
+]
+
+
+@pytest.fixture(scope="module", params=[
+    pytest.param("duckdb", id="duckdb"),
+    pytest.param("postgresql", id="postgresql", marks=pytest.mark.postgres),
+])
+def moves(request, tmp_path_factory):
+    built = build_warehouse(_empty_database(request, tmp_path_factory), areas=MOVES_AREAS,
+                            cohort=MOVES_COHORT, activity=MOVES_ACTIVITY, measures=[])
+    with built.begin() as conn:
+        journey.refresh(conn)
+    yield built
+    built.dispose()
+
+
+@pytest.mark.parametrize("area", [HERE, THERE, "all"])
+def test_a_woman_counts_once_in_the_area_of_her_first_counted_contact(moves, area):
+    frame = run_metric(moves, "perinatal_access", {"area": area, "as_at": AS_AT, "months": "1"},
+                       suppress=False)
+    shown = {row.area_code: (row.month, row.accessed, row.telephone_or_text_only, row.live_births)
+             for row in frame.itertuples()}
+    expected = {HERE: ("2024-12", 1, 0, 2), THERE: ("2024-12", 2, 0, 2)}
+    assert shown == (expected if area == "all" else {area: expected[area]})
 
 # ---- risk_pathway -------------------------------------------------------------------------
 def test_risk_pathway_per_risk_factor(warehouse):

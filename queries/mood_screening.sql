@@ -34,8 +34,11 @@ cohort_size as (
 screened as (
     select c.report_code as area_code, m.stage, count(*) as screened
     from cohort c
-    join journey_mood_screens m on m.pregnancy_id = c.pregnancy_id and m.area_code = c.area_code
+    -- joined on pregnancy alone (a pregnancy has one area), the areas asked for filtered on
+    -- their own: PostgreSQL misjudges a join on pregnancy and area (see equity.sql)
+    join journey_mood_screens m on m.pregnancy_id = c.pregnancy_id
     where m.first_screen_date <= cast(:as_at as date)
+      and m.area_code in (select area_code from area_selection where selector = cast(:area as text))
     group by c.report_code, m.stage
 ),
 

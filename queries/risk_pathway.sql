@@ -41,13 +41,17 @@ pregnancies as (
 ),
 
 flagged as (
+    -- every journey table read for the areas asked for and joined on pregnancy alone (a
+    -- pregnancy has one area): PostgreSQL misjudges a join on pregnancy and area (see equity.sql)
     select f.pregnancy_id, f.risk_factor
     from journey_risk_flags f
     where f.present
+      and f.area_code in (select area_code from area_selection where selector = cast(:area as text))
     union all
     select distinct f.pregnancy_id, 'any'
     from journey_risk_flags f
     where f.present
+      and f.area_code in (select area_code from area_selection where selector = cast(:area as text))
 ),
 
 at_risk as (
@@ -58,17 +62,19 @@ at_risk as (
 
 help as (
     -- each pregnancy's first targeted and specialist help on the pathway (journey_risk_help)
-    select pregnancy_id, area_code, first_seen_antenatal_date, first_parent_infant_date,
-           first_seen_after_risk_date
-    from journey_risk_help
+    select h.pregnancy_id, h.area_code, h.first_seen_antenatal_date, h.first_parent_infant_date,
+           h.first_seen_after_risk_date
+    from journey_risk_help h
+    where h.area_code in (select area_code from area_selection where selector = cast(:area as text))
 ),
 
 referred as (
     -- the referral rule, written once in the journey (journey_reach_measures)
-    select pregnancy_id, area_code
-    from journey_reach_measures
-    where measure = 'risk_pathway.referred_antenatal'
-      and first_reached_date <= cast(:as_at as date)
+    select m.pregnancy_id, m.area_code
+    from journey_reach_measures m
+    where m.measure = 'risk_pathway.referred_antenatal'
+      and m.first_reached_date <= cast(:as_at as date)
+      and m.area_code in (select area_code from area_selection where selector = cast(:area as text))
 ),
 
 per_pregnancy as (
@@ -84,8 +90,8 @@ per_pregnancy as (
         max(case when h.first_seen_after_risk_date <= cast(:as_at as date)
                  then h.first_seen_after_risk_date end) - max(r.risk_date) as days_to_seen
     from at_risk r
-    left join help h on h.pregnancy_id = r.pregnancy_id and h.area_code = r.area_code
-    left join referred f on f.pregnancy_id = r.pregnancy_id and f.area_code = r.area_code
+    left join help h on h.pregnancy_id = r.pregnancy_id
+    left join referred f on f.pregnancy_id = r.pregnancy_id
     group by r.report_code, r.risk_factor, r.pregnancy_id
 ),
 

@@ -44,8 +44,11 @@ cohort_size as (
 reached as (
     select c.report_code as area_code, r.stage, r.tier, count(*) as reached
     from cohort c
-    join journey_reach r on r.pregnancy_id = c.pregnancy_id and r.area_code = c.area_code
+    -- joined on pregnancy alone (a pregnancy has one area), the areas asked for filtered on
+    -- their own: PostgreSQL misjudges a join on pregnancy and area (see equity.sql)
+    join journey_reach r on r.pregnancy_id = c.pregnancy_id
     where r.first_reached_date <= cast(:as_at as date)
+      and r.area_code in (select area_code from area_selection where selector = cast(:area as text))
     group by c.report_code, r.stage, r.tier
 ),
 

@@ -63,6 +63,19 @@ services as (
     union all select 'maternal_mh', 'maternal_mh'
 ),
 
+women as (
+    -- the pregnancies of every woman with a pregnancy in the areas asked for: only they can be
+    -- counted there (a contact's area is its pregnancy's), and only their activity is read
+    select j.pregnancy_id, j.person_id, j.area_code, j.conception_date, j.pathway_birth_date
+    from journey j
+    where j.person_id in (
+        select mine.person_id
+        from journey mine
+        join area_selection s on s.area_code = mine.area_code
+        where s.selector = cast(:area as text)
+    )
+),
+
 activity_in_scope as (
     -- attended contacts of the service with the woman, inside her conception..24 months window
     select
@@ -73,7 +86,7 @@ activity_in_scope as (
         a.contact_mode
     from activity a
     join services v on v.service = a.service and v.access_service = cast(:access_service as text)
-    join journey j on j.pregnancy_id = a.pregnancy_id
+    join women j on j.pregnancy_id = a.pregnancy_id
     cross join settings s
     where a.attendance = 'attended'
       and a.activity_type in ('contact', 'assessment', 'intervention')
@@ -114,14 +127,6 @@ people as (
             bool_or(counts and not mode_unknown) over (partition by month_end, person_id)
                 as counted_by_known_mode
         from in_window i
-        -- only the women with a contact in the areas asked for: nobody else can be counted there
-        where exists (
-            select 1
-            from in_window mine
-            join area_selection s on s.area_code = mine.area_code and s.selector = cast(:area as text)
-            where mine.month_end = i.month_end
-              and mine.person_id = i.person_id
-        )
     ) ranked
     where position = 1
 ),

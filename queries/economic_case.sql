@@ -105,8 +105,9 @@ treatment as (
     -- each woman of the cohort and each treating service she was assessed or treated by, by as_at
     select c.report_code as area_code, c.pregnancy_id, t.service
     from cohort c
-    join journey_treatment t on t.pregnancy_id = c.pregnancy_id and t.area_code = c.area_code
+    join journey_treatment t on t.pregnancy_id = c.pregnancy_id
     where t.first_treated_date <= cast(:as_at as date)
+      and t.area_code in (select area_code from area_selection where selector = cast(:area as text))
       and t.service in (select service from ref_condition_services)
 ),
 

@@ -71,7 +71,6 @@ reached as (
     from eligible e
     join contacts_in_areas j
         on j.pregnancy_id = e.pregnancy_id
-       and j.area_code = e.area_code
        and j.contact_code = e.contact_code
     where e.per_pregnancy
     group by e.report_code, e.contact_code
@@ -82,7 +81,6 @@ reached as (
     from eligible e
     join baby_contacts_in_areas j
         on j.pregnancy_id = e.pregnancy_id
-       and j.area_code = e.area_code
        and j.contact_code = e.contact_code
     where not e.per_pregnancy
       and j.infant_number <= e.number_of_babies

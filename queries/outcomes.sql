@@ -44,8 +44,9 @@ scores as (
         e.event_date,
         e.score
     from cohort c
-    join journey_scores e on e.pregnancy_id = c.pregnancy_id and e.area_code = c.area_code
+    join journey_scores e on e.pregnancy_id = c.pregnancy_id
     where e.stage <> 'outside'
+      and e.area_code in (select area_code from area_selection where selector = cast(:area as text))
       and e.event_date <= cast(:as_at as date)
 ),
 

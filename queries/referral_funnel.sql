@@ -41,7 +41,8 @@ counted as (
         count(*) filter (where f.first_treated_date <= cast(:as_at as date)) as treated,
         count(*) filter (where f.first_completed_date <= cast(:as_at as date)) as completed
     from cohort c
-    join journey_funnel f on f.pregnancy_id = c.pregnancy_id and f.area_code = c.area_code
+    join journey_funnel f on f.pregnancy_id = c.pregnancy_id
+    where f.area_code in (select area_code from area_selection where selector = cast(:area as text))
     group by c.report_code, f.service
 ),
 

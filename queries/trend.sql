@@ -72,8 +72,9 @@ reached as (
     -- reach_tier bound by pathway.metrics)
     select r.pregnancy_id
     from cohort c
-    join journey_reach_measures r on r.pregnancy_id = c.pregnancy_id and r.area_code = c.area_code
+    join journey_reach_measures r on r.pregnancy_id = c.pregnancy_id
     where r.measure = cast(:measure as text)
+      and r.area_code in (select area_code from area_selection where selector = cast(:area as text))
       and r.stage = cast(:reach_stage as text)
       and r.tier = cast(:reach_tier as text)
       and r.first_reached_date <= cast(:as_at as date)
@@ -99,8 +100,9 @@ waits as (
         case when r.first_seen_date <= cast(:as_at as date)
              then r.first_seen_date - r.referral_date end as days_waited
     from live_births b
-    join journey_referrals r on r.pregnancy_id = b.pregnancy_id and r.area_code = b.area_code
+    join journey_referrals r on r.pregnancy_id = b.pregnancy_id
     where b.selector = cast(:area as text)
+      and r.area_code in (select area_code from area_selection where selector = cast(:area as text))
       and cast(:measure as text) = 'waiting_times'
       and r.service = cast(:service as text)
       and r.referral_date between cast(:date_from as date) and cast(:date_to as date)

@@ -52,8 +52,9 @@ waits as (
         case when r.first_treated_date <= cast(:as_at as date)
              then r.first_treated_date - r.referral_date end as days_to_treatment
     from cohort c
-    join journey_referrals r on r.pregnancy_id = c.pregnancy_id and r.area_code = c.area_code
+    join journey_referrals r on r.pregnancy_id = c.pregnancy_id
     where r.referral_date <= cast(:as_at as date)
+      and r.area_code in (select area_code from area_selection where selector = cast(:area as text))
 ),
 
 counted as (

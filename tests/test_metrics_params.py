@@ -143,3 +143,31 @@ def test_describe_metric_names_its_sql_and_parameters():
     assert [p["name"] for p in description["parameters"]] == ["area", "from", "to", "as_at", "need"]
     assert description["parameters"][-1]["choices"] == ["low", "mid", "high"]
     assert "ci_low" in description["columns"]
+
+
+# ---- PostgreSQL's session for a metric ---------------------------------------------------
+def test_a_metric_runs_without_postgres_jit_and_leaves_the_session_as_it_was(fresh_postgres_url):
+    """JIT off for the metric's own transaction (compiling cost more than it saved), never for the
+    pooled connection a load or rebuild gets next."""
+    import sqlalchemy as sa
+
+    from metric_fixtures import build_warehouse
+
+    warehouse = build_warehouse(fresh_postgres_url)
+    jit_at_the_metric = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        if "join journey_reach r on r.pregnancy_id" in statement:  # stage_reach.sql's own
+            jit_at_the_metric.append(conn.exec_driver_sql("show jit").scalar())
+
+    try:
+        with warehouse.connect() as conn:
+            server_default = conn.execute(sa.text("show jit")).scalar()
+        sa.event.listen(warehouse.engine, "before_cursor_execute", record)
+        run_metric(warehouse, "stage_reach", {**PERIOD, "area": ALPHA}, suppress=False)
+        sa.event.remove(warehouse.engine, "before_cursor_execute", record)
+        assert jit_at_the_metric == ["off"]
+        with warehouse.connect() as conn:
+            assert conn.execute(sa.text("show jit")).scalar() == server_default == "on"
+    finally:
+        warehouse.dispose()

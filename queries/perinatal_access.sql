@@ -117,16 +117,16 @@ people as (
     select month_end, person_id, area_code, counted, counted_by_known_mode
     from (
         select
-            i.month_end,
-            i.person_id,
-            i.area_code,
-            row_number() over (partition by i.month_end, i.person_id
+            month_end,
+            person_id,
+            area_code,
+            row_number() over (partition by month_end, person_id
                                order by case when counts then 0 else 1 end, activity_date,
                                         activity_id) as position,
             bool_or(counts) over (partition by month_end, person_id) as counted,
             bool_or(counts and not mode_unknown) over (partition by month_end, person_id)
                 as counted_by_known_mode
-        from in_window i
+        from in_window
     ) ranked
     where position = 1
 ),

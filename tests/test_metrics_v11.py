@@ -47,7 +47,8 @@ Babies (E09000003):
      infant_number: baby 1) and day 15 for baby 2 (late); 6-8 week review day 56 for both.
      perinatal team referral day 20, assessment day 34 (14 days), intervention day 62 (42 days).
      LOAF baseline 3, end 2; HADS anxiety baseline 12, end 6 (parent-infant team).
-  T2 one baby born 2023-04-01: new birth visit day 14. perinatal team referral day 300,
+  T2 one baby born 2023-04-01: new birth visit day 14; a 6-8 week review on day 50 recorded for
+     baby 2, whom she does not have (counted for the pregnancy, not for her one baby). perinatal team referral day 300,
      assessment day 366 (66 days, after the pathway's last day: still seen), intervention day 380.
   T3 born 2024-12-31, nothing else: the latest birth recorded.
 """
@@ -174,6 +175,9 @@ ACTIVITY = [
     _activity("T1", "health_visiting", "contact", T1_BIRTH + days(56),
               contact_code="six_eight_week_review", infant=2),
     _activity("T2", "health_visiting", "contact", T2_BIRTH + days(14), contact_code="new_birth_visit"),
+    # a review recorded for a second baby T2 does not have: no baby of hers, so not counted
+    _activity("T2", "health_visiting", "contact", T2_BIRTH + days(50),
+              contact_code="six_eight_week_review", infant=2),
     _activity("T1", "perinatal_mh", "referral", T1_BIRTH + days(20)),
     _activity("T1", "perinatal_mh", "assessment", T1_BIRTH + days(34)),
     _activity("T1", "perinatal_mh", "intervention", T1_BIRTH + days(62)),
@@ -401,12 +405,15 @@ def test_mandated_contacts_count_twins_twice(warehouse):
     # T1 baby 1 on day 10 (no infant_number: baby 1), baby 2 late on day 15, T2 on day 14
     assert (visit.numerator, visit.denominator) == (2, 3)
     review = _one(babies, contact_code="six_eight_week_review")
-    assert (review.numerator, review.denominator) == (2, 3)  # both twins; T2 none
+    assert (review.numerator, review.denominator) == (2, 3)  # both twins; T2's one baby none
     antenatal = _one(babies, contact_code="antenatal_hv_contact")
     assert (antenatal.numerator, antenatal.denominator) == (1, 2)  # with the mother: per pregnancy
     pregnancies = run_metric(warehouse, "mandated_contacts", {**params, "unit": "pregnancy"},
                              suppress=False)
     assert tuple(_one(pregnancies, contact_code="new_birth_visit")[["numerator", "denominator"]]) \
+        == (2, 2)
+    # per pregnancy any baby's review counts, T2's "baby 2" too: T1 and T2
+    assert tuple(_one(pregnancies, contact_code="six_eight_week_review")[["numerator", "denominator"]]) \
         == (2, 2)
 
 
@@ -456,9 +463,9 @@ def test_trend_of_families_at_risk_referred_before_birth(warehouse):
 def test_data_quality_shows_how_complete_contact_mode_is(warehouse):
     frame = run_metric(warehouse, "data_quality", suppress=False)
     mode = _one(frame, table="activity", column="contact_mode")
-    # 10 of the 37 activity rows carry a mode (W1-W4 and W6-W11): the rest count as unknown
-    assert (mode.rows, mode.completeness_pct) == (37, pytest.approx(100 * 10 / 37))
-    assert len(ACTIVITY) == 37
+    # 10 of the 38 activity rows carry a mode (W1-W4 and W6-W11): the rest count as unknown
+    assert (mode.rows, mode.completeness_pct) == (38, pytest.approx(100 * 10 / 38))
+    assert len(ACTIVITY) == 38
 
 
 @pytest.mark.parametrize("params, message", [

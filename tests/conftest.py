@@ -11,13 +11,11 @@ from __future__ import annotations
 
 import os
 import shutil
-import uuid
 from pathlib import Path
 
 import pytest
-import sqlalchemy as sa
 
-from pathway.db import Warehouse
+from metric_fixtures import postgres_database
 from pathway.throwaway_postgres import (INSTALL_HINT, PostgresSetupError, ThrowawayPostgres,
                                         find_bin_dir, free_loopback_port)
 
@@ -107,24 +105,8 @@ def postgres_server():
 @pytest.fixture
 def fresh_postgres_url(postgres_server):
     """URL of a new, empty database on the test server, dropped after the test."""
-    # The name is made here from a uuid, never from input, so it is safe as an identifier.
-    name = f"test_{uuid.uuid4().hex}"
-    admin = Warehouse(f"{postgres_server}/postgres")
-    try:
-        # CREATE/DROP DATABASE cannot run inside a transaction block.
-        with admin.connect() as conn:
-            conn.execution_options(isolation_level="AUTOCOMMIT").execute(
-                sa.text(f'CREATE DATABASE "{name}"'))
-        yield f"{postgres_server}/{name}"
-        with admin.connect() as conn:
-            conn = conn.execution_options(isolation_level="AUTOCOMMIT")
-            # A test's engine may still hold pooled connections; they would block the drop.
-            conn.execute(sa.text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                                 "WHERE datname = :name AND pid <> pg_backend_pid()"),
-                         {"name": name})
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
-    finally:
-        admin.dispose()
+    with postgres_database(postgres_server) as url:
+        yield url
 
 
 # ---- warehouse URLs -------------------------------------------------------------------

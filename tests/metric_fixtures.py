@@ -57,6 +57,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from contextlib import contextmanager
 from itertools import count
 
 import pytest
@@ -239,19 +240,33 @@ def fixture_warehouse(request, tmp_path_factory):
         yield warehouse
         warehouse.dispose()
         return
-    server = request.getfixturevalue("postgres_server")
-    # The name comes from a uuid, never from input, so it is safe as an identifier.
-    name = f"metrics_{uuid.uuid4().hex}"
+    with postgres_database(request.getfixturevalue("postgres_server"), "metrics") as url:
+        warehouse = build_warehouse(url)
+        try:
+            yield warehouse
+        finally:
+            warehouse.dispose()
+
+
+@contextmanager
+def postgres_database(server: str, prefix: str = "test"):
+    """The URL of a new, empty database on the test server (`server` has no database in it),
+    dropped on leaving, with any connection a test's engine still holds to it."""
+    # The name is made here from a uuid, never from input, so it is safe as an identifier.
+    name = f"{prefix}_{uuid.uuid4().hex}"
     admin = Warehouse(f"{server}/postgres")
-    with admin.connect() as conn:
-        conn.execution_options(isolation_level="AUTOCOMMIT").execute(
-            sa.text(f'CREATE DATABASE "{name}"'))
-    warehouse = build_warehouse(f"{server}/{name}")
     try:
-        yield warehouse
-    finally:
-        warehouse.dispose()
+        # CREATE/DROP DATABASE cannot run inside a transaction block.
         with admin.connect() as conn:
             conn.execution_options(isolation_level="AUTOCOMMIT").execute(
-                sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
+                sa.text(f'CREATE DATABASE "{name}"'))
+        yield f"{server}/{name}"
+        with admin.connect() as conn:
+            conn = conn.execution_options(isolation_level="AUTOCOMMIT")
+            # A test's engine may still hold pooled connections; they would block the drop.
+            conn.execute(sa.text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                                 "WHERE datname = :name AND pid <> pg_backend_pid()"),
+                         {"name": name})
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
+    finally:
         admin.dispose()

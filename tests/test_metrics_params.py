@@ -6,9 +6,10 @@ import datetime as dt
 
 import pandas as pd
 import pytest
+import sqlalchemy as sa
 
 from metric_fixtures import (ALPHA, BETA, GAMMA, ICB_AB, LATEST_ACTIVITY, PERIOD,  # noqa: F401
-                             fixture_warehouse)
+                             build_warehouse, fixture_warehouse)
 from pathway import catalogue
 from pathway.metrics import MetricError, describe_metric, list_metrics, resolve_parameters, run_metric
 
@@ -149,10 +150,6 @@ def test_describe_metric_names_its_sql_and_parameters():
 def test_a_metric_runs_without_postgres_jit_and_leaves_the_session_as_it_was(fresh_postgres_url):
     """JIT off for the metric's own transaction (compiling cost more than it saved), never for the
     pooled connection a load or rebuild gets next."""
-    import sqlalchemy as sa
-
-    from metric_fixtures import build_warehouse
-
     warehouse = build_warehouse(fresh_postgres_url)
     jit_at_the_metric = []
 

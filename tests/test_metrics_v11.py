@@ -56,13 +56,14 @@ Babies (E09000003):
 from __future__ import annotations
 
 import datetime as dt
+from contextlib import contextmanager
 from itertools import count
 
 import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from metric_fixtures import build_warehouse
+from metric_fixtures import build_warehouse, postgres_database
 from pathway import journey, schema
 from pathway.metrics import run_metric
 
@@ -199,31 +200,24 @@ MEASURES = [
     pytest.param("postgresql", id="postgresql", marks=pytest.mark.postgres),
 ])
 def warehouse(request, tmp_path_factory):
-    url = _empty_database(request, tmp_path_factory)
-    built = build_warehouse(url, areas=AREAS, cohort=COHORT, activity=ACTIVITY, measures=MEASURES)
-    with built.begin() as conn:
-        conn.execute(sa.insert(schema.cohort_risk_factors),
-                     [{"pregnancy_id": p, "risk_factor": f, "present": v} for p, f, v in FLAGS])
-        journey.refresh(conn)
-    yield built
-    built.dispose()
+    with _empty_database(request, tmp_path_factory) as url:
+        built = build_warehouse(url, areas=AREAS, cohort=COHORT, activity=ACTIVITY, measures=MEASURES)
+        with built.begin() as conn:
+            conn.execute(sa.insert(schema.cohort_risk_factors),
+                         [{"pregnancy_id": p, "risk_factor": f, "present": v} for p, f, v in FLAGS])
+            journey.refresh(conn)
+        yield built
+        built.dispose()
 
 
-def _empty_database(request, tmp_path_factory) -> str:
+@contextmanager
+def _empty_database(request, tmp_path_factory):
     """The URL of an empty database on the engine the fixture is parametrised with."""
     if request.param == "duckdb":
-        return f"duckdb:///{tmp_path_factory.mktemp('v11')}/v11.duckdb"
-    import uuid
-
-    from pathway.db import Warehouse
-    server = request.getfixturevalue("postgres_server")
-    name = f"v11_{uuid.uuid4().hex}"  # made here, never from input
-    admin = Warehouse(f"{server}/postgres")
-    with admin.connect() as conn:
-        conn.execution_options(isolation_level="AUTOCOMMIT").execute(
-            sa.text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    return f"{server}/{name}"
+        yield f"duckdb:///{tmp_path_factory.mktemp('v11')}/v11.duckdb"
+        return
+    with postgres_database(request.getfixturevalue("postgres_server"), "v11") as url:
+        yield url
 
 
 def _one(frame, **keys):
@@ -338,12 +332,13 @@ MOVES_ACTIVITY = [
     pytest.param("postgresql", id="postgresql", marks=pytest.mark.postgres),
 ])
 def moves(request, tmp_path_factory):
-    built = build_warehouse(_empty_database(request, tmp_path_factory), areas=MOVES_AREAS,
-                            cohort=MOVES_COHORT, activity=MOVES_ACTIVITY, measures=[])
-    with built.begin() as conn:
-        journey.refresh(conn)
-    yield built
-    built.dispose()
+    with _empty_database(request, tmp_path_factory) as url:
+        built = build_warehouse(url, areas=MOVES_AREAS, cohort=MOVES_COHORT,
+                                activity=MOVES_ACTIVITY, measures=[])
+        with built.begin() as conn:
+            journey.refresh(conn)
+        yield built
+        built.dispose()
 
 
 @pytest.mark.parametrize("area", [HERE, THERE, "all"])

@@ -23,7 +23,7 @@ from pathway.schema import (REFERENCE_TABLES, journey_pending, journey_pending_l
                             journey_state, load_log)
 
 # What refresh builds, for checks and for the data-quality page.
-DERIVED_TABLES = ("journey", "journey_reach_by_service", "journey_reach", "journey_contacts",
+DERIVED_TABLES = ("journey", "journey_reach", "journey_contacts",
                   "journey_baby_contacts",
                   "journey_mood_screens", "journey_service_reach", "journey_reach_measures",
                   "journey_referrals", "journey_funnel", "journey_scores", "journey_risk_flags",
@@ -86,6 +86,7 @@ def refresh(conn: Connection) -> None:
     _check_reference(conn)
     dialect = conn.dialect.name
     events, coded = "view", False
+    temporary = []   # the build's own intermediate tables, dropped at its end
     for statement in statements(named_sql("_journey.sql", dialect)):
         if dialect == "postgresql" and _EVENTS_VIEW.search(statement):
             # Read through a view, or made in this transaction without statistics, events
@@ -102,6 +103,8 @@ def refresh(conn: Connection) -> None:
             coded, events = True, "table"
             continue
         made = _CREATE.match(statement)
+        if made and made.group(1) and made.group(2).lower() == "table":
+            temporary.append(made.group(3))
         if coded and made and not made.group(1) and made.group(2).lower() == "table":
             _create_as_text(conn, made.group(3), statement[made.end():])
             continue
@@ -110,7 +113,9 @@ def refresh(conn: Connection) -> None:
     if indexes is not None:
         for statement in statements(indexes):
             conn.execute(sa.text(statement))
-    conn.execute(sa.text(f"drop {events} {_temp_schema(conn)}.events"))
+    for name in [*temporary, "events"]:
+        kind = events if name == "events" else "table"
+        conn.execute(sa.text(f"drop {kind} {_temp_schema(conn)}.{name}"))
     if coded:
         drop_temp_types(native_duckdb(conn), CODED_TYPE_PREFIX)
     _mark_built(conn)

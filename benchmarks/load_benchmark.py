@@ -255,7 +255,7 @@ def run_loader(db: Path, first: list[Path], activity: Path, full: bool) -> tuple
     if timings["outcome"] != "loaded":
         raise SystemExit(timings["message"])
     timings["full"] = timings["full_rss"] = None
-    if full and timings["how"] != "full":
+    if full and not timings["how"].startswith("full"):
         _, timings["full_rss"], output = run_child([sys.executable, "-c", FULL_CHILD,
                                                     f"duckdb:///{db}"])
         timings["full"] = float(output.strip().splitlines()[-1])

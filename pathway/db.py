@@ -193,8 +193,9 @@ def _describe(warehouse: Warehouse, error: Exception) -> str:
                 + ": a DuckDB file takes one process writing or several reading, not both; "
                   "try again when that one has finished")
     if "Out of Memory Error" in first_line:
-        # a large rebuild in one transaction (a national warehouse's journey after a 10M-row
-        # load needs about 2GB): not unreachable, short of memory, and what to change says so
+        # a step that needed more than DuckDB may use (the journey builds in parts when its
+        # events are many for the limit): not unreachable, short of memory, and what to change
+        # says so
         limit = warehouse.settings.duckdb_memory_limit
         return (f"the warehouse {where} needed more memory than DuckDB may use here "
                 f"(PATHWAY_DUCKDB_MEMORY, now {limit}): set PATHWAY_DUCKDB_MEMORY higher (for "

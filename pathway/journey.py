@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import math
 import re
 
 import sqlalchemy as sa
@@ -81,9 +82,80 @@ def _events_as_table(statement: str) -> str:
     return _EVENTS_VIEW.sub("create temp table events as", statement)
 
 
-def refresh(conn: Connection) -> None:
-    """Rebuild the derived journey tables and views in the caller's transaction."""
+def refresh(conn: Connection) -> int:
+    """Rebuild the derived journey tables and views in the caller's transaction: in one go, or
+    (DuckDB, more events than its memory holds at once) a share of the pregnancies at a time.
+    Returns the number of parts (1: in one go)."""
     _check_reference(conn)
+    parts = _parts_needed(conn)
+    if parts > 1:
+        _refresh_in_parts(conn, parts)
+    else:
+        _build_whole(conn)
+    _mark_built(conn)
+    return parts
+
+
+# A DuckDB build keeps its coded events and what it makes from them in memory, spilling what it
+# can to disk. Measured at PATHWAY_DUCKDB_MEMORY=1GB (953.6 MiB): the national demo's 14.3M
+# events (activity and measures rows) and 16.8M built in one go; 19.3M and 24.3M ran out, in
+# the reach measures' sort. Past WHOLE_BUILD_EVENTS_PER_GIB the journey is built in parts of at
+# most PART_EVENTS_PER_GIB events each (a part holds every table it makes until it copies them).
+WHOLE_BUILD_EVENTS_PER_GIB = 16_000_000
+PART_EVENTS_PER_GIB = 6_000_000
+_SIZE = re.compile(r"([\d.]+)\s*([KMGT]?i?B)", re.IGNORECASE)
+_UNITS = {"b": 1, "kb": 1e3, "mb": 1e6, "gb": 1e9, "tb": 1e12,
+          "kib": 2 ** 10, "mib": 2 ** 20, "gib": 2 ** 30, "tib": 2 ** 40}
+
+
+def _parts_needed(conn: Connection) -> int:
+    """How many parts a DuckDB build takes (1: in one go; always 1 on PostgreSQL)."""
+    if conn.dialect.name != "duckdb":
+        return 1
+    events = conn.execute(sa.text(
+        "select (select count(*) from activity) + (select count(*) from measures)")).scalar()
+    setting = conn.execute(sa.text("select current_setting('memory_limit')")).scalar()
+    size = _SIZE.fullmatch(str(setting).strip())
+    if not events or size is None:
+        return 1
+    gibibytes = float(size.group(1)) * _UNITS[size.group(2).lower()] / 2 ** 30
+    if events <= WHOLE_BUILD_EVENTS_PER_GIB * gibibytes:
+        return 1
+    return math.ceil(events / (PART_EVENTS_PER_GIB * gibibytes))
+
+
+def _refresh_in_parts(conn: Connection, parts: int) -> None:
+    """Every table made afresh and empty (the build run over no rows), then filled a share of
+    the pregnancies at a time by the statements an incremental rebuild runs. Each table then
+    holds a run per part sorted by area, rather than one."""
+    home = _qualified_home(conn)
+    for table in _SOURCE_TABLES:
+        conn.execute(sa.text(f"create temp view {table} as select * from {home}.{table} where false"))
+    _build_whole(conn)
+    for table in _SOURCE_TABLES:
+        conn.execute(sa.text(f"drop view {_temp_schema(conn)}.{table}"))
+    # the codes' types once, from every row: each part's events are coded with them
+    for statement in _coded_events(types=True):
+        conn.execute(sa.text(statement))
+    for part in range(parts):
+        # the part's pregnancies as a table: a condition on every row of the contract tables
+        # instead had DuckDB place the events twice as slowly
+        conn.execute(sa.text(f"create temp table journey_touched as select pregnancy_id "
+                             f"from {home}.cohort where hash(pregnancy_id) % {parts} = {part}"))
+        _rebuild_pregnancies(conn, coded=True)
+        conn.execute(sa.text(f"drop table {_temp_schema(conn)}.journey_touched"))
+    drop_temp_types(native_duckdb(conn), CODED_TYPE_PREFIX)
+
+
+def _coded_events(*, types: bool) -> list[str]:
+    """queries/_journey_events.duckdb.sql's statements: its ENUM types (types=True), or the
+    statement that makes the events table from them."""
+    return [statement for statement in statements(named_sql("_journey_events.sql", "duckdb"))
+            if statement.lstrip().lower().startswith("create temp type") == types]
+
+
+def _build_whole(conn: Connection) -> None:
+    """Every derived table and view made afresh from the contract tables, in one go."""
     dialect = conn.dialect.name
     events, coded = "view", False
     temporary = []   # the build's own intermediate tables, dropped at its end
@@ -98,7 +170,7 @@ def refresh(conn: Connection) -> None:
             continue
         if dialect == "duckdb" and _EVENTS_VIEW.search(statement):
             # the whole build's events as a table of ENUM codes; every table after is made as text
-            for coding in statements(named_sql("_journey_events.sql", "duckdb")):
+            for coding in _coded_events(types=True) + _coded_events(types=False):
                 conn.execute(sa.text(coding))
             coded, events = True, "table"
             continue
@@ -118,7 +190,6 @@ def refresh(conn: Connection) -> None:
         conn.execute(sa.text(f"drop {kind} {_temp_schema(conn)}.{name}"))
     if coded:
         drop_temp_types(native_duckdb(conn), CODED_TYPE_PREFIX)
-    _mark_built(conn)
 
 
 # The types queries/_journey_events.duckdb.sql makes for DuckDB's events, dropped after the build.
@@ -143,20 +214,25 @@ def refresh_after_load(conn: Connection) -> str:
     """Bring the journey up to date after loads, in the caller's transaction: only the
     pregnancies the loads since the last rebuild touched, when every one of those loads
     recorded them and they are a small part of the cohort; else the whole journey.
-    Returns 'incremental' or 'full' (what was done)."""
+    Returns what was done: 'incremental', 'full' or 'full, in N parts'."""
     _check_reference(conn)
     if not _pending_is_complete(conn):
-        refresh(conn)
-        return "full"
+        return _full(refresh(conn))
     touched = int(conn.execute(sa.text(
         "select count(distinct pregnancy_id) from journey_pending")).scalar() or 0)
     pregnancies = int(conn.execute(sa.text("select count(*) from journey")).scalar() or 0)
     if touched > FULL_REBUILD_SHARE * max(pregnancies, 1):
-        refresh(conn)
-        return "full"
+        return _full(refresh(conn))
+    conn.execute(sa.text("create temp table journey_touched as "
+                         "select distinct pregnancy_id from journey_pending"))
     _rebuild_pregnancies(conn)
+    conn.execute(sa.text(f"drop table {_temp_schema(conn)}.journey_touched"))
     _mark_built(conn)
     return "incremental"
+
+
+def _full(parts: int) -> str:
+    return "full" if parts == 1 else f"full, in {parts} parts"
 
 
 def _pending_is_complete(conn: Connection) -> bool:
@@ -174,8 +250,10 @@ def _pending_is_complete(conn: Connection) -> bool:
     return int(unrecorded or 0) == 0
 
 
-def _rebuild_pregnancies(conn: Connection) -> None:
-    """Rebuild the touched pregnancies' rows with the same statements as a full rebuild.
+def _rebuild_pregnancies(conn: Connection, *, coded: bool = False) -> None:
+    """Rebuild the rows of the pregnancies in the temporary table journey_touched (the caller's)
+    with the same statements as a full rebuild (coded: DuckDB's events as ENUM codes of the
+    types _refresh_in_parts has made, for parts of a build too large to make at once).
 
     Temporary views named like the contract tables hold only the touched pregnancies' rows,
     and each `create table X as` and `create view X as` of queries/_journey.sql becomes
@@ -185,13 +263,11 @@ def _rebuild_pregnancies(conn: Connection) -> None:
     temporary objects are dropped, and the whole-cohort tables are recomputed."""
     dialect = conn.dialect.name
     home, temp = _qualified_home(conn), _temp_schema(conn)
-    conn.execute(sa.text("create temp table journey_touched as "
-                         "select distinct pregnancy_id from journey_pending"))
+    touched = "pregnancy_id in (select pregnancy_id from journey_touched)"
     made = []   # (kind, name) of every temporary object, in the order made
     for table in _SOURCE_TABLES:
         conn.execute(sa.text(
-            f"create temp view {table} as select * from {home}.{table} "
-            f"where pregnancy_id in (select pregnancy_id from journey_touched)"))
+            f"create temp view {table} as select * from {home}.{table} where {touched}"))
         made.append(("view", table))
     built = []
     whole = {}
@@ -203,6 +279,10 @@ def _rebuild_pregnancies(conn: Connection) -> None:
         if name in WHOLE_TABLES:
             whole[name] = statement[match.end():]
             continue
+        if coded and _EVENTS_VIEW.search(statement):
+            conn.execute(sa.text(_coded_events(types=False)[0]))
+            made.append(("table", "events"))
+            continue
         if _EVENTS_VIEW.search(statement):
             # the touched pregnancies' events, placed once: through the view, every table
             # built from them would scan the whole activity table for the touched rows again
@@ -213,8 +293,7 @@ def _rebuild_pregnancies(conn: Connection) -> None:
         if kind.lower() == "table" and not already_temporary:
             built.append(name)
     for table in built:
-        conn.execute(sa.text(f"delete from {home}.{table} "
-                             f"where pregnancy_id in (select pregnancy_id from journey_touched)"))
+        conn.execute(sa.text(f"delete from {home}.{table} where {touched}"))
         conn.execute(sa.text(f"insert into {home}.{table} select * from {temp}.{table}"))
     # dependants first: a view cannot outlive what it reads (PostgreSQL)
     for kind, name in reversed(made):
@@ -222,7 +301,6 @@ def _rebuild_pregnancies(conn: Connection) -> None:
     for table, query in whole.items():
         conn.execute(sa.text(f"delete from {home}.{table}"))
         conn.execute(sa.text(f"insert into {home}.{table} {query}"))
-    conn.execute(sa.text(f"drop table {temp}.journey_touched"))
     if dialect == "postgresql":
         for table in (*built, *whole):
             conn.execute(sa.text(f"analyze {home}.{table}"))

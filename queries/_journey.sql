@@ -436,8 +436,10 @@ select * from final order by area_code;
 -- dated in a pathway stage. A step is reached by as_at when its date <= as_at; completed is
 -- the first discharge on or after the first intervention, which is by as_at exactly when some
 -- discharge between the first intervention and as_at is.
+-- pathway_events is read twice (steps, completed); not materialized, each read filters the events
+-- as it scans them, where DuckDB would otherwise first copy all ten million (2.4 -> 1.7 s).
 create table journey_funnel as
-with pathway_events as (
+with pathway_events as not materialized (
     select
         e.pregnancy_id,
         e.area_code,

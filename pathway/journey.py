@@ -138,12 +138,8 @@ def _refresh_in_parts(conn: Connection, parts: int) -> None:
     for statement in _coded_events(types=True):
         conn.execute(sa.text(statement))
     for part in range(parts):
-        # the part's pregnancies as a table: a condition on every row of the contract tables
-        # instead had DuckDB place the events twice as slowly
-        conn.execute(sa.text(f"create temp table journey_touched as select pregnancy_id "
-                             f"from {home}.cohort where hash(pregnancy_id) % {parts} = {part}"))
-        _rebuild_pregnancies(conn, coded=True)
-        conn.execute(sa.text(f"drop table {_temp_schema(conn)}.journey_touched"))
+        _rebuild_pregnancies(conn, f"select pregnancy_id from {home}.cohort "
+                                   f"where hash(pregnancy_id) % {parts} = {part}", coded=True)
     drop_temp_types(native_duckdb(conn), CODED_TYPE_PREFIX)
 
 
@@ -185,9 +181,9 @@ def _build_whole(conn: Connection) -> None:
     if indexes is not None:
         for statement in statements(indexes):
             conn.execute(sa.text(statement))
-    for name in [*temporary, "events"]:
-        kind = events if name == "events" else "table"
-        conn.execute(sa.text(f"drop {kind} {_temp_schema(conn)}.{name}"))
+    for name in temporary:
+        conn.execute(sa.text(f"drop table {_temp_schema(conn)}.{name}"))
+    conn.execute(sa.text(f"drop {events} {_temp_schema(conn)}.events"))
     if coded:
         drop_temp_types(native_duckdb(conn), CODED_TYPE_PREFIX)
 
@@ -223,10 +219,7 @@ def refresh_after_load(conn: Connection) -> str:
     pregnancies = int(conn.execute(sa.text("select count(*) from journey")).scalar() or 0)
     if touched > FULL_REBUILD_SHARE * max(pregnancies, 1):
         return _full(refresh(conn))
-    conn.execute(sa.text("create temp table journey_touched as "
-                         "select distinct pregnancy_id from journey_pending"))
-    _rebuild_pregnancies(conn)
-    conn.execute(sa.text(f"drop table {_temp_schema(conn)}.journey_touched"))
+    _rebuild_pregnancies(conn, "select distinct pregnancy_id from journey_pending")
     _mark_built(conn)
     return "incremental"
 
@@ -250,10 +243,10 @@ def _pending_is_complete(conn: Connection) -> bool:
     return int(unrecorded or 0) == 0
 
 
-def _rebuild_pregnancies(conn: Connection, *, coded: bool = False) -> None:
-    """Rebuild the rows of the pregnancies in the temporary table journey_touched (the caller's)
-    with the same statements as a full rebuild (coded: DuckDB's events as ENUM codes of the
-    types _refresh_in_parts has made, for parts of a build too large to make at once).
+def _rebuild_pregnancies(conn: Connection, pregnancies: str, *, coded: bool = False) -> None:
+    """Rebuild the rows of the pregnancies the query `pregnancies` selects with the same
+    statements as a full rebuild (coded: DuckDB's events as ENUM codes of the types
+    _refresh_in_parts has made, for parts of a build too large to make at once).
 
     Temporary views named like the contract tables hold only the touched pregnancies' rows,
     and each `create table X as` and `create view X as` of queries/_journey.sql becomes
@@ -263,6 +256,9 @@ def _rebuild_pregnancies(conn: Connection, *, coded: bool = False) -> None:
     temporary objects are dropped, and the whole-cohort tables are recomputed."""
     dialect = conn.dialect.name
     home, temp = _qualified_home(conn), _temp_schema(conn)
+    # the pregnancies as a table: a condition on every row of the contract tables instead (a
+    # part's hash) had DuckDB place the events twice as slowly
+    conn.execute(sa.text(f"create temp table journey_touched as {pregnancies}"))
     touched = "pregnancy_id in (select pregnancy_id from journey_touched)"
     made = []   # (kind, name) of every temporary object, in the order made
     for table in _SOURCE_TABLES:
@@ -301,6 +297,7 @@ def _rebuild_pregnancies(conn: Connection, *, coded: bool = False) -> None:
     for table, query in whole.items():
         conn.execute(sa.text(f"delete from {home}.{table}"))
         conn.execute(sa.text(f"insert into {home}.{table} {query}"))
+    conn.execute(sa.text(f"drop table {temp}.journey_touched"))
     if dialect == "postgresql":
         for table in (*built, *whole):
             conn.execute(sa.text(f"analyze {home}.{table}"))

@@ -59,9 +59,9 @@ def test_a_build_in_parts_equals_one_build(duckdb_url, tmp_path, one_gib, monkey
         sizes = []
         rebuild_pregnancies = journey._rebuild_pregnancies
 
-        def counted(conn, **options):
-            sizes.append(conn.exec_driver_sql("select count(*) from journey_touched").scalar())
-            rebuild_pregnancies(conn, **options)
+        def counted(conn, pregnancies, **options):
+            sizes.append(conn.exec_driver_sql(f"select count(*) from ({pregnancies})").scalar())
+            rebuild_pregnancies(conn, pregnancies, **options)
 
         monkeypatch.setattr(journey, "_rebuild_pregnancies", counted)
         with warehouse.begin() as conn:

@@ -55,6 +55,10 @@ def test_changed_risk_factors_replace_the_pregnancy(tmp_path):
     assert rows(warehouse, "SELECT risk_factor, present FROM cohort_risk_factors "
                            "WHERE pregnancy_id = 'P1'") == [("rf_previous_loss", True)]
     assert count(warehouse, "cohort_risk_factors") == 3
+    # replaced, not lost: a pregnancy changed in its flags alone is written again whole
+    assert count(warehouse, "cohort") == 3
+    assert rows(warehouse, "SELECT area_code FROM cohort WHERE pregnancy_id = 'P1'") == \
+        [(COHORT_ROWS[0][2],)]
 
 
 def test_orphan_waits_and_loads_when_cohort_arrives(tmp_path):

@@ -31,6 +31,8 @@ def test_load_rules_give_the_same_answers_on_both_warehouses(tmp_path, warehouse
         assert (cohort.rows_loaded, cohort.rows_replaced, cohort.rows_unchanged,
                 cohort.rows_released) == (1, 1, 2, 1)
         assert count(warehouse, "activity") == 4 and count(warehouse, "waiting_activity") == 0
+        # P1, changed in its flags alone, is written again whole, not lost
+        assert count(warehouse, "cohort") == 4
         assert rows(warehouse, "SELECT risk_factor, present FROM cohort_risk_factors "
                                "WHERE pregnancy_id IN ('P1', 'P8') ORDER BY pregnancy_id, 1") == [
             ("rf_domestic_abuse", True), ("rf_previous_loss", True), ("rf_domestic_abuse", True)]

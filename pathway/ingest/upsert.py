@@ -2,7 +2,7 @@
 
 Ids are keys: a row whose id is new is inserted, one whose id exists with the same content
 is left alone, one whose id exists with different content replaces it (contract section 3).
-DuckDB fact tables have no unique index, so this is anti-joins and deletes, not ON CONFLICT.
+DuckDB fact tables have no unique index, so this is joins and deletes, not ON CONFLICT.
 The incoming rows are in a temporary table on the target (load_incoming or load_released).
 """
 
@@ -44,13 +44,58 @@ def upsert(conn: Connection, contract: TableContract, source: str = "load_incomi
     table, key = contract.name, contract.key
     columns = [c.name for c in schema.metadata.tables[table].columns]
     column_list = ", ".join(columns)
-    differs = " OR ".join(f"i.{c} IS DISTINCT FROM t.{c}" for c in columns if c != key) or "false"
 
     existing = _scalar(conn, f"SELECT count(*) FROM {source} i "
                              f"WHERE EXISTS (SELECT 1 FROM {table} t WHERE t.{key} = i.{key})")
-    _drop(conn, "load_changed")
-    changed = (f"SELECT i.{key} AS id FROM {source} i JOIN {table} t ON t.{key} = i.{key} "
-               f"WHERE {differs}")
+    _drop(conn, "load_changed", "load_inserted")
+    if existing:
+        _match_existing(conn, contract, source, columns)
+    else:
+        # every id new (a first load, or rows never sent before): nothing to compare with a
+        # table of millions
+        conn.execute(sa.text(f"CREATE TEMP TABLE load_changed AS SELECT {key} AS id "
+                             f"FROM {source} WHERE false"))
+    replaced = _scalar(conn, "SELECT count(*) FROM load_changed")
+    _note_touched_pregnancies(conn, contract, source, all_new=not existing)
+
+    conn.execute(sa.text(f"DELETE FROM {table} WHERE {key} IN (SELECT id FROM load_changed)"))
+    inserted = "" if not existing else f" WHERE i.{key} IN (SELECT id FROM load_inserted)"
+    conn.execute(sa.text(f"INSERT INTO {table} ({column_list}) SELECT {column_list} FROM {source} i"
+                         + inserted))
+    if contract.has_risk_factors:
+        # New and changed pregnancies get their flags; an unchanged one already has them.
+        conn.execute(sa.text("DELETE FROM cohort_risk_factors "
+                             "WHERE pregnancy_id IN (SELECT id FROM load_changed)"))
+        conn.execute(sa.text(
+            "INSERT INTO cohort_risk_factors (pregnancy_id, risk_factor, present) "
+            "SELECT pregnancy_id, risk_factor, present FROM load_incoming_rf r "
+            "WHERE NOT EXISTS (SELECT 1 FROM cohort_risk_factors x "
+            "WHERE x.pregnancy_id = r.pregnancy_id)"))
+    if contract.waiting_table:
+        _settle_waiting(conn, contract, source)
+    _drop(conn, "load_changed", "load_inserted")
+    incoming = _scalar(conn, f"SELECT count(*) FROM {source}")
+    return UpsertCounts(loaded=incoming - existing, replaced=replaced,
+                        unchanged=existing - replaced)
+
+
+def _match_existing(conn: Connection, contract: TableContract, source: str,
+                    columns: list[str]) -> None:
+    """load_changed (the ids whose row, or for cohort whose risk-factor flags, differ from the
+    table's) and load_inserted (those and the new ids: the rows the upsert writes).
+
+    One outer join of the incoming rows to the table finds the new and the changed rows
+    together, comparing the columns after the join, not in its condition. Ten million rows
+    sent again, 83,377 of them changed and 100,000 new, took 12.5 s to upsert when a join with
+    the comparison in its condition found the changed and two anti-joins the new (to note the
+    pregnancies touched, and to insert); 5.6 s so (issue 15)."""
+    table, key = contract.name, contract.key
+    differs = " OR ".join(f"i.{c} IS DISTINCT FROM t.{c}" for c in columns if c != key) or "false"
+    conn.execute(sa.text(
+        f"CREATE TEMP TABLE load_inserted AS SELECT i.{key} AS id, t.{key} IS NULL AS is_new "
+        f"FROM {source} i LEFT JOIN {table} t ON t.{key} = i.{key} "
+        f"WHERE t.{key} IS NULL OR {differs}"))
+    changed = "SELECT id FROM load_inserted WHERE NOT is_new"
     if contract.has_risk_factors:
         # A pregnancy whose risk-factor flags differ is a changed pregnancy too.
         changed += (
@@ -64,30 +109,10 @@ def upsert(conn: Connection, contract: TableContract, source: str = "load_incomi
             "  EXCEPT SELECT pregnancy_id, risk_factor, present FROM load_incoming_rf)) d"
             " WHERE d.pregnancy_id IN (SELECT pregnancy_id FROM cohort)")
     conn.execute(sa.text(f"CREATE TEMP TABLE load_changed AS {changed}"))
-    replaced = _scalar(conn, "SELECT count(*) FROM load_changed")
-    _note_touched_pregnancies(conn, contract, source, all_new=existing == 0)
-
-    conn.execute(sa.text(f"DELETE FROM {table} WHERE {key} IN (SELECT id FROM load_changed)"))
-    # every id new (a first load): nothing to look up, row by row, in a table of millions
-    new_only = "" if existing == 0 else \
-        f" WHERE NOT EXISTS (SELECT 1 FROM {table} t WHERE t.{key} = i.{key})"
-    conn.execute(sa.text(f"INSERT INTO {table} ({column_list}) SELECT {column_list} FROM {source} i"
-                         + new_only))
     if contract.has_risk_factors:
-        # New and changed pregnancies get their flags; an unchanged one already has them.
-        conn.execute(sa.text("DELETE FROM cohort_risk_factors "
-                             "WHERE pregnancy_id IN (SELECT id FROM load_changed)"))
-        conn.execute(sa.text(
-            "INSERT INTO cohort_risk_factors (pregnancy_id, risk_factor, present) "
-            "SELECT pregnancy_id, risk_factor, present FROM load_incoming_rf r "
-            "WHERE NOT EXISTS (SELECT 1 FROM cohort_risk_factors x "
-            "WHERE x.pregnancy_id = r.pregnancy_id)"))
-    if contract.waiting_table:
-        _settle_waiting(conn, contract, source)
-    _drop(conn, "load_changed")
-    incoming = _scalar(conn, f"SELECT count(*) FROM {source}")
-    return UpsertCounts(loaded=incoming - existing, replaced=replaced,
-                        unchanged=existing - replaced)
+        # a pregnancy changed in its flags alone is deleted and written again too
+        conn.execute(sa.text("INSERT INTO load_inserted SELECT id, false FROM load_changed "
+                             "WHERE id NOT IN (SELECT id FROM load_inserted)"))
 
 
 def _note_touched_pregnancies(conn: Connection, contract: TableContract, source: str, *,
@@ -107,8 +132,7 @@ def _note_touched_pregnancies(conn: Connection, contract: TableContract, source:
     else:
         touched = (f"SELECT t.pregnancy_id FROM {table} t WHERE t.{key} IN (SELECT id FROM load_changed)"
                    f" UNION SELECT i.pregnancy_id FROM {source} i"
-                   f" WHERE i.{key} IN (SELECT id FROM load_changed)"
-                   f" OR NOT EXISTS (SELECT 1 FROM {table} t WHERE t.{key} = i.{key})")
+                   f" WHERE i.{key} IN (SELECT id FROM load_inserted)")
     conn.execute(sa.text(f"INSERT INTO journey_pending (pregnancy_id) "
                          f"SELECT DISTINCT pregnancy_id FROM ({touched}) touched"))
 

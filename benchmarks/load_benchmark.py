@@ -9,7 +9,10 @@ temporary folder, then times, each in a fresh child process so peak memory is it
      touched, or all of them when it touched most; the table says which)
   3. the floors under any loader, on the warehouse step 2 built: the inspection pass the
      contract needs, storing the activity rows again, storing the journey tables again
-  4. the loader on the same file with one quoted line break in its first row: DuckDB's
+  4. the same extract sent again, as a cumulative monthly extract is: every row once more,
+     one in a hundred with its attendance changed and one in a hundred more new (copies under
+     new ids), loaded into the warehouse of step 2 with the journey brought up to date
+  5. the loader on the same file with one quoted line break in its first row: DuckDB's
      parallel reader cannot count physical lines across those, so the whole file is streamed
      through Python's csv module in batches (contract 7.2)
 and prints rows/s and peak RSS (os.wait4's ru_maxrss of the child).
@@ -26,6 +29,7 @@ the line-break run is left out.
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 import shutil
@@ -114,6 +118,29 @@ def write_national_activity(folder: Path, national: Path, rows: int) -> Path:
     write_activity(path, rows, np.asarray(cohort["pregnancy_id"], dtype=str),
                    np.asarray(cohort["due"]).astype("datetime64[D]"), rng, id_prefix="BENCH")
     return path
+
+
+def write_sent_again(activity: Path) -> Path:
+    """The activity file once more: row i (from 0) has its attendance changed where i % 100 == 7
+    (attended <-> dna; a blank, which loads as attended, becomes attended: no change), and a
+    copy of row i under a new id (AGAIN + its id) is added where i % 100 == 3."""
+    with open(activity, newline="") as handle:
+        names = next(csv.reader(handle))
+    table = pa_csv.read_csv(activity, convert_options=pa_csv.ConvertOptions(
+        column_types={name: pa.string() for name in names}, strings_can_be_null=False))
+    position = np.arange(table.num_rows)
+    attendance = np.asarray(table.column("attendance").to_numpy(zero_copy_only=False), dtype=str)
+    changed = np.where(attendance == "attended", "dna", "attended")
+    attendance = np.where(position % 100 == 7, changed, attendance)
+    table = table.set_column(table.schema.get_field_index("attendance"), "attendance",
+                             pa.array(attendance))
+    copies = table.filter(pa.array(position % 100 == 3))
+    copies = copies.set_column(0, "activity_id", pa.array(np.char.add(
+        "AGAIN", np.asarray(copies.column("activity_id").to_numpy(zero_copy_only=False), dtype=str))))
+    target = activity.with_name(activity.stem + "_again.csv")
+    pa_csv.write_csv(pa.concat_tables([table, copies]), target,
+                     pa_csv.WriteOptions(quoting_style="needed"))
+    return target
 
 
 def with_quoted_line_break(activity: Path) -> Path:
@@ -280,11 +307,18 @@ def benchmark(activity_rows: int, folder: Path) -> list[tuple]:
     db = folder / f"pathway_{activity_rows}.duckdb"
     timings, rss = run_loader(db, [areas, cohort], activity, full=False)
     measured = floors(db, activity)
+    again, = written("again", folder, activity_rows, activity)
+    resent, resent_rss = run_loader(db, [], again, full=False)
     db.unlink()
+    again.unlink()
     multiline, multiline_rss = run_loader(folder / f"pathway_multiline_{activity_rows}.duckdb",
                                           [areas, cohort], with_quoted_line_break(activity),
                                           full=False)
+    resent_both = resent["load"] + resent["journey"]
     return rows_for(activity_rows, plain, timings, rss) + floor_rows(activity_rows, plain[0], measured) + [
+        (activity_rows, "sent again: load", resent["load"], resent_rss, resent["load"] / plain[0]),
+        (activity_rows, f"sent again: + journey ({resent['how']})", resent_both, resent_rss,
+         resent_both / plain[0]),
         (activity_rows, "load, line breaks", multiline["load"], multiline_rss,
          multiline["load"] / plain[0])]
 
@@ -309,21 +343,25 @@ def prepare_national(national: Path, folder: Path) -> Path:
     return prepared
 
 
-def written(kind: str, folder: Path, rows: int, national: Path | None = None) -> list[Path]:
+def written(kind: str, folder: Path, rows: int, source: Path | None = None) -> list[Path]:
     """The extract files, written by a child process. A child forked from this process starts
     with its pages, and its peak RSS (which survives exec on Linux) would count them: the
     generator's arrays kept this process at about 2 GB for 10M rows, so every step reported
     that peak."""
     argv = [sys.executable, str(Path(__file__).resolve()), "--write", kind, str(folder), str(rows)]
-    _, _, output = run_child(argv + ([str(national)] if national else []))
+    _, _, output = run_child(argv + ([str(source)] if source else []))
     return [Path(line) for line in output.strip().splitlines()[-1].split("\t")]
 
 
-def write_and_print(kind: str, folder: str, rows: str, national: str | None = None) -> None:
+def write_and_print(kind: str, folder: str, rows: str, source: str | None = None) -> None:
+    """kind: extracts (areas, cohort, activity), national (activity for a national warehouse,
+    source), again (source, an activity file, sent again)."""
     if kind == "extracts":
         paths = write_extracts(Path(folder), int(rows))
+    elif kind == "again":
+        paths = (write_sent_again(Path(source)),)
     else:
-        paths = (write_national_activity(Path(folder), Path(national), int(rows)),)
+        paths = (write_national_activity(Path(folder), Path(source), int(rows)),)
     print("\t".join(map(str, paths)))
 
 
@@ -340,7 +378,7 @@ def main(argv: list[str]) -> None:
     if national:
         print(f"Loading into a copy of {national} (its journey rebuilt first by this version).")
     print("Seconds exclude process start-up; peak RSS is the whole child process.")
-    print(f"{'rows':>11} {'step':<30} {'seconds':>8} {'rows/s':>11} {'peak RSS MiB':>13} {'x read_csv':>10}")
+    print(f"{'rows':>11} {'step':<38} {'seconds':>8} {'rows/s':>11} {'peak RSS MiB':>13} {'x read_csv':>10}")
     with tempfile.TemporaryDirectory(prefix="pathway-bench-") as tmp:
         folder = Path(tmp)
         prepared = prepare_national(national, folder) if national else None
@@ -349,7 +387,7 @@ def main(argv: list[str]) -> None:
             for rows, step, seconds, rss, ratio in (benchmark_national(size, folder, prepared)
                                                     if prepared else benchmark(size, folder)):
                 memory = "" if rss is None else f"{rss:,.0f}"
-                print(f"{rows:>11,} {step:<30} {seconds:>8.1f} {rows / seconds:>11,.0f} "
+                print(f"{rows:>11,} {step:<38} {seconds:>8.1f} {rows / seconds:>11,.0f} "
                       f"{memory:>13} {ratio:>10.2f}", flush=True)
 
 

@@ -129,11 +129,10 @@ def _refresh_in_parts(conn: Connection, parts: int) -> None:
     the pregnancies at a time by the statements an incremental rebuild runs. Each table then
     holds a run per part sorted by area, rather than one."""
     home = _qualified_home(conn)
-    for table in _SOURCE_TABLES:
-        conn.execute(sa.text(f"create temp view {table} as select * from {home}.{table} where false"))
+    views = _source_views(conn, "false")
     _build_whole(conn)
-    for table in _SOURCE_TABLES:
-        conn.execute(sa.text(f"drop view {_temp_schema(conn)}.{table}"))
+    for kind, name in views:
+        conn.execute(sa.text(f"drop {kind} {_temp_schema(conn)}.{name}"))
     # the codes' types once, from every row: each part's events are coded with them
     for statement in _coded_events(types=True):
         conn.execute(sa.text(statement))
@@ -141,6 +140,17 @@ def _refresh_in_parts(conn: Connection, parts: int) -> None:
         _rebuild_pregnancies(conn, f"select pregnancy_id from {home}.cohort "
                                    f"where hash(pregnancy_id) % {parts} = {part}", coded=True)
     drop_temp_types(native_duckdb(conn), CODED_TYPE_PREFIX)
+
+
+def _source_views(conn: Connection, where: str) -> list[tuple[str, str]]:
+    """Temporary views named like the contract tables the journey reads, each holding its
+    table's rows that `where` (SQL) keeps: the statements of queries/_journey.sql then read
+    those rows (a temporary object hides a permanent one of the same name on both engines).
+    Returns their (kind, name), for the caller to drop."""
+    home = _qualified_home(conn)
+    for table in _SOURCE_TABLES:
+        conn.execute(sa.text(f"create temp view {table} as select * from {home}.{table} where {where}"))
+    return [("view", table) for table in _SOURCE_TABLES]
 
 
 def _coded_events(*, types: bool) -> list[str]:
@@ -260,11 +270,8 @@ def _rebuild_pregnancies(conn: Connection, pregnancies: str, *, coded: bool = Fa
     # part's hash) had DuckDB place the events twice as slowly
     conn.execute(sa.text(f"create temp table journey_touched as {pregnancies}"))
     touched = "pregnancy_id in (select pregnancy_id from journey_touched)"
-    made = []   # (kind, name) of every temporary object, in the order made
-    for table in _SOURCE_TABLES:
-        conn.execute(sa.text(
-            f"create temp view {table} as select * from {home}.{table} where {touched}"))
-        made.append(("view", table))
+    # (kind, name) of every temporary object, in the order made
+    made = _source_views(conn, touched)
     built = []
     whole = {}
     for statement in statements(named_sql("_journey.sql", dialect)):

@@ -316,9 +316,14 @@ class _Columns:
     def __init__(self, frame: pd.DataFrame) -> None:
         self._frame = frame
         self._set: dict[str, Any] = {}
+        self._read: dict[str, pd.Series] = {}
 
     def __getitem__(self, column: str):
-        return self._set[column] if column in self._set else self._frame[column]
+        if column in self._set:
+            return self._set[column]
+        if column not in self._read:  # pandas makes a new Series at every read (~15 us)
+            self._read[column] = self._frame[column]
+        return self._read[column]
 
     def __setitem__(self, column: str, values) -> None:
         if column not in self._frame.columns:

@@ -60,9 +60,11 @@ def frame_with(frame: pd.DataFrame, columns: Mapping[str, Any],
     with its index and attrs; every value goes by row position. `order`, given every column name,
     may say another order. One construction: setting a DataFrame's columns one at a time costs
     pandas tens of microseconds each (it rebuilds its blocks), most of a small answer's time."""
-    data = {name: column.array for name, column in frame.items()}
-    data.update({name: values.array if isinstance(values, pd.Series) else values
-                 for name, values in columns.items()})
+    given = {name: values.array if isinstance(values, pd.Series) else values
+             for name, values in columns.items()}
+    # only the columns kept are read from the frame: pandas makes a Series at every read
+    data = {name: given[name] if name in given else frame[name].array for name in frame.columns}
+    data.update(given)
     if order is not None:
         data = {name: data[name] for name in order(list(data))}
     made = pd.DataFrame(data, index=frame.index)

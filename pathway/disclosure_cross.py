@@ -133,21 +133,24 @@ def attack_across(answers, policy, icb_of: dict[str, str], same=()) -> AuditResu
         # an ICB's count may be hidden beside its areas' (pathway.disclosure_hierarchy)
         secondary = bool(spec.additive) or label.startswith("ICB")
         parsed = {c: [parse_cell(v) for v in shown[c]] for c in spec.counts if c in shown.columns}
-        key_values = [tuple(str(v) for v in row) for row in truth[list(keys)].itertuples(index=False)]
+        key_values = [tuple(str(v) for v in row) for row in zip(*(truth[k].tolist() for k in keys))] \
+            if keys else [()] * len(truth)
         for i, n_column, d_column, pairs in _percentage_pairs(spec, shown, parsed, secondary, policy):
             constraints.append(((name, n_column, key_values[i]), (name, d_column, key_values[i]), pairs))
         result.attacks_tried[(CHANNEL, "percentage x denominator")] += sum(
             1 for p in spec.proportions if p.pct in shown for v in shown[p.pct] if parse_cell(v).number)
         for column, column_cells in parsed.items():
-            values = pd.to_numeric(truth[column], errors="coerce")
+            # as lists: a pandas read of one value costs microseconds, and this is every cell
+            values = pd.to_numeric(truth[column], errors="coerce").tolist()
+            texts = shown[column].tolist()
             for i, cell in enumerate(column_cells):
-                true = None if pd.isna(values.iloc[i]) else int(values.iloc[i])
+                true = None if pd.isna(values[i]) else int(values[i])
                 if not cell.hidden and not cell.number:
                     continue  # blank: nothing shown
                 low, high = shown_count_range(None if cell.hidden else cell.value, policy, secondary=secondary)
                 domain = (low, UNBOUNDED if high is None else high)
                 node = (name, column, key_values[i])
-                cells.append(_Cell(table, i, column, cell, str(shown[column].iloc[i]), true, node, domain))
+                cells.append(_Cell(table, i, column, cell, str(texts[i]), true, node, domain))
                 series.setdefault((name, column), []).append(len(cells) - 1)
 
     unknowns = _Unknowns()
@@ -308,10 +311,18 @@ def _constant_within(frame: pd.DataFrame, keys: tuple) -> list[tuple]:
     if "area_code" not in keys or frame["true"].isna().any():
         return []
     others = [k for k in keys if k != "area_code"]
+    trues = frame["true"].tolist()
+    columns = {k: frame[k].tolist() for k in keys}
     for size in range(0, len(others)):
         for extra in itertools.combinations(others, size):
             by = ("area_code", *extra)
-            if frame.groupby(list(by))["true"].nunique().max() == 1 and len(frame) > frame.groupby(list(by)).ngroups:
+            # each group's true counts, in dicts (pandas' groupby took most of the ICB guard on
+            # small tables); rows with a blank key belong to no group, as in a groupby
+            seen: dict[tuple, set] = {}
+            for row, true in zip(zip(*(columns[k] for k in by)), trues):
+                if not any(pd.isna(v) for v in row):
+                    seen.setdefault(row, set()).add(true)
+            if seen and all(len(t) == 1 for t in seen.values()) and len(frame) > len(seen):
                 return [by]
     return []
 

@@ -149,6 +149,12 @@ class PerVersion:
                 self._kept[warehouse][1][key] = value
         return value
 
+    def peek(self, warehouse, version: DataVersion, key: Any) -> Any:
+        """The value kept for key under this version, or None: nothing is made."""
+        with self._lock:
+            kept = self._kept.get(warehouse)
+            return kept[1].get(key) if kept is not None and kept[0] == version.key else None
+
     def current(self, warehouse, key: Any, make: Callable[[], Any]) -> Any:
         """make(), kept under the data version this warehouse was last seen at in this process
         (run_metric reads the version before its steps ask)."""
@@ -378,6 +384,10 @@ def precompute(warehouse, *, seconds: float | None = None,
         return summary
     policy = warehouse.settings.disclosure
     stopped = False
+    for name, requests in plan:
+        if time.perf_counter() > deadline or (stop and stop.is_set()):
+            break
+        metrics.prepare_icb_cuts(warehouse, name, requests)
     for name, requests in plan:
         if time.perf_counter() > deadline or (stop and stop.is_set()) or _superseded(warehouse, version):
             stopped = True

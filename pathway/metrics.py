@@ -230,9 +230,13 @@ def _beside_its_areas(warehouse: Warehouse, metric: Metric, frame: pd.DataFrame,
     policy = warehouse.settings.disclosure
     shown, exact = _areas_answers(warehouse, metric, binds, version)
     mine = shown["area_code"].isin(members).to_numpy()
-    frame = hide_pinned_icb_cells(metric.name, frame, truth, shown[mine], exact[mine], spec, policy)
-    answers.PER_VERSION.get(warehouse, version, ("one-metric ICB answer", metric.name,
-                                                 answers.params_key(binds, policy)), lambda: (frame.copy(), truth))
+    # the one-metric answer, worked out once per version: a metric's ICB answers are asked for
+    # themselves and beside each of their siblings' (the same binds give the same answer)
+    alone, _ = answers.PER_VERSION.get(
+        warehouse, version, ("one-metric ICB answer", metric.name, answers.params_key(binds, policy)),
+        lambda: (hide_pinned_icb_cells(metric.name, frame, truth, shown[mine], exact[mine], spec, policy),
+                 truth))
+    frame = alone.copy()
     if not siblings:
         return frame
     beside = []
@@ -242,7 +246,7 @@ def _beside_its_areas(warehouse: Warehouse, metric: Metric, frame: pd.DataFrame,
         other_shown, other_exact = _areas_answers(warehouse, other, other_binds, version)
         icb_shown, icb_exact = answers.PER_VERSION.get(
             warehouse, version, ("one-metric ICB answer", name, answers.params_key(other_binds, policy)),
-            lambda: _one_metric_icb_answer(warehouse, other, other_binds))
+            lambda: _one_metric_icb_answer(warehouse, other, other_binds, version))
         theirs = other_shown["area_code"].isin(members).to_numpy()
         beside.append(Sibling(name, other_shown[theirs], other_exact[theirs], icb_shown, icb_exact,
                               other.disclosure_for(other_binds)))
@@ -292,10 +296,18 @@ def _sibling_binds(warehouse: Warehouse, metric: Metric, other: Metric, binds: d
     return other_binds
 
 
-def _one_metric_icb_answer(warehouse: Warehouse, metric: Metric, binds: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """A metric's ICB answer as the one-metric guard leaves it, and its exact answer."""
-    with warehouse.connect() as conn:
-        rows = _sql_rows(warehouse, metric, binds, conn)
+def _one_metric_icb_answer(warehouse: Warehouse, metric: Metric, binds: dict,
+                           version: answers.DataVersion | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """A metric's ICB answer as the one-metric guard leaves it, and its exact answer: its rows
+    cut from the run over every ICB where a precompute has made and checked one under this
+    version, else live."""
+    cut = None if version is None else \
+        answers.PER_VERSION.peek(warehouse, version, _icb_cut_key(warehouse, metric, binds))
+    if cut is not None and cut.right and _same_but_area(binds, cut.binds):
+        rows = (cut.columns, cut.by_area.get(binds["area"], []))
+    else:
+        with warehouse.connect() as conn:
+            rows = _sql_rows(warehouse, metric, binds, conn)
     exact = _finish(warehouse, metric, _sql_frame(*rows), binds, suppress=False)
     return _finish(warehouse, metric, _sql_frame(*rows), binds, suppress=True, siblings=False), exact
 
@@ -323,39 +335,98 @@ def first_request_answers(warehouse: Warehouse, name: str, requests: list[dict],
             key = answers.params_key(binds, policy)
             if (metric.name, key) not in done:
                 todo.append((binds, key))
-        # Per kind of scope (areas, ICBs): the one run every answer of that kind is cut from,
-        # and whether cutting gave the live answer for the first of them (None: not checked yet).
+        # The one run every area's answer is cut from (the all-areas run), and whether cutting
+        # gave the live answer for the first area (None: not checked yet); ICBs: _icb_cut.
         whole: dict[str, tuple[dict, list[str], dict[Any, list]] | None] = {}
-        cut_ok: dict[str, bool | None] = {"area": None, "ICB": None}
+        area_cut_ok: bool | None = None
         for binds, key in todo:
             if time.perf_counter() > deadline:
                 return
             area = binds.get("area")
-            kind = "area" if area in area_codes else "ICB" if area not in (None, "all") else None
-            rows_of = None
-            if kind and cut_ok[kind] is not False:
-                if kind not in whole:
-                    selector = "all" if kind == "area" else answers.EVERY_ICB
-                    whole[kind] = _rows_by_area(*_sql_rows(warehouse, metric, {**binds, "area": selector},
-                                                           conn), binds)
-                found = whole[kind]
+            rows = None  # (columns, rows) cut from a run over many areas
+            if area in area_codes and area_cut_ok is not False:
+                if "all" not in whole:
+                    whole["all"] = _rows_by_area(*_sql_rows(warehouse, metric, {**binds, "area": "all"}, conn),
+                                                 binds)
+                found = whole["all"]
                 if found is not None and _same_but_area(binds, found[0]):
-                    rows_of = found[2].get(area, [])
-                    if cut_ok[kind] is None:
+                    rows = (found[1], found[2].get(area, []))
+                    if area_cut_ok is None:
                         live = _sql_frame(*_sql_rows(warehouse, metric, binds, conn))
-                        cut_ok[kind] = _same_rows(live, _sql_frame(found[1], rows_of), metric)
-                        if cut_ok[kind]:
-                            summary.split_metrics.append(f"{metric.name} ({kind})")
+                        area_cut_ok = _same_rows(live, _sql_frame(*rows), metric)
+                        if area_cut_ok:
+                            summary.split_metrics.append(f"{metric.name} (area)")
                         else:
-                            rows_of = None
-            if rows_of is not None:
-                frame = _sql_frame(whole[kind][1], rows_of)
-            else:
-                columns, rows = _sql_rows(warehouse, metric, binds, conn)
-                frame = _sql_frame(columns, rows)
+                            rows = None
+            elif area not in area_codes and area not in (None, "all"):
+                cut = _icb_cut(warehouse, metric, binds, version, conn)
+                if cut is not None and cut.right:
+                    rows = (cut.columns, cut.by_area.get(area, []))
+                    if f"{metric.name} (ICB)" not in summary.split_metrics:
+                        summary.split_metrics.append(f"{metric.name} (ICB)")
+            if rows is None:
+                rows = _sql_rows(warehouse, metric, binds, conn)
                 if area == "all":
-                    whole["area"] = _rows_by_area(columns, rows, binds)
+                    whole["all"] = _rows_by_area(*rows, binds)
+            frame = _sql_frame(*rows)
             yield key, _finish(warehouse, metric, frame, binds, suppress=True)
+
+
+@dataclass
+class _IcbCut:
+    """A metric's run over every ICB (answers.EVERY_ICB), its rows by ICB, and whether the first
+    ICB's rows cut from it were the rows of its own live run (right)."""
+
+    binds: dict
+    columns: list[str]
+    by_area: dict[Any, list]
+    right: bool
+
+
+def _icb_cut_key(warehouse: Warehouse, metric: Metric, binds: dict) -> tuple:
+    every = {**binds, "area": answers.EVERY_ICB}
+    return ("rows of every ICB", metric.name, answers.params_key(every, warehouse.settings.disclosure))
+
+
+def _icb_cut(warehouse: Warehouse, metric: Metric, binds: dict, version: answers.DataVersion,
+             conn) -> _IcbCut | None:
+    """The run of a metric over every ICB with binds' other parameters, checked against a live
+    run of binds' ICB; kept per data version, so the ICB answers a precompute stores and the
+    one-metric answers the ICB guard sets beside its siblings' come from one run. None for a
+    metric without area_code."""
+    def make() -> _IcbCut | None:
+        every = {**binds, "area": answers.EVERY_ICB}
+        found = _rows_by_area(*_sql_rows(warehouse, metric, every, conn), binds)
+        if found is None:
+            return None
+        _, columns, by_area = found
+        live = _sql_frame(*_sql_rows(warehouse, metric, binds, conn))
+        right = _same_rows(live, _sql_frame(columns, by_area.get(binds["area"], [])), metric)
+        return _IcbCut(binds, columns, by_area, right)
+
+    cut = answers.PER_VERSION.get(warehouse, version, _icb_cut_key(warehouse, metric, binds), make)
+    return cut if cut is not None and _same_but_area(binds, cut.binds) else None
+
+
+def prepare_icb_cuts(warehouse: Warehouse, name: str, requests: list[dict]) -> None:
+    """Make the run over every ICB of metric `name` for its first ICB request, before any metric
+    is precomputed: the ICB guard of an earlier metric sets this one's ICB answers beside its own
+    and cuts them from it (one run in place of one for each ICB)."""
+    metric = _metric(name)
+    steps = _STEPS.get(metric.name, MetricSteps())
+    version = ensure_journey(warehouse)
+    with warehouse.connect() as conn:
+        area_codes = answers.PER_VERSION.get(warehouse, version, "area codes", lambda: {
+            row[0] for row in conn.execute(sa.text("select area_code from areas"))})
+        for params in requests:
+            if params.get("area") in (None, "all") or params.get("area") in area_codes:
+                continue
+            binds = resolve_parameters(warehouse, metric, params, conn=conn, version=version)
+            if steps.prepare:
+                steps.prepare(warehouse, binds, params, conn)
+            _disclosure_binds(warehouse, binds, suppress=True)
+            _icb_cut(warehouse, metric, binds, version, conn)
+            return
 
 
 def _rows_by_area(columns: list[str], rows: list, binds: dict) -> tuple[dict, list[str], dict[Any, list]] | None:

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from metric_fixtures import ALPHA, GAMMA, ICB_C, build_warehouse
+from metric_fixtures import ALPHA, GAMMA, ICB_AB, ICB_C, build_warehouse
 from pathway import answers, journey, metrics
 from pathway.metrics import run_metric
 
@@ -21,7 +21,9 @@ def first_requests(warehouse):
 
 
 def live(warehouse, name, params):
-    """The answer worked out from the SQL, whatever is stored."""
+    """The answer worked out from the SQL, whatever is stored or kept in this process (the areas'
+    and sibling metrics' answers the ICB guard sets beside it included)."""
+    answers.PER_VERSION.forget(warehouse)
     metric = metrics.catalogue.METRICS[name]
     steps = metrics._STEPS.get(name, metrics.MetricSteps())
     version = metrics.ensure_journey(warehouse)
@@ -84,6 +86,33 @@ def test_every_first_request_is_stored_and_equals_its_live_answer(warehouse):
         pd.testing.assert_frame_equal(run_metric(warehouse, name, params), kept, obj=f"{name} {params}")
     # and Gamma's first request, live, is its empty answer
     assert run_metric(warehouse, "stage_reach", {"area": GAMMA})["reached"].fillna(0).sum() == 0
+
+
+def test_the_icb_answers_a_guard_sets_beside_its_siblings_are_cut_from_one_run(warehouse, monkeypatch):
+    """Before a precompute stores anything, each metric runs once over every ICB (checked against
+    a live run of the first ICB); the ICB guard then cuts a sibling's one-metric ICB answer from
+    that run, with no run of its own, and it is the live answer."""
+    version = metrics.ensure_journey(warehouse)
+    with warehouse.connect() as conn:
+        plan = dict(answers.first_requests(warehouse, conn))
+    economic = metrics.catalogue.METRICS["economic_case"]
+    # the binds the guard gives a sibling (its parameters, prepared and with the policy)
+    binds = metrics._sibling_binds(warehouse, economic, economic, metrics.resolve_parameters(
+        warehouse, economic, plan["economic_case"][1]))
+    assert binds["area"] == ICB_AB
+    ran, real = [], metrics._sql_rows
+    monkeypatch.setattr(metrics, "_sql_rows", lambda w, m, b, conn: ran.append(b["area"]) or real(w, m, b, conn))
+    metrics.prepare_icb_cuts(warehouse, "economic_case", plan["economic_case"])
+    assert ran == [answers.EVERY_ICB, ICB_AB]  # the run over every ICB, and its check
+    ran.clear()
+    cut_shown, cut_exact = metrics._one_metric_icb_answer(warehouse, economic, binds, version)
+    assert answers.EVERY_ICB not in ran and ICB_AB not in ran  # its rows came from the cut
+    answers.PER_VERSION.forget(warehouse)
+    live_shown, live_exact = metrics._one_metric_icb_answer(warehouse, economic, binds, version)
+    assert ICB_AB in ran  # nothing kept: its own run
+    pd.testing.assert_frame_equal(cut_shown, live_shown)
+    pd.testing.assert_frame_equal(cut_exact, live_exact)
+    assert cut_exact["live_births"].sum() > 0 and len(cut_shown) == len(cut_exact)
 
 
 def test_the_page_and_the_catalogue_defaults_share_one_stored_answer(warehouse):

@@ -167,27 +167,33 @@ def attack_across(answers, policy, icb_of: dict[str, str], same=()) -> AuditResu
                     unknowns.union(a, b)
             break
     # two series that are the same count (live births in births and in economic_case)
+    keyed: dict[tuple, dict | None] = {}  # (series, shared keys) -> _by_shared_keys, made once
+
+    def by_keys(series_name, shared):
+        if (series_name, tuple(shared)) not in keyed:
+            keyed[(series_name, tuple(shared))] = _by_shared_keys(frames[series_name], shared)
+        return keyed[(series_name, tuple(shared))]
+
+    def join(s, t, shared, fewest):
+        nonlocal tried_same
+        if "area_code" not in shared:
+            return
+        # every node of one count in s with every one in t: as many attacks tried, one component
+        for mine, theirs in _same_count_groups(by_keys(s, shared), by_keys(t, shared), fewest) or ():
+            tried_same += len(mine) * len(theirs)
+            for node in (*mine[1:], *theirs):
+                unknowns.union(mine[0], node)
+
     names = sorted(frames)
     for s, t in itertools.combinations(names, 2):
         if same and s[0] != t[0]:
             continue  # declared in `same` (a test checks the declaration against the counts)
-        shared = [k for k in keys_of[s[0]] if k in keys_of[t[0]]]
-        if "area_code" not in shared:
-            continue
-        joined = _same_count(frames[s], frames[t], shared)
-        if joined is None:
-            continue
-        for a, b in joined:
-            tried_same += 1
-            unknowns.union(a, b)
+        join(s, t, [k for k in keys_of[s[0]] if k in keys_of[t[0]]], 3)
     for group in same:
         for (m, c), (n, d) in itertools.combinations(group.columns, 2):
             if (m, c) not in frames or (n, d) not in frames:
                 continue
-            shared = [k for k in group.keys if k in keys_of[m] and k in keys_of[n]]
-            for a, b in _same_count(frames[(m, c)], frames[(n, d)], shared, fewest=1) or ():
-                tried_same += 1
-                unknowns.union(a, b)
+            join((m, c), (n, d), [k for k in group.keys if k in keys_of[m] and k in keys_of[n]], 1)
     result.attacks_tried[(CHANNEL, "the same count in two places")] += tried_same
 
     # an ICB's row is the sum of its areas' rows
@@ -330,27 +336,41 @@ def _constant_within(frame: pd.DataFrame, keys: tuple) -> list[tuple]:
 def _same_count(a: pd.DataFrame, b: pd.DataFrame, shared: list[str], fewest: int = 3):
     """Node pairs of two series that show one count: both constant within the shared keys, and
     equal in every shared row, over at least `fewest` different non-zero counts."""
-    if "area_code" not in shared or a["true"].isna().any() or b["true"].isna().any():
+    if "area_code" not in shared:
         return None
-    by_key = []
-    for frame in (a, b):
-        # shared key values -> (the one true count, its nodes); dicts, not a merge: the ICB guard
-        # asks this for many small series
-        found: dict[tuple, tuple[int, list]] = {}
-        for *key, node, true in zip(*(frame[k] for k in shared), frame["node"], frame["true"]):
-            key = tuple(key)
-            if key not in found:
-                found[key] = (true, [])
-            elif found[key][0] != true:
-                return None
-            found[key][1].append(node)
-        by_key.append(found)
-    joined = [key for key in by_key[0] if key in by_key[1]]
-    if not joined or any(by_key[0][key][0] != by_key[1][key][0] for key in joined):
+    groups = _same_count_groups(_by_shared_keys(a, shared), _by_shared_keys(b, shared), fewest)
+    return None if groups is None else [(x, y) for mine, theirs in groups for x in mine for y in theirs]
+
+
+def _by_shared_keys(frame: pd.DataFrame, shared: list[str]) -> dict[tuple, tuple[int, list]] | None:
+    """A series' shared key values -> (the one true count, its nodes); None where a true count is
+    unknown or differs within one key. Dicts, not a merge: the ICB guard asks this of many small
+    series."""
+    if frame["true"].isna().any():
         return None
-    if len({by_key[0][key][0] for key in joined if by_key[0][key][0] > 0}) < fewest:
+    found: dict[tuple, tuple[int, list]] = {}
+    for *key, node, true in zip(*(frame[k].tolist() for k in shared), frame["node"].tolist(),
+                                frame["true"].tolist()):
+        key = tuple(key)
+        if key not in found:
+            found[key] = (true, [])
+        elif found[key][0] != true:
+            return None
+        found[key][1].append(node)
+    return found
+
+
+def _same_count_groups(a: dict | None, b: dict | None, fewest: int) -> list[tuple[list, list]] | None:
+    """(a's nodes, b's nodes) of each shared key, when two series keyed by _by_shared_keys show
+    one count: equal in every shared key, over at least `fewest` different non-zero counts."""
+    if a is None or b is None:
         return None
-    return [(x, y) for key in joined for x in by_key[0][key][1] for y in by_key[1][key][1]]
+    joined = [key for key in a if key in b]
+    if not joined or any(a[key][0] != b[key][0] for key in joined):
+        return None
+    if len({a[key][0] for key in joined if a[key][0] > 0}) < fewest:
+        return None
+    return [(a[key][1], b[key][1]) for key in joined]
 
 
 def _icb_sums(frame: pd.DataFrame, keys: tuple, icb_of: dict[str, str]) -> list[tuple]:

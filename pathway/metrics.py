@@ -242,7 +242,7 @@ def _beside_its_areas(warehouse: Warehouse, metric: Metric, frame: pd.DataFrame,
     beside = []
     for name in _siblings_of(metric, frame):
         other = catalogue.METRICS[name]
-        other_binds = _sibling_binds(warehouse, metric, other, binds)
+        other_binds = _sibling_binds(warehouse, metric, other, binds, version)
         other_shown, other_exact = _areas_answers(warehouse, other, other_binds, version)
         icb_shown, icb_exact = answers.PER_VERSION.get(
             warehouse, version, ("one-metric ICB answer", name, answers.params_key(other_binds, policy)),
@@ -281,16 +281,18 @@ def _siblings_of(metric: Metric, frame: pd.DataFrame) -> list[str]:
     return [name for name in catalogue.METRICS if name in found]
 
 
-def _sibling_binds(warehouse: Warehouse, metric: Metric, other: Metric, binds: dict) -> dict:
+def _sibling_binds(warehouse: Warehouse, metric: Metric, other: Metric, binds: dict,
+                   version: answers.DataVersion | None = None) -> dict:
     """The bound parameters of `other` run as `metric` was: only the parameters it takes, with
-    the values `metric` resolved them to."""
+    the values `metric` resolved them to (under `version`, when the caller has read it: reading
+    it again for every sibling of every ICB was a twentieth of a national precompute)."""
     mine = {p.name: p for p in metric.parameters}
     params = {p.name: binds.get(mine[p.name].bind) for p in other.parameters
               if p.name in mine and binds.get(mine[p.name].bind) is not None}
-    other_binds = resolve_parameters(warehouse, other, params)
     steps = _STEPS.get(other.name, MetricSteps())
-    if steps.prepare:
-        with warehouse.connect() as conn:
+    with warehouse.connect() as conn:
+        other_binds = resolve_parameters(warehouse, other, params, conn=conn, version=version)
+        if steps.prepare:
             steps.prepare(warehouse, other_binds, params, conn)
     _disclosure_binds(warehouse, other_binds, suppress=True)
     return other_binds

@@ -323,17 +323,12 @@ def first_request_answers(warehouse: Warehouse, name: str, requests: list[dict],
     rows, checked per metric; a metric that fails the check runs each area (ICB) live. Stops
     starting new runs after `deadline` (time.perf_counter())."""
     metric = _metric(name)
-    steps = _STEPS.get(metric.name, MetricSteps())
     version = ensure_journey(warehouse)
     with warehouse.connect() as conn:
-        area_codes = answers.PER_VERSION.get(warehouse, version, "area codes", lambda: {
-            row[0] for row in conn.execute(sa.text("select area_code from areas"))})
+        area_codes = _area_codes(warehouse, version, conn)
         todo = []
         for params in requests:
-            binds = resolve_parameters(warehouse, metric, params, conn=conn, version=version)
-            if steps.prepare:
-                steps.prepare(warehouse, binds, params, conn)
-            _disclosure_binds(warehouse, binds, suppress=True)
+            binds = _suppressed_binds(warehouse, metric, params, conn, version)
             key = answers.params_key(binds, policy)
             if (metric.name, key) not in done:
                 todo.append((binds, key))
@@ -415,20 +410,31 @@ def prepare_icb_cuts(warehouse: Warehouse, name: str, requests: list[dict]) -> N
     is precomputed: the ICB guard of an earlier metric sets this one's ICB answers beside its own
     and cuts them from it (one run in place of one for each ICB)."""
     metric = _metric(name)
-    steps = _STEPS.get(metric.name, MetricSteps())
     version = ensure_journey(warehouse)
     with warehouse.connect() as conn:
-        area_codes = answers.PER_VERSION.get(warehouse, version, "area codes", lambda: {
-            row[0] for row in conn.execute(sa.text("select area_code from areas"))})
+        area_codes = _area_codes(warehouse, version, conn)
         for params in requests:
             if params.get("area") in (None, "all") or params.get("area") in area_codes:
                 continue
-            binds = resolve_parameters(warehouse, metric, params, conn=conn, version=version)
-            if steps.prepare:
-                steps.prepare(warehouse, binds, params, conn)
-            _disclosure_binds(warehouse, binds, suppress=True)
-            _icb_cut(warehouse, metric, binds, version, conn)
+            _icb_cut(warehouse, metric, _suppressed_binds(warehouse, metric, params, conn, version),
+                     version, conn)
             return
+
+
+def _area_codes(warehouse: Warehouse, version: answers.DataVersion, conn) -> set:
+    return answers.PER_VERSION.get(warehouse, version, "area codes", lambda: {
+        row[0] for row in conn.execute(sa.text("select area_code from areas"))})
+
+
+def _suppressed_binds(warehouse: Warehouse, metric: Metric, params: dict, conn,
+                      version: answers.DataVersion) -> dict:
+    """A request's binds as a suppressed run has them: resolved, prepared, with the policy."""
+    binds = resolve_parameters(warehouse, metric, params, conn=conn, version=version)
+    steps = _STEPS.get(metric.name, MetricSteps())
+    if steps.prepare:
+        steps.prepare(warehouse, binds, params, conn)
+    _disclosure_binds(warehouse, binds, suppress=True)
+    return binds
 
 
 def _rows_by_area(columns: list[str], rows: list, binds: dict) -> tuple[dict, list[str], dict[Any, list]] | None:

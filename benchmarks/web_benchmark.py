@@ -655,7 +655,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--postgres", metavar="URL|new",
                         help="also time the same views and metrics on PostgreSQL, beside DuckDB: a loaded "
                              "warehouse's URL, or `new` for a throwaway cluster with the demo of "
-                             "--postgres-scale built into it (national: about half an hour)")
+                             "--postgres-scale built into it (national: about 7 minutes)")
     parser.add_argument("--postgres-scale", default="national", choices=("county", "national"),
                         help="the scale of the PostgreSQL warehouse, to print it beside (default national)")
     args = parser.parse_args(argv)

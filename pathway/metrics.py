@@ -259,16 +259,25 @@ def _beside_its_areas(warehouse: Warehouse, metric: Metric, frame: pd.DataFrame,
 def _areas_answers(warehouse: Warehouse, metric: Metric, binds: dict,
                    version: answers.DataVersion) -> tuple[pd.DataFrame, pd.DataFrame]:
     """A metric's answer for all areas, shown and exact, once per data version."""
+    shown, exact, _ = _all_areas(warehouse, metric, binds, version)
+    return shown, exact
+
+
+def _all_areas(warehouse: Warehouse, metric: Metric, binds: dict, version: answers.DataVersion
+               ) -> tuple[pd.DataFrame, pd.DataFrame, tuple[list[str], list]]:
+    """A metric's answer for all areas (binds' other parameters), shown and exact, and the rows
+    of its SQL, worked out once per data version: a precompute stores the shown one, cuts every
+    area's rows from the SQL's, and the ICB guard sets each ICB's areas beside the ICB."""
     whole = {**binds, "area": "all"}
 
-    def both() -> tuple[pd.DataFrame, pd.DataFrame]:
+    def made() -> tuple[pd.DataFrame, pd.DataFrame, tuple[list[str], list]]:
         with warehouse.connect() as conn:
             rows = _sql_rows(warehouse, metric, whole, conn)
         return (_finish(warehouse, metric, _sql_frame(*rows), whole, suppress=True),
-                _finish(warehouse, metric, _sql_frame(*rows), whole, suppress=False))
+                _finish(warehouse, metric, _sql_frame(*rows), whole, suppress=False), rows)
 
     return answers.PER_VERSION.get(warehouse, version, (
-        "all areas shown and exact", metric.name, answers.params_key(whole, warehouse.settings.disclosure)), both)
+        "all areas shown and exact", metric.name, answers.params_key(whole, warehouse.settings.disclosure)), made)
 
 
 def _siblings_of(metric: Metric, frame: pd.DataFrame) -> list[str]:
@@ -340,11 +349,15 @@ def first_request_answers(warehouse: Warehouse, name: str, requests: list[dict],
             if time.perf_counter() > deadline:
                 return
             area = binds.get("area")
+            if area == "all":
+                shown, _, rows = _all_areas(warehouse, metric, binds, version)
+                whole["all"] = _rows_by_area(*rows, binds)
+                yield key, shown.copy()
+                continue
             rows = None  # (columns, rows) cut from a run over many areas
             if area in area_codes and area_cut_ok is not False:
                 if "all" not in whole:
-                    whole["all"] = _rows_by_area(*_sql_rows(warehouse, metric, {**binds, "area": "all"}, conn),
-                                                 binds)
+                    whole["all"] = _rows_by_area(*_all_areas(warehouse, metric, binds, version)[2], binds)
                 found = whole["all"]
                 if found is not None and _same_but_area(binds, found[0]):
                     rows = (found[1], found[2].get(area, []))
@@ -363,8 +376,6 @@ def first_request_answers(warehouse: Warehouse, name: str, requests: list[dict],
                         summary.split_metrics.append(f"{metric.name} (ICB)")
             if rows is None:
                 rows = _sql_rows(warehouse, metric, binds, conn)
-                if area == "all":
-                    whole["all"] = _rows_by_area(*rows, binds)
             frame = _sql_frame(*rows)
             yield key, _finish(warehouse, metric, frame, binds, suppress=True)
 

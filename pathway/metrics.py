@@ -298,13 +298,8 @@ def _sibling_binds(warehouse: Warehouse, metric: Metric, other: Metric, binds: d
     mine = {p.name: p for p in metric.parameters}
     params = {p.name: binds.get(mine[p.name].bind) for p in other.parameters
               if p.name in mine and binds.get(mine[p.name].bind) is not None}
-    steps = _STEPS.get(other.name, MetricSteps())
     with warehouse.connect() as conn:
-        other_binds = resolve_parameters(warehouse, other, params, conn=conn, version=version)
-        if steps.prepare:
-            steps.prepare(warehouse, other_binds, params, conn)
-    _disclosure_binds(warehouse, other_binds, suppress=True)
-    return other_binds
+        return _suppressed_binds(warehouse, other, params, conn, version)
 
 
 def _one_metric_icb_answer(warehouse: Warehouse, metric: Metric, binds: dict,
@@ -314,9 +309,8 @@ def _one_metric_icb_answer(warehouse: Warehouse, metric: Metric, binds: dict,
     version, else live."""
     cut = None if version is None else \
         answers.PER_VERSION.peek(warehouse, version, _icb_cut_key(warehouse, metric, binds))
-    if cut is not None and cut.right and _same_but_area(binds, cut.binds):
-        rows = (cut.columns, cut.by_area.get(binds["area"], []))
-    else:
+    rows = cut.rows_for(binds) if cut is not None else None
+    if rows is None:
         with warehouse.connect() as conn:
             rows = _sql_rows(warehouse, metric, binds, conn)
     exact = _finish(warehouse, metric, _sql_frame(*rows), binds, suppress=False)
@@ -350,9 +344,7 @@ def first_request_answers(warehouse: Warehouse, name: str, requests: list[dict],
                 return
             area = binds.get("area")
             if area == "all":
-                shown, _, rows = _all_areas(warehouse, metric, binds, version)
-                whole["all"] = _rows_by_area(*rows, binds)
-                yield key, shown.copy()
+                yield key, _all_areas(warehouse, metric, binds, version)[0].copy()
                 continue
             rows = None  # (columns, rows) cut from a run over many areas
             if area in area_codes and area_cut_ok is not False:
@@ -370,9 +362,8 @@ def first_request_answers(warehouse: Warehouse, name: str, requests: list[dict],
                             rows = None
             elif area not in area_codes and area not in (None, "all"):
                 cut = _icb_cut(warehouse, metric, binds, version, conn)
-                if cut is not None and cut.right:
-                    rows = (cut.columns, cut.by_area.get(area, []))
-                    if f"{metric.name} (ICB)" not in summary.split_metrics:
+                rows = cut.rows_for(binds) if cut is not None else None
+                if rows is not None and f"{metric.name} (ICB)" not in summary.split_metrics:
                         summary.split_metrics.append(f"{metric.name} (ICB)")
             if rows is None:
                 rows = _sql_rows(warehouse, metric, binds, conn)
@@ -389,6 +380,13 @@ class _IcbCut:
     columns: list[str]
     by_area: dict[Any, list]
     right: bool
+
+    def rows_for(self, binds: dict) -> tuple[list[str], list] | None:
+        """(columns, rows) of binds' ICB, when the cut was right and binds differ from the run's
+        only in their area; else None (run live)."""
+        if not self.right or not _same_but_area(binds, self.binds):
+            return None
+        return self.columns, self.by_area.get(binds["area"], [])
 
 
 def _icb_cut_key(warehouse: Warehouse, metric: Metric, binds: dict) -> tuple:
@@ -412,8 +410,7 @@ def _icb_cut(warehouse: Warehouse, metric: Metric, binds: dict, version: answers
         right = _same_rows(live, _sql_frame(columns, by_area.get(binds["area"], [])), metric)
         return _IcbCut(binds, columns, by_area, right)
 
-    cut = answers.PER_VERSION.get(warehouse, version, _icb_cut_key(warehouse, metric, binds), make)
-    return cut if cut is not None and _same_but_area(binds, cut.binds) else None
+    return answers.PER_VERSION.get(warehouse, version, _icb_cut_key(warehouse, metric, binds), make)
 
 
 def prepare_icb_cuts(warehouse: Warehouse, name: str, requests: list[dict]) -> None:
@@ -438,7 +435,7 @@ def _area_codes(warehouse: Warehouse, version: answers.DataVersion, conn) -> set
 
 
 def _suppressed_binds(warehouse: Warehouse, metric: Metric, params: dict, conn,
-                      version: answers.DataVersion) -> dict:
+                      version: answers.DataVersion | None) -> dict:
     """A request's binds as a suppressed run has them: resolved, prepared, with the policy."""
     binds = resolve_parameters(warehouse, metric, params, conn=conn, version=version)
     steps = _STEPS.get(metric.name, MetricSteps())

@@ -766,6 +766,21 @@ def test_the_map_legend_shows_the_colour_scale_and_marks_all_areas_figure():
     assert fills == ["#C00000", "#3D9A3F"]  # Fingertips' worse and better
 
 
+def test_a_map_label_is_black_or_white_for_its_fill_and_haloed_where_it_runs_off_it():
+    from pathway.web.pages import map as map_page
+
+    values = pd.DataFrame({"area_code": ["A", "B"], "value": [2.0, 6.0], "ci_low": [1.0, 5.0], "ci_high": [3.0, 7.0],
+                           "comparison": ["worse", "better"], "benchmark": [4.0, 4.0]})
+    square = [[[0, 0], [1, 0], [1, 1], [0, 0]]]
+    figure = map_page.choropleth(values, {"A": "Alpha", "B": "Beta"}, {"A": square, "B": square}, "all")
+    labels = next(t for t in figure["data"] if t.get("mode") == "text")
+    assert labels["text"] == ["Alpha<br>2%", "Beta<br>6%"]
+    # the lowest value is the lightest fill (black text), the highest the darkest (white text)
+    assert labels["textfont"]["color"] == [map_page.NHS_BLACK, "#ffffff"]
+    # a long name on a dark area near the edge was white text on the white page (the demo's Harrowdene)
+    assert labels["textfont"]["shadow"] == "auto" and labels["cliponaxis"] is False
+
+
 def test_the_spine_chart_centres_the_benchmark_and_puts_worse_on_the_left():
     from pathway.web.pages.compare import _scaled
 

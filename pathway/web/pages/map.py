@@ -197,7 +197,9 @@ def _labels(values: pd.DataFrame, names: dict, rings: dict, low: float, high: fl
             else fills[row.area_code]
         colours.append(_text_colour(fill))
     return {"type": "scatter", "x": x, "y": y, "mode": "text", "text": text, "hoverinfo": "skip",
-            "showlegend": False, "cliponaxis": False, "textfont": {"family": FONT, "size": 11, "color": colours}}
+            "showlegend": False, "cliponaxis": False,
+            # a name wider than its area runs onto its neighbours or the page: the halo keeps it readable there
+            "textfont": {"family": FONT, "size": 11, "color": colours, "shadow": "auto"}}
 
 
 def choropleth(values: pd.DataFrame, names: dict, rings: dict[str, list], selected: str, *,

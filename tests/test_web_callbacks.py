@@ -766,7 +766,7 @@ def test_the_map_legend_shows_the_colour_scale_and_marks_all_areas_figure():
     assert fills == ["#C00000", "#3D9A3F"]  # Fingertips' worse and better
 
 
-def test_a_map_label_is_black_or_white_for_its_fill_and_haloed_where_it_runs_off_it():
+def test_a_map_label_is_black_or_white_for_its_fill_and_has_room_and_a_halo_past_its_area():
     from pathway.web.pages import map as map_page
 
     values = pd.DataFrame({"area_code": ["A", "B"], "value": [2.0, 6.0], "ci_low": [1.0, 5.0], "ci_high": [3.0, 7.0],
@@ -779,6 +779,9 @@ def test_a_map_label_is_black_or_white_for_its_fill_and_haloed_where_it_runs_off
     assert labels["textfont"]["color"] == [map_page.NHS_BLACK, "#ffffff"]
     # a long name on a dark area near the edge was white text on the white page (the demo's Harrowdene)
     assert labels["textfont"]["shadow"] == "auto" and labels["cliponaxis"] is False
+    # and the map leaves 8% of its width free either side, so a name centred near the edge is not
+    # cut off where the map fills a phone's width: the squares span 0 to 1
+    assert figure["layout"]["xaxis"]["range"] == pytest.approx([-0.08, 1.08])
 
 
 def test_the_spine_chart_centres_the_benchmark_and_puts_worse_on_the_left():

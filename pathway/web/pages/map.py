@@ -202,6 +202,10 @@ def _labels(values: pd.DataFrame, names: dict, rings: dict, low: float, high: fl
             "textfont": {"family": FONT, "size": 11, "color": colours, "shadow": "auto"}}
 
 
+# The share of the map's width left empty either side when its areas are labelled.
+LABEL_ROOM = 0.08
+
+
 def choropleth(values: pd.DataFrame, names: dict, rings: dict[str, list], selected: str, *,
                colour_by: str = "value", title: str = "%", members: frozenset = frozenset()) -> dict:
     """One filled shape per area (its parts joined by gaps), coloured by value or by comparison; the chosen
@@ -231,7 +235,8 @@ def choropleth(values: pd.DataFrame, names: dict, rings: dict[str, list], select
         if by_comparison and style["pattern"]:
             trace["fillpattern"] = {"shape": style["pattern"], "fgcolor": "#ffffff", "fgopacity": 0.6, "size": 8}
         traces.append(trace)
-    if len(traces) <= MAX_LABELLED_AREAS:
+    labelled = len(traces) <= MAX_LABELLED_AREAS
+    if labelled:
         traces.append(_labels(values, names, rings, low, high, by_comparison))
     every_lat = [point[1] for parts in rings.values() for ring in parts for point in ring]
     mid_lat = (min(every_lat) + max(every_lat)) / 2 if every_lat else 0.0
@@ -239,9 +244,15 @@ def choropleth(values: pd.DataFrame, names: dict, rings: dict[str, list], select
     if not by_comparison:
         traces.append(_legend_trace(low, high, benchmark, title))
     figure = chart(traces)
-    axis(figure, "xaxis", visible=False)
-    axis(figure, "yaxis", visible=False, scaleanchor="x", scaleratio=1 / max(0.2, math.cos(math.radians(mid_lat))))
     every_lon = [point[0] for parts in rings.values() for ring in parts for point in ring]
+    if labelled and every_lon:
+        # room either side for a name centred near the edge: on a phone the map fills the
+        # width, and Harrowdene's name ran past the plot's left edge and was cut off
+        pad = LABEL_ROOM * (max(every_lon) - min(every_lon))
+        axis(figure, "xaxis", visible=False, range=[min(every_lon) - pad, max(every_lon) + pad])
+    else:
+        axis(figure, "xaxis", visible=False)
+    axis(figure, "yaxis", visible=False, scaleanchor="x", scaleratio=1 / max(0.2, math.cos(math.radians(mid_lat))))
     # Tall places (England) get a taller plot, so the shapes fill the width they are given.
     tall = every_lat and every_lon and (max(every_lat) - min(every_lat)) > \
         (max(every_lon) - min(every_lon)) * math.cos(math.radians(mid_lat))

@@ -32,8 +32,8 @@ DERIVED_TABLES = ("journey", "journey_reach", "journey_contacts",
                   "data_extent")
 # economic_case's treatment per pregnancy and service
 DERIVED_TABLES += ("journey_treatment",)
-DERIVED_VIEWS = ("pregnancy_dates", "placed_events", "reach_measures", "reach_measure_rows",
-                 "area_selection", "live_births")
+DERIVED_VIEWS = ("pregnancy_dates", "placed_events", "reach_measures", "area_selection",
+                 "live_births")
 
 # One catalogue query instead of a reflection round trip per table: metrics ask before every run.
 _TABLES_PRESENT = sa.text(

@@ -724,7 +724,7 @@ def _numbers(frame: pd.DataFrame, column: str) -> np.ndarray:
 
 
 def _check_measure_stage(warehouse: Warehouse, binds: dict, given: Mapping, conn) -> None:
-    """Check the stage fits the reach measure, and bind which reach_measure_rows rows it
+    """Check the stage fits the reach measure, and bind which journey_reach_measures rows it
     reads: stage_reach is kept by stage and tier, mood_screening by stage, the others under
     'any' (equity.sql and trend.sql both read these binds, so the rule lives here once)."""
     measure = binds.get("measure")

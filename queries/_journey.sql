@@ -10,7 +10,6 @@
 drop view if exists live_births;
 drop view if exists area_selection;
 drop view if exists reach_measures;
-drop view if exists reach_measure_rows;
 drop view if exists placed_events;
 drop table if exists journey_risk_factor_names;
 drop table if exists journey_risk_flags;
@@ -319,18 +318,19 @@ select * from final order by area_code;
 
 -- Every reach measure equity and trend can break down, one row per pregnancy, measure, stage
 -- and tier with the first date it was reached ('any' where the measure has no stage or tier,
--- and for the any-stage rows), but for stage reach within one stage: journey_reach holds
--- those rows already, and reach_measure_rows (below) reads them from there. Equity and trend
--- read that view, so neither repeats the union.
+-- and for the any-stage rows), so both read one table instead of each repeating the union.
 -- A birth is reached by as_at when first_reached_date <= as_at.
--- (Until 30 November the table held a copy of journey_reach too: 2.7M of its 4.8M rows for
--- ten million activity rows, and 1.4 s of the rebuild.)
 create table journey_reach_measures as
 with specialist as (
     select pregnancy_id, area_code, 'specialist_access' as measure, 'any' as stage, 'any' as tier,
            specialist_access_date as first_reached_date
     from journey
     where specialist_access_date is not null
+),
+
+reach_in_stage as (
+    select pregnancy_id, area_code, 'stage_reach' as measure, stage, tier, first_reached_date
+    from journey_reach
 ),
 
 reach_in_any_stage as (
@@ -382,6 +382,7 @@ risk_referrals as (
 final as (
     select * from specialist
     union all select * from risk_referrals
+    union all select * from reach_in_stage
     union all select * from reach_in_any_stage
     union all select * from mood_in_stage
     union all select * from mood_in_any_stage
@@ -390,16 +391,6 @@ final as (
 
 -- Sorted by measure and area so one measure of one area reads few row groups.
 select * from final order by measure, area_code;
-
--- Every reach measure's rows: journey_reach_measures, and stage reach within each stage from
--- journey_reach. A query for one measure reads one of the two (the other's measure cannot
--- match), each sorted by area.
-create view reach_measure_rows as
-select pregnancy_id, area_code, measure, stage, tier, first_reached_date
-from journey_reach_measures
-union all
-select pregnancy_id, area_code, 'stage_reach' as measure, stage, tier, first_reached_date
-from journey_reach;
 
 -- Each referral dated in a pathway stage, with the first attended assessment, contact or
 -- intervention with the same service on or after it, and the first attended assessment and

@@ -10,7 +10,7 @@
 --   the measure has ended by as_at (365 days for stage_reach and specialist_access, the end of
 --   the postnatal stage for mood_screening, ref_contact_windows.follow_up_days for a contact);
 --   reached = of those, births counted by the measure exactly as its own metric counts them,
---   from reach_measure_rows (built with the journey from the same tables: the specialist
+--   from journey_reach_measures (built with the journey from the same tables: the specialist
 --   access date; journey_reach of the tier in the stage, any stage for stage=any;
 --   journey_mood_screens in the stage, antenatal or postnatal for any; journey_contacts in the
 --   contact's window); follow-up days per measure from the reach_measures view; rf_ flags
@@ -29,7 +29,7 @@ with cohort as (
 ),
 
 reached as (
-    -- the measure's own rule, from reach_measure_rows (built with the journey); which
+    -- the measure's own rule, from journey_reach_measures (built with the journey); which
     -- stage and tier rows a measure reads is bound by pathway.metrics (reach_stage, reach_tier).
     -- A pregnancy has one area, so the journey tables join on pregnancy_id alone, each read
     -- for the areas asked for by a filter of its own: PostgreSQL took a join on pregnancy and
@@ -37,7 +37,7 @@ reached as (
     -- compared every pair (2.3 s for one area, now 0.12 s); DuckDB skips other areas' rows.
     select r.pregnancy_id
     from cohort c
-    join reach_measure_rows r on r.pregnancy_id = c.pregnancy_id
+    join journey_reach_measures r on r.pregnancy_id = c.pregnancy_id
     where r.measure = cast(:measure as text)
       and r.stage = cast(:reach_stage as text)
       and r.tier = cast(:reach_tier as text)

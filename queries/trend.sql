@@ -8,7 +8,7 @@
 -- Definition (contract v1 section 5): by birth month, live births of the period whose
 --   follow-up for the measure has ended by as_at; births: numerator = live births, value =
 --   that count; a reach measure: numerator = births reached, counted exactly as in
---   equity.sql (reach_measure_rows), denominator = the month's births, value = the percentage;
+--   equity.sql (journey_reach_measures), denominator = the month's births, value = the percentage;
 --   waiting_times: by referral month, referrals to the service of live births (any birth date)
 --   dated in the period in a pathway stage, numerator = those seen (a first attended
 --   assessment, contact or intervention with the same service on or after the referral, by
@@ -68,11 +68,11 @@ cohort as (
 ),
 
 reached as (
-    -- as equity.sql: the measure's rule from reach_measure_rows (reach_stage and
+    -- as equity.sql: the measure's rule from journey_reach_measures (reach_stage and
     -- reach_tier bound by pathway.metrics)
     select r.pregnancy_id
     from cohort c
-    join reach_measure_rows r on r.pregnancy_id = c.pregnancy_id
+    join journey_reach_measures r on r.pregnancy_id = c.pregnancy_id
     where r.measure = cast(:measure as text)
       and r.area_code in (select area_code from area_selection where selector = cast(:area as text))
       and r.stage = cast(:reach_stage as text)

@@ -48,27 +48,6 @@ def test_every_activity_and_measure_is_in_events_once(fixture_warehouse):
     assert counts.values.tolist() == [["activity", 31, 31], ["measures", 9, 9]]
 
 
-def test_stage_reach_within_a_stage_is_stored_once_and_read_through_reach_measure_rows(fixture_warehouse):
-    # journey_reach holds each pregnancy's first reach per stage and tier; journey_reach_measures
-    # no longer copies those rows (2.7M of its 4.8M at ten million activity rows), and
-    # reach_measure_rows, which equity and trend read, gives them back from journey_reach
-    in_stage = ("select pregnancy_id, area_code, stage, tier, first_reached_date from {} "
-                "where {} order by 1, 2, 3, 4, 5")
-    stored = fixture_warehouse.query(in_stage.format("journey_reach", "true"))
-    through_view = fixture_warehouse.query(in_stage.format(
-        "reach_measure_rows", "measure = 'stage_reach' and stage <> 'any'"))
-    assert len(stored) > 0
-    assert through_view.values.tolist() == stored.values.tolist()
-    copied = fixture_warehouse.query("select count(*) as n from journey_reach_measures "
-                                     "where measure = 'stage_reach' and stage <> 'any'")
-    assert copied.n.iloc[0] == 0
-    # every other measure's rows come through the view unchanged
-    others = ("select pregnancy_id, measure, stage, tier, first_reached_date from {} "
-              "where not (measure = 'stage_reach' and stage <> 'any') order by 1, 2, 3, 4, 5")
-    assert (fixture_warehouse.query(others.format("reach_measure_rows")).values.tolist()
-            == fixture_warehouse.query(others.format("journey_reach_measures")).values.tolist())
-
-
 def test_journey_has_one_row_per_pregnancy(fixture_warehouse):
     frame = fixture_warehouse.query("select * from journey order by pregnancy_id")
     assert list(frame.pregnancy_id) == sorted(p["pregnancy_id"] for p in COHORT)

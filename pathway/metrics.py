@@ -364,7 +364,7 @@ def first_request_answers(warehouse: Warehouse, name: str, requests: list[dict],
                 cut = _icb_cut(warehouse, metric, binds, version, conn)
                 rows = cut.rows_for(binds) if cut is not None else None
                 if rows is not None and f"{metric.name} (ICB)" not in summary.split_metrics:
-                        summary.split_metrics.append(f"{metric.name} (ICB)")
+                    summary.split_metrics.append(f"{metric.name} (ICB)")
             if rows is None:
                 rows = _sql_rows(warehouse, metric, binds, conn)
             frame = _sql_frame(*rows)
